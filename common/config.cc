@@ -1,0 +1,721 @@
+#include "common/config.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "common/game.h"
+
+namespace po = boost::program_options;
+
+namespace rz {
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// The option table. Every option is declared once here with its accessor, range and help;
+// the parser, --help and to_ini are all generated from it, so they cannot disagree.
+// Values travel as strings so that we, not lexical_cast, decide what is valid: boost would
+// accept "-1" for an unsigned and wrap it.
+
+struct Option {
+  std::string name;     // "learner.batch_size"
+  std::string meta;     // "N", "X", "TEXT"
+  std::string help;     // one line
+  std::string allowed;  // "an integer in [1, 65536]" (for messages)
+  std::function<void(RunConfig&, const std::string&)> set;  // throws ConfigError
+  std::function<std::string(const RunConfig&)> get;
+  bool game_dependent = false;  // default comes from defaults_for_game()
+};
+
+[[noreturn]] void refuse(const std::string& name, const std::string& value,
+                         const std::string& allowed) {
+  throw ConfigError(fmt::format("option {}='{}' is invalid: use {}", name, value, allowed));
+}
+
+std::string trim(const std::string& s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return s.substr(b, e - b);
+}
+
+// Whole-string integer parse; false on anything else (sign for unsigned, spaces, suffixes).
+bool parse_i64(const std::string& raw, int64_t* out) {
+  const std::string s = trim(raw);
+  if (s.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || end != s.c_str() + s.size()) return false;
+  *out = v;
+  return true;
+}
+
+bool parse_u64(const std::string& raw, uint64_t* out) {
+  const std::string s = trim(raw);
+  if (s.empty() || !std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  errno = 0;
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+  if (errno != 0 || end != s.c_str() + s.size()) return false;
+  *out = v;
+  return true;
+}
+
+bool parse_double(const std::string& raw, double* out) {
+  const std::string s = trim(raw);
+  if (s.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (errno != 0 || end != s.c_str() + s.size() || !std::isfinite(v)) return false;
+  *out = v;
+  return true;
+}
+
+bool parse_bool(const std::string& raw, bool* out) {
+  std::string s = trim(raw);
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (s == "1" || s == "true" || s == "yes" || s == "on") return *out = true, true;
+  if (s == "0" || s == "false" || s == "no" || s == "off") return *out = false, true;
+  return false;
+}
+
+std::string range_text(const char* kind, double lo, double hi, bool lo_open = false) {
+  if (hi == std::numeric_limits<double>::infinity())
+    return fmt::format("{} {} {}", kind, lo_open ? ">" : ">=", lo);
+  return fmt::format("{} in {}{}, {}]", kind, lo_open ? "(" : "[", lo, hi);
+}
+
+template <typename T, typename Access>
+Option int_option(std::string name, std::string help, Access access, int64_t lo, int64_t hi) {
+  Option o;
+  o.name = std::move(name);
+  o.meta = "N";
+  o.help = std::move(help);
+  o.allowed = hi == std::numeric_limits<int64_t>::max()
+                  ? fmt::format("an integer >= {}", lo)
+                  : fmt::format("an integer in [{}, {}]", lo, hi);
+  o.set = [name = o.name, allowed = o.allowed, access, lo, hi](RunConfig& c,
+                                                                const std::string& v) {
+    int64_t x = 0;
+    if (!parse_i64(v, &x) || x < lo || x > hi) refuse(name, v, allowed);
+    access(c) = static_cast<T>(x);
+  };
+  o.get = [access](const RunConfig& c) {
+    return fmt::format("{}", access(const_cast<RunConfig&>(c)));
+  };
+  return o;
+}
+
+template <typename Access>
+Option u64_option(std::string name, std::string help, Access access, uint64_t lo, uint64_t hi,
+                  std::string allowed = "") {
+  Option o;
+  o.name = std::move(name);
+  o.meta = "N";
+  o.help = std::move(help);
+  o.allowed = allowed.empty() ? fmt::format("an integer in [{}, {}]", lo, hi) : allowed;
+  o.set = [name = o.name, allowed = o.allowed, access, lo, hi](RunConfig& c,
+                                                                const std::string& v) {
+    uint64_t x = 0;
+    if (!parse_u64(v, &x) || x < lo || x > hi) refuse(name, v, allowed);
+    access(c) = x;
+  };
+  o.get = [access](const RunConfig& c) {
+    return fmt::format("{}", access(const_cast<RunConfig&>(c)));
+  };
+  return o;
+}
+
+// Real-valued option in [lo, hi] (or (lo, hi] when lo_open).
+template <typename T, typename Access>
+Option real_option(std::string name, std::string help, Access access, double lo, double hi,
+                   bool lo_open, std::string extra = "") {
+  Option o;
+  o.name = std::move(name);
+  o.meta = "X";
+  o.help = std::move(help);
+  o.allowed = range_text("a number", lo, hi, lo_open) + extra;
+  o.set = [name = o.name, allowed = o.allowed, access, lo, hi, lo_open](RunConfig& c,
+                                                                         const std::string& v) {
+    double x = 0;
+    if (!parse_double(v, &x) || x > hi || (lo_open ? x <= lo : x < lo)) refuse(name, v, allowed);
+    access(c) = static_cast<T>(x);
+  };
+  // fmt's "{}" prints the shortest text that reads back to the same value.
+  o.get = [access](const RunConfig& c) {
+    return fmt::format("{}", access(const_cast<RunConfig&>(c)));
+  };
+  return o;
+}
+
+template <typename Access>
+Option bool_option(std::string name, std::string help, Access access) {
+  Option o;
+  o.name = std::move(name);
+  o.meta = "BOOL";
+  o.help = std::move(help);
+  o.allowed = "true or false";
+  o.set = [name = o.name, allowed = o.allowed, access](RunConfig& c, const std::string& v) {
+    bool x = false;
+    if (!parse_bool(v, &x)) refuse(name, v, allowed);
+    access(c) = x;
+  };
+  o.get = [access](const RunConfig& c) {
+    return std::string(access(const_cast<RunConfig&>(c)) ? "true" : "false");
+  };
+  return o;
+}
+
+template <typename Access, typename Check>
+Option text_option(std::string name, std::string help, Access access, std::string allowed,
+                   Check check) {
+  Option o;
+  o.name = std::move(name);
+  o.meta = "TEXT";
+  o.help = std::move(help);
+  o.allowed = std::move(allowed);
+  o.set = [name = o.name, allowed = o.allowed, access, check](RunConfig& c,
+                                                               const std::string& v) {
+    const std::string t = trim(v);
+    if (t.find('\n') != std::string::npos) refuse(name, v, allowed);
+    access(c) = check(name, t);
+  };
+  o.get = [access](const RunConfig& c) { return access(const_cast<RunConfig&>(c)); };
+  return o;
+}
+
+std::string check_game(const std::string& name, const std::string& value) {
+  try {
+    return make_game(value)->spec();
+  } catch (const GameError& e) {
+    throw ConfigError(fmt::format("option {}='{}' is invalid: {}", name, value, e.what()));
+  }
+}
+
+std::string check_shm_name(const std::string& name, const std::string& value) {
+  const bool ok = value.empty() || (value.size() >= 2 && value.size() <= 250 &&
+                                    value[0] == '/' && value.find('/', 1) == std::string::npos);
+  if (!ok)
+    refuse(name, value, "a POSIX shared-memory name like /ringzero-run1 (one leading '/', "
+                        "no other '/', at most 250 characters), or empty to derive it");
+  return value;
+}
+
+std::string check_schedule(const std::string& name, const std::string& value) {
+  parse_lr_schedule(value);  // throws with the option's name
+  return value;
+}
+
+std::string check_device(const std::string& name, const std::string& value) {
+  if (value != "auto" && value != "cpu" && value != "cuda") refuse(name, value, "auto, cpu or cuda");
+  return value;
+}
+
+std::string any_text(const std::string&, const std::string& value) { return value; }
+
+constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
+
+#define RZ_FIELD(expr) [](RunConfig& c) -> auto& { return c.expr; }
+
+const std::vector<Option>& options() {
+  static const std::vector<Option> table = [] {
+    std::vector<Option> t;
+    Option game = text_option(
+        "game", "game spec: tictactoe, connect4, dotsandboxes[:rows=R,cols=C]", RZ_FIELD(game),
+        "a registered game spec", check_game);
+    t.push_back(game);
+    t.push_back(u64_option("seed", "random seed of the run (0 = choose one at start)",
+                           RZ_FIELD(seed), 0, std::numeric_limits<uint64_t>::max(),
+                           "an integer in [0, 18446744073709551615]"));
+    t.push_back(text_option("run.dir", "run directory (config, checkpoints, logs)",
+                            RZ_FIELD(run_dir), "a directory path", any_text));
+
+    t.push_back(int_option<int>("net.blocks", "residual blocks of the network",
+                                RZ_FIELD(net.blocks), 1, 64));
+    t.push_back(int_option<int>("net.filters", "filters of every convolution",
+                                RZ_FIELD(net.filters), 1, 1024));
+
+    Option sims = int_option<int>("mcts.simulations", "simulations of a full search",
+                                  RZ_FIELD(mcts.simulations), 1, 1000000);
+    sims.game_dependent = true;
+    t.push_back(sims);
+    t.push_back(real_option<float>("mcts.c_puct", "PUCT exploration constant",
+                                   RZ_FIELD(mcts.c_puct), 0, 100, true));
+    Option alpha = real_option<float>("mcts.dirichlet_alpha",
+                                      "root Dirichlet noise concentration (~10/legal moves)",
+                                      RZ_FIELD(mcts.dirichlet_alpha), 0, 100, true);
+    alpha.game_dependent = true;
+    t.push_back(alpha);
+    t.push_back(real_option<float>("mcts.dirichlet_epsilon", "weight of the root noise (0 = off)",
+                                   RZ_FIELD(mcts.dirichlet_epsilon), 0, 1, false));
+    t.push_back(real_option<float>("mcts.fpu_reduction", "first-play urgency reduction",
+                                   RZ_FIELD(mcts.fpu_reduction), 0, 2, false));
+    t.push_back(int_option<int>("mcts.virtual_leaves", "leaves per game per evaluation round",
+                                RZ_FIELD(mcts.virtual_leaves), 1, 256));
+    Option tmoves = int_option<int>("mcts.temperature_moves",
+                                    "moves sampled by visit count before playing greedily",
+                                    RZ_FIELD(mcts.temperature_moves), 0, 100000);
+    tmoves.game_dependent = true;
+    t.push_back(tmoves);
+    t.push_back(real_option<float>("mcts.temperature", "sampling temperature of early moves",
+                                   RZ_FIELD(mcts.temperature), 0, 10, true));
+    t.push_back(bool_option("mcts.reuse_tree", "keep the chosen subtree for the next search",
+                            RZ_FIELD(mcts.reuse_tree)));
+    t.push_back(real_option<float>("mcts.full_search_prob",
+                                   "playout cap randomisation: probability of a full search",
+                                   RZ_FIELD(mcts.full_search_prob), 0, 1, false));
+    t.push_back(int_option<int>("mcts.fast_simulations", "simulations of a fast search",
+                                RZ_FIELD(mcts.fast_simulations), 0, 1000000));
+    t.push_back(real_option<float>("mcts.resign_threshold",
+                                   "resign below this value (< -1 = never resign)",
+                                   RZ_FIELD(mcts.resign_threshold), -2, 1, false));
+    t.push_back(real_option<float>("mcts.resign_disabled_fraction",
+                                   "fraction of games that never resign",
+                                   RZ_FIELD(mcts.resign_disabled_fraction), 0, 1, false));
+
+    t.push_back(int_option<int>("actor.games_in_flight", "games one actor plays at once",
+                                RZ_FIELD(actor.games_in_flight), 1, 65536));
+    t.push_back(int_option<int>("actor.threads", "CPU threads of one actor's network",
+                                RZ_FIELD(actor.threads), 1, 256));
+
+    t.push_back(int_option<int>("learner.batch_size", "positions per training step",
+                                RZ_FIELD(learner.batch_size), 1, 65536));
+    t.push_back(real_option<double>("learner.lr", "SGD learning rate",
+                                    RZ_FIELD(learner.lr), 0, 10, true));
+    t.push_back(text_option("learner.lr_schedule",
+                            "lr steps 'step:rate,step:rate' (empty = constant lr)",
+                            RZ_FIELD(learner.lr_schedule),
+                            "empty or 'step:rate,step:rate' with increasing steps",
+                            check_schedule));
+    t.push_back(real_option<double>("learner.momentum", "SGD momentum",
+                                    RZ_FIELD(learner.momentum), 0, 0.999, false));
+    t.push_back(real_option<double>("learner.weight_decay", "L2 weight decay",
+                                    RZ_FIELD(learner.weight_decay), 0, 1, false));
+    t.push_back(int_option<int64_t>("learner.replay_positions", "replay window in positions",
+                                    RZ_FIELD(learner.replay_positions), 1, 1000000000));
+    t.push_back(int_option<int64_t>("learner.min_replay", "positions before training starts",
+                                    RZ_FIELD(learner.min_replay), 1, 1000000000));
+    t.push_back(real_option<double>("learner.samples_per_position",
+                                    "rate limit: samples trained per position (0 = unlimited)",
+                                    RZ_FIELD(learner.samples_per_position), 0, 1000000, false));
+    t.push_back(int_option<int64_t>("learner.publish_every", "steps between weight publications",
+                                    RZ_FIELD(learner.publish_every), 1, kI64Max));
+    t.push_back(int_option<int64_t>("learner.checkpoint_every", "steps between checkpoints",
+                                    RZ_FIELD(learner.checkpoint_every), 1, kI64Max));
+    t.push_back(int_option<int64_t>("learner.checkpoint_seconds",
+                                    "also checkpoint after this many seconds (0 = steps only)",
+                                    RZ_FIELD(learner.checkpoint_seconds), 0, 86400 * 365));
+    t.push_back(int_option<int>("learner.keep_checkpoints", "checkpoints kept on disk",
+                                RZ_FIELD(learner.keep_checkpoints), 1, 100000));
+    t.push_back(real_option<double>("learner.metrics_seconds", "period of metrics rows",
+                                    RZ_FIELD(learner.metrics_seconds), 0, 86400, true));
+    t.push_back(int_option<int>("learner.threads", "CPU threads of the learner",
+                                RZ_FIELD(learner.threads), 1, 256));
+    t.push_back(text_option("learner.device", "training device: auto, cpu or cuda",
+                            RZ_FIELD(learner.device), "auto, cpu or cuda", check_device));
+    t.push_back(int_option<int64_t>("learner.max_steps", "stop after this many steps (0 = never)",
+                                    RZ_FIELD(learner.max_steps), 0, kI64Max));
+
+    t.push_back(int_option<int>("launch.actors", "actor processes (0 = cores - 1, at least 1)",
+                                RZ_FIELD(launch.actors), 0, 1024));
+    t.push_back(int_option<int>("launch.restart_backoff_ms", "delay before restarting a process",
+                                RZ_FIELD(launch.restart_backoff_ms), 0, 600000));
+    t.push_back(int_option<int>("launch.max_restarts",
+                                "restarts within restart_window_s before giving up",
+                                RZ_FIELD(launch.max_restarts), 0, 1000000));
+    t.push_back(int_option<int>("launch.restart_window_s", "window of the crash-loop limit",
+                                RZ_FIELD(launch.restart_window_s), 1, 86400));
+    t.push_back(int_option<int>("launch.learner_stop_timeout_s",
+                                "grace between SIGTERM and SIGKILL for the learner",
+                                RZ_FIELD(launch.learner_stop_timeout_s), 1, 3600));
+
+    t.push_back(text_option("shm.name", "shared-memory segment name (empty = from run.dir)",
+                            RZ_FIELD(shm.name), "a POSIX shared-memory name like /ringzero-x",
+                            check_shm_name));
+    t.push_back(u64_option("shm.lane_bytes", "bytes of each actor's trajectory lane",
+                           RZ_FIELD(shm.lane_bytes), 64ull << 10, 1ull << 32));
+    t.push_back(u64_option("shm.max_record_bytes", "largest trajectory record",
+                           RZ_FIELD(shm.max_record_bytes), 1ull << 10, 1ull << 31));
+    t.push_back(u64_option("shm.weight_bytes",
+                           "bytes of each weight buffer (0 = from the network size)",
+                           RZ_FIELD(shm.weight_bytes), 0, 1ull << 34));
+    t.push_back(int_option<int>("shm.stats_slots", "process stats slots in the segment",
+                                RZ_FIELD(shm.stats_slots), 2, 65536));
+
+    t.push_back(bool_option("eval.enabled", "run the evaluator", RZ_FIELD(eval.enabled)));
+    t.push_back(int_option<int>("eval.sims", "simulations per evaluation move",
+                                RZ_FIELD(eval.sims), 1, 1000000));
+    t.push_back(int_option<int>("eval.games", "games per evaluation", RZ_FIELD(eval.games), 1,
+                                1000000));
+    t.push_back(int_option<int>("eval.every_versions", "evaluate every this many versions",
+                                RZ_FIELD(eval.every_versions), 1, 1000000));
+    return t;
+  }();
+  return table;
+}
+
+#undef RZ_FIELD
+
+// Game-dependent defaults. Dirichlet alpha follows AlphaZero's ~10 / (typical number of
+// legal moves): chess 0.3, shogi 0.15, go 0.03; tic-tac-toe and Connect Four have <= 9 and
+// <= 7 moves (alpha ~1), Dots and Boxes on 3x3 boxes starts with 24 lines (alpha ~0.3-0.4).
+void apply_game_defaults(RunConfig* c, const std::vector<std::string>& given) {
+  auto is_given = [&](const char* n) {
+    return std::find(given.begin(), given.end(), n) != given.end();
+  };
+  const std::string name = make_game(c->game)->name();
+  float alpha = 0.3f;
+  int sims = 200, temp_moves = 15;
+  if (name == "tictactoe") {
+    alpha = 1.0f, sims = 50, temp_moves = 4;
+  } else if (name == "connect4") {
+    alpha = 1.0f, sims = 200, temp_moves = 12;
+  } else if (name == "dotsandboxes") {
+    alpha = 0.3f, sims = 200, temp_moves = 8;
+  }
+  if (!is_given("mcts.dirichlet_alpha")) c->mcts.dirichlet_alpha = alpha;
+  if (!is_given("mcts.simulations")) c->mcts.simulations = sims;
+  if (!is_given("mcts.temperature_moves")) c->mcts.temperature_moves = temp_moves;
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string suggestion(const std::string& unknown) {
+  std::string key = unknown;
+  while (!key.empty() && key[0] == '-') key.erase(0, 1);
+  const auto eq = key.find('=');
+  if (eq != std::string::npos) key.resize(eq);
+  std::string best;
+  size_t best_d = 4;
+  for (const auto& o : options()) {
+    const size_t d = edit_distance(key, o.name);
+    if (d < best_d) best_d = d, best = o.name;
+  }
+  return best.empty() ? "run with --help to list the options"
+                      : fmt::format("did you mean {}? (--help lists all options)", best);
+}
+
+po::options_description option_description() {
+  po::options_description desc("Options (file: [section] key=value; command line: "
+                               "--section.key VALUE)");
+  for (const auto& o : options()) {
+    const std::string help =
+        o.game_dependent ? fmt::format("{} (default depends on the game)", o.help)
+                         : fmt::format("{} (default: {})", o.help,
+                                       o.get(RunConfig{}).empty() ? "\"\"" : o.get(RunConfig{}));
+    desc.add_options()(o.name.c_str(), po::value<std::string>()->value_name(o.meta),
+                       help.c_str());
+  }
+  return desc;
+}
+
+po::options_description shared_flags() {
+  po::options_description desc("Shared flags");
+  desc.add_options()("help,h", "print this help and exit")(
+      "config", po::value<std::string>()->value_name("FILE"),
+      "read options from an INI file (command-line options override it)")(
+      "shm", po::value<std::string>()->value_name("NAME"), "shorthand for --shm.name")(
+      "run-dir", po::value<std::string>()->value_name("DIR"), "shorthand for --run.dir");
+  return desc;
+}
+
+// One-line version of a boost error.
+std::string explain(const po::error& e, const std::string& where) {
+  if (auto* u = dynamic_cast<const po::unknown_option*>(&e))
+    return fmt::format("{}: unknown option '{}': {}", where, u->get_option_name(),
+                       suggestion(u->get_option_name()));
+  std::string msg = e.what();
+  for (auto& ch : msg)
+    if (ch == '\n') ch = ' ';
+  return fmt::format("{}: {}", where, msg);
+}
+
+// Applies the raw string values (command line first: it wins) to a RunConfig.
+RunConfig build(const po::variables_map& cmdline, const po::variables_map& file) {
+  RunConfig c;
+  std::vector<std::string> given;
+  auto lookup = [&](const std::string& name, std::string* out) {
+    if (cmdline.count(name)) return *out = cmdline[name].as<std::string>(), true;
+    if (file.count(name)) return *out = file[name].as<std::string>(), true;
+    return false;
+  };
+  // The game first: game-dependent defaults need it.
+  std::string value;
+  for (const auto& o : options()) {
+    if (!lookup(o.name, &value)) continue;
+    o.set(c, value);
+    given.push_back(o.name);
+  }
+  // Shorthands on the command line (--shm, --run-dir) override the file's values.
+  auto shorthand = [&](const char* flag, const char* option) {
+    if (!cmdline.count(flag)) return;
+    const std::string v = cmdline[flag].as<std::string>();
+    if (cmdline.count(option) && cmdline[option].as<std::string>() != v)
+      throw ConfigError(fmt::format("--{} '{}' contradicts --{} '{}': give one of them", flag,
+                                    v, option, cmdline[option].as<std::string>()));
+    for (const auto& o : options())
+      if (o.name == option) o.set(c, v);
+    given.push_back(option);
+  };
+  shorthand("shm", "shm.name");
+  shorthand("run-dir", "run.dir");
+  apply_game_defaults(&c, given);
+  if (c.shm.name.empty() && !c.run_dir.empty()) c.shm.name = default_shm_name(c.run_dir);
+  validate(c);
+  return c;
+}
+
+po::variables_map parse_ini(std::istream& in, const std::string& where) {
+  po::variables_map vm;
+  try {
+    po::store(po::parse_config_file(in, option_description(), /*allow_unregistered=*/false),
+              vm);
+  } catch (const po::error& e) {
+    throw ConfigError(explain(e, where));
+  }
+  return vm;
+}
+
+po::variables_map read_ini_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    throw ConfigError(fmt::format("cannot read config file '{}': {}", path,
+                                  std::strerror(errno)));
+  return parse_ini(in, fmt::format("config file '{}'", path));
+}
+
+uint64_t fnv1a64(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
+  return h;
+}
+
+}  // namespace
+
+void validate(const RunConfig& c) {
+  try {
+    c.mcts.validate();
+  } catch (const std::invalid_argument& e) {
+    // "mcts: simulations=0 is ..." -> "option mcts.simulations=0 is ..."
+    std::string msg = e.what();
+    if (msg.rfind("mcts: ", 0) == 0) msg = "option mcts." + msg.substr(6);
+    throw ConfigError(msg);
+  }
+  if (c.learner.min_replay > c.learner.replay_positions)
+    throw ConfigError(fmt::format(
+        "option learner.min_replay={} is invalid: use at most learner.replay_positions={}",
+        c.learner.min_replay, c.learner.replay_positions));
+  if (c.shm.max_record_bytes > c.shm.lane_bytes / 2)
+    throw ConfigError(fmt::format(
+        "option shm.max_record_bytes={} is invalid: use at most half of shm.lane_bytes={}",
+        c.shm.max_record_bytes, c.shm.lane_bytes));
+  if (c.shm.weight_bytes != 0 && c.shm.weight_bytes < 4096)
+    throw ConfigError(fmt::format(
+        "option shm.weight_bytes={} is invalid: use 0 (computed) or at least 4096",
+        c.shm.weight_bytes));
+}
+
+ParsedCommandLine parse_command_line(int argc, const char* const* argv,
+                                     const RoleOptions& role) {
+  ParsedCommandLine out;
+  po::options_description all;
+  all.add(shared_flags()).add(role.flags).add(option_description());
+
+  po::variables_map cmdline;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(role.positional).run(),
+              cmdline);
+  } catch (const po::error& e) {
+    throw ConfigError(explain(e, "command line"));
+  }
+  if (cmdline.count("help")) {
+    std::ostringstream help;
+    help << "usage: " << role.usage << "\n\n";
+    if (!role.flags.options().empty()) help << role.flags << "\n";
+    help << shared_flags() << "\n" << option_description();
+    out.help_requested = true;
+    out.help_text = help.str();
+    return out;
+  }
+  try {
+    po::notify(cmdline);  // role flags: required(), notifiers
+  } catch (const po::error& e) {
+    throw ConfigError(explain(e, "command line"));
+  }
+  po::variables_map file;
+  if (cmdline.count("config")) {
+    out.config_file = cmdline["config"].as<std::string>();
+    file = read_ini_file(out.config_file);
+  }
+  out.config = build(cmdline, file);
+  out.flags = std::move(cmdline);
+  return out;
+}
+
+RunConfig parse_config_or_exit(int argc, char** argv, const RoleOptions& role,
+                               po::variables_map* flags) {
+  try {
+    ParsedCommandLine parsed = parse_command_line(argc, argv, role);
+    if (parsed.help_requested) {
+      std::fputs(parsed.help_text.c_str(), stdout);
+      std::exit(0);
+    }
+    if (flags) *flags = std::move(parsed.flags);
+    return parsed.config;
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "ringzero-%s: %s\n", role.role.c_str(), e.what());
+    std::exit(2);
+  }
+}
+
+RunConfig parse_config_text(const std::string& ini_text) {
+  std::istringstream in(ini_text);
+  return build(po::variables_map(), parse_ini(in, "config text"));
+}
+
+RunConfig load_config_file(const std::string& path) {
+  return build(po::variables_map(), read_ini_file(path));
+}
+
+std::string to_ini(const RunConfig& c) {
+  std::string out = "# ringzero effective configuration: read back with --config FILE\n";
+  std::string section;
+  for (const auto& o : options()) {
+    const auto dot = o.name.find('.');
+    const std::string sec = dot == std::string::npos ? "" : o.name.substr(0, dot);
+    const std::string key = dot == std::string::npos ? o.name : o.name.substr(dot + 1);
+    if (sec != section) {
+      out += fmt::format("\n[{}]\n", sec);
+      section = sec;
+    }
+    out += fmt::format("{}={}\n", key, o.get(c));
+  }
+  return out;
+}
+
+void write_config_atomically(const RunConfig& config, const std::string& path) {
+  const std::string text = to_ini(config);
+  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  auto fail = [&](const char* what) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw ConfigError(
+        fmt::format("cannot write config '{}': {} failed: {}", path, what, std::strerror(err)));
+  };
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail("open");
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      fail("write");
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    fail("fsync");
+  }
+  if (::close(fd) != 0) fail("close");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("rename");
+  // The rename itself is durable only once the directory is synced.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+std::string default_shm_name(const std::string& run_dir) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(run_dir, ec);
+  if (ec) p = run_dir;
+  // weakly_canonical resolves symlinks of the existing prefix and removes "." / "..", so
+  // "runs/x", "./runs/x/" and "/abs/runs/x" name the same segment.
+  std::filesystem::path canon = std::filesystem::weakly_canonical(p, ec);
+  if (ec) canon = p.lexically_normal();
+  std::string s = canon.string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return fmt::format("/ringzero-{:016x}", fnv1a64(s));
+}
+
+void resolve_random_seed(RunConfig* config) {
+  if (config->seed != 0) return;
+  std::random_device rd;
+  uint64_t s = 0;
+  while (s == 0) s = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  config->seed = s;
+}
+
+int effective_actor_count(const RunConfig& config) {
+  if (config.launch.actors > 0) return config.launch.actors;
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  return std::max(1, cores - 1);
+}
+
+std::vector<std::pair<int64_t, double>> parse_lr_schedule(const std::string& text) {
+  std::vector<std::pair<int64_t, double>> out;
+  const std::string s = trim(text);
+  if (s.empty()) return out;
+  const std::string allowed = "'step:rate,step:rate' with strictly increasing steps >= 0 and "
+                              "rates in (0, 10], e.g. '100000:0.002,200000:0.0002'";
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t comma = s.find(',', pos);
+    if (comma == std::string::npos) comma = s.size();
+    const std::string item = s.substr(pos, comma - pos);
+    const auto colon = item.find(':');
+    int64_t step = 0;
+    double rate = 0;
+    if (colon == std::string::npos || !parse_i64(item.substr(0, colon), &step) || step < 0 ||
+        !parse_double(item.substr(colon + 1), &rate) || rate <= 0 || rate > 10 ||
+        (!out.empty() && step <= out.back().first))
+      refuse("learner.lr_schedule", text, allowed);
+    out.emplace_back(step, rate);
+    pos = comma + 1;
+    if (comma == s.size()) break;
+  }
+  return out;
+}
+
+double learning_rate_at(const LearnerConfig& learner, int64_t step) {
+  double lr = learner.lr;
+  for (const auto& [from, rate] : parse_lr_schedule(learner.lr_schedule))
+    if (step >= from) lr = rate;
+  return lr;
+}
+
+}  // namespace rz

@@ -1,0 +1,174 @@
+// RunConfig: the one set of options every ringzero process reads.
+//
+// Every role (actor, learner, launch, monitor, eval) parses the same options, so a run is
+// described by one file, RUN/config.ini, that the supervisor writes at start and every
+// process it spawns reads back with `--config RUN/config.ini`. Sources, strongest first:
+//   1. the command line:  --learner.batch_size 128   (or --learner.batch_size=128)
+//   2. the config file:   [learner]
+//                         batch_size=256             (INI section + key = option name)
+//   3. game-dependent defaults (only for options given nowhere, see below)
+//   4. built-in defaults (the member initialisers below; `--help` lists them).
+// Top-level options (game, seed) come before the first [section] in a file.
+//
+// Shared flags every role accepts besides the options: --help, --config FILE, and two
+// shorthands used on process command lines: --shm NAME (= --shm.name) and --run-dir DIR
+// (= --run.dir). Role-specific flags (the actor's --slot, the learner's --resume, the
+// launcher's subcommand) are declared by the role itself in RoleOptions::flags/positional
+// and come back in the variables_map; the shared parser never needs to know them.
+//
+// Nonsense is refused with ConfigError, a ONE-LINE message naming the option, the bad value
+// and what is allowed (negative sizes, probabilities outside [0,1], unknown games, text
+// where a number belongs, unknown options in the file or on the command line, a key given
+// twice). Game-dependent defaults (Dirichlet alpha ~ 10 / average legal moves, fewer
+// simulations for tic-tac-toe) are applied only where the user gave no value, and the
+// written file carries the resolved values, so reading it back reproduces the run exactly.
+//
+// Typical main:
+//   rz::RoleOptions role("actor", "ringzero-actor --shm NAME --slot K --config RUN/config.ini");
+//   role.flags.add_options()("slot", po::value<int>()->required(), "lane/stats slot");
+//   po::variables_map flags;
+//   rz::RunConfig cfg = rz::parse_config_or_exit(argc, argv, role, &flags);
+#pragma once
+
+#include <boost/program_options.hpp>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/mcts/mcts_config.h"
+#include "common/net/net_config.h"
+
+namespace rz {
+
+// A one-line message naming the option, the value and the allowed range.
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct ActorConfig {
+  int games_in_flight = 64;  // games one actor plays at once (one batched forward per round)
+  int threads = 1;           // CPU threads of the actor's network (torch intra-op, BLAS)
+};
+
+struct LearnerConfig {
+  int batch_size = 256;
+  double lr = 0.02;
+  // "" = constant lr; "step:rate,step:rate" = lr becomes `rate` from `step` on (steps
+  // strictly increasing). See learning_rate_at().
+  std::string lr_schedule;
+  double momentum = 0.9;
+  double weight_decay = 1e-4;
+  int64_t replay_positions = 100000;  // replay window, in positions
+  int64_t min_replay = 2000;          // positions in the buffer before training starts
+  // Rate limiter: train at most this many samples per position received (0 = unlimited).
+  double samples_per_position = 4.0;
+  int64_t publish_every = 50;        // steps between weight publications
+  int64_t checkpoint_every = 500;    // steps between checkpoints
+  int64_t checkpoint_seconds = 120;  // also checkpoint after this long (0 = steps only)
+  int keep_checkpoints = 3;
+  double metrics_seconds = 5.0;  // period of RUN/metrics.csv rows and log lines
+  int threads = 1;
+  std::string device = "auto";  // auto | cpu | cuda
+  int64_t max_steps = 0;        // stop after this many steps (0 = unlimited)
+};
+
+struct LaunchConfig {
+  int actors = 0;  // 0 = cores - 1, at least 1; see effective_actor_count()
+  int restart_backoff_ms = 1000;
+  int max_restarts = 5;        // restarts of one process within restart_window_s ...
+  int restart_window_s = 60;   // ... beyond which the supervisor gives up (crash loop)
+  int learner_stop_timeout_s = 30;  // SIGTERM -> SIGKILL grace for the learner
+};
+
+struct ShmConfig {
+  std::string name;  // POSIX shm name "/..."; derived from run.dir when empty
+  uint64_t lane_bytes = 8ull << 20;
+  uint64_t max_record_bytes = 1ull << 20;
+  uint64_t weight_bytes = 0;  // 0 = computed from the network size + header
+  int stats_slots = 64;
+};
+
+struct EvalConfig {  // reserved for the evaluator
+  bool enabled = false;
+  int sims = 200;
+  int games = 20;
+  int every_versions = 10;
+};
+
+struct RunConfig {
+  std::string game = "connect4";  // game spec, canonicalised by make_game(spec)->spec()
+  uint64_t seed = 0;              // 0 = random (see resolve_random_seed)
+  std::string run_dir;            // run.dir
+  NetConfig net;
+  MctsConfig mcts;
+  ActorConfig actor;
+  LearnerConfig learner;
+  LaunchConfig launch;
+  ShmConfig shm;
+  EvalConfig eval;
+};
+
+// What a role adds to the shared parser.
+struct RoleOptions {
+  RoleOptions(std::string role, std::string usage)
+      : role(std::move(role)), usage(std::move(usage)), flags("Flags of " + this->role) {}
+  std::string role;   // "actor", "learner", "launch", ... (for messages)
+  std::string usage;  // first line of --help
+  boost::program_options::options_description flags;
+  boost::program_options::positional_options_description positional;
+};
+
+struct ParsedCommandLine {
+  RunConfig config;
+  boost::program_options::variables_map flags;  // the role's own flags (already notified)
+  bool help_requested = false;
+  std::string help_text;  // usage + role flags + shared flags + every option with default
+  std::string config_file;  // the --config file read, or ""
+};
+
+// Parses argv. Throws ConfigError (one line) on any bad input, including a role flag that
+// is missing or malformed. On --help fills help_text and skips validation.
+ParsedCommandLine parse_command_line(int argc, const char* const* argv,
+                                     const RoleOptions& role);
+
+// For mains: as above, but prints --help to stdout and exits 0, or prints
+// "ringzero-<role>: <message>" to stderr and exits 2 on bad input.
+RunConfig parse_config_or_exit(int argc, char** argv, const RoleOptions& role,
+                               boost::program_options::variables_map* flags = nullptr);
+
+// Reads an INI text / file (the format to_ini writes) with nothing on top.
+RunConfig parse_config_text(const std::string& ini_text);
+RunConfig load_config_file(const std::string& path);
+
+// Every option and its value, INI sections in a fixed order; parse_config_text(to_ini(c))
+// gives back c. Floats are printed so that they read back exactly.
+std::string to_ini(const RunConfig& config);
+
+// Writes to_ini(config) to `path` so that a crash at any instant leaves either the old file
+// or the complete new one: write to path.tmp.<pid>, fsync, rename, fsync the directory.
+// Throws ConfigError naming the path and the system error.
+void write_config_atomically(const RunConfig& config, const std::string& path);
+
+// Checks cross-option constraints (also done by the parsers). Throws ConfigError.
+void validate(const RunConfig& config);
+
+// "/ringzero-" + 16 hex digits of a hash of the absolute, normalised run directory:
+// 26 characters, within the portable 31, and the same for every process of one run.
+std::string default_shm_name(const std::string& run_dir);
+
+// seed 0 means "random": replaces it by a fresh non-zero seed so that the written config
+// reproduces the run. Leaves a non-zero seed alone.
+void resolve_random_seed(RunConfig* config);
+
+// launch.actors, with 0 replaced by (hardware threads - 1), at least 1.
+int effective_actor_count(const RunConfig& config);
+
+// The learning rate in force at `step` under learner.lr and learner.lr_schedule.
+double learning_rate_at(const LearnerConfig& learner, int64_t step);
+// Parses "step:rate,step:rate"; throws ConfigError naming learner.lr_schedule.
+std::vector<std::pair<int64_t, double>> parse_lr_schedule(const std::string& text);
+
+}  // namespace rz

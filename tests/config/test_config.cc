@@ -1,0 +1,253 @@
+// The shared configuration: precedence (command line > file > game defaults > built-ins),
+// refusal of nonsense with one-line messages naming the option, and the INI round trip
+// through a real file written atomically.
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+// Runs the shared parser on a command line given as words (argv[0] added).
+rz::ParsedCommandLine parse(std::vector<std::string> words,
+                            const rz::RoleOptions& role = rz::RoleOptions("test", "test")) {
+  words.insert(words.begin(), "ringzero-test");
+  std::vector<const char*> argv;
+  for (const auto& w : words) argv.push_back(w.c_str());
+  return rz::parse_command_line(static_cast<int>(argv.size()), argv.data(), role);
+}
+
+std::string error_of(std::vector<std::string> words) {
+  try {
+    parse(std::move(words));
+  } catch (const rz::ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/rz-config-test-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    path = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string write(const std::string& name, const std::string& text) const {
+    const std::string p = path + "/" + name;
+    std::ofstream(p) << text;
+    return p;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("config: built-in defaults and game-dependent defaults") {
+  const auto c4 = parse({}).config;
+  CHECK(c4.game == "connect4");
+  CHECK(c4.learner.batch_size == 256);
+  CHECK(c4.actor.games_in_flight == 64);
+  CHECK(c4.mcts.dirichlet_alpha == Approx(1.0));
+  CHECK(c4.shm.lane_bytes == (8u << 20));
+
+  const auto ttt = parse({"--game", "tictactoe"}).config;
+  CHECK(ttt.mcts.simulations == 50);
+  const auto dab = parse({"--game=dotsandboxes"}).config;
+  CHECK(dab.mcts.dirichlet_alpha == Approx(0.3));
+  CHECK(dab.game == "dotsandboxes:rows=3,cols=3");  // canonical spec
+
+  // A value the user gave is never replaced by the game's default.
+  const auto mine = parse({"--game", "tictactoe", "--mcts.dirichlet_alpha", "0.5",
+                           "--mcts.simulations", "7"})
+                        .config;
+  CHECK(mine.mcts.dirichlet_alpha == Approx(0.5));
+  CHECK(mine.mcts.simulations == 7);
+}
+
+TEST_CASE("config: file sections, and the command line overrides the file") {
+  TempDir dir;
+  const std::string file = dir.write("a.ini",
+                                     "# comment\n"
+                                     "game=tictactoe\n"
+                                     "[learner]\n"
+                                     "batch_size=32\n"
+                                     "lr=0.5\n"
+                                     "[mcts]\n"
+                                     "c_puct=2.5\n");
+  auto c = parse({"--config", file}).config;
+  CHECK(c.game == "tictactoe");
+  CHECK(c.learner.batch_size == 32);
+  CHECK(c.learner.lr == Approx(0.5));
+  CHECK(c.mcts.c_puct == Approx(2.5));
+
+  c = parse({"--config", file, "--learner.batch_size", "128"}).config;
+  CHECK(c.learner.batch_size == 128);
+  CHECK(c.learner.lr == Approx(0.5));  // untouched by the override
+}
+
+TEST_CASE("config: shorthands --shm and --run-dir, and the derived shm name") {
+  TempDir dir;
+  auto c = parse({"--run-dir", dir.path}).config;
+  CHECK(c.run_dir == dir.path);
+  CHECK(c.shm.name == rz::default_shm_name(dir.path));
+  CHECK(c.shm.name.size() <= 31);
+  CHECK(c.shm.name.rfind("/ringzero-", 0) == 0);
+  // Spelling of the same directory does not change the name; another directory does.
+  CHECK(rz::default_shm_name(dir.path + "/") == rz::default_shm_name(dir.path));
+  CHECK(rz::default_shm_name(dir.path + "/./x/..") == rz::default_shm_name(dir.path));
+  CHECK(rz::default_shm_name(dir.path + "/other") != rz::default_shm_name(dir.path));
+
+  c = parse({"--run-dir", dir.path, "--shm", "/rz-explicit"}).config;
+  CHECK(c.shm.name == "/rz-explicit");
+  CHECK(error_of({"--shm", "/a", "--shm.name", "/b"}).find("contradicts") != std::string::npos);
+}
+
+TEST_CASE("config: nonsense is refused with one line naming the option") {
+  struct Case {
+    std::vector<std::string> args;
+    std::string must_contain;
+  };
+  const std::vector<Case> cases = {
+      {{"--learner.batch_size", "-5"}, "learner.batch_size"},
+      {{"--learner.batch_size", "12abc"}, "learner.batch_size"},
+      {{"--learner.batch_size", "0"}, "[1, 65536]"},
+      {{"--shm.lane_bytes", "-1"}, "shm.lane_bytes"},  // no unsigned wrap-around
+      {{"--mcts.dirichlet_epsilon", "1.5"}, "mcts.dirichlet_epsilon"},
+      {{"--mcts.full_search_prob", "-0.1"}, "mcts.full_search_prob"},
+      {{"--mcts.c_puct", "nan"}, "mcts.c_puct"},
+      {{"--mcts.c_puct", "inf"}, "mcts.c_puct"},
+      {{"--learner.lr", "fast"}, "learner.lr"},
+      {{"--game", "chess"}, "unknown game 'chess'"},
+      {{"--game", "dotsandboxes:rows=0"}, "option game"},
+      {{"--learner.device", "tpu"}, "auto, cpu or cuda"},
+      {{"--learner.lr_schedule", "100:0.1,50:0.01"}, "learner.lr_schedule"},
+      {{"--learner.batchsize", "3"}, "did you mean learner.batch_size"},
+      {{"--nonsense"}, "unknown option"},
+      {{"--learner.min_replay", "500", "--learner.replay_positions", "100"},
+       "learner.min_replay"},
+      {{"--mcts.full_search_prob", "0.5"}, "fast_simulations"},  // cross-field (MctsConfig)
+      {{"--mcts.simulations", "0"}, "mcts.simulations"},
+      {{"--mcts.reuse_tree", "maybe"}, "true or false"},
+      {{"--shm.name", "no-slash"}, "shm.name"},
+      {{"--config", "/nonexistent/rz.ini"}, "cannot read config file"},
+  };
+  for (const auto& c : cases) {
+    INFO("args: " << c.args.front());
+    const std::string err = error_of(c.args);
+    CHECK(err.find(c.must_contain) != std::string::npos);
+    CHECK(err.find('\n') == std::string::npos);
+    CHECK(!err.empty());
+  }
+}
+
+TEST_CASE("config: bad files are refused naming the file and the key") {
+  TempDir dir;
+  std::string err = error_of({"--config", dir.write("u.ini", "[learner]\nbatchsize=3\n")});
+  CHECK(err.find("u.ini") != std::string::npos);
+  CHECK(err.find("learner.batchsize") != std::string::npos);
+  CHECK(err.find('\n') == std::string::npos);
+
+  err = error_of({"--config", dir.write("v.ini", "[learner]\nbatch_size=-1\n")});
+  CHECK(err.find("learner.batch_size") != std::string::npos);
+
+  err = error_of({"--config", dir.write("d.ini", "[learner]\nlr=0.1\nlr=0.2\n")});
+  CHECK(err.find("learner.lr") != std::string::npos);
+  CHECK(err.find('\n') == std::string::npos);
+
+  err = error_of({"--config", dir.write("s.ini", "[learner\nlr=0.1\n")});
+  CHECK(!err.empty());
+  CHECK(err.find('\n') == std::string::npos);
+}
+
+TEST_CASE("config: to_ini reads back to the same configuration, written atomically") {
+  TempDir dir;
+  auto c = parse({"--game", "dotsandboxes:rows=2,cols=3", "--seed", "18446744073709551615",
+                  "--learner.lr", "0.0123456789", "--learner.lr_schedule", "10:0.01,20:0.001",
+                  "--mcts.c_puct", "1.1", "--mcts.reuse_tree", "off", "--run-dir", dir.path,
+                  "--learner.momentum", "0.3"})
+               .config;
+  const std::string path = dir.path + "/config.ini";
+  rz::write_config_atomically(c, path);
+  CHECK(!std::filesystem::exists(path + ".tmp." + std::to_string(::getpid())));
+
+  const rz::RunConfig back = rz::load_config_file(path);
+  CHECK(rz::to_ini(back) == rz::to_ini(c));
+  CHECK(back.seed == 18446744073709551615ull);
+  CHECK(back.learner.lr == c.learner.lr);  // bit-exact
+  CHECK(back.mcts.c_puct == c.mcts.c_puct);
+  CHECK(back.mcts.reuse_tree == false);
+  CHECK(back.game == "dotsandboxes:rows=2,cols=3");
+  CHECK(back.shm.name == c.shm.name);
+
+  // Overwriting replaces the whole file.
+  c.learner.batch_size = 17;
+  rz::write_config_atomically(c, path);
+  CHECK(rz::load_config_file(path).learner.batch_size == 17);
+
+  // An unwritable place is a one-line error, not a crash.
+  bool threw = false;
+  try {
+    rz::write_config_atomically(c, "/nonexistent-dir/config.ini");
+  } catch (const rz::ConfigError& e) {
+    threw = std::string(e.what()).find("/nonexistent-dir/config.ini") != std::string::npos;
+  }
+  CHECK(threw);
+}
+
+TEST_CASE("config: role flags, positional arguments and --help") {
+  rz::RoleOptions role("actor", "ringzero-actor --shm NAME --slot K");
+  role.flags.add_options()("slot", po::value<int>()->required(), "lane index");
+  auto p = parse({"--slot", "3", "--shm", "/x"}, role);
+  CHECK(p.flags["slot"].as<int>() == 3);
+  CHECK(p.config.shm.name == "/x");
+
+  bool threw = false;
+  try {
+    parse({"--shm", "/x"}, role);  // --slot is required
+  } catch (const rz::ConfigError& e) {
+    threw = std::string(e.what()).find("slot") != std::string::npos;
+  }
+  CHECK(threw);
+
+  auto h = parse({"--help"}, role);
+  CHECK(h.help_requested);
+  CHECK(h.help_text.find("--slot") != std::string::npos);
+  CHECK(h.help_text.find("learner.batch_size") != std::string::npos);
+  CHECK(h.help_text.find("default: 256") != std::string::npos);
+
+  rz::RoleOptions launch("launch", "ringzero-launch COMMAND");
+  launch.flags.add_options()("command", po::value<std::string>(), "start|stop|status");
+  launch.positional.add("command", 1);
+  CHECK(parse({"status", "--learner.batch_size", "8"}, launch).flags["command"].as<std::string>() ==
+        "status");
+}
+
+TEST_CASE("config: learning-rate schedule and helpers") {
+  rz::LearnerConfig l;
+  l.lr = 0.1;
+  l.lr_schedule = "100:0.01, 200:0.001";
+  CHECK(rz::learning_rate_at(l, 0) == Approx(0.1));
+  CHECK(rz::learning_rate_at(l, 99) == Approx(0.1));
+  CHECK(rz::learning_rate_at(l, 100) == Approx(0.01));
+  CHECK(rz::learning_rate_at(l, 5000) == Approx(0.001));
+
+  rz::RunConfig c;
+  rz::resolve_random_seed(&c);
+  CHECK(c.seed != 0);
+  const uint64_t s = c.seed;
+  rz::resolve_random_seed(&c);
+  CHECK(c.seed == s);
+  CHECK(rz::effective_actor_count(c) >= 1);
+  c.launch.actors = 5;
+  CHECK(rz::effective_actor_count(c) == 5);
+}
