@@ -47,7 +47,9 @@ std::unique_ptr<Game> make_game(const std::string& spec) {
       if (eq == std::string::npos || eq == 0 || eq + 1 == kv.size())
         throw GameError(fmt::format(
             "malformed game parameter '{}' in '{}': write name:key=value,key=value", kv, spec));
-      params[kv.substr(0, eq)] = kv.substr(eq + 1);
+      if (!params.emplace(kv.substr(0, eq), kv.substr(eq + 1)).second)
+        throw GameError(fmt::format("game parameter '{}' is given twice in '{}': keep one",
+                                    kv.substr(0, eq), spec));
       pos = comma + 1;
       if (comma == rest.size()) break;
     }
@@ -82,9 +84,13 @@ int take_int_param(GameParams& params, const std::string& key, int default_value
   return value;
 }
 
-void refuse_unknown_params(const GameParams& params, const std::string& game) {
+void refuse_unknown_params(const GameParams& params, const std::string& game,
+                           const std::string& accepted) {
   if (params.empty()) return;
-  throw GameError(fmt::format("{}: unknown parameter '{}'", game, params.begin()->first));
+  throw GameError(fmt::format("{}: unknown parameter '{}': {}", game, params.begin()->first,
+                              accepted.empty() ? "this game takes no parameters, write just '" +
+                                                     game + "'"
+                                               : "the parameters are " + accepted));
 }
 
 }  // namespace rz

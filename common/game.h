@@ -103,8 +103,11 @@ std::unique_ptr<Game> make_game(const std::string& spec);
 std::vector<std::string> registered_games();
 
 // Helpers for game implementations: read an integer parameter, refusing leftovers.
+// take_int_param removes `key` from params; refuse_unknown_params then throws for whatever is
+// left, listing `accepted` (e.g. "rows, cols"; empty means the game takes no parameters).
 int take_int_param(GameParams& params, const std::string& key, int default_value, int min_value,
                    int max_value, const std::string& game);
-void refuse_unknown_params(const GameParams& params, const std::string& game);
+void refuse_unknown_params(const GameParams& params, const std::string& game,
+                           const std::string& accepted = "");
 
 }  // namespace rz
