@@ -1,0 +1,365 @@
+// The lane protocol. Each step's SIGKILL argument is in docs/shm.md; the comments here say
+// why each memory ordering is what it is.
+#include "shm/trajectory_ring.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+
+#include "shm/checksum.h"
+#include "shm/layout.h"
+#include "shm/sys.h"
+
+namespace rz::shm {
+
+namespace testing {
+namespace {
+FaultHook g_fault_hook = nullptr;
+}
+void set_fault_hook(FaultHook hook) { g_fault_hook = hook; }
+}  // namespace testing
+
+namespace {
+
+using testing::FaultPoint;
+inline void fault_point(FaultPoint p, uint64_t seq) {
+  if (__builtin_expect(testing::g_fault_hook != nullptr, 0)) testing::g_fault_hook(p, seq);
+}
+
+RingHeader* ring_of(const Segment& s) {
+  return reinterpret_cast<RingHeader*>(s.base() + s.layout().ring_header);
+}
+LaneControl* controls_of(const Segment& s) {
+  return reinterpret_cast<LaneControl*>(s.base() + s.layout().lane_controls);
+}
+
+uint64_t record_seed(const RecordHeader& h) {
+  return (uint64_t(h.lane) << 32 | h.size) ^ (h.sequence * 0x9e3779b97f4a7c15ull) ^ h.kind;
+}
+
+// Spin for a few microseconds before sleeping: a consumer that is draining frees space
+// within that time, and a futex round trip costs more than the spin.
+constexpr int kSpinRounds = 64;
+constexpr auto kSleepSlice = std::chrono::milliseconds(50);
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// LaneWriter
+
+LaneWriter::LaneWriter(Segment& segment, uint32_t lane) : segment_(segment), lane_(lane) {
+  if (segment.read_only())
+    throw ShmError(fmt::format("cannot write lane {} of {}: the segment is mapped read-only",
+                               lane, segment.name()));
+  if (lane >= segment.sizes().lanes)
+    throw ShmError(fmt::format("lane {} does not exist in {}: it has {} lanes (one per actor "
+                               "slot); pass an actor index below that", lane, segment.name(),
+                               segment.sizes().lanes));
+  control_ = &controls_of(segment)[lane];
+  data_ = segment.base() + segment.layout().lane_data + uint64_t(lane) * segment.sizes().lane_bytes;
+  capacity_ = segment.sizes().lane_bytes;
+  max_record_ = segment.sizes().max_record_bytes;
+
+  sys::Claim claim = sys::robust_mutex_try(&control_->owner_mutex);
+  if (claim == sys::Claim::kBusy)
+    throw ShmError(fmt::format("lane {} of {} is owned by live process {}: stop that actor "
+                               "first or use another actor index", lane, segment.name(),
+                               control_->owner_pid.load()));
+  took_over_ = claim == sys::Claim::kFromDead;
+  // We own the lane. The previous owner (if any) is dead or exited, so its words are final.
+  // Recover the sequence number of the next record (see docs/shm.md, "takeover"):
+  // pending_end is stored before pending_seq, pending_seq before the bytes, tail after them,
+  // committed_seq after tail.
+  tail_ = control_->tail.load(std::memory_order_acquire);
+  uint64_t committed = control_->committed_seq.load(std::memory_order_relaxed);
+  uint64_t pending_seq = control_->pending_seq.load(std::memory_order_relaxed);
+  uint64_t pending_end = control_->pending_end.load(std::memory_order_relaxed);
+  next_sequence_ = committed;
+  if (pending_seq == committed + 1 && pending_end == tail_) next_sequence_ = pending_seq;
+  control_->committed_seq.store(next_sequence_, std::memory_order_relaxed);
+  control_->pending_seq.store(next_sequence_, std::memory_order_release);
+  control_->pending_end.store(tail_, std::memory_order_relaxed);
+  control_->owner_pid.store(uint32_t(::getpid()), std::memory_order_relaxed);
+  head_cache_ = control_->head.load(std::memory_order_acquire);
+}
+
+LaneWriter::~LaneWriter() {
+  control_->producer_waiting.store(0, std::memory_order_relaxed);
+  sys::robust_mutex_release(&control_->owner_mutex);
+}
+
+bool LaneWriter::wait_for_space(uint64_t need, const std::atomic<uint32_t>* stop) {
+  auto fits = [&] { return capacity_ - (tail_ - head_cache_) >= need; };
+  if (fits()) return true;
+  // acquire: the consumer finished reading the bytes before head, so we may overwrite them.
+  head_cache_ = control_->head.load(std::memory_order_acquire);
+  for (int i = 0; i < kSpinRounds && !fits(); ++i) {
+    for (int k = 0; k < 16; ++k) sys::cpu_relax();
+    head_cache_ = control_->head.load(std::memory_order_acquire);
+  }
+  while (!fits()) {
+    if (stop && stop->load(std::memory_order_acquire)) return false;
+    // Dekker with RingReader::release(): we store producer_waiting then load head; it stores
+    // head then loads producer_waiting. With seq_cst on all four, at least one of us sees
+    // the other's store, so we never sleep through a release.
+    control_->producer_waiting.store(1, std::memory_order_seq_cst);
+    uint32_t signal = control_->space_signal.load(std::memory_order_seq_cst);
+    head_cache_ = control_->head.load(std::memory_order_seq_cst);
+    if (fits()) break;
+    sys::futex_wait(&control_->space_signal, signal, kSleepSlice);
+    head_cache_ = control_->head.load(std::memory_order_acquire);
+  }
+  control_->producer_waiting.store(0, std::memory_order_relaxed);
+  return true;
+}
+
+uint8_t* LaneWriter::reserve(size_t size, const std::atomic<uint32_t>* stop) {
+  if (reserved_header_)
+    throw ShmError(fmt::format("lane {}: reserve() called twice without commit(): commit the "
+                               "first record", lane_));
+  if (size > max_record_)
+    throw ShmError(fmt::format("record of {} bytes exceeds max_record_bytes = {} of {}: raise "
+                               "max_record_bytes for the run or write smaller records",
+                               size, max_record_, segment_.name()));
+  const uint64_t span = record_span(size);
+  const uint64_t pos = tail_ % capacity_;
+  const uint64_t gap = capacity_ - pos;
+  const uint64_t pad = gap < span ? gap : 0;  // a record never wraps
+  if (!wait_for_space(pad + span, stop)) return nullptr;
+
+  // Announce the record in flight before touching its bytes: pending_end first, then
+  // pending_seq with release (so pending_end cannot be reordered after it). A takeover
+  // compares them with tail to learn whether this record got committed.
+  control_->pending_end.store(tail_ + pad + span, std::memory_order_relaxed);
+  control_->pending_seq.store(next_sequence_ + 1, std::memory_order_release);
+
+  uint8_t* rec = data_ + pos;
+  if (pad) {
+    if (pad >= sizeof(RecordHeader)) {  // else: an implicit gap the consumer skips too
+      RecordHeader ph{kPaddingKind, uint32_t(pad - sizeof(RecordHeader)), lane_, 0,
+                      next_sequence_, 0};
+      std::memcpy(rec, &ph, sizeof ph);
+    }
+    rec = data_;
+  }
+  reserved_header_ = rec;
+  reserved_size_ = size;
+  reserved_end_ = tail_ + pad + span;
+  return rec + sizeof(RecordHeader);
+}
+
+void LaneWriter::commit() {
+  if (!reserved_header_)
+    throw ShmError(fmt::format("lane {}: commit() without reserve(): reserve first", lane_));
+  RecordHeader h{kRecordKind, uint32_t(reserved_size_), lane_, 0, next_sequence_, 0};
+  h.checksum = checksum64(reserved_header_ + sizeof h, reserved_size_, record_seed(h));
+  std::memcpy(reserved_header_, &h, sizeof h);
+  reserved_header_ = nullptr;
+  publish(reserved_end_);
+}
+
+bool LaneWriter::write(const void* data, size_t size, const std::atomic<uint32_t>* stop) {
+  uint8_t* dst = reserve(size, stop);
+  if (!dst) return false;
+  if (__builtin_expect(testing::g_fault_hook != nullptr, 0)) {
+    std::memcpy(dst, data, size / 2);
+    fault_point(FaultPoint::kMidCopy, next_sequence_);
+    std::memcpy(dst + size / 2, static_cast<const uint8_t*>(data) + size / 2, size - size / 2);
+  } else {
+    std::memcpy(dst, data, size);
+  }
+  commit();
+  return true;
+}
+
+void LaneWriter::publish(uint64_t new_tail) {
+  fault_point(FaultPoint::kBeforeTailStore, next_sequence_);
+  // The commit point. Release: the consumer's acquire load of tail sees every byte of the
+  // record. seq_cst: the Dekker pairing with RingReader::wait() (we store tail, then load
+  // consumer_waiting; it stores consumer_waiting, then loads tail).
+  control_->tail.store(new_tail, std::memory_order_seq_cst);
+  fault_point(FaultPoint::kAfterTailStore, next_sequence_);
+  // release: keeps the tail store before this one, which the takeover logic relies on.
+  control_->committed_seq.store(next_sequence_ + 1, std::memory_order_release);
+  tail_ = new_tail;
+  ++next_sequence_;
+  RingHeader* ring = ring_of(segment_);
+  if (ring->consumer_waiting.load(std::memory_order_seq_cst)) {
+    ring->doorbell.fetch_add(1, std::memory_order_seq_cst);
+    sys::futex_wake(&ring->doorbell, INT_MAX);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// RingReader
+
+RingReader::RingReader(Segment& segment) : segment_(segment) {
+  if (segment.read_only())
+    throw ShmError(fmt::format("cannot consume the ring of {}: the segment is mapped "
+                               "read-only", segment.name()));
+  ring_ = ring_of(segment);
+  controls_ = controls_of(segment);
+  data_ = segment.base() + segment.layout().lane_data;
+  capacity_ = segment.sizes().lane_bytes;
+  max_record_ = segment.sizes().max_record_bytes;
+  lanes_ = segment.sizes().lanes;
+  sys::Claim claim = sys::robust_mutex_try(&ring_->consumer_mutex);
+  if (claim == sys::Claim::kBusy)
+    throw ShmError(fmt::format("the ring of {} already has a live consumer, process {}: stop "
+                               "that learner first", segment.name(),
+                               ring_->consumer_pid.load()));
+  took_over_ = claim == sys::Claim::kFromDead;
+  ring_->consumer_pid.store(uint32_t(::getpid()), std::memory_order_relaxed);
+  cursors_.resize(lanes_);
+  for (uint32_t l = 0; l < lanes_; ++l) {
+    LaneCursor& c = cursors_[l];
+    c.head = controls_[l].head.load(std::memory_order_relaxed);
+    c.expected_seq = controls_[l].consumed_seq.load(std::memory_order_relaxed);
+    // A consumer killed between storing consumed_seq (= s + 1) and head leaves head at
+    // record s: then the record at head carries consumed_seq - 1 and is still to be read.
+    // Look at it accepting any sequence (resync); everything else is verified as usual.
+    const uint64_t consumed = c.expected_seq;
+    const uint64_t skipped_before = corrupt_skipped_;
+    c.resync = true;
+    auto r = try_lane(l);
+    held_.reset();
+    if (corrupt_skipped_ != skipped_before) continue;  // skipped: stays in resync
+    c.resync = false;
+    c.expected_seq = (r && r->sequence + 1 == consumed) ? r->sequence : consumed;
+  }
+}
+
+RingReader::~RingReader() { sys::robust_mutex_release(&ring_->consumer_mutex); }
+
+void RingReader::skip_lane(uint32_t lane, uint64_t tail) {
+  // A header failed verification: the lane's bytes up to tail cannot be trusted to
+  // delimit records. Drop them (they are committed, so the producer is past them) and
+  // accept the next record that verifies, whatever its sequence.
+  ++corrupt_skipped_;
+  LaneCursor& c = cursors_[lane];
+  c.head = tail;
+  c.resync = true;
+  controls_[lane].head.store(tail, std::memory_order_seq_cst);
+  if (controls_[lane].producer_waiting.load(std::memory_order_seq_cst)) {
+    controls_[lane].space_signal.fetch_add(1, std::memory_order_seq_cst);
+    sys::futex_wake(&controls_[lane].space_signal, 1);
+  }
+}
+
+std::optional<RingReader::Record> RingReader::try_lane(uint32_t lane) {
+  LaneCursor& c = cursors_[lane];
+  // acquire: pairs with the producer's tail store; every byte before tail is readable.
+  const uint64_t tail = controls_[lane].tail.load(std::memory_order_acquire);
+  uint64_t h = c.head;
+  if (tail - h > capacity_ || tail < h) {  // a tail that claims more than the lane holds
+    skip_lane(lane, tail);
+    return std::nullopt;
+  }
+  const uint8_t* lane_data = data_ + uint64_t(lane) * capacity_;
+  while (h < tail) {
+    const uint64_t pos = h % capacity_;
+    const uint64_t gap = capacity_ - pos;
+    if (gap < sizeof(RecordHeader)) {  // implicit gap at the lane end
+      h += gap;
+      continue;
+    }
+    RecordHeader hdr;
+    std::memcpy(&hdr, lane_data + pos, sizeof hdr);  // read once, then verify the copy
+    if (hdr.kind == kPaddingKind && hdr.size == gap - sizeof hdr && h + gap < tail) {
+      h += gap;
+      continue;
+    }
+    const uint64_t span = record_span(hdr.size);
+    bool ok = hdr.kind == kRecordKind && hdr.size <= max_record_ && span <= gap &&
+              span <= tail - h && hdr.lane == lane &&
+              (c.resync || hdr.sequence == c.expected_seq) &&
+              checksum64(lane_data + pos + sizeof hdr, hdr.size, record_seed(hdr)) ==
+                  hdr.checksum;
+    if (!ok) {
+      skip_lane(lane, tail);
+      return std::nullopt;
+    }
+    held_end_ = h + span;
+    held_ = Record{lane, hdr.sequence, lane_data + pos + sizeof hdr, hdr.size};
+    return held_;
+  }
+  return std::nullopt;
+}
+
+std::optional<RingReader::Record> RingReader::peek() {
+  if (held_) return held_;
+  for (uint32_t i = 0; i < lanes_; ++i) {
+    uint32_t lane = next_lane_ + i < lanes_ ? next_lane_ + i : next_lane_ + i - lanes_;
+    if (auto r = try_lane(lane)) {
+      next_lane_ = lane + 1 == lanes_ ? 0 : lane + 1;
+      return r;
+    }
+  }
+  return std::nullopt;
+}
+
+void RingReader::release(const Record& record) {
+  if (!held_ || held_->lane != record.lane || held_->sequence != record.sequence)
+    throw ShmError("RingReader::release() of a record that is not the one held: release the "
+                   "record last returned by peek()");
+  LaneCursor& c = cursors_[record.lane];
+  LaneControl& lc = controls_[record.lane];
+  c.head = held_end_;
+  c.expected_seq = record.sequence + 1;
+  c.resync = false;
+  held_.reset();
+  // consumed_seq before head (release on head keeps it there): a restart that finds
+  // consumed_seq one ahead of the record at head knows we died between the two.
+  lc.consumed_seq.store(c.expected_seq, std::memory_order_relaxed);
+  // release: we are done reading the record's bytes before the producer may reuse them.
+  // seq_cst: the Dekker pairing with LaneWriter::wait_for_space().
+  lc.head.store(c.head, std::memory_order_seq_cst);
+  if (lc.producer_waiting.load(std::memory_order_seq_cst)) {
+    lc.space_signal.fetch_add(1, std::memory_order_seq_cst);
+    sys::futex_wake(&lc.space_signal, 1);
+  }
+}
+
+bool RingReader::wait(std::chrono::milliseconds timeout) {
+  auto any_data = [&] {
+    if (held_) return true;
+    for (uint32_t l = 0; l < lanes_; ++l)
+      if (controls_[l].tail.load(std::memory_order_seq_cst) != cursors_[l].head) return true;
+    return false;
+  };
+  if (any_data()) return true;
+  ring_->consumer_waiting.store(1, std::memory_order_seq_cst);
+  uint32_t bell = ring_->doorbell.load(std::memory_order_seq_cst);
+  bool ready = any_data();
+  if (!ready) {
+    sys::futex_wait(&ring_->doorbell, bell, timeout);
+    ready = any_data();
+  }
+  ring_->consumer_waiting.store(0, std::memory_order_relaxed);
+  return ready;
+}
+
+std::vector<LaneStatus> lane_status(const Segment& segment) {
+  std::vector<LaneStatus> out;
+  const LaneControl* controls = controls_of(segment);
+  for (uint32_t l = 0; l < segment.sizes().lanes; ++l) {
+    const LaneControl& c = controls[l];
+    LaneStatus s;
+    s.lane = l;
+    s.head = c.head.load(std::memory_order_acquire);
+    s.tail = c.tail.load(std::memory_order_acquire);
+    s.records_committed = c.committed_seq.load(std::memory_order_relaxed);
+    s.records_consumed = c.consumed_seq.load(std::memory_order_relaxed);
+    s.bytes_in_flight = s.tail >= s.head ? s.tail - s.head : 0;
+    s.owner_pid = c.owner_pid.load(std::memory_order_relaxed);
+    // The owner mutex cannot be probed on a read-only mapping; /proc with a zombie check
+    // is the best a reader can do. Writers decide ownership through the mutex only.
+    s.owner_alive = s.owner_pid != 0 && sys::process_alive(s.owner_pid, 0);
+    out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace rz::shm
