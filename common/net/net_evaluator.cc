@@ -1,0 +1,152 @@
+#include "common/net/net_evaluator.h"
+
+#include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
+#include <dlfcn.h>
+#include <torch/utils.h>
+
+#include <climits>
+#include <cstdlib>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+#include "common/net/network.h"
+
+namespace rz {
+
+struct NetEvaluator::Impl {
+  Impl(const Game& game, const NetConfig& config, int max_batch_, uint64_t seed)
+      : max_batch(max_batch_),
+        num_actions(game.num_actions()),
+        obs_size(game.observation_shape().size()),
+        net(nullptr) {
+    if (max_batch < 1)
+      throw std::invalid_argument("NetEvaluator: max_batch=" + std::to_string(max_batch) +
+                                  " is invalid: use at least 1");
+    torch::manual_seed(seed);
+    net = make_network(game, config);
+    net->eval();  // batch norm uses its running statistics
+    const ObservationShape s = game.observation_shape();
+    input = torch::zeros({max_batch, s.planes, s.height, s.width});
+    legal.resize(static_cast<size_t>(max_batch) * num_actions);
+  }
+
+  // Rows [0, n) of `input` must already hold observations.
+  std::pair<torch::Tensor, torch::Tensor> forward(int n) {
+    c10::InferenceMode guard;
+    auto out = net->forward(input.narrow(0, 0, n));
+    return {out.first.contiguous(), out.second.contiguous()};
+  }
+
+  void evaluate_chunk(const State* const* states, int n, float* policy, float* value) {
+    float* in = input.data_ptr<float>();
+    for (int i = 0; i < n; ++i) {
+      states[i]->observe(in + static_cast<size_t>(i) * obs_size);
+      states[i]->legal_mask(legal.data() + static_cast<size_t>(i) * num_actions);
+    }
+    auto [logits, v] = forward(n);
+    const float* l = logits.data_ptr<float>();
+    const float* vv = v.data_ptr<float>();
+    for (int i = 0; i < n; ++i) {
+      masked_softmax(l + static_cast<size_t>(i) * num_actions,
+                     legal.data() + static_cast<size_t>(i) * num_actions,
+                     policy + static_cast<size_t>(i) * num_actions);
+      value[i] = std::clamp(vv[i], -1.0f, 1.0f);
+    }
+  }
+
+  // softmax over the legal actions; subtracting the max keeps exp() finite.
+  void masked_softmax(const float* logits, const uint8_t* mask, float* out) const {
+    float max_logit = -INFINITY;
+    for (int a = 0; a < num_actions; ++a)
+      if (mask[a]) max_logit = std::max(max_logit, logits[a]);
+    float sum = 0.0f;
+    for (int a = 0; a < num_actions; ++a) {
+      out[a] = mask[a] ? std::exp(logits[a] - max_logit) : 0.0f;
+      sum += out[a];
+    }
+    if (sum > 0.0f) {
+      const float inv = 1.0f / sum;
+      for (int a = 0; a < num_actions; ++a) out[a] *= inv;
+    }
+  }
+
+  int max_batch;
+  int num_actions;
+  int obs_size;
+  PolicyValueNet net;
+  torch::Tensor input;        // [max_batch, planes, height, width], reused by every call
+  std::vector<uint8_t> legal;  // [max_batch, num_actions]
+};
+
+NetEvaluator::NetEvaluator(const Game& game, const NetConfig& config, int max_batch, int threads,
+                           uint64_t seed)
+    : impl_(std::make_unique<Impl>(game, config, max_batch, seed)) {
+  set_cpu_threads(threads);
+}
+
+NetEvaluator::~NetEvaluator() = default;
+
+void NetEvaluator::evaluate(const State* const* states, int n, float* policy, float* value) {
+  for (int done = 0; done < n; done += impl_->max_batch) {
+    const int k = std::min(impl_->max_batch, n - done);
+    impl_->evaluate_chunk(states + done, k,
+                          policy + static_cast<size_t>(done) * impl_->num_actions, value + done);
+  }
+  count(n);
+}
+
+void NetEvaluator::load_blob(const uint8_t* data, size_t size) {
+  network_from_blob(impl_->net, data, size);
+}
+
+std::vector<uint8_t> NetEvaluator::blob() const { return network_to_blob(impl_->net); }
+
+uint64_t NetEvaluator::layout_tag() const { return impl_->net->layout_tag(); }
+
+std::string NetEvaluator::description() const { return impl_->net->description(); }
+
+int NetEvaluator::max_batch() const { return impl_->max_batch; }
+
+void NetEvaluator::forward_only(int n) {
+  if (n < 1 || n > impl_->max_batch)
+    throw std::invalid_argument("NetEvaluator::forward_only: n=" + std::to_string(n) +
+                                " is outside [1, max_batch]");
+  impl_->forward(n);
+}
+
+void set_cpu_threads(int n) {
+  if (n < 1) throw std::invalid_argument("cpu threads=" + std::to_string(n) + ": use at least 1");
+  at::set_num_threads(n);
+  // OpenBLAS keeps its own pthreads pool; look it up at run time so that the reference BLAS
+  // (which has no threads and no such symbol) works too.
+  using SetThreads = void (*)(int);
+  if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    f(n);
+}
+
+std::string blas_library_in_use() {
+  // The library whose sgemm_ the dynamic linker binds LibTorch to: with both the reference
+  // libblas.so.3 and libopenblas.so.0 mapped, the first in search order wins.
+  Dl_info info{};
+  if (void* sgemm = dlsym(RTLD_DEFAULT, "sgemm_"); sgemm && dladdr(sgemm, &info) && info.dli_fname) {
+    char resolved[4096];
+    if (realpath(info.dli_fname, resolved)) return resolved;
+    return info.dli_fname;
+  }
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    const auto slash = line.find('/');
+    if (slash == std::string::npos) continue;
+    const std::string path = line.substr(slash);
+    if (path.substr(path.rfind('/') + 1).rfind("libblas.so", 0) == 0) return path;
+  }
+  return "";
+}
+
+}  // namespace rz

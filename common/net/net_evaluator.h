@@ -1,0 +1,73 @@
+// NetEvaluator: the policy/value network behind the Evaluator interface, for self-play
+// actors and evaluation tools. Torch-free header (pimpl): including it costs nothing.
+//
+// One evaluate() call is one forward pass (chunked only if n > max_batch):
+//   1. each state writes its observation straight into a preallocated input tensor
+//      [max_batch, planes, height, width] (no per-element tensor building: at batch 1 that
+//      can cost more than the convolutions);
+//   2. one forward under c10::InferenceMode (no autograd bookkeeping);
+//   3. a softmax over the legal actions only (State::legal_mask), illegal actions get 0;
+//      the value is the network's, already from the mover's point of view.
+//
+// Threading: the actor runs one evaluator per process on one core; call set_cpu_threads(1)
+// (the constructor does it with `threads`) so that neither LibTorch's OpenMP pool nor
+// OpenBLAS's pthreads pool spreads a batch-1 convolution over cores that other actors use.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/evaluator.h"
+#include "common/game.h"
+#include "common/net/net_config.h"
+
+namespace rz {
+
+class NetEvaluator : public Evaluator {
+ public:
+  // A network with torch's default initialisation, seeded by `seed` (reproducible), in
+  // inference mode. Throws std::invalid_argument for a bad config or max_batch < 1.
+  NetEvaluator(const Game& game, const NetConfig& config, int max_batch, int threads = 1,
+               uint64_t seed = 0);
+  ~NetEvaluator() override;
+  NetEvaluator(const NetEvaluator&) = delete;
+  NetEvaluator& operator=(const NetEvaluator&) = delete;
+
+  void evaluate(const State* const* states, int n, float* policy, float* value) override;
+
+  // Replaces the weights with a blob's (weight_blob.h), copying into the existing tensors:
+  // cheap enough to call between self-play rounds. Throws WeightBlobError (one line naming
+  // both networks) for a blob of another game or shape, or a damaged one; the current
+  // weights then stay in place.
+  void load_blob(const uint8_t* data, size_t size);
+  void load_blob(const std::vector<uint8_t>& blob) { load_blob(blob.data(), blob.size()); }
+  // The current weights as a blob (tests; saving an initial network).
+  std::vector<uint8_t> blob() const;
+
+  uint64_t layout_tag() const;
+  // "connect4 4x64".
+  std::string description() const;
+  int max_batch() const;
+
+  // Benchmark reference: one forward pass over the first n (<= max_batch) rows of the
+  // preallocated input exactly as evaluate() runs it, without observe() or the softmax.
+  void forward_only(int n);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Sets LibTorch's intra-op threads and, if OpenBLAS is the loaded BLAS, its threads to n.
+void set_cpu_threads(int n);
+
+// The file whose sgemm_ this process uses (dladdr, symlinks resolved; else the libblas.so.3
+// mapped in /proc/self/maps), e.g.
+// "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3", or "" if none is mapped.
+// Debian's LibTorch 1.13 runs small-batch convolutions through it: the reference BLAS is
+// about 10x slower than OpenBLAS there.
+std::string blas_library_in_use();
+
+}  // namespace rz
