@@ -247,7 +247,7 @@ const std::vector<Option>& options() {
                             RZ_FIELD(run_dir), "a directory path", any_text));
 
     t.push_back(int_option<int>("net.blocks", "residual blocks of the network",
-                                RZ_FIELD(net.blocks), 1, 64));
+                                RZ_FIELD(net.blocks), 0, 64));
     t.push_back(int_option<int>("net.filters", "filters of every convolution",
                                 RZ_FIELD(net.filters), 1, 1024));
 
