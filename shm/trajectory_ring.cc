@@ -19,6 +19,9 @@ namespace {
 FaultHook g_fault_hook = nullptr;
 }
 void set_fault_hook(FaultHook hook) { g_fault_hook = hook; }
+void call_fault_hook(FaultPoint point, uint64_t sequence) {
+  if (__builtin_expect(g_fault_hook != nullptr, 0)) g_fault_hook(point, sequence);
+}
 }  // namespace testing
 
 namespace {
@@ -313,6 +316,7 @@ void RingReader::release(const Record& record) {
   // consumed_seq before head (release on head keeps it there): a restart that finds
   // consumed_seq one ahead of the record at head knows we died between the two.
   lc.consumed_seq.store(c.expected_seq, std::memory_order_relaxed);
+  fault_point(FaultPoint::kConsumerBeforeHeadStore, record.sequence);
   // release: we are done reading the record's bytes before the producer may reuse them.
   // seq_cst: the Dekker pairing with LaneWriter::wait_for_space().
   lc.head.store(c.head, std::memory_order_seq_cst);

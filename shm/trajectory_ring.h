@@ -146,12 +146,19 @@ struct LaneStatus {
 };
 std::vector<LaneStatus> lane_status(const Segment& segment);
 
-// Test-only fault points: if set, the writer calls the hook at these instants so that a test
-// child can raise(SIGKILL) exactly there. Costs one predictable branch per record.
+// Test-only fault points: if set, the ring and weight slot call the hook at these instants so
+// that a test child can raise(SIGKILL) exactly there. Costs one predictable branch per record.
 namespace testing {
-enum class FaultPoint { kMidCopy, kBeforeTailStore, kAfterTailStore };
+enum class FaultPoint {
+  kMidCopy,                  // LaneWriter::write: half the payload copied
+  kBeforeTailStore,          // LaneWriter: record complete, tail not yet stored
+  kAfterTailStore,           // LaneWriter: tail stored, committed_seq not yet
+  kConsumerBeforeHeadStore,  // RingReader::release: consumed_seq stored, head not yet
+  kWeightMidCopy,            // WeightSlot::publish: half the blob copied
+};
 using FaultHook = void (*)(FaultPoint point, uint64_t sequence);
 void set_fault_hook(FaultHook hook);
+void call_fault_hook(FaultPoint point, uint64_t sequence);  // no-op when unset
 }  // namespace testing
 
 }  // namespace rz::shm

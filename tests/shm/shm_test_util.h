@@ -1,0 +1,105 @@
+// Helpers for the shm tests: unique segment names, RAII cleanup, fork-and-run children.
+#pragma once
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+
+#include "shm/segment.h"
+
+namespace rz::shm::test {
+
+// "/rz-test-<tag>-<pid>-<counter>": unique per test and process, so parallel ctest runs and
+// leftovers of a crashed run never collide.
+inline std::string unique_name(const std::string& tag) {
+  static std::atomic<int> counter{0};
+  return "/rz-test-" + tag + "-" + std::to_string(::getpid()) + "-" +
+         std::to_string(counter.fetch_add(1));
+}
+
+// Removes the named segment when the test ends, however it ends.
+struct SegmentGuard {
+  std::string name;
+  explicit SegmentGuard(std::string n) : name(std::move(n)) { Segment::remove(name); }
+  ~SegmentGuard() { Segment::remove(name); }
+};
+
+inline SegmentSizes small_sizes(uint32_t lanes = 2, uint64_t lane_bytes = 1 << 16,
+                                uint64_t max_record = 4096) {
+  SegmentSizes s;
+  s.lanes = lanes;
+  s.lane_bytes = lane_bytes;
+  s.max_record_bytes = max_record;
+  s.weight_bytes = 1 << 16;
+  s.stats_slots = 8;
+  s.learner_region_bytes = 4096;
+  return s;
+}
+
+// Runs fn in a forked child; the child exits with fn's return value (1 on an exception,
+// printing it). Never returns in the child.
+inline pid_t spawn(const std::function<int()>& fn) {
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int rc = 1;
+    try {
+      rc = fn();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "child %d: %s\n", ::getpid(), e.what());
+    }
+    std::fflush(nullptr);
+    ::_exit(rc);
+  }
+  return pid;
+}
+
+// Waits for pid. Returns the exit code, or 128 + signal if it was killed.
+inline int wait_child(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+// Deterministic payload of record `seq` on `lane`: size and bytes both derive from them, so
+// a consumer can verify any record it receives without being told about it.
+inline uint64_t mix64(uint64_t x) {
+  x ^= x >> 31;
+  x *= 0x7fb5d329728ea185ull;
+  x ^= x >> 27;
+  x *= 0x81dadef4bc2dd44dull;
+  x ^= x >> 33;
+  return x;
+}
+inline size_t payload_size(uint32_t lane, uint64_t seq, size_t max_size) {
+  return size_t(mix64(seq * 131 + lane) % (max_size + 1));
+}
+inline void fill_payload(uint32_t lane, uint64_t seq, uint8_t* p, size_t size) {
+  uint64_t x = mix64(seq ^ (uint64_t(lane) << 48));
+  size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    std::memcpy(p + i, &x, 8);
+  }
+  x = x * 6364136223846793005ull + 1442695040888963407ull;
+  for (; i < size; ++i) p[i] = uint8_t(x >> (8 * (i % 8)));
+}
+inline bool payload_ok(uint32_t lane, uint64_t seq, const uint8_t* p, size_t size,
+                       size_t max_size, std::string* buf) {
+  if (size != payload_size(lane, seq, max_size)) return false;
+  buf->resize(size);
+  fill_payload(lane, seq, reinterpret_cast<uint8_t*>(&(*buf)[0]), size);
+  return std::memcmp(buf->data(), p, size) == 0;
+}
+
+}  // namespace rz::shm::test

@@ -1,0 +1,196 @@
+// Segment: creation, validation, permissions, version refusal, crash-safe creation and
+// reclaiming of a dead creator's segment.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
+
+#include "shm/layout.h"
+#include "shm/segment.h"
+#include "shm_test_util.h"
+
+using namespace rz::shm;
+using namespace rz::shm::test;
+
+namespace {
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const ShmError& e) {
+    return e.what();
+  }
+  return "";
+}
+// Opens the object as raw bytes, the way a foreign or older build would see it.
+uint8_t* raw_map(const std::string& name, size_t bytes) {
+  int fd = ::shm_open(name.c_str(), O_RDWR, 0);
+  REQUIRE(fd >= 0);
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  ::close(fd);
+  REQUIRE(p != MAP_FAILED);
+  return static_cast<uint8_t*>(p);
+}
+}  // namespace
+
+TEST_CASE("segment: create then open sees the same sizes, run_info and control block", "[segment]") {
+  SegmentGuard g(unique_name("seg"));
+  auto sizes = small_sizes(3);
+  auto seg = Segment::create(g.name, sizes, "game=tictactoe run=/tmp/x");
+  seg->control().generation.store(7);
+  std::memset(seg->learner_region(), 0xab, seg->learner_region_bytes());
+
+  auto other = Segment::open(g.name);
+  CHECK(other->sizes().lanes == 3);
+  CHECK(other->sizes().lane_bytes == sizes.lane_bytes);
+  CHECK(other->run_info() == "game=tictactoe run=/tmp/x");
+  CHECK(other->creator_pid() == uint32_t(::getpid()));
+  CHECK(other->control().generation.load() == 7);
+  CHECK(other->learner_region()[4095] == 0xab);
+  CHECK(other->name() == g.name);
+  CHECK(other->start_time_ns() > 1600000000ull * 1000000000ull);
+  CHECK(Segment::creator_alive(g.name));
+
+  auto ro = Segment::open(g.name, /*read_only=*/true);
+  CHECK(ro->read_only());
+  CHECK(ro->run_info() == "game=tictactoe run=/tmp/x");
+}
+
+TEST_CASE("segment: created with mode 0600", "[segment]") {
+  SegmentGuard g(unique_name("mode"));
+  mode_t old = ::umask(0);  // a permissive umask must not widen the mode
+  auto seg = Segment::create(g.name, small_sizes(), "");
+  ::umask(old);
+  struct stat st;
+  REQUIRE(::stat(("/dev/shm" + g.name).c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+}
+
+TEST_CASE("segment: bad sizes are refused naming the field", "[segment]") {
+  SegmentGuard g(unique_name("sizes"));
+  auto s = small_sizes();
+  s.lanes = 0;
+  CHECK_THAT(error_of([&] { Segment::create(g.name, s, ""); }), Catch::Contains("lanes = 0"));
+  s = small_sizes(2, 1 << 16, 1 << 16);  // a lane must hold two max records
+  CHECK_THAT(error_of([&] { s.validate(); }), Catch::Contains("lane_bytes = 65536 must be at least"));
+  s = small_sizes(2, 1000);
+  CHECK_THAT(error_of([&] { s.validate(); }), Catch::Contains("multiple of 64"));
+  s = small_sizes();
+  s.weight_bytes = 0;
+  CHECK_THAT(error_of([&] { s.validate(); }), Catch::Contains("weight_bytes"));
+  // 1 MiB records are fine with a big enough lane.
+  s = small_sizes(1, 4 << 20, 1 << 20);
+  CHECK_NOTHROW(s.validate());
+  CHECK(error_of([&] { Segment::create(g.name, small_sizes(), std::string(1025, 'x')); })
+            .find("run_info") != std::string::npos);
+  CHECK(error_of([&] { Segment::create("/a/b", small_sizes(), ""); }).find("bad shared-memory segment name") !=
+        std::string::npos);
+}
+
+TEST_CASE("segment: open of a missing segment says so", "[segment]") {
+  auto msg = error_of([&] { Segment::open(unique_name("missing")); });
+  CHECK_THAT(msg, Catch::Contains("does not exist"));
+}
+
+TEST_CASE("segment: a wrong layout version is refused with a clear message", "[segment]") {
+  SegmentGuard g(unique_name("ver"));
+  auto seg = Segment::create(g.name, small_sizes(), "");
+  uint8_t* raw = raw_map(g.name, 4096);
+  uint32_t wrong = kLayoutVersion + 1;
+  std::memcpy(raw + 8, &wrong, 4);  // layout_version lives at offset 8 in every build
+  auto msg = error_of([&] { Segment::open(g.name); });
+  CHECK(msg == "shared-memory segment " + g.name + " has layout version " +
+                   std::to_string(wrong) + ", this build expects " +
+                   std::to_string(kLayoutVersion) +
+                   ": stop the old run or remove it with launch.sh stop");
+  // Bad magic: not ours.
+  uint64_t junk = 42;
+  std::memcpy(raw, &junk, 8);
+  CHECK_THAT(error_of([&] { Segment::open(g.name); }), Catch::Contains("not a ringzero segment"));
+  ::munmap(raw, 4096);
+}
+
+TEST_CASE("segment: a size mismatch between header and object is refused", "[segment]") {
+  SegmentGuard g(unique_name("trunc"));
+  auto seg = Segment::create(g.name, small_sizes(), "");
+  uint8_t* raw = raw_map(g.name, 4096);
+  auto* h = reinterpret_cast<SegmentHeader*>(raw);
+  h->lanes = 64;  // the header now describes a bigger segment than the object is
+  CHECK_THAT(error_of([&] { Segment::open(g.name); }), Catch::Contains("bytes but its header describes"));
+  ::munmap(raw, 4096);
+}
+
+TEST_CASE("segment: a half-initialised segment is never opened as ready, and is reclaimed", "[segment]") {
+  SegmentGuard g(unique_name("half"));
+  // A creator that died right after ftruncate: all zeros, magic never stored.
+  int fd = ::shm_open(g.name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+  REQUIRE(fd >= 0);
+  REQUIRE(::ftruncate(fd, 1 << 20) == 0);
+  ::close(fd);
+  CHECK_THAT(error_of([&] { Segment::open(g.name); }), Catch::Contains("is not initialised"));
+  auto seg = Segment::create(g.name, small_sizes(), "fresh");
+  CHECK(Segment::open(g.name)->run_info() == "fresh");
+}
+
+TEST_CASE("segment: a dead creator's segment is reclaimed, also when the creator is a zombie", "[segment]") {
+  SegmentGuard g(unique_name("dead"));
+  for (bool reap : {true, false}) {
+    pid_t child = spawn([&] {
+      auto seg = Segment::create(g.name, small_sizes(), "old run");
+      ::raise(SIGKILL);  // dies holding the creator mutex
+      return 0;
+    });
+    if (reap) {
+      CHECK(wait_child(child) == 128 + SIGKILL);
+    } else {
+      // Leave the child unreaped: kill(pid, 0) would call it alive, the robust mutex does not.
+      siginfo_t info;
+      REQUIRE(::waitid(P_PID, child, &info, WEXITED | WNOWAIT) == 0);
+      CHECK(::kill(child, 0) == 0);
+    }
+    CHECK(Segment::open(g.name)->run_info() == "old run");
+    CHECK_FALSE(Segment::creator_alive(g.name));
+    auto seg = Segment::create(g.name, small_sizes(), "new run");
+    CHECK(Segment::open(g.name)->run_info() == "new run");
+    CHECK(seg->creator_pid() == uint32_t(::getpid()));
+    seg.reset();
+    Segment::remove(g.name);
+    if (!reap) wait_child(child);
+  }
+}
+
+TEST_CASE("segment: a live creator's segment is never touched", "[segment]") {
+  SegmentGuard g(unique_name("live"));
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  pid_t child = spawn([&] {
+    auto seg = Segment::create(g.name, small_sizes(), "live run");
+    char c = 1;
+    if (::write(ready[1], &c, 1) != 1) return 2;
+    ::pause();  // killed by the parent
+    return 0;
+  });
+  char c;
+  REQUIRE(::read(ready[0], &c, 1) == 1);
+  auto msg = error_of([&] { Segment::create(g.name, small_sizes(), "intruder"); });
+  CHECK(msg == "shared-memory segment " + g.name + " is in use by live process " +
+                   std::to_string(child) +
+                   ": stop that run first (launch.sh stop) or choose another run name");
+  CHECK(Segment::open(g.name)->run_info() == "live run");
+  CHECK(Segment::creator_alive(g.name));
+  ::kill(child, SIGKILL);
+  CHECK(wait_child(child) == 128 + SIGKILL);
+  CHECK_FALSE(Segment::creator_alive(g.name));
+  ::close(ready[0]);
+  ::close(ready[1]);
+}
+
+TEST_CASE("segment: remove reports whether the segment existed", "[segment]") {
+  std::string name = unique_name("rm");
+  CHECK_FALSE(Segment::remove(name));
+  { auto seg = Segment::create(name, small_sizes(), ""); }
+  CHECK(Segment::remove(name));
+  CHECK_FALSE(Segment::remove(name));
+}
