@@ -1,0 +1,28 @@
+// The subcommands of ringzero-launch (launch/launch.sh forwards to them):
+//
+//   start            create the run (or continue it with --resume) and supervise it
+//   stop             ask a run's supervisor to stop it cleanly and wait until it has
+//   status           one screen about a run: every role, alive or not, and why
+//   restart-learner  restart the learner alone from its checkpoint; actors keep playing
+//   monitor          the live table (ringzero-monitor)
+//
+// Each takes argv without the subcommand word and returns the exit code. Bad input gives a
+// one-line "ringzero-launch: ..." message naming the problem and the fix, and exit code 2.
+#pragma once
+
+#include <functional>
+
+namespace rz::launch {
+
+int start_command(int argc, char** argv);
+int stop_command(int argc, char** argv);
+int status_command(int argc, char** argv);
+int restart_learner_command(int argc, char** argv);
+// Replaces this process by ringzero-monitor (beside ringzero-launch) with the same arguments.
+int monitor_command(int argc, char** argv);
+
+// Runs a command, turning exceptions into a one-line message and an exit code (2 for bad
+// input, 1 for anything else).
+int run_command(const std::function<int()>& command);
+
+}  // namespace rz::launch

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# ringzero's entry point. With no arguments: build if needed, then train Connect Four with
+# (cores - 1) actors and one learner in runs/<UTC time>, supervised in the foreground
+# (Ctrl-C stops it cleanly; the learner writes a final checkpoint).
+#
+#   launch/launch.sh [start] [--game tictactoe|connect4|dotsandboxes] [--actors N]
+#                    [--run-dir DIR] [--config FILE] [--resume] [--detach] [--<option> VALUE ...]
+#   launch/launch.sh status|stop|restart-learner|monitor [--run-dir DIR] [...]
+#
+# Every command takes --help. Without --run-dir, status/stop/restart-learner/monitor use
+# runs/latest (the run started last from this checkout). The work is done by
+# build/launch/ringzero-launch; this script only builds and fills in defaults.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="$root/build"
+export RZ_LAUNCH_SCRIPT="${RZ_LAUNCH_SCRIPT:-$0}"
+
+usage() {
+  cat <<USAGE
+usage: $0 [command] [options]        (each command takes --help)
+  start            start a training run (the default command)
+                   [--game tictactoe|connect4|dotsandboxes] [--actors N] [--run-dir DIR]
+                   [--config FILE] [--resume] [--detach] [--<option> VALUE ...]
+  status           every process of a run: alive, counters, restarts
+  monitor          live table of a run (--once, --json)
+  restart-learner  restart the learner from its checkpoint; the actors keep playing
+  stop             stop a run cleanly (final checkpoint; no process or shared memory left)
+Without --run-dir, the commands other than start use runs/latest.
+USAGE
+}
+
+command=start
+case "${1:-}" in
+  start|stop|status|restart-learner|monitor) command="$1"; shift ;;
+  -h|--help|help) usage; exit 0 ;;
+esac
+
+# Build when a binary is missing or any source is newer than it (cheap when up to date).
+binaries=("$build/launch/ringzero-launch" "$build/launch/ringzero-monitor"
+          "$build/actor/ringzero-actor" "$build/learner/ringzero-learner")
+needs_build=0
+for b in "${binaries[@]}"; do
+  if [[ ! -x "$b" ]]; then needs_build=1; break; fi
+done
+if ((needs_build == 0)); then
+  oldest=$(ls -t "${binaries[@]}" | tail -n1)
+  newer=$(find "$root/CMakeLists.txt" "$root/shm" "$root/common" "$root/actor" "$root/learner" \
+            "$root/launch" \( -name '*.cc' -o -name '*.h' -o -name CMakeLists.txt \) \
+            -newer "$oldest" -print -quit 2>/dev/null || true)
+  [[ -n "$newer" ]] && needs_build=1
+fi
+if ((needs_build)); then
+  echo "ringzero: building into $build (the first build takes a few minutes)..." >&2
+  bash "$root/launch/setup.sh" >&2
+fi
+
+has_run_dir=0
+for arg in "$@"; do
+  [[ "$arg" == --run-dir || "$arg" == --run-dir=* ]] && has_run_dir=1
+done
+extra=()
+if [[ "$command" == start ]]; then
+  if ((has_run_dir == 0)) && [[ " $* " != *" --resume "* ]]; then
+    run_dir="$root/runs/$(date -u +%Y%m%d-%H%M%S)"
+    extra=(--run-dir "$run_dir")
+    mkdir -p "$root/runs"
+    ln -sfn "$(basename "$run_dir")" "$root/runs/latest"
+  elif ((has_run_dir == 0)) && [[ -e "$root/runs/latest" ]]; then
+    extra=(--run-dir "$(readlink -f "$root/runs/latest")")
+    echo "ringzero: resuming the latest run ${extra[1]}" >&2
+  fi
+elif ((has_run_dir == 0)) && [[ " $* " != *" --help "* && " $* " != *" -h "* ]]; then
+  if [[ ! -e "$root/runs/latest" ]]; then
+    echo "launch.sh: $command needs --run-dir DIR (no runs/latest here yet)" >&2
+    exit 2
+  fi
+  extra=(--run-dir "$(readlink -f "$root/runs/latest")")
+  echo "ringzero: using the latest run ${extra[1]}" >&2
+fi
+exec "$build/launch/ringzero-launch" "$command" "$@" "${extra[@]}"

@@ -1,0 +1,42 @@
+// ringzero-launch: starts, supervises, inspects and stops a training run.
+// The user-facing entry point is launch/launch.sh, which builds first and then runs this.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "launch/commands.h"
+
+namespace {
+
+void print_usage() {
+  std::printf(
+      "usage: ringzero-launch <command> [options]   (each command takes --help)\n"
+      "  start            start a training run (default command of launch/launch.sh)\n"
+      "  stop             stop a run cleanly (final checkpoint, no process or shm left)\n"
+      "  status           show every process of a run\n"
+      "  restart-learner  restart the learner from its checkpoint; actors keep playing\n"
+      "  monitor          live table of a run (runs ringzero-monitor)\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    print_usage();
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  int rest_argc = argc - 2;
+  char** rest = argv + 2;
+  using namespace rz::launch;
+  if (command == "start") return run_command([&] { return start_command(rest_argc, rest); });
+  if (command == "stop") return run_command([&] { return stop_command(rest_argc, rest); });
+  if (command == "status") return run_command([&] { return status_command(rest_argc, rest); });
+  if (command == "restart-learner") {
+    return run_command([&] { return restart_learner_command(rest_argc, rest); });
+  }
+  if (command == "monitor") return run_command([&] { return monitor_command(rest_argc, rest); });
+  std::fprintf(stderr, "ringzero-launch: unknown command '%s'; use start, stop, status, "
+                       "restart-learner or monitor (see ringzero-launch --help)\n", command.c_str());
+  return 2;
+}

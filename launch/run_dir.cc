@@ -1,0 +1,115 @@
+#include "launch/run_dir.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace rz::launch {
+
+namespace fs = std::filesystem;
+
+RunDir::RunDir(const std::string& path) {
+  path_ = fs::absolute(fs::path(path)).lexically_normal().string();
+  while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
+}
+
+bool RunDir::exists() const { return fs::is_directory(path_); }
+
+void RunDir::create_layout() const {
+  for (const std::string& d : {path_, pids_dir(), logs_dir()}) {
+    std::error_code ec;
+    fs::create_directories(d, ec);
+    if (ec) {
+      throw std::runtime_error(
+          fmt::format("cannot create directory {}: {} (choose a writable --run-dir)", d,
+                      ec.message()));
+    }
+  }
+}
+
+bool read_text_file(const std::string& path, std::string* text) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  *text = buffer.str();
+  return true;
+}
+
+void write_text_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw std::runtime_error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+  }
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw std::runtime_error(fmt::format("cannot write {}: {}", tmp, std::strerror(err)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(fmt::format("cannot rename {} to {}: {}", tmp, path,
+                                         std::strerror(err)));
+  }
+}
+
+pid_t read_pid_file(const std::string& path) {
+  std::string text;
+  if (!read_text_file(path, &text)) return 0;
+  try {
+    size_t used = 0;
+    const long pid = std::stol(text, &used);
+    return pid > 0 ? static_cast<pid_t>(pid) : 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// One role per line: "<role> <pid> <restarts> <state> <note...>".
+std::map<std::string, RoleRecord> read_role_records(const RunDir& dir) {
+  std::map<std::string, RoleRecord> records;
+  std::string text;
+  if (!read_text_file(dir.roles_file(), &text)) return records;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    RoleRecord r;
+    long pid = 0;
+    if (!(fields >> r.role >> pid >> r.restarts >> r.state)) continue;
+    r.pid = static_cast<pid_t>(pid);
+    std::getline(fields >> std::ws, r.note);
+    records[r.role] = r;
+  }
+  return records;
+}
+
+void write_role_records(const RunDir& dir, const std::vector<RoleRecord>& records) {
+  std::string text;
+  for (const RoleRecord& r : records) {
+    text += fmt::format("{} {} {} {} {}\n", r.role, r.pid, r.restarts, r.state, r.note);
+  }
+  write_text_atomically(dir.roles_file(), text);
+}
+
+}  // namespace rz::launch

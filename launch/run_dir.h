@@ -1,0 +1,69 @@
+// RunDir: where one training run keeps everything on disk, and the small files the
+// supervisor maintains there. The layout (every role follows it, see docs/architecture.md):
+//
+//   RUN/config.ini              the effective configuration every process reads
+//   RUN/shm_name                the run's shared-memory segment name
+//   RUN/generation              how many times the run has been started (1 = fresh)
+//   RUN/pids/launch.pid         the supervisor; actor-K.pid, learner.pid its children
+//   RUN/pids/roles              the supervisor's view of every role (pid, restarts, state),
+//                               rewritten atomically on every change; status/monitor read it
+//   RUN/logs/launch.log         the supervisor's log; actor-K.log, learner.log the children's
+//   RUN/checkpoints/ckpt-*.rzck the learner's checkpoints
+//   RUN/metrics.csv             the learner's metrics
+//
+// Small files are written atomically (tmp, fsync, rename) so that a SIGKILL at any instant
+// leaves the old or the new content, never a torn one.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace rz::launch {
+
+class RunDir {
+ public:
+  // `path` may be relative; it is made absolute (the directory need not exist yet).
+  explicit RunDir(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  std::string config_file() const { return path_ + "/config.ini"; }
+  std::string shm_name_file() const { return path_ + "/shm_name"; }
+  std::string generation_file() const { return path_ + "/generation"; }
+  std::string pids_dir() const { return path_ + "/pids"; }
+  std::string logs_dir() const { return path_ + "/logs"; }
+  std::string pid_file(const std::string& role) const { return pids_dir() + "/" + role + ".pid"; }
+  std::string log_file(const std::string& role) const { return logs_dir() + "/" + role + ".log"; }
+  std::string roles_file() const { return pids_dir() + "/roles"; }
+
+  bool exists() const;
+  // Creates RUN, RUN/pids and RUN/logs. Throws std::runtime_error (one line) on failure.
+  void create_layout() const;
+
+ private:
+  std::string path_;
+};
+
+// The supervisor's view of one role, as RUN/pids/roles records it.
+struct RoleRecord {
+  std::string role;  // "actor-0", ..., "learner"
+  pid_t pid = 0;
+  uint32_t restarts = 0;  // over the whole run, across generations
+  std::string state;      // starting | running | backoff | gave-up | stopped
+  std::string note;       // why it gave up, or ""
+};
+
+// Reads RUN/pids/roles; missing or unreadable file -> empty map.
+std::map<std::string, RoleRecord> read_role_records(const RunDir& dir);
+void write_role_records(const RunDir& dir, const std::vector<RoleRecord>& records);
+
+// Whole-file helpers. read_text_file returns false if the file cannot be read.
+bool read_text_file(const std::string& path, std::string* text);
+// tmp + fsync + rename. Throws std::runtime_error naming the path.
+void write_text_atomically(const std::string& path, const std::string& text);
+// A pid file's pid, or 0 when missing or malformed.
+pid_t read_pid_file(const std::string& path);
+
+}  // namespace rz::launch

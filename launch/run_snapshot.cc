@@ -1,0 +1,277 @@
+#include "launch/run_snapshot.h"
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "launch/process_liveness.h"
+#include "shm/stats.h"
+#include "shm/trajectory_ring.h"
+
+namespace rz::launch {
+
+namespace {
+
+constexpr double kStaleHeartbeatS = 10.0;
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20) {
+      out += fmt::format("\\u{:04x}", c);
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+std::string json_number(double v) {
+  if (!std::isfinite(v)) return "null";
+  return fmt::format("{:.6g}", v);
+}
+
+std::string json_optional(const std::optional<double>& v) {
+  return v ? json_number(*v) : "null";
+}
+
+std::optional<double> gauge_of(const shm::SlotSnapshot& slot, const std::string& name) {
+  for (const shm::MetricSnapshot& m : slot.metrics) {
+    if (m.name == name) {
+      return m.kind == shm::MetricKind::kGauge ? m.gauge() : static_cast<double>(m.value);
+    }
+  }
+  return std::nullopt;
+}
+
+double heartbeat_age(const shm::SlotSnapshot& slot, uint64_t now_ns) {
+  if (slot.heartbeat_ns == 0) return -1;
+  return now_ns > slot.heartbeat_ns ? (now_ns - slot.heartbeat_ns) / 1e9 : 0.0;
+}
+
+}  // namespace
+
+std::string run_info_value(const std::string& run_info, const std::string& key) {
+  std::istringstream in(run_info);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.compare(0, key.size() + 1, key + "=") == 0) return line.substr(key.size() + 1);
+  }
+  return "";
+}
+
+RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_dir_path) {
+  RunSnapshot s;
+  s.steady_ns = shm::now_monotonic_ns();
+  const std::string info = segment.run_info();
+  s.shm_name = segment.name();
+  s.game = run_info_value(info, "game");
+  s.run_dir = run_dir_path.empty() ? run_info_value(info, "run_dir") : run_dir_path;
+  const shm::ControlBlock& control = segment.control();
+  s.generation = control.generation.load(std::memory_order_acquire);
+  s.stop_requested = control.stop_requested();
+  s.supervisor_pid = static_cast<pid_t>(control.supervisor_pid.load(std::memory_order_relaxed));
+  s.supervisor_alive = segment.creator_alive();
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  const uint64_t wall_ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+  s.uptime_s = wall_ns > segment.start_time_ns() ? (wall_ns - segment.start_time_ns()) / 1e9 : 0;
+
+  std::map<std::string, RoleRecord> roles;
+  if (!s.run_dir.empty()) roles = read_role_records(RunDir(s.run_dir));
+
+  const uint32_t lanes = segment.sizes().lanes;
+  s.actors.resize(lanes);
+  for (uint32_t k = 0; k < lanes; ++k) {
+    s.actors[k].slot = k;
+    s.actors[k].state = "absent";
+  }
+  s.learner.state = "absent";
+
+  for (const shm::SlotSnapshot& slot : shm::read_stats(segment)) {
+    const double age = heartbeat_age(slot, s.steady_ns);
+    if (slot.role == shm::Role::kActor && slot.index < lanes) {
+      ActorRow& a = s.actors[slot.index];
+      a.pid = static_cast<pid_t>(slot.pid);
+      a.state = shm::state_name(slot.state);
+      a.games = slot.value("games");
+      a.positions = slot.value("positions");
+      a.records_committed = slot.value("records_committed");
+      a.simulations = slot.value("simulations");
+      a.weight_version = slot.value("weight_version");
+      a.heartbeat_age_s = age;
+      a.restarts = slot.restarts;
+    } else if (slot.role == shm::Role::kLearner) {
+      LearnerRow& l = s.learner;
+      l.pid = static_cast<pid_t>(slot.pid);
+      l.state = shm::state_name(slot.state);
+      l.step = slot.value("step");
+      l.published_version = slot.value("published_version");
+      l.records_consumed = slot.value("records_consumed");
+      l.replay_positions = slot.value("replay_positions");
+      l.samples = slot.value("samples_trained");
+      l.loss_policy = gauge_of(slot, "loss_policy");
+      l.loss_value = gauge_of(slot, "loss_value");
+      l.eval_version = gauge_of(slot, "eval_version");
+      l.eval_score = gauge_of(slot, "eval_score");
+      const auto cuda = gauge_of(slot, "device_cuda");
+      if (cuda) l.device = *cuda != 0 ? "cuda" : "cpu";
+      l.heartbeat_age_s = age;
+      l.restarts = slot.restarts;
+    }
+  }
+
+  // The supervisor's view wins for pids it knows (a process that died before claiming its
+  // slot), restart counts (kept across generations) and notes (why it gave up).
+  for (ActorRow& a : s.actors) {
+    auto it = roles.find(fmt::format("actor-{}", a.slot));
+    if (it == roles.end()) continue;
+    if (it->second.pid > 0) a.pid = it->second.pid;
+    a.restarts = std::max(a.restarts, it->second.restarts);
+    if (it->second.state != "running") a.state = it->second.state;
+    a.note = it->second.note;
+  }
+  if (auto it = roles.find("learner"); it != roles.end()) {
+    if (it->second.pid > 0) s.learner.pid = it->second.pid;
+    s.learner.restarts = std::max(s.learner.restarts, it->second.restarts);
+    if (it->second.state != "running") s.learner.state = it->second.state;
+    s.learner.note = it->second.note;
+  }
+  for (ActorRow& a : s.actors) a.alive = process_alive(a.pid, "ringzero-");
+  s.learner.alive = process_alive(s.learner.pid, "ringzero-");
+
+  for (const shm::LaneStatus& lane : shm::lane_status(segment)) {
+    LaneRow row;
+    row.lane = lane.lane;
+    row.records_committed = lane.records_committed;
+    row.records_in_flight = lane.records_committed - std::min(lane.records_committed, lane.records_consumed);
+    row.bytes_in_flight = lane.bytes_in_flight;
+    row.fill = static_cast<double>(lane.bytes_in_flight) / static_cast<double>(segment.sizes().lane_bytes);
+    s.records_in_flight += row.records_in_flight;
+    s.bytes_in_flight += row.bytes_in_flight;
+    s.records_committed += row.records_committed;
+    s.lanes.push_back(row);
+  }
+  return s;
+}
+
+void compute_rates(const RunSnapshot& before, RunSnapshot* now) {
+  const double dt = (now->steady_ns - before.steady_ns) / 1e9;
+  if (dt <= 0) return;
+  auto rate = [dt](uint64_t a, uint64_t b) { return b >= a ? (b - a) / dt : 0.0; };
+  for (ActorRow& a : now->actors) {
+    if (a.slot >= before.actors.size()) continue;
+    const ActorRow& p = before.actors[a.slot];
+    a.positions_per_s = rate(p.positions, a.positions);
+    a.simulations_per_s = rate(p.simulations, a.simulations);
+  }
+  now->learner.samples_per_s = rate(before.learner.samples, now->learner.samples);
+}
+
+std::string snapshot_json(const RunSnapshot& s) {
+  std::string out = "{";
+  out += fmt::format(
+      "\"run\":{{\"dir\":{},\"shm\":{},\"game\":{},\"generation\":{},\"uptime_s\":{},"
+      "\"supervisor_pid\":{},\"supervisor_alive\":{},\"stop_requested\":{}}},",
+      json_string(s.run_dir), json_string(s.shm_name), json_string(s.game), s.generation,
+      json_number(s.uptime_s), s.supervisor_pid, s.supervisor_alive, s.stop_requested);
+  out += "\"actors\":[";
+  for (size_t i = 0; i < s.actors.size(); ++i) {
+    const ActorRow& a = s.actors[i];
+    out += fmt::format(
+        "{}{{\"slot\":{},\"pid\":{},\"alive\":{},\"state\":{},\"games\":{},\"positions\":{},"
+        "\"records_committed\":{},\"simulations\":{},\"weight_version\":{},"
+        "\"heartbeat_age_s\":{},\"restarts\":{},\"positions_per_s\":{},"
+        "\"simulations_per_s\":{},\"note\":{}}}",
+        i ? "," : "", a.slot, a.pid, a.alive, json_string(a.state), a.games, a.positions,
+        a.records_committed, a.simulations, a.weight_version,
+        a.heartbeat_age_s < 0 ? "null" : json_number(a.heartbeat_age_s), a.restarts,
+        json_number(a.positions_per_s), json_number(a.simulations_per_s), json_string(a.note));
+  }
+  const LearnerRow& l = s.learner;
+  out += "],";
+  out += fmt::format(
+      "\"learner\":{{\"pid\":{},\"alive\":{},\"state\":{},\"step\":{},\"published_version\":{},"
+      "\"records_consumed\":{},\"replay_positions\":{},\"samples\":{},\"loss_policy\":{},"
+      "\"loss_value\":{},\"device\":{},\"heartbeat_age_s\":{},\"restarts\":{},"
+      "\"samples_per_s\":{},\"eval_version\":{},\"eval_score\":{},\"note\":{}}},",
+      l.pid, l.alive, json_string(l.state), l.step, l.published_version, l.records_consumed,
+      l.replay_positions, l.samples, json_optional(l.loss_policy), json_optional(l.loss_value),
+      json_string(l.device), l.heartbeat_age_s < 0 ? "null" : json_number(l.heartbeat_age_s),
+      l.restarts, json_number(l.samples_per_s), json_optional(l.eval_version),
+      json_optional(l.eval_score), json_string(l.note));
+  out += fmt::format("\"ring\":{{\"records_in_flight\":{},\"bytes_in_flight\":{},"
+                     "\"records_committed\":{},\"lanes\":[",
+                     s.records_in_flight, s.bytes_in_flight, s.records_committed);
+  for (size_t i = 0; i < s.lanes.size(); ++i) {
+    const LaneRow& r = s.lanes[i];
+    out += fmt::format("{}{{\"lane\":{},\"records_in_flight\":{},\"bytes_in_flight\":{},"
+                       "\"records_committed\":{},\"fill\":{}}}",
+                       i ? "," : "", r.lane, r.records_in_flight, r.bytes_in_flight,
+                       r.records_committed, json_number(r.fill));
+  }
+  out += "]}}";
+  return out;
+}
+
+std::string snapshot_table(const RunSnapshot& s, bool ansi) {
+  const char* red = ansi ? "\033[31m" : "";
+  const char* yellow = ansi ? "\033[33m" : "";
+  const char* bold = ansi ? "\033[1m" : "";
+  const char* reset = ansi ? "\033[0m" : "";
+  auto age_text = [&](double age, bool alive) {
+    if (age < 0) return std::string("-");
+    const bool stale = age > kStaleHeartbeatS || !alive;
+    return fmt::format("{}{:.1f}s{}", stale ? yellow : "", age, stale ? reset : "");
+  };
+  auto alive_text = [&](bool alive) {
+    return alive ? std::string("alive") : fmt::format("{}DEAD{}", red, reset);
+  };
+  std::string out;
+  const int up = static_cast<int>(s.uptime_s);
+  out += fmt::format("{}ringzero{} {}  game {}  generation {}  up {}h{:02}m{:02}s  supervisor {} {}{}\n",
+                     bold, reset, s.run_dir, s.game, s.generation, up / 3600, up / 60 % 60, up % 60,
+                     s.supervisor_pid, alive_text(s.supervisor_alive),
+                     s.stop_requested ? "  (stopping)" : "");
+  out += fmt::format("{}{:<9} {:>7} {:<6} {:<9} {:>7} {:>9} {:>8} {:>10} {:>7} {:>7} {:>4}{}\n", bold,
+                     "actor", "pid", "proc", "state", "games", "positions", "pos/s", "sims/s",
+                     "weights", "beat", "rst", reset);
+  for (const ActorRow& a : s.actors) {
+    out += fmt::format("{:<9} {:>7} {:<6} {:<9} {:>7} {:>9} {:>8.1f} {:>10.0f} {:>7} {:>7} {:>4}\n",
+                       fmt::format("actor-{}", a.slot), a.pid, alive_text(a.alive), a.state,
+                       a.games, a.positions, a.positions_per_s, a.simulations_per_s,
+                       a.weight_version, age_text(a.heartbeat_age_s, a.alive), a.restarts);
+    if (!a.note.empty()) out += fmt::format("          {}{}{}\n", red, a.note, reset);
+  }
+  const LearnerRow& l = s.learner;
+  auto loss = [](const std::optional<double>& v) {
+    return v ? fmt::format("{:.3f}", *v) : std::string("-");
+  };
+  out += fmt::format("{}learner{}   pid {} {}  state {}  step {}  loss p {} v {}  samples/s {:.0f}  "
+                     "replay {}  published v{}  device {}  beat {}  restarts {}\n",
+                     bold, reset, l.pid, alive_text(l.alive), l.state, l.step, loss(l.loss_policy),
+                     loss(l.loss_value), l.samples_per_s, l.replay_positions, l.published_version,
+                     l.device, age_text(l.heartbeat_age_s, l.alive), l.restarts);
+  if (!l.note.empty()) out += fmt::format("          {}{}{}\n", red, l.note, reset);
+  std::string fills;
+  for (const LaneRow& r : s.lanes) fills += fmt::format(" {}:{:.0f}%", r.lane, r.fill * 100);
+  out += fmt::format("{}ring{}      committed {}  consumed by learner {}  in flight {} ({:.1f} KiB)  "
+                     "lane fill{}\n",
+                     bold, reset, s.records_committed, l.records_consumed, s.records_in_flight,
+                     s.bytes_in_flight / 1024.0, fills);
+  if (l.eval_score) {
+    out += fmt::format("{}eval{}      weights v{:.0f} score {:.3f}\n", bold, reset,
+                       l.eval_version.value_or(0), *l.eval_score);
+  }
+  return out;
+}
+
+}  // namespace rz::launch

@@ -1,0 +1,456 @@
+#include "launch/supervisor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/checkpoint_file.h"
+#include "common/game.h"
+#include "launch/child_process.h"
+#include "launch/log_stamp.h"
+#include "launch/restart_policy.h"
+#include "launch/segment_sizes.h"
+#include "shm/segment.h"
+#include "shm/stats.h"
+
+namespace rz::launch {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kTick = std::chrono::milliseconds(200);
+constexpr auto kActorStopTimeout = std::chrono::seconds(10);
+// After the last child is reaped, how long to wait for its pipe to reach EOF (a grandchild
+// could hold the write end; we never wait on one forever).
+constexpr auto kDrainTimeout = std::chrono::seconds(2);
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    return fmt::format("killed by signal {} (SIG{})", sig, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+  }
+  return fmt::format("ended with wait status {}", status);
+}
+
+// One supervised role: an actor lane or the learner, across all its incarnations.
+struct Child {
+  std::string role;  // "actor-3", "learner"
+  bool is_learner = false;
+  uint32_t slot = 0;  // actor lane / stats index
+  pid_t pid = 0;      // 0 = not running
+  LogPump pump;       // output of the current (or last) incarnation
+  RestartPolicy policy;
+  uint32_t restarts = 0;
+  std::string state = "starting";
+  std::string note;
+  bool restart_scheduled = false;
+  Clock::time_point restart_at{};
+  bool restart_after_exit = false;           // requested learner restart in progress
+  std::optional<Clock::time_point> kill_at;  // SIGKILL if still alive then
+  Clock::time_point started_at{};
+};
+
+class Supervisor {
+ public:
+  explicit Supervisor(const SupervisorOptions& options)
+      : options_(options), dir_(options.run_dir) {}
+  int run();
+
+ private:
+  void log(const std::string& text);
+  void tell_ready(const std::string& line);
+  void spawn(Child& child);
+  void on_exit(Child& child, int status);
+  void reap();
+  void handle_signals();
+  void request_learner_restart(const std::string& why);
+  void begin_stop(const std::string& why);
+  void on_tick();
+  bool every_role_up() const;
+  void save_roles();
+  Child& learner() { return children_.back(); }
+
+  SupervisorOptions options_;
+  RunDir dir_;
+  int log_fd_ = -1;
+  int signal_fd_ = -1;
+  std::unique_ptr<shm::Segment> segment_;
+  std::unique_ptr<shm::StatsWriter> stats_;
+  std::vector<Child> children_;  // actors 0..N-1, then the learner
+  uint32_t restart_requests_seen_ = 0;
+  bool stopping_ = false;
+  bool ready_told_ = false;
+  std::optional<Clock::time_point> all_reaped_at_;
+};
+
+void Supervisor::log(const std::string& text) {
+  const std::string line = stamp_line("launch", text);
+  append_to_fd(log_fd_, line);
+  if (options_.echo_log_to_stderr) append_to_fd(STDERR_FILENO, line);
+}
+
+void Supervisor::tell_ready(const std::string& line) {
+  if (options_.ready_fd < 0) return;
+  append_to_fd(options_.ready_fd, line + "\n");
+  ::close(options_.ready_fd);
+  options_.ready_fd = -1;
+}
+
+void Supervisor::save_roles() {
+  std::vector<RoleRecord> records;
+  for (const Child& c : children_) records.push_back({c.role, c.pid, c.restarts, c.state, c.note});
+  try {
+    write_role_records(dir_, records);
+  } catch (const std::exception& e) {
+    log(fmt::format("warning: {}", e.what()));
+  }
+}
+
+void Supervisor::spawn(Child& child) {
+  const std::string config_file = dir_.config_file();
+  std::vector<std::string> argv;
+  if (child.is_learner) {
+    argv = {options_.learner_binary, "--shm", segment_->name(), "--run-dir", dir_.path(),
+            "--config", config_file};
+    // Resume whenever the run has a checkpoint: after a restart, a crash or `start --resume`.
+    if (!list_checkpoints(dir_.path()).empty()) argv.push_back("--resume");
+  } else {
+    argv = {options_.actor_binary, "--shm", segment_->name(), "--slot",
+            std::to_string(child.slot), "--config", config_file};
+  }
+  SpawnedChild spawned;
+  try {
+    spawned = spawn_child(argv);
+  } catch (const std::exception& e) {
+    // fork failing is a machine-level problem; treat it like a crash so the backoff applies.
+    log(fmt::format("cannot start {}: {}", child.role, e.what()));
+    child.pid = 0;
+    on_exit(child, W_EXITCODE(127, 0));
+    return;
+  }
+  child.pid = spawned.pid;
+  child.pump = LogPump(child.role, spawned.output_fd, dir_.log_file(child.role));
+  child.started_at = Clock::now();
+  child.policy.started(child.started_at);
+  child.restart_scheduled = false;
+  child.kill_at.reset();
+  child.state = "running";
+  child.note.clear();
+  std::string command;
+  for (const std::string& a : argv) command += (command.empty() ? "" : " ") + a;
+  log(fmt::format("spawned {} pid {}: {}", child.role, child.pid, command));
+  try {
+    write_text_atomically(dir_.pid_file(child.role), fmt::format("{}\n", child.pid));
+  } catch (const std::exception& e) {
+    log(fmt::format("warning: {}", e.what()));
+  }
+  if (child.is_learner) {
+    segment_->control().learner_pid.store(static_cast<uint32_t>(child.pid), std::memory_order_relaxed);
+  }
+  save_roles();
+}
+
+void Supervisor::on_exit(Child& child, int status) {
+  const pid_t pid = child.pid;
+  child.pid = 0;
+  child.kill_at.reset();
+  ::unlink(dir_.pid_file(child.role).c_str());
+  if (pid > 0) log(fmt::format("{} pid {} {}", child.role, pid, describe_status(status)));
+  if (stopping_) {
+    child.state = "stopped";
+    save_roles();
+    return;
+  }
+  const auto now = Clock::now();
+  if (child.restart_after_exit) {  // a requested learner restart: no backoff, not a crash
+    child.restart_after_exit = false;
+    child.restarts++;
+    spawn(child);
+    segment_->control().learner_restarts_done.store(restart_requests_seen_, std::memory_order_release);
+    log(fmt::format("learner restarted on request (restart #{})", child.restarts));
+    return;
+  }
+  if (!child.policy.died(now)) {
+    child.state = "gave-up";
+    child.note = child.policy.reason();
+    log(fmt::format(
+        "giving up on {}: {}, it keeps dying (see {}); fix the cause, then {}", child.role,
+        child.policy.reason(), dir_.log_file(child.role),
+        child.is_learner ? "run `launch/launch.sh restart-learner --run-dir " + dir_.path() + "`"
+                         : "stop and start the run again with --resume"));
+  } else {
+    child.state = "backoff";
+    child.restart_scheduled = true;
+    child.restart_at = child.policy.next_start();
+    log(fmt::format("restarting {} in {} ms", child.role, child.policy.current_backoff().count()));
+  }
+  save_roles();
+}
+
+void Supervisor::reap() {
+  for (;;) {
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    for (Child& c : children_) {
+      if (c.pid == pid) {
+        c.pump.pump();  // take what it printed last before we log its death
+        on_exit(c, status);
+        break;
+      }
+    }
+  }
+}
+
+void Supervisor::request_learner_restart(const std::string& why) {
+  if (stopping_) return;
+  Child& l = learner();
+  if (l.pid > 0) {
+    if (l.restart_after_exit) return;  // already on its way
+    l.restart_after_exit = true;
+    l.state = "restarting";
+    l.kill_at = Clock::now() + std::chrono::seconds(options_.config.launch.learner_stop_timeout_s);
+    log(fmt::format("restarting the learner ({}): SIGTERM to pid {}, SIGKILL after {} s", why,
+                    l.pid, options_.config.launch.learner_stop_timeout_s));
+    ::kill(l.pid, SIGTERM);
+    save_roles();
+  } else {
+    // Not running (backing off or given up): a human asked, so forget the crash history.
+    l.policy.reset();
+    l.restarts++;
+    log(fmt::format("starting the learner on request ({})", why));
+    spawn(l);
+    segment_->control().learner_restarts_done.store(restart_requests_seen_, std::memory_order_release);
+  }
+}
+
+void Supervisor::begin_stop(const std::string& why) {
+  if (stopping_) {
+    log("second stop request: killing every child now (SIGKILL)");
+    for (Child& c : children_) {
+      if (c.pid > 0) ::kill(c.pid, SIGKILL);
+    }
+    return;
+  }
+  stopping_ = true;
+  log(fmt::format("stopping the run ({}): stop flag set, SIGTERM to every process", why));
+  segment_->control().request_stop();
+  if (stats_) stats_->set_state(shm::ProcessState::kStopping);
+  const auto now = Clock::now();
+  for (Child& c : children_) {
+    c.restart_scheduled = false;
+    c.restart_after_exit = false;
+    if (c.pid > 0) {
+      c.state = "stopping";
+      c.kill_at = now + (c.is_learner
+                             ? std::chrono::seconds(options_.config.launch.learner_stop_timeout_s)
+                             : kActorStopTimeout);
+      ::kill(c.pid, SIGTERM);
+    } else {
+      c.state = "stopped";
+    }
+  }
+  save_roles();
+  tell_ready("error: the run was stopped before every role was up; see " +
+             dir_.log_file("launch"));
+}
+
+void Supervisor::handle_signals() {
+  signalfd_siginfo info;
+  for (;;) {
+    const ssize_t n = ::read(signal_fd_, &info, sizeof info);
+    if (n != static_cast<ssize_t>(sizeof info)) return;
+    switch (info.ssi_signo) {
+      case SIGCHLD:
+        break;  // reaped below in any case
+      case SIGINT:
+      case SIGTERM:
+      case SIGHUP:
+        begin_stop(fmt::format("SIG{} from pid {}", sigabbrev_np(static_cast<int>(info.ssi_signo)),
+                               info.ssi_pid));
+        break;
+      case SIGUSR1:
+        request_learner_restart(fmt::format("SIGUSR1 from pid {}", info.ssi_pid));
+        break;
+    }
+  }
+}
+
+bool Supervisor::every_role_up() const {
+  const std::vector<shm::SlotSnapshot> slots = shm::read_stats(*segment_);
+  for (const Child& c : children_) {
+    if (c.pid <= 0) return false;
+    const shm::Role role = c.is_learner ? shm::Role::kLearner : shm::Role::kActor;
+    const uint32_t index = c.is_learner ? 0 : c.slot;
+    bool up = false;
+    for (const shm::SlotSnapshot& s : slots) {
+      if (s.role == role && s.index == index && s.pid == static_cast<uint32_t>(c.pid) &&
+          s.state == shm::ProcessState::kRunning) {
+        up = true;
+      }
+    }
+    if (!up) return false;
+  }
+  return true;
+}
+
+void Supervisor::on_tick() {
+  const auto now = Clock::now();
+  if (stats_) stats_->heartbeat();
+  if (!stopping_) {
+    const uint32_t requested =
+        segment_->control().learner_restart_requested.load(std::memory_order_acquire);
+    if (requested != restart_requests_seen_) {
+      restart_requests_seen_ = requested;
+      request_learner_restart("restart-learner request");
+    }
+    if (segment_->control().stop_requested()) begin_stop("stop flag set in the control block");
+  }
+  for (Child& c : children_) {
+    if (c.pid > 0 && c.kill_at && now >= *c.kill_at) {
+      log(fmt::format("{} pid {} did not exit in time after SIGTERM: SIGKILL", c.role, c.pid));
+      ::kill(c.pid, SIGKILL);
+      c.kill_at.reset();
+    }
+    if (!stopping_ && c.pid == 0 && c.restart_scheduled && now >= c.restart_at) {
+      c.restarts++;
+      spawn(c);
+    }
+  }
+  if (!ready_told_ && !stopping_ && every_role_up()) {
+    ready_told_ = true;
+    log(fmt::format("every role is up: {} actors and the learner", options_.actors));
+    tell_ready("ready " + dir_.path());
+  }
+}
+
+int Supervisor::run() {
+  // The signals we handle arrive through the signalfd; they must be blocked first.
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int sig : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGUSR1}) sigaddset(&handled, sig);
+  ::sigprocmask(SIG_BLOCK, &handled, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);  // a vanished terminal must not kill the supervisor
+  signal_fd_ = ::signalfd(-1, &handled, SFD_NONBLOCK | SFD_CLOEXEC);
+
+  dir_.create_layout();
+  log_fd_ = ::open(dir_.log_file("launch").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+  // Generation: 1 for a fresh run, +1 at every start of an existing one.
+  uint64_t generation = 1;
+  {
+    std::string text;
+    if (read_text_file(dir_.generation_file(), &text)) {
+      try {
+        generation = std::stoull(text) + 1;
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  const std::string& shm_name = options_.config.shm.name;
+  const auto game = make_game(options_.config.game);
+  try {
+    const shm::SegmentSizes sizes = segment_sizes_for(options_.config, *game, options_.actors);
+    const std::string run_info =
+        fmt::format("game={}\nrun_dir={}\ngeneration={}\n", game->spec(), dir_.path(), generation);
+    segment_ = shm::Segment::create(shm_name, sizes, run_info);
+  } catch (const std::exception& e) {
+    const std::string message = fmt::format("cannot create the run's shared memory: {}", e.what());
+    log(message);
+    tell_ready("error: " + message);
+    return 1;
+  }
+  segment_->control().generation.store(generation, std::memory_order_release);
+  segment_->control().supervisor_pid.store(static_cast<uint32_t>(getpid()), std::memory_order_relaxed);
+  write_text_atomically(dir_.generation_file(), fmt::format("{}\n", generation));
+  write_text_atomically(dir_.shm_name_file(), segment_->name() + "\n");
+  write_text_atomically(dir_.pid_file("launch"), fmt::format("{}\n", getpid()));
+  stats_ = std::make_unique<shm::StatsWriter>(*segment_, shm::Role::kSupervisor, 0);
+  stats_->set_state(shm::ProcessState::kRunning);
+  log(fmt::format("run {} generation {}: game {}, {} actors, segment {} ({} MiB), pid {}",
+                  dir_.path(), generation, game->spec(), options_.actors, segment_->name(),
+                  segment_->mapped_bytes() >> 20, getpid()));
+
+  // Restart counts carry over from earlier generations of the run.
+  const auto previous = read_role_records(dir_);
+  RestartPolicy::Options policy;
+  policy.initial_backoff = std::chrono::milliseconds(options_.config.launch.restart_backoff_ms);
+  policy.crash_loop_limit = options_.config.launch.max_restarts;
+  policy.crash_loop_window = std::chrono::seconds(options_.config.launch.restart_window_s);
+  children_.resize(static_cast<size_t>(options_.actors) + 1);
+  for (size_t i = 0; i < children_.size(); ++i) {
+    Child& c = children_[i];
+    c.is_learner = i + 1 == children_.size();
+    c.slot = c.is_learner ? 0 : static_cast<uint32_t>(i);
+    c.role = c.is_learner ? "learner" : fmt::format("actor-{}", i);
+    c.policy = RestartPolicy(policy);
+    auto it = previous.find(c.role);
+    if (it != previous.end()) c.restarts = it->second.restarts;
+  }
+  // Actors first, learner last: the order the founders' design asks for (nothing touches a
+  // device before every actor exists), and the learner finds lanes already being filled.
+  for (Child& c : children_) spawn(c);
+
+  while (true) {
+    std::vector<pollfd> fds;
+    fds.push_back({signal_fd_, POLLIN, 0});
+    for (Child& c : children_) {
+      if (c.pump.open()) fds.push_back({c.pump.fd(), POLLIN, 0});
+    }
+    const int n = ::poll(fds.data(), fds.size(), static_cast<int>(kTick.count()));
+    if (n < 0 && errno != EINTR) {
+      log(fmt::format("poll failed: {}", std::strerror(errno)));
+      break;
+    }
+    for (Child& c : children_) c.pump.pump();
+    handle_signals();
+    reap();
+    on_tick();
+
+    if (stopping_) {
+      bool any_running = false, any_pipe = false;
+      for (const Child& c : children_) {
+        any_running |= c.pid > 0;
+        any_pipe |= c.pump.open();
+      }
+      if (!any_running) {
+        if (!all_reaped_at_) all_reaped_at_ = Clock::now();
+        if (!any_pipe || Clock::now() - *all_reaped_at_ > kDrainTimeout) break;
+      }
+    }
+  }
+
+  for (Child& c : children_) c.pump = LogPump();  // flush partial lines, close pipes
+  stats_.reset();
+  const std::string name = segment_->name();
+  segment_.reset();
+  shm::Segment::remove(name);
+  ::unlink(dir_.pid_file("launch").c_str());
+  const char* script = std::getenv("RZ_LAUNCH_SCRIPT");
+  log(fmt::format("run stopped cleanly; segment {} removed. Continue it with: "
+                  "{} start --resume --run-dir {}", name, script && *script ? script : "ringzero-launch",
+                  dir_.path()));
+  return 0;
+}
+
+}  // namespace
+
+int run_supervisor(const SupervisorOptions& options) {
+  Supervisor supervisor(options);
+  return supervisor.run();
+}
+
+}  // namespace rz::launch

@@ -1,0 +1,41 @@
+// Supervisor: the body of `ringzero-launch start`, the one process that owns a run.
+//
+// Its story, in order:
+//   1. create the run's shared-memory segment (refused if a live supervisor has it; a
+//      segment left by a SIGKILLed one is reclaimed), stamp the generation, write pid files;
+//   2. fork/exec the N actors, then the learner. The supervisor itself never loads LibTorch
+//      or CUDA (it links only ringzero_shm and the torch-free config), so nothing CUDA-related
+//      is ever inherited across a fork;
+//   3. watch: reap children, carry their output into RUN/logs/<role>.log, restart a dead
+//      actor on its lane and a dead learner with --resume (exponential backoff, give up on a
+//      crash loop), restart the learner on request (control block counter or SIGUSR1)
+//      while the actors keep playing;
+//   4. on SIGINT/SIGTERM (or the stop flag) stop in order: stop flag, SIGTERM to everyone
+//      (the learner writes its final checkpoint), SIGKILL whoever hangs past its timeout,
+//      reap, remove the segment and the pid files, exit 0.
+//
+// Single-threaded by design (see child_process.h): one poll() loop over a signalfd and the
+// children's output pipes, with a 200 ms tick for timers. No busy waiting.
+#pragma once
+
+#include <string>
+
+#include "common/config.h"
+#include "launch/run_dir.h"
+
+namespace rz::launch {
+
+struct SupervisorOptions {
+  RunConfig config;           // effective; already written to RUN/config.ini
+  std::string run_dir;        // absolute
+  int actors = 1;
+  std::string actor_binary;   // paths of the child programs
+  std::string learner_binary;
+  bool echo_log_to_stderr = true;  // foreground runs show the supervisor log on the terminal
+  int ready_fd = -1;  // if >= 0: "ready <run dir>\n" or "error: ...\n" is written here once
+};
+
+// Runs the supervisor to completion. Returns the process exit code (0 after a clean stop).
+int run_supervisor(const SupervisorOptions& options);
+
+}  // namespace rz::launch
