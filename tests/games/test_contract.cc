@@ -240,12 +240,18 @@ TEST_CASE("symmetries commute with apply, on observations, policies and legal ma
     INFO(spec);
     const auto game = make_game(spec);
     const int n = game->num_actions();
-    // Each symmetry maps actions one-to-one.
+    // Each symmetry maps actions one-to-one, and no two symmetries are the same map.
+    std::set<std::vector<Action>> permutations;
     for (int s = 0; s < game->num_symmetries(); ++s) {
-      std::set<Action> image;
-      for (Action a = 0; a < n; ++a) image.insert(transformed_action(*game, s, a));
-      CHECK(static_cast<int>(image.size()) == n);
+      std::vector<Action> permutation;
+      for (Action a = 0; a < n; ++a) permutation.push_back(transformed_action(*game, s, a));
+      CHECK(static_cast<int>(std::set<Action>(permutation.begin(), permutation.end()).size()) ==
+            n);
+      if (s == 0)
+        for (Action a = 0; a < n; ++a) CHECK(permutation[a] == a);
+      permutations.insert(permutation);
     }
+    CHECK(static_cast<int>(permutations.size()) == game->num_symmetries());
     for (int g = 0; g < 30; ++g) {
       const int plies = std::uniform_int_distribution<int>(0, game->max_game_length())(rng);
       const auto line = random_line(*game, rng, plies);
