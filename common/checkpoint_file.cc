@@ -1,0 +1,273 @@
+#include "common/checkpoint_file.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+namespace rz {
+namespace {
+
+constexpr char kMagic[8] = {'R', 'Z', 'C', 'K', 'P', 'T', '\0', '\1'};
+constexpr const char* kPrefix = "ckpt-";
+constexpr const char* kSuffix = ".rzck";
+
+void put_u32(std::vector<uint8_t>* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+void put_u64(std::vector<uint8_t>* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+// Writes all of `data` to fd, retrying short writes and EINTR.
+void write_all(int fd, const uint8_t* data, size_t size, const std::string& path) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw CheckpointError("cannot write checkpoint " + path + ": " + errno_text());
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+std::string dir_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// Bounds-checked cursor over the file bytes.
+struct Reader {
+  const std::vector<uint8_t>& bytes;
+  size_t pos;
+  size_t end;
+  const std::string& path;
+  void need(size_t n, const char* what) {
+    if (n > end - pos)
+      throw CheckpointError("checkpoint " + path + " is truncated (in " + what + ")");
+  }
+  uint32_t u32(const char* what) {
+    need(4, what);
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(bytes[pos + i]) << (8 * i);
+    pos += 4;
+    return v;
+  }
+  uint64_t u64(const char* what) {
+    need(8, what);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(bytes[pos + i]) << (8 * i);
+    pos += 8;
+    return v;
+  }
+};
+
+// Step number from "ckpt-<digits>.rzck", or false for any other name (incl. tmp files).
+bool parse_name(const std::string& name, uint64_t* step) {
+  size_t plen = std::strlen(kPrefix), slen = std::strlen(kSuffix);
+  if (name.size() <= plen + slen) return false;
+  if (name.compare(0, plen, kPrefix) != 0) return false;
+  if (name.compare(name.size() - slen, slen, kSuffix) != 0) return false;
+  std::string digits = name.substr(plen, name.size() - plen - slen);
+  if (digits.empty() || digits.size() > 19) return false;
+  for (char c : digits)
+    if (c < '0' || c > '9') return false;
+  *step = std::stoull(digits);
+  return true;
+}
+
+std::string text_of(const std::vector<uint8_t>& b) { return std::string(b.begin(), b.end()); }
+
+}  // namespace
+
+uint64_t fnv1a64(const void* data, size_t size, uint64_t hash) {
+  const uint8_t* p = static_cast<const uint8_t*>(data);
+  for (size_t i = 0; i < size; ++i) {
+    hash ^= p[i];
+    hash *= 1099511628211ULL;
+  }
+  return hash;
+}
+
+std::vector<uint8_t> u64_bytes(uint64_t v) {
+  std::vector<uint8_t> out;
+  put_u64(&out, v);
+  return out;
+}
+
+uint64_t bytes_u64(const std::vector<uint8_t>& b, const std::string& what) {
+  if (b.size() != 8) throw CheckpointError("checkpoint section '" + what + "' is not 8 bytes");
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(b[i]) << (8 * i);
+  return v;
+}
+
+void write_checkpoint_sections(const std::string& path, const CheckpointSections& sections) {
+  std::vector<uint8_t> bytes(kMagic, kMagic + sizeof(kMagic));
+  put_u32(&bytes, kCheckpointFormatVersion);
+  put_u32(&bytes, static_cast<uint32_t>(sections.size()));
+  for (const auto& [name, data] : sections) {
+    put_u32(&bytes, static_cast<uint32_t>(name.size()));
+    bytes.insert(bytes.end(), name.begin(), name.end());
+    put_u64(&bytes, data.size());
+    bytes.insert(bytes.end(), data.begin(), data.end());
+  }
+  put_u64(&bytes, fnv1a64(bytes.data(), bytes.size()));
+
+  // The pid in the tmp name keeps two writers (a stale learner and its replacement) from
+  // interleaving into one tmp file.
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw CheckpointError("cannot create " + tmp + ": " + errno_text());
+  try {
+    write_all(fd, bytes.data(), bytes.size(), tmp);
+    // fsync before rename: otherwise a crash could leave the new name pointing at a file
+    // whose data never reached the disk.
+    if (::fsync(fd) != 0) throw CheckpointError("cannot fsync " + tmp + ": " + errno_text());
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string err = errno_text();
+    ::unlink(tmp.c_str());
+    throw CheckpointError("cannot rename " + tmp + " to " + path + ": " + err);
+  }
+  // fsync the directory so the rename itself is durable.
+  int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+std::map<std::string, std::vector<uint8_t>> read_checkpoint_sections(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CheckpointError("cannot open checkpoint " + path + ": " + errno_text());
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.size() < sizeof(kMagic) + 8 + 8)
+    throw CheckpointError("checkpoint " + path + " is truncated (" + std::to_string(bytes.size()) +
+                          " bytes)");
+  if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
+    throw CheckpointError("file " + path + " is not a ringzero checkpoint (bad magic)");
+  // Checksum first: nothing inside is interpreted before the whole file is known intact.
+  size_t body = bytes.size() - 8;
+  Reader tail{bytes, body, bytes.size(), path};
+  uint64_t stored = tail.u64("checksum");
+  if (stored != fnv1a64(bytes.data(), body))
+    throw CheckpointError("checkpoint " + path + " is corrupt (checksum mismatch)");
+
+  Reader r{bytes, sizeof(kMagic), body, path};
+  uint32_t version = r.u32("header");
+  if (version != kCheckpointFormatVersion)
+    throw CheckpointError("checkpoint " + path + " has format version " + std::to_string(version) +
+                          ", this build reads version " + std::to_string(kCheckpointFormatVersion));
+  uint32_t count = r.u32("header");
+  std::map<std::string, std::vector<uint8_t>> sections;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t name_len = r.u32("section name");
+    r.need(name_len, "section name");
+    std::string name(bytes.begin() + r.pos, bytes.begin() + r.pos + name_len);
+    r.pos += name_len;
+    uint64_t len = r.u64("section length");
+    r.need(len, "section data");
+    sections[name].assign(bytes.begin() + r.pos, bytes.begin() + r.pos + len);
+    r.pos += len;
+  }
+  if (r.pos != body)
+    throw CheckpointError("checkpoint " + path + " is corrupt (trailing bytes after sections)");
+  return sections;
+}
+
+CheckpointInfo read_checkpoint(const std::string& path) {
+  auto sections = read_checkpoint_sections(path);
+  auto get = [&](const char* name) -> const std::vector<uint8_t>& {
+    auto it = sections.find(name);
+    if (it == sections.end())
+      throw CheckpointError("checkpoint " + path + " lacks section '" + name + "'");
+    return it->second;
+  };
+  CheckpointInfo info;
+  info.path = path;
+  info.game_spec = text_of(get("game_spec"));
+  info.net_shape = text_of(get("net_shape"));
+  info.step = bytes_u64(get("step"), "step");
+  info.weight_version = bytes_u64(get("weight_version"), "weight_version");
+  info.weights = get("weights");
+  info.config_text = text_of(get("config"));
+  return info;
+}
+
+std::string checkpoint_dir(const std::string& run_dir) { return run_dir + "/checkpoints"; }
+
+std::string checkpoint_path(const std::string& run_dir, uint64_t step) {
+  char name[64];
+  std::snprintf(name, sizeof(name), "%s%010llu%s", kPrefix, static_cast<unsigned long long>(step),
+                kSuffix);
+  return checkpoint_dir(run_dir) + "/" + name;
+}
+
+std::vector<std::string> list_checkpoints(const std::string& run_dir) {
+  std::vector<std::pair<uint64_t, std::string>> found;
+  std::string dir = checkpoint_dir(run_dir);
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      uint64_t step;
+      if (parse_name(e->d_name, &step)) found.emplace_back(step, dir + "/" + e->d_name);
+    }
+    ::closedir(d);
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> paths;
+  for (auto& f : found) paths.push_back(f.second);
+  return paths;
+}
+
+std::string latest_valid_checkpoint(const std::string& run_dir) {
+  auto paths = list_checkpoints(run_dir);
+  for (auto it = paths.rbegin(); it != paths.rend(); ++it) {
+    try {
+      read_checkpoint(*it);
+      return *it;
+    } catch (const CheckpointError& e) {
+      std::fprintf(stderr, "warning: skipping checkpoint: %s\n", e.what());
+    }
+  }
+  return "";
+}
+
+void prune_checkpoints(const std::string& run_dir, int keep) {
+  auto paths = list_checkpoints(run_dir);
+  for (size_t i = 0; i + static_cast<size_t>(std::max(keep, 1)) < paths.size(); ++i)
+    ::unlink(paths[i].c_str());
+  // Stray tmp files are left by a writer killed before its rename.
+  std::string dir = checkpoint_dir(run_dir);
+  if (DIR* d = ::opendir(dir.c_str())) {
+    std::vector<std::string> stray;
+    std::string own = ".tmp." + std::to_string(::getpid());
+    while (dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name.find(kSuffix + std::string(".tmp.")) != std::string::npos &&
+          name.find(own) == std::string::npos)
+        stray.push_back(dir + "/" + name);
+    }
+    ::closedir(d);
+    for (auto& s : stray) ::unlink(s.c_str());
+  }
+}
+
+}  // namespace rz

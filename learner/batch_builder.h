@@ -1,0 +1,44 @@
+// BatchBuilder: turns uniform samples of the replay window into a training minibatch.
+//
+// A sample is one full-search position of a stored game. Its observation is rebuilt by
+// replaying the game's actions from the initial state (a few dozen apply() calls, far cheaper
+// than storing observations), its policy target is the root visit distribution normalised to
+// sum 1, its value target the game's final outcome for the player to move there. A random
+// board symmetry (Game::apply_symmetry) is applied to observation, policy and legal mask
+// together, so one stored position yields up to num_symmetries() distinct samples.
+//
+// Torch-free: the learner hands the filled float arrays to LibTorch without copying.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "common/game.h"
+#include "learner/replay_window.h"
+
+namespace rz {
+
+struct Batch {
+  int size = 0;
+  std::vector<float> observations;  // size x observation_shape().size()
+  std::vector<float> policies;      // size x num_actions, each row sums to 1
+  std::vector<float> legal;         // size x num_actions, 1 = legal
+  std::vector<float> values;        // size, outcome for the mover in [-1, 1]
+};
+
+class BatchBuilder {
+ public:
+  BatchBuilder(const Game& game, int batch_size);
+  // Samples batch_size target positions uniformly (with replacement) from `window`, which
+  // must hold at least one. Records in the window were validated on insertion; a record that
+  // no longer decodes would mean a damaged region and throws ReplayError.
+  void build(const ReplayWindow& window, std::mt19937_64& rng, Batch* batch);
+
+ private:
+  const Game& game_;
+  int batch_size_;
+  std::vector<uint8_t> mask_;
+};
+
+}  // namespace rz

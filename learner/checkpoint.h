@@ -1,0 +1,38 @@
+// Learner checkpoints: the learner's whole training state in one container file
+// (common/checkpoint_file.h), so that a killed learner resumes where the checkpoint left it.
+//
+// Written every learner.checkpoint_every steps or learner.checkpoint_seconds, atomically,
+// keeping the newest learner.keep_checkpoints. On --resume the newest checkpoint that
+// validates is loaded (corrupt newer ones are skipped with a one-line warning); a checkpoint
+// of another game or network shape is refused with a one-line error before anything is
+// changed.
+//
+// THIS HEADER INCLUDES LIBTORCH (through trainer.h): learner only.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include "common/config.h"
+#include "common/game.h"
+#include "learner/trainer.h"
+
+namespace rz {
+
+struct LearnerProgress {
+  uint64_t step = 0;            // training steps done
+  uint64_t weight_version = 0;  // last WeightSlot version this learner published
+};
+
+// Writes RUN/checkpoints/ckpt-<step>.rzck and prunes old ones. Throws CheckpointError.
+std::string save_learner_checkpoint(const std::string& run_dir, const RunConfig& config,
+                                    const Game& game, Trainer& trainer,
+                                    const LearnerProgress& progress, const std::mt19937_64& rng);
+
+// Loads `path` into trainer and rng. Throws CheckpointError (one line) if it is corrupt or
+// belongs to another game or network shape; trainer is then unchanged.
+LearnerProgress load_learner_checkpoint(const std::string& path, const RunConfig& config,
+                                        const Game& game, Trainer& trainer, std::mt19937_64* rng);
+
+}  // namespace rz

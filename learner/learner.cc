@@ -1,0 +1,320 @@
+#include "learner/learner.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <random>
+#include <set>
+
+#include "common/checkpoint_file.h"
+#include "common/game.h"
+#include "learner/batch_builder.h"
+#include "learner/checkpoint.h"
+#include "learner/learner_region.h"
+#include "learner/metrics_csv.h"
+#include "learner/rate_limiter.h"
+#include "learner/record_decode.h"
+#include "learner/replay_window.h"
+#include "learner/trainer.h"
+#include "shm/stats.h"
+#include "shm/trajectory_ring.h"
+#include "shm/weight_slot.h"
+
+namespace rz {
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+
+void on_stop_signal(int sig) { g_stop_signal.store(sig, std::memory_order_relaxed); }
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+double wall_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+// The reason class of a decode error, for "logged once per kind": the text before the first
+// ':' (decode errors read "kind: detail").
+std::string error_kind(const std::string& error) { return error.substr(0, error.find(':')); }
+
+// Records drained per iteration before the learner trains again: keeps training going while
+// a backlog is moved, and keeps the ring moving while training.
+constexpr int kMaxDrainPerIteration = 256;
+
+}  // namespace
+
+void install_stop_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+}
+
+struct Learner::Impl {
+  Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& dir, bool resume);
+
+  void drain_lanes(int* drained);
+  void train_one_step();
+  void publish_weights();
+  void save_checkpoint();
+  void report();
+  bool should_stop() const;
+
+  shm::Segment& segment;
+  RunConfig config;
+  std::string run_dir;
+  std::unique_ptr<Game> game;
+  Trainer trainer;
+  std::mt19937_64 rng;
+  LearnerProgress progress;
+
+  shm::RingReader reader;
+  shm::WeightSlot weight_slot;
+  shm::StatsWriter stats;
+  ReplayWindow window;
+  BatchBuilder batch_builder;
+  Batch batch;
+  SamplesPerInsertLimiter limiter;
+  MetricsCsv metrics;
+
+  // Stats handles.
+  int m_step, m_version, m_consumed, m_replay, m_samples, m_bad, m_duplicates, m_loss_total,
+      m_loss_policy, m_loss_value, m_device_cuda, m_behind;
+
+  // Interval accumulators for the metrics row.
+  Clock::time_point interval_start = Clock::now();
+  Clock::time_point last_checkpoint = Clock::now();
+  double loss_sum[3] = {0, 0, 0};
+  uint64_t loss_steps = 0;
+  uint64_t interval_positions = 0, interval_samples = 0;
+  double lag_sum = 0;
+  uint64_t lag_games = 0;
+  StepLosses last_losses;
+  std::set<std::string> logged_bad_kinds;
+  FinishedGame decoded;
+  std::string decode_error;
+};
+
+Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& dir, bool resume)
+    : segment(seg),
+      config(cfg),
+      run_dir(dir),
+      game(make_game(cfg.game)),
+      trainer(*game, cfg, cfg.seed * 0x9E3779B97F4A7C15ULL + 1),
+      rng(cfg.seed ^ 0x5bd1e995),
+      reader(seg),
+      weight_slot(seg),
+      stats(seg, shm::Role::kLearner, 0),
+      window(seg.learner_region(), seg.learner_region_bytes(),
+             static_cast<uint64_t>(cfg.learner.replay_positions), seg.sizes().lanes,
+             replay_game_tag(game->spec())),
+      batch_builder(*game, cfg.learner.batch_size),
+      limiter(cfg.learner.samples_per_position, static_cast<uint64_t>(cfg.learner.min_replay),
+              static_cast<uint64_t>(cfg.learner.batch_size)),
+      metrics(dir + "/metrics.csv") {
+  m_step = stats.metric("step");
+  m_version = stats.metric("published_version");
+  m_consumed = stats.metric("records_consumed");
+  m_replay = stats.metric("replay_positions");
+  m_samples = stats.metric("samples_trained");
+  m_bad = stats.metric("bad_records");
+  m_duplicates = stats.metric("duplicates_skipped");
+  m_loss_total = stats.gauge("loss_total");
+  m_loss_policy = stats.gauge("loss_policy");
+  m_loss_value = stats.gauge("loss_value");
+  m_device_cuda = stats.gauge("device_cuda");
+  m_behind = stats.gauge("samples_behind");
+  stats.set_gauge(m_device_cuda, trainer.on_cuda() ? 1.0 : 0.0);
+
+  std::vector<std::string> existing = list_checkpoints(run_dir);
+  if (resume) {
+    std::string path = latest_valid_checkpoint(run_dir);
+    if (path.empty()) {
+      fmt::print("learner: --resume but no valid checkpoint in {}; starting fresh\n",
+                 checkpoint_dir(run_dir));
+    } else {
+      progress = load_learner_checkpoint(path, config, *game, trainer, &rng);
+      fmt::print("learner: resumed from {} (step {}, weight version {})\n", path, progress.step,
+                 progress.weight_version);
+    }
+  } else if (!existing.empty()) {
+    throw std::runtime_error(checkpoint_dir(run_dir) +
+                             " already holds checkpoints; pass --resume to continue that run "
+                             "or use a new run directory");
+  }
+  ReplayCounts c = window.counts();
+  fmt::print("learner: game {}, net {}, device {}, replay window {} positions ({} records, {} "
+             "evicted) of at most {}\n",
+             game->spec(), config.net.shape_string(), trainer.device_name(),
+             c.positions_in_window, c.records_in_window, c.records_evicted,
+             config.learner.replay_positions);
+  std::fflush(stdout);
+}
+
+bool Learner::Impl::should_stop() const {
+  return g_stop_signal.load(std::memory_order_relaxed) != 0 ||
+         segment.control().stop_requested();
+}
+
+void Learner::Impl::drain_lanes(int* drained) {
+  *drained = 0;
+  while (*drained < kMaxDrainPerIteration) {
+    std::optional<shm::RingReader::Record> rec = reader.peek();
+    if (!rec) break;
+    ++*drained;
+    // Already in the window: a previous learner committed it and was killed before releasing.
+    if (window.contains(rec->lane, rec->sequence)) {
+      stats.add(m_duplicates, 1);
+      reader.release(*rec);
+      continue;
+    }
+    if (!decode_record(*game, rec->data, rec->size, &decoded, &decode_error)) {
+      stats.add(m_bad, 1);
+      if (logged_bad_kinds.insert(error_kind(decode_error)).second)
+        fmt::print(stderr, "learner: skipping bad record (lane {}, sequence {}): {}\n", rec->lane,
+                   rec->sequence, decode_error);
+      reader.release(*rec);
+      continue;
+    }
+    std::vector<uint16_t> targets = target_positions(decoded);
+    window.insert(rec->lane, rec->sequence, rec->data, rec->size,
+                  static_cast<uint32_t>(decoded.positions.size()), targets);
+    // Only now, with the record committed in the window, may its lane bytes be freed.
+    reader.release(*rec);
+    stats.add(m_consumed, 1);
+    interval_positions += targets.size();
+    if (!decoded.positions.empty()) {
+      double versions = 0;
+      for (const PositionRecord& p : decoded.positions) versions += p.weight_version;
+      lag_sum += static_cast<double>(progress.weight_version) - versions / decoded.positions.size();
+      lag_games += 1;
+    }
+  }
+}
+
+void Learner::Impl::train_one_step() {
+  batch_builder.build(window, rng, &batch);
+  double lr = learning_rate_at(config.learner, static_cast<int64_t>(progress.step));
+  last_losses = trainer.train_step(batch, lr);
+  progress.step += 1;
+  loss_sum[0] += last_losses.total;
+  loss_sum[1] += last_losses.policy;
+  loss_sum[2] += last_losses.value;
+  loss_steps += 1;
+  interval_samples += static_cast<uint64_t>(batch.size);
+  stats.set(m_step, progress.step);
+  stats.set(m_samples, progress.step * static_cast<uint64_t>(config.learner.batch_size));
+}
+
+void Learner::Impl::publish_weights() {
+  std::vector<uint8_t> blob = trainer.weights_blob();
+  progress.weight_version = weight_slot.publish(blob.data(), blob.size(), trainer.layout_tag());
+  stats.set(m_version, progress.weight_version);
+}
+
+void Learner::Impl::save_checkpoint() {
+  std::string path = save_learner_checkpoint(run_dir, config, *game, trainer, progress, rng);
+  last_checkpoint = Clock::now();
+  fmt::print("learner: checkpoint {} (step {})\n", path, progress.step);
+}
+
+void Learner::Impl::report() {
+  double dt = seconds_since(interval_start);
+  uint64_t samples_total = progress.step * static_cast<uint64_t>(config.learner.batch_size);
+  double behind = limiter.samples_behind(samples_total, window.targets_inserted());
+  MetricsRow row;
+  row.time = wall_seconds();
+  row.step = progress.step;
+  if (loss_steps > 0) {
+    row.loss_total = loss_sum[0] / loss_steps;
+    row.loss_policy = loss_sum[1] / loss_steps;
+    row.loss_value = loss_sum[2] / loss_steps;
+  }
+  row.replay_positions = window.positions();
+  row.new_positions_per_s = dt > 0 ? interval_positions / dt : 0;
+  row.samples_per_s = dt > 0 ? interval_samples / dt : 0;
+  row.weight_version = progress.weight_version;
+  row.mean_version_lag = lag_games > 0 ? lag_sum / lag_games : 0;
+  row.records_consumed = stats.get(m_consumed);
+  row.bad_records = stats.get(m_bad);
+  row.samples_per_position =
+      interval_positions > 0 ? static_cast<double>(interval_samples) / interval_positions : 0;
+  row.samples_behind = behind;
+  // Rows only when something happened: an idle learner (waiting for the first games) does not
+  // write zero-loss rows that would look like training.
+  if (loss_steps > 0 || interval_positions > 0) metrics.append(row);
+  stats.set(m_replay, window.positions());
+  stats.set_gauge(m_behind, behind);
+  if (loss_steps > 0) {
+    stats.set_gauge(m_loss_total, row.loss_total);
+    stats.set_gauge(m_loss_policy, row.loss_policy);
+    stats.set_gauge(m_loss_value, row.loss_value);
+  }
+  fmt::print("learner: step {} loss {:.4f} (policy {:.4f} value {:.4f}) replay {} new/s {:.1f} "
+             "samples/s {:.1f} version {} lag {:.2f} consumed {} bad {}\n",
+             row.step, row.loss_total, row.loss_policy, row.loss_value, row.replay_positions,
+             row.new_positions_per_s, row.samples_per_s, row.weight_version,
+             row.mean_version_lag, row.records_consumed, row.bad_records);
+  std::fflush(stdout);
+  interval_start = Clock::now();
+  loss_sum[0] = loss_sum[1] = loss_sum[2] = 0;
+  loss_steps = interval_positions = interval_samples = 0;
+  lag_sum = 0;
+  lag_games = 0;
+}
+
+Learner::Learner(shm::Segment& segment, const RunConfig& config, const std::string& run_dir,
+                 bool resume)
+    : impl_(std::make_unique<Impl>(segment, config, run_dir, resume)) {}
+
+Learner::~Learner() = default;
+
+int Learner::run() {
+  Impl& s = *impl_;
+  const LearnerConfig& lc = s.config.learner;
+  s.segment.control().learner_pid.store(static_cast<uint32_t>(::getpid()));
+  s.publish_weights();
+  s.stats.set(s.m_step, s.progress.step);
+  s.stats.set_state(shm::ProcessState::kRunning);
+  uint64_t steps_since_publish = 0;
+  while (!s.should_stop()) {
+    int drained = 0;
+    s.drain_lanes(&drained);
+    uint64_t samples = s.progress.step * static_cast<uint64_t>(lc.batch_size);
+    bool trained = false;
+    if (s.limiter.can_train(samples, s.window.targets_inserted(), s.window.targets())) {
+      s.train_one_step();
+      trained = true;
+      if (++steps_since_publish >= static_cast<uint64_t>(lc.publish_every)) {
+        s.publish_weights();
+        steps_since_publish = 0;
+      }
+      if (s.progress.step % static_cast<uint64_t>(lc.checkpoint_every) == 0 ||
+          (lc.checkpoint_seconds > 0 && seconds_since(s.last_checkpoint) >= lc.checkpoint_seconds))
+        s.save_checkpoint();
+    }
+    if (seconds_since(s.interval_start) >= lc.metrics_seconds) s.report();
+    s.stats.heartbeat();
+    if (lc.max_steps > 0 && s.progress.step >= static_cast<uint64_t>(lc.max_steps)) break;
+    // Nothing to drain and nothing the limiter allows: sleep until an actor commits a record.
+    if (!trained && drained == 0) s.reader.wait(std::chrono::milliseconds(100));
+  }
+  s.stats.set_state(shm::ProcessState::kStopping);
+  if (steps_since_publish > 0) s.publish_weights();
+  s.report();
+  if (s.progress.step > 0) s.save_checkpoint();
+  s.stats.set_state(shm::ProcessState::kExited);
+  return 0;
+}
+
+}  // namespace rz

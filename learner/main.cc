@@ -1,0 +1,35 @@
+// ringzero-learner: the one process that trains.
+//
+//   ringzero-learner --shm NAME --run-dir RUN --config RUN/config.ini [--resume]
+//
+// It attaches to the run's shared-memory segment, takes the ring's consumer role, publishes
+// its starting weights, then drains self-play games into its replay window, trains, and
+// publishes new weights until the run stops. With --resume it continues from the newest
+// valid checkpoint in RUN/checkpoints. It owns the training device; no other process of a
+// run touches CUDA.
+#include <cstdio>
+#include <exception>
+#include <memory>
+
+#include "common/config.h"
+#include "learner/learner.h"
+#include "shm/segment.h"
+
+int main(int argc, char** argv) {
+  rz::RoleOptions role("learner",
+                       "ringzero-learner --shm NAME --run-dir RUN --config RUN/config.ini [--resume]");
+  role.flags.add_options()("resume", "continue from the newest valid checkpoint in RUN/checkpoints");
+  boost::program_options::variables_map flags;
+  rz::RunConfig config = rz::parse_config_or_exit(argc, argv, role, &flags);
+  try {
+    if (config.run_dir.empty()) throw std::runtime_error("--run-dir is required");
+    if (config.shm.name.empty()) config.shm.name = rz::default_shm_name(config.run_dir);
+    rz::install_stop_signal_handlers();
+    std::unique_ptr<rz::shm::Segment> segment = rz::shm::Segment::open(config.shm.name);
+    rz::Learner learner(*segment, config, config.run_dir, flags.count("resume") > 0);
+    return learner.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ringzero-learner: %s\n", e.what());
+    return 1;
+  }
+}

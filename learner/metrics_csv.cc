@@ -1,0 +1,52 @@
+#include "learner/metrics_csv.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace rz {
+
+const char* MetricsCsv::header() {
+  return "time,step,loss_total,loss_policy,loss_value,replay_positions,new_positions_per_s,"
+         "samples_per_s,weight_version,mean_version_lag,records_consumed,bad_records,"
+         "samples_per_position,samples_behind\n";
+}
+
+MetricsCsv::MetricsCsv(const std::string& path) : path_(path) {
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd_ < 0)
+    throw std::runtime_error("cannot open metrics file " + path + ": " + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd_, &st) == 0 && st.st_size == 0) {
+    const char* h = header();
+    if (::write(fd_, h, std::strlen(h)) < 0)
+      throw std::runtime_error("cannot write metrics file " + path + ": " + std::strerror(errno));
+  }
+}
+
+MetricsCsv::~MetricsCsv() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void MetricsCsv::append(const MetricsRow& r) {
+  std::string line = fmt::format(
+      "{:.3f},{},{:.6f},{:.6f},{:.6f},{},{:.2f},{:.2f},{},{:.3f},{},{},{:.3f},{:.0f}\n", r.time,
+      r.step, r.loss_total, r.loss_policy, r.loss_value, r.replay_positions,
+      r.new_positions_per_s, r.samples_per_s, r.weight_version, r.mean_version_lag,
+      r.records_consumed, r.bad_records, r.samples_per_position, r.samples_behind);
+  // One write per row: a crash leaves whole rows. A failed write (disk full) loses a row of
+  // metrics, not training, so it is not fatal.
+  if (::write(fd_, line.data(), line.size()) < 0) {
+    static bool warned = false;
+    if (!warned) fmt::print(stderr, "warning: cannot append to {}: {}\n", path_, std::strerror(errno));
+    warned = true;
+  }
+}
+
+}  // namespace rz
