@@ -6,7 +6,8 @@
 //     observation, the end and the result;
 //   - the outcome census over all complete games on the 1x1, 1x2 and 2x1 boards;
 //   - the perfect-play result on boards up to 2x2 (oracle: score-margin negamax by edge set;
-//     game: win/draw/loss negamax through the public interface);
+//     game: win/draw/loss negamax through the public interface), and the published fact
+//     that the first player wins on 2x2 (Berlekamp, Winning Ways);
 //   - hand-derivable facts: 2RC+R+C edges, the 1x1 board (24 games, all won by the second
 //     player), a double-box move, the extra move, draws on even boards.
 #include <catch2/catch.hpp>
@@ -262,6 +263,8 @@ TEST_CASE("dots and boxes: perfect-play results equal the oracle's", "[games][do
     const int value = game_value(*make_game(spec(r, c))->new_initial_state(), memo);
     CHECK(value == (margin > 0 ? 1 : margin < 0 ? -1 : 0));
     if (r == 1 && c == 1) CHECK(margin == -1);  // the second player always takes the box
+    // Published (Berlekamp, "Winning Ways"): the 2x2-box (9-dot) game is a first-player win.
+    if (r == 2 && c == 2) CHECK(value == 1);
   }
 }
 
