@@ -160,7 +160,7 @@ TEST_CASE("action text round-trips and malformed text throws a one-line GameErro
   }
 }
 
-TEST_CASE("legal_mask, legal_actions and is_legal agree; terminal states have no moves",
+TEST_CASE("legal_mask, legal_actions and is_legal agree and terminal states have no moves",
           "[games][contract]") {
   std::mt19937 rng(11);
   for (const auto& spec : kSpecs) {
