@@ -1,0 +1,48 @@
+// MctsConfig: every knob of the AlphaZero search and of self-play move selection, in one
+// plain struct that the actor fills from its command line and checks with validate().
+//
+// Names follow the papers: c_puct and the Dirichlet noise (alpha, epsilon) are AlphaZero's;
+// first-play urgency (fpu_reduction) is Leela Zero's; playout cap randomisation
+// (full_search_prob, fast_simulations) is KataGo's; resignation with a resign-disabled
+// fraction of games (resign_threshold, resign_disabled_fraction) is AlphaGo Zero's.
+#pragma once
+
+namespace rz {
+
+struct MctsConfig {
+  // Simulations of a full search. A search stops when the root's children have `simulations`
+  // visits in total; visits inherited from the previous move's tree (reuse_tree) count.
+  int simulations = 200;
+  // Exploration constant of U(s,a) = c_puct * P(s,a) * sqrt(sum_b N(s,b)) / (1 + N(s,a)).
+  float c_puct = 1.5f;
+  // Root noise: P(s,a) <- (1 - epsilon) P(s,a) + epsilon * eta_a, eta ~ Dir(alpha).
+  float dirichlet_alpha = 0.3f;
+  float dirichlet_epsilon = 0.25f;  // 0 disables root noise
+  // An unvisited child's Q is its parent's Q minus this (first-play urgency).
+  float fpu_reduction = 0.25f;
+  // Leaves collected per game per evaluation round; virtual loss keeps them apart.
+  int virtual_leaves = 8;
+  // The first temperature_moves moves of a game are sampled with probability proportional
+  // to N(s,a)^(1/temperature); later moves take the most visited child.
+  int temperature_moves = 15;
+  float temperature = 1.0f;
+  // Keep the chosen child's subtree as the next search's tree.
+  bool reuse_tree = true;
+  // Playout cap randomisation: a move gets a full search (simulations, root noise, recorded
+  // as a training target) with this probability, else a fast search (fast_simulations, no
+  // noise, not a target). 1 turns it off.
+  float full_search_prob = 1.0f;
+  int fast_simulations = 0;
+  // Resign when both the root value and the best child's Q are below this (for the mover).
+  // Below -1 turns resignation off.
+  float resign_threshold = -2.0f;
+  // Fraction of games that never resign, to count how often resigning would have been wrong.
+  float resign_disabled_fraction = 0.1f;
+
+  bool resignation_enabled() const { return resign_threshold >= -1.0f; }
+
+  // Throws std::invalid_argument naming the field, its value and the allowed range.
+  void validate() const;
+};
+
+}  // namespace rz

@@ -1,0 +1,200 @@
+// SearchTree and GameSearch: backup from each chooser's point of view (turns need not
+// alternate), virtual loss, first-play urgency, root noise, tree reuse, config checks.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/game.h"
+#include "common/mcts/game_search.h"
+#include "common/mcts/mcts_config.h"
+#include "common/mcts/search_tree.h"
+#include "common/rollout_evaluator.h"
+
+namespace rz {
+namespace {
+
+// Expands node i with `k` legal actions 0..k-1 and the given priors.
+void expand_with(SearchTree& tree, int32_t i, int player, const std::vector<float>& priors,
+                 float value) {
+  std::vector<uint8_t> legal(priors.size(), 1);
+  tree.expand(i, player, legal.data(), priors.data(), static_cast<int>(priors.size()), value);
+}
+
+}  // namespace
+
+TEST_CASE("backup keeps each edge's value for its chooser when the same player moves twice") {
+  // root (player 0) --a0--> x (player 0 again, as after completing a box)
+  //                 --b0--> y (player 1) --c0--> leaf (player 0), value +0.5 for player 1.
+  SearchTree tree;
+  expand_with(tree, SearchTree::kRoot, 0, {0.5f, 0.5f}, 0.0f);
+  const int32_t x = tree.root().first_child;
+  expand_with(tree, x, /*player=*/0, {1.0f}, 0.0f);
+  const int32_t y = tree.node(x).first_child;
+  expand_with(tree, y, /*player=*/1, {1.0f}, 0.0f);
+  const int32_t leaf = tree.node(y).first_child;
+
+  const std::vector<int32_t> path = {SearchTree::kRoot, x, y, leaf};
+  tree.apply_virtual_loss(path.data(), 4);
+  CHECK(tree.node(x).W == -1.0f);  // the virtual loss is a loss for each edge's chooser
+  tree.backup(path.data(), 4, /*viewpoint=*/1, 0.5f);
+
+  // Chooser of root->x is player 0: -0.5. Chooser of x->y is player 0 again: -0.5 (a blind
+  // per-ply negation would give +0.5 here). Chooser of y->leaf is player 1: +0.5.
+  CHECK(tree.node(x).W == Approx(-0.5f));
+  CHECK(tree.node(y).W == Approx(-0.5f));
+  CHECK(tree.node(leaf).W == Approx(0.5f));
+  CHECK(tree.node(x).N == 1);
+  CHECK(tree.node(leaf).N == 1);
+  CHECK(tree.root().N == 1);
+}
+
+TEST_CASE("virtual loss steers the next selection elsewhere and reverts exactly") {
+  SearchTree tree;
+  MctsConfig config;
+  tree.apply_virtual_loss(std::vector<int32_t>{0}.data(), 1);  // the root's own evaluation
+  expand_with(tree, SearchTree::kRoot, 0, {0.4f, 0.35f, 0.25f}, 0.0f);
+  std::vector<int32_t> first, second;
+  tree.select_leaf(config, &first);
+  tree.select_leaf(config, &second);
+  REQUIRE(first.size() == 2);
+  REQUIRE(second.size() == 2);
+  CHECK(first[1] != second[1]);
+  CHECK(tree.node(first[1]).action == 0);  // highest prior first
+  CHECK(tree.root().N == 3);
+  tree.revert_virtual_loss(second.data(), 2);
+  tree.revert_virtual_loss(first.data(), 2);
+  CHECK(tree.root().N == 1);
+  for (int b = 0; b < 3; ++b) {
+    CHECK(tree.node(tree.root().first_child + b).N == 0);
+    CHECK(tree.node(tree.root().first_child + b).W == 0.0f);
+  }
+}
+
+TEST_CASE("first-play urgency: an unvisited child's Q is the parent's Q minus the reduction") {
+  // Root value 0, child 0 visited once with Q = -0.2: Q(parent) = (0 - 0.2) / 2 = -0.1.
+  // U(child 0) = 1.5 * 0.5 * sqrt(1) / 2 = 0.375 -> score 0.175.
+  // Child 1 (unvisited): score = -0.1 - fpu + 1.5 * 0.5 * 1 / 1 = 0.65 - fpu.
+  // So child 1 is chosen for fpu = 0.25 (0.4 > 0.175) and child 0 for fpu = 1 (-0.35).
+  for (const float fpu : {0.25f, 1.0f}) {
+    SearchTree tree;
+    MctsConfig config;
+    config.c_puct = 1.5f;
+    config.fpu_reduction = fpu;
+    tree.apply_virtual_loss(std::vector<int32_t>{0}.data(), 1);
+    expand_with(tree, SearchTree::kRoot, 0, {0.5f, 0.5f}, 0.0f);
+    const std::vector<int32_t> to_child0 = {0, tree.root().first_child};
+    tree.apply_virtual_loss(to_child0.data(), 2);
+    tree.backup(to_child0.data(), 2, /*viewpoint=*/0, -0.2f);
+    std::vector<int32_t> path;
+    tree.select_leaf(config, &path);
+    CHECK(tree.node(path.back()).action == (fpu < 0.5f ? 1 : 0));
+  }
+}
+
+TEST_CASE("Dirichlet noise changes root priors and keeps them a distribution") {
+  SearchTree tree;
+  expand_with(tree, SearchTree::kRoot, 0, {0.25f, 0.25f, 0.25f, 0.25f}, 0.0f);
+  std::mt19937_64 rng(1);
+  tree.add_dirichlet_noise(0.3f, 0.25f, rng);
+  float sum = 0.0f;
+  bool changed = false;
+  for (int b = 0; b < 4; ++b) {
+    const float p = tree.node(tree.root().first_child + b).P;
+    sum += p;
+    changed = changed || std::fabs(p - 0.25f) > 1e-4f;
+    CHECK(p >= 0.75f * 0.25f - 1e-6f);  // (1 - epsilon) of the prior always stays
+  }
+  CHECK(sum == Approx(1.0f));
+  CHECK(changed);
+}
+
+TEST_CASE("tree reuse keeps the chosen child's subtree and counts its visits") {
+  auto game = make_game("tictactoe");
+  MctsConfig config;
+  config.simulations = 300;
+  config.dirichlet_epsilon = 0.0f;
+  RolloutEvaluator evaluator(*game, 3);
+  GameSearch search(*game, config, 5);
+  std::vector<const State*> batch;
+  std::vector<float> policy(config.virtual_leaves * 9), value(config.virtual_leaves);
+  auto run = [&] {
+    while (!search.done()) {
+      batch.clear();
+      const int n = search.collect_leaves(config.virtual_leaves, &batch);
+      if (n > 0) evaluator.evaluate(batch.data(), n, policy.data(), value.data());
+      search.complete_leaves(policy.data(), value.data());
+    }
+  };
+  search.begin(config.simulations, false);
+  run();
+  CHECK(search.tree().root_child_visits() == 300);
+
+  const Action a = search.choose_action(false, 1.0f);
+  const SearchTree& tree = search.tree();
+  const Node& kept = tree.node(tree.most_visited_child());
+  REQUIRE(kept.action == a);
+  const uint32_t kept_n = kept.N;
+  std::vector<std::pair<Action, uint32_t>> grandchildren;
+  for (int b = 0; b < kept.num_children; ++b)
+    grandchildren.emplace_back(tree.node(kept.first_child + b).action,
+                               tree.node(kept.first_child + b).N);
+
+  const uint64_t sims_before = search.simulations();
+  search.advance(a);
+  CHECK(search.root_state().move_number() == 1);
+  CHECK(search.tree().root().N == kept_n);
+  std::vector<std::pair<Action, uint32_t>> after;
+  search.root_visits(&after);
+  std::vector<std::pair<Action, uint32_t>> expected;
+  for (const auto& g : grandchildren)
+    if (g.second > 0) expected.push_back(g);
+  CHECK(after == expected);
+
+  // The next search only adds what is missing to reach `simulations` below the root.
+  search.begin(config.simulations, false);
+  run();
+  CHECK(search.tree().root_child_visits() == 300);
+  CHECK(search.simulations() - sims_before == 300 - (kept_n - 1));
+}
+
+TEST_CASE("MctsConfig::validate names the bad field and the allowed range") {
+  MctsConfig ok;
+  CHECK_NOTHROW(ok.validate());
+  auto message = [](MctsConfig c) {
+    try {
+      c.validate();
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  MctsConfig c;
+  c.simulations = 0;
+  CHECK_THAT(message(c), Catch::Contains("simulations=0") && Catch::Contains("[1, 1000000]"));
+  c = MctsConfig();
+  c.c_puct = std::nanf("");
+  CHECK_THAT(message(c), Catch::Contains("c_puct"));
+  c = MctsConfig();
+  c.dirichlet_epsilon = 1.5f;
+  CHECK_THAT(message(c), Catch::Contains("dirichlet_epsilon"));
+  c = MctsConfig();
+  c.full_search_prob = 0.5f;  // fast searches need fast_simulations >= 1
+  CHECK_THAT(message(c), Catch::Contains("fast_simulations"));
+  c.fast_simulations = 300;  // more than simulations
+  CHECK_THAT(message(c), Catch::Contains("fast_simulations=300"));
+  c = MctsConfig();
+  c.virtual_leaves = 0;
+  CHECK_THAT(message(c), Catch::Contains("virtual_leaves"));
+  c = MctsConfig();
+  c.resign_threshold = 1.0f;
+  CHECK_THAT(message(c), Catch::Contains("resign_threshold"));
+  c.resign_threshold = -5.0f;  // below -1: resignation off
+  CHECK_NOTHROW(c.validate());
+  CHECK_FALSE(c.resignation_enabled());
+}
+
+}  // namespace rz

@@ -1,0 +1,261 @@
+// SelfPlayDriver with the real RolloutEvaluator: legal, replayable games; one batch per round
+// with leaves of many games; visit counts; playout cap randomisation; resignation; tree reuse.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "common/game.h"
+#include "common/mcts/mcts_config.h"
+#include "common/mcts/selfplay.h"
+#include "common/rollout_evaluator.h"
+
+namespace rz {
+namespace {
+
+// Delegates to a real RolloutEvaluator and remembers the batch sizes it was given.
+class CountingEvaluator : public Evaluator {
+ public:
+  CountingEvaluator(const Game& game, uint64_t seed) : inner_(game, seed) {}
+  void evaluate(const State* const* states, int n, float* policy, float* value) override {
+    batch_sizes.push_back(n);
+    inner_.evaluate(states, n, policy, value);
+    count(n);
+  }
+  std::vector<int> batch_sizes;
+
+ private:
+  RolloutEvaluator inner_;
+};
+
+// Runs rounds until `games` games have finished (bounded, so a hang fails instead).
+std::vector<FinishedGame> play_games(SelfPlayDriver& driver, size_t games,
+                                     std::vector<int>* leaves_per_round = nullptr) {
+  std::vector<FinishedGame> finished;
+  for (int round = 0; round < 200000 && finished.size() < games; ++round) {
+    const int leaves = driver.run_round(&finished);
+    if (leaves_per_round) leaves_per_round->push_back(leaves);
+  }
+  REQUIRE(finished.size() >= games);
+  return finished;
+}
+
+// Replays a recorded game: every move legal, played by the recorded player, and the
+// recorded outcome is the final position's (unless resigned).
+void check_replay(const Game& game, const FinishedGame& g) {
+  auto state = game.new_initial_state();
+  for (const PositionRecord& p : g.positions) {
+    REQUIRE_FALSE(state->is_terminal());
+    REQUIRE(state->is_legal(p.action));
+    REQUIRE(p.player == state->current_player());
+    for (const auto& v : p.visits) {
+      REQUIRE(state->is_legal(v.first));
+      REQUIRE(v.second > 0);
+    }
+    REQUIRE(std::any_of(p.visits.begin(), p.visits.end(),
+                        [&](const auto& v) { return v.first == p.action; }));
+    state->apply(p.action);
+  }
+  if (g.resigned) {
+    REQUIRE_FALSE(state->is_terminal());
+    REQUIRE(g.returns[0] == -g.returns[1]);
+    REQUIRE(std::abs(g.returns[0]) == 1.0f);
+  } else {
+    REQUIRE(state->is_terminal());
+    REQUIRE(g.returns[0] == state->returns(0));
+    REQUIRE(g.returns[1] == state->returns(1));
+  }
+}
+
+uint32_t visit_sum(const PositionRecord& p) {
+  uint32_t s = 0;
+  for (const auto& v : p.visits) s += v.second;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("self-play games are legal and full searches hold exactly `simulations` visits") {
+  for (const std::string spec : {"tictactoe", "connect4", "dotsandboxes:rows=2,cols=2"}) {
+    INFO(spec);
+    auto game = make_game(spec);
+    MctsConfig config;
+    config.simulations = 64;
+    config.virtual_leaves = 4;
+    CountingEvaluator evaluator(*game, 1);
+    SelfPlayDriver driver(*game, evaluator, config, /*games_in_flight=*/6, /*seed=*/2);
+    std::vector<int> leaves;
+    const auto games = play_games(driver, 12, &leaves);
+    size_t moves = 0;
+    for (const auto& g : games) {
+      check_replay(*game, g);
+      CHECK_FALSE(g.resigned);
+      CHECK_FALSE(g.resign_disabled);  // resignation is off by default
+      for (const auto& p : g.positions) {
+        CHECK(p.full_search);
+        // Reused visits count towards the budget, so a full search ends at exactly 64.
+        CHECK(visit_sum(p) == 64);
+        CHECK(p.root_value >= -1.0f);
+        CHECK(p.root_value <= 1.0f);
+      }
+      moves += g.positions.size();
+    }
+    CHECK(driver.games_finished() >= 12);
+    CHECK(driver.moves_played() >= moves);
+    // One evaluate() call per round that had leaves, with exactly the leaves of the round.
+    std::vector<int> nonzero;
+    for (int n : leaves)
+      if (n > 0) nonzero.push_back(n);
+    CHECK(evaluator.batch_sizes == nonzero);
+    // The batches mix leaves of several games: more than one game's worth of leaves.
+    CHECK(*std::max_element(evaluator.batch_sizes.begin(), evaluator.batch_sizes.end()) >
+          config.virtual_leaves);
+    CHECK(std::accumulate(evaluator.batch_sizes.begin(), evaluator.batch_sizes.end(), 0ull) ==
+          evaluator.states_evaluated());
+  }
+}
+
+TEST_CASE("Dots and Boxes self-play records the same player moving twice") {
+  auto game = make_game("dotsandboxes:rows=2,cols=2");
+  MctsConfig config;
+  config.simulations = 48;
+  RolloutEvaluator evaluator(*game, 3);
+  SelfPlayDriver driver(*game, evaluator, config, 4, 4);
+  const auto games = play_games(driver, 8);
+  int repeated_turns = 0;
+  for (const auto& g : games) {
+    check_replay(*game, g);
+    for (size_t i = 1; i < g.positions.size(); ++i)
+      repeated_turns += g.positions[i].player == g.positions[i - 1].player;
+  }
+  CHECK(repeated_turns > 0);
+}
+
+TEST_CASE("playout cap randomisation marks a fraction of moves as full searches") {
+  auto game = make_game("connect4");
+  MctsConfig config;
+  config.simulations = 60;
+  config.full_search_prob = 0.25f;
+  config.fast_simulations = 12;
+  RolloutEvaluator evaluator(*game, 5);
+  SelfPlayDriver driver(*game, evaluator, config, 8, 6);
+  const auto games = play_games(driver, 16);
+  size_t full = 0, total = 0;
+  for (const auto& g : games) {
+    check_replay(*game, g);
+    for (const auto& p : g.positions) {
+      ++total;
+      if (p.full_search) {
+        ++full;
+        CHECK(visit_sum(p) == 60);
+      } else {
+        // A fast search stops at 12 visits, unless the reused subtree already had more.
+        CHECK(visit_sum(p) >= 12);
+      }
+    }
+  }
+  INFO(full << " of " << total << " moves were full searches");
+  CHECK(total > 200);
+  CHECK(full > total * 15 / 100);
+  CHECK(full < total * 35 / 100);
+}
+
+TEST_CASE("resignation: games resign, resign-disabled games play on and report") {
+  auto game = make_game("tictactoe");
+  MctsConfig config;
+  config.simulations = 40;
+  config.resign_threshold = 0.99f;  // everyone is "losing": resign at the first full search
+
+  SECTION("every game resigns at once when none is resign-disabled") {
+    config.resign_disabled_fraction = 0.0f;
+    RolloutEvaluator evaluator(*game, 7);
+    SelfPlayDriver driver(*game, evaluator, config, 4, 8);
+    const auto games = play_games(driver, 8);
+    for (const auto& g : games) {
+      check_replay(*game, g);
+      CHECK(g.resigned);
+      CHECK_FALSE(g.resign_disabled);
+      CHECK(g.positions.empty());
+      CHECK(g.returns[0] == -1.0f);  // the first mover resigned
+      CHECK(g.returns[1] == 1.0f);
+    }
+  }
+
+  SECTION("resign-disabled games finish and say whether resigning would have been wrong") {
+    config.resign_disabled_fraction = 1.0f;
+    RolloutEvaluator evaluator(*game, 9);
+    SelfPlayDriver driver(*game, evaluator, config, 4, 10);
+    const auto games = play_games(driver, 20);
+    int wrong = 0;
+    for (const auto& g : games) {
+      check_replay(*game, g);
+      CHECK_FALSE(g.resigned);
+      CHECK(g.resign_disabled);
+      // Player 0 would have resigned first (move 0); wrongly unless player 0 lost.
+      CHECK(g.would_have_resigned_wrongly == (g.returns[0] >= 0.0f));
+      wrong += g.would_have_resigned_wrongly;
+    }
+    CHECK(wrong > 0);  // most self-play Tic-tac-toe games are draws
+  }
+
+  SECTION("a realistic threshold resigns some games and a fraction never resigns") {
+    auto c4 = make_game("connect4");
+    config.simulations = 64;
+    config.resign_threshold = -0.8f;
+    config.resign_disabled_fraction = 0.3f;
+    RolloutEvaluator evaluator(*c4, 11);
+    SelfPlayDriver driver(*c4, evaluator, config, 8, 12);
+    const auto games = play_games(driver, 40);
+    int resigned = 0, disabled = 0;
+    for (const auto& g : games) {
+      check_replay(*c4, g);
+      CHECK_FALSE((g.resigned && g.resign_disabled));
+      if (!g.resign_disabled) CHECK_FALSE(g.would_have_resigned_wrongly);
+      resigned += g.resigned;
+      disabled += g.resign_disabled;
+    }
+    CHECK(resigned > 0);
+    CHECK(disabled > 0);
+    CHECK(disabled < 40);
+  }
+}
+
+TEST_CASE("tree reuse saves simulations and weight versions are recorded per move") {
+  auto game = make_game("connect4");
+  uint64_t sims[2];
+  uint64_t moves[2];
+  for (int reuse = 0; reuse < 2; ++reuse) {
+    MctsConfig config;
+    config.simulations = 100;
+    config.reuse_tree = reuse == 1;
+    RolloutEvaluator evaluator(*game, 13);
+    SelfPlayDriver driver(*game, evaluator, config, 4, 14);
+    std::vector<FinishedGame> finished;
+    for (int round = 0; round < 300; ++round) {
+      if (round == 150) driver.set_weight_version(7);
+      driver.run_round(&finished);
+    }
+    sims[reuse] = driver.simulations();
+    moves[reuse] = driver.moves_played();
+    // Versions never go back within a game, and both versions were used.
+    bool saw0 = false, saw7 = false;
+    for (const auto& g : finished) {
+      for (size_t i = 0; i < g.positions.size(); ++i) {
+        const uint64_t v = g.positions[i].weight_version;
+        saw0 = saw0 || v == 0;
+        saw7 = saw7 || v == 7;
+        if (i > 0) CHECK(v >= g.positions[i - 1].weight_version);
+      }
+    }
+    CHECK(saw0);
+    CHECK(saw7);
+  }
+  // Same rounds: with reuse each move needs fewer new simulations, so more moves are played.
+  INFO("no reuse: " << moves[0] << " moves, reuse: " << moves[1] << " moves");
+  CHECK(static_cast<double>(sims[1]) / moves[1] < 0.9 * static_cast<double>(sims[0]) / moves[0]);
+}
+
+}  // namespace rz
