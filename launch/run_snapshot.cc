@@ -52,6 +52,17 @@ std::optional<double> gauge_of(const shm::SlotSnapshot& slot, const std::string&
   return std::nullopt;
 }
 
+// A metric as an integer whether it was published as a counter or a gauge.
+uint64_t count_of(const shm::SlotSnapshot& slot, const std::string& name) {
+  for (const shm::MetricSnapshot& m : slot.metrics) {
+    if (m.name != name) continue;
+    if (m.kind == shm::MetricKind::kCounter) return m.value;
+    const double v = m.gauge();
+    return std::isfinite(v) && v > 0 ? static_cast<uint64_t>(std::llround(v)) : 0;
+  }
+  return 0;
+}
+
 double heartbeat_age(const shm::SlotSnapshot& slot, uint64_t now_ns) {
   if (slot.heartbeat_ns == 0) return -1;
   return now_ns > slot.heartbeat_ns ? (now_ns - slot.heartbeat_ns) / 1e9 : 0.0;
@@ -102,22 +113,25 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
       ActorRow& a = s.actors[slot.index];
       a.pid = static_cast<pid_t>(slot.pid);
       a.state = shm::state_name(slot.state);
-      a.games = slot.value("games");
-      a.positions = slot.value("positions");
-      a.records_committed = slot.value("records_committed");
-      a.simulations = slot.value("simulations");
-      a.weight_version = slot.value("weight_version");
+      a.games = count_of(slot, "games");
+      a.positions = count_of(slot, "positions");
+      a.records_committed = count_of(slot, "records_committed");
+      a.simulations = count_of(slot, "simulations");
+      a.weight_version = count_of(slot, "weight_version");
       a.heartbeat_age_s = age;
+      // The actor's own rate gauges; the live monitor replaces them by interval rates.
+      a.positions_per_s = gauge_of(slot, "positions_per_s").value_or(0);
+      a.simulations_per_s = gauge_of(slot, "sims_per_s").value_or(0);
       a.restarts = slot.restarts;
     } else if (slot.role == shm::Role::kLearner) {
       LearnerRow& l = s.learner;
       l.pid = static_cast<pid_t>(slot.pid);
       l.state = shm::state_name(slot.state);
-      l.step = slot.value("step");
-      l.published_version = slot.value("published_version");
-      l.records_consumed = slot.value("records_consumed");
-      l.replay_positions = slot.value("replay_positions");
-      l.samples = slot.value("samples_trained");
+      l.step = count_of(slot, "step");
+      l.published_version = count_of(slot, "published_version");
+      l.records_consumed = count_of(slot, "records_consumed");
+      l.replay_positions = count_of(slot, "replay_positions");
+      l.samples = count_of(slot, "samples_trained");
       l.loss_policy = gauge_of(slot, "loss_policy");
       l.loss_value = gauge_of(slot, "loss_value");
       l.eval_version = gauge_of(slot, "eval_version");
@@ -168,7 +182,7 @@ void compute_rates(const RunSnapshot& before, RunSnapshot* now) {
   if (dt <= 0) return;
   auto rate = [dt](uint64_t a, uint64_t b) { return b >= a ? (b - a) / dt : 0.0; };
   for (ActorRow& a : now->actors) {
-    if (a.slot >= before.actors.size()) continue;
+    if (a.slot >= before.actors.size() || a.pid != before.actors[a.slot].pid) continue;
     const ActorRow& p = before.actors[a.slot];
     a.positions_per_s = rate(p.positions, a.positions);
     a.simulations_per_s = rate(p.simulations, a.simulations);

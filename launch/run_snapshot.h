@@ -6,7 +6,8 @@
 // exists and is not a zombie, and its command name is a ringzero one (pids are reused).
 //
 // Metric names (stats slots, shm/stats.h) the snapshot reads; the processes publish them:
-//   actor   games, positions, records_committed, simulations, weight_version
+//   actor   games, positions, records_committed, simulations, weight_version (gauge),
+//           positions_per_s, sims_per_s (gauges)
 //   learner step, published_version, records_consumed, replay_positions, samples_trained,
 //           loss_policy, loss_value (gauges), device_cuda (0 = cpu, 1 = cuda),
 //           eval_version, eval_score (gauges, when an evaluation ran)
@@ -34,7 +35,7 @@ struct ActorRow {
   double heartbeat_age_s = -1;  // -1: never reported
   uint32_t restarts = 0;
   std::string note;  // e.g. why the supervisor gave up on it
-  // Rates over the interval to the previous snapshot (monitor only; 0 for the first).
+  // The actor's own rate gauges, or (live monitor) rates over the last interval.
   double positions_per_s = 0, simulations_per_s = 0;
 };
 

@@ -1,0 +1,123 @@
+// Helpers for the launch tests: run the real launch commands as a user would, read the
+// monitor's JSON, wait for conditions with a deadline, and clean up a run even when a test
+// fails halfway (a leftover supervisor would disturb the next test).
+#pragma once
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "launch/process_liveness.h"
+#include "launch/run_dir.h"
+#include "tests/launch/mini_json.h"
+
+namespace rz::testing {
+
+inline const std::string kLaunch = RZ_BINARY_DIR "/launch/ringzero-launch";
+inline const std::string kMonitor = RZ_BINARY_DIR "/launch/ringzero-monitor";
+
+// Tiny network and searches: a run's processes come up in a second or two and the learner
+// trains, publishes and checkpoints every few seconds.
+inline const std::string kTinyRun =
+    " --game tictactoe --net.blocks 1 --net.filters 8 --mcts.simulations 8"
+    " --actor.games_in_flight 4 --learner.batch_size 16 --learner.min_replay 30"
+    " --learner.publish_every 5 --learner.checkpoint_every 10 --learner.metrics_seconds 1"
+    " --learner.replay_positions 5000 --shm.lane_bytes 1048576 --shm.max_record_bytes 65536"
+    " --launch.restart_backoff_ms 200 --launch.learner_stop_timeout_s 20 --seed 7";
+
+struct CommandResult {
+  int code = -1;
+  std::string output;  // stdout and stderr
+};
+
+inline CommandResult run_command(const std::string& command) {
+  CommandResult r;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return r;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// Polls `done` every 100 ms until it holds or `timeout` passes.
+inline bool eventually(const std::function<bool()>& done, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// One run in a fresh temporary directory; the destructor stops it (or kills what is left).
+class TestRun {
+ public:
+  TestRun() {
+    char pattern[] = "/tmp/rz-launch-test-XXXXXX";
+    dir = ::mkdtemp(pattern);
+    dir += "/run";
+  }
+  ~TestRun() { cleanup(); }
+
+  CommandResult start(const std::string& extra = "") {
+    return run_command(kLaunch + " start --detach --actors 2 --run-dir " + dir + kTinyRun + " " + extra);
+  }
+  CommandResult command(const std::string& sub, const std::string& extra = "") {
+    return run_command(kLaunch + " " + sub + " --run-dir " + dir + " " + extra);
+  }
+  // One monitor snapshot; throws if the monitor fails or prints malformed JSON.
+  Json snapshot() {
+    const CommandResult r = run_command(kMonitor + " --run-dir " + dir + " --once --json");
+    if (r.code != 0) throw std::runtime_error("monitor failed: " + r.output);
+    return parse_json(r.output);
+  }
+  pid_t pid_of(const std::string& role) const {
+    return launch::read_pid_file(dir + "/pids/" + role + ".pid");
+  }
+  std::string shm_name() const {
+    std::string s = read_file(dir + "/shm_name");
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+    return s;
+  }
+  bool shm_exists() const { return std::filesystem::exists("/dev/shm" + shm_name()); }
+  std::string log(const std::string& role) const { return read_file(dir + "/logs/" + role + ".log"); }
+
+  void cleanup() {
+    if (dir.empty()) return;
+    const pid_t supervisor = pid_of("launch");
+    if (launch::process_alive(supervisor, "ringzero-launch")) command("stop", "--timeout 30");
+    // Whatever is still around (a test that killed the supervisor): kill it by pid.
+    for (const char* role : {"launch", "learner", "actor-0", "actor-1"}) {
+      const pid_t pid = pid_of(role);
+      if (launch::process_alive(pid, "ringzero-")) ::kill(pid, SIGKILL);
+    }
+    if (!shm_name().empty()) ::unlink(("/dev/shm" + shm_name()).c_str());
+    std::error_code ec;
+    std::filesystem::remove_all(std::filesystem::path(dir).parent_path(), ec);
+    dir.clear();
+  }
+
+  std::string dir;
+};
+
+}  // namespace rz::testing

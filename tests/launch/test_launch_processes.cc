@@ -1,0 +1,254 @@
+// The supervisor through the path users take: `ringzero-launch start --detach` (what
+// launch/launch.sh runs), status, monitor --once --json, restart-learner, stop, with real
+// actors and a real learner on a tiny Tic-tac-toe run, and processes really killed.
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "common/checkpoint_file.h"
+#include "launch/process_liveness.h"
+#include "tests/launch/launch_test_util.h"
+
+using namespace std::chrono_literals;
+using rz::launch::process_alive;
+using rz::testing::CommandResult;
+using rz::testing::eventually;
+using rz::testing::Json;
+using rz::testing::TestRun;
+
+namespace {
+
+// Starts a 2-actor run and waits until every role is up (start --detach returns then).
+void start_run(TestRun& run, const std::string& extra = "") {
+  const CommandResult r = run.start(extra);
+  INFO(r.output << "\n--- launch.log ---\n" << run.log("launch"));
+  REQUIRE(r.code == 0);
+  // stdout's first line is the run directory.
+  REQUIRE(r.output.find(run.dir + "\n") != std::string::npos);
+}
+
+uint64_t total_records(const Json& s) {
+  uint64_t n = 0;
+  for (const Json& a : s["actors"].items) n += static_cast<uint64_t>(a["records_committed"].num());
+  return n;
+}
+
+bool all_alive(const Json& s) {
+  for (const Json& a : s["actors"].items) {
+    if (!a["alive"].flag()) return false;
+  }
+  return s["learner"]["alive"].flag();
+}
+
+}  // namespace
+
+TEST_CASE("start: a Tic-tac-toe run with 2 actors; status and monitor show every role alive",
+          "[launch]") {
+  TestRun run;
+  start_run(run);
+  const CommandResult status = run.command("status");
+  INFO(status.output);
+  CHECK(status.code == 0);
+  CHECK(status.output.find("actor-0") != std::string::npos);
+  CHECK(status.output.find("actor-1") != std::string::npos);
+  CHECK(status.output.find("learner") != std::string::npos);
+  CHECK(status.output.find("DEAD") == std::string::npos);
+
+  const Json s = run.snapshot();
+  CHECK(s["run"]["game"].str() == "tictactoe");
+  CHECK(s["run"]["generation"].num() == 1);
+  CHECK(s["run"]["uptime_s"].num() >= 0);
+  REQUIRE(s["actors"].size() == 2);
+  for (size_t k = 0; k < 2; ++k) {
+    const Json& a = s["actors"][k];
+    CHECK(a["slot"].num() == k);
+    CHECK(a["alive"].flag());
+    CHECK(a["pid"].num() == run.pid_of("actor-" + std::to_string(k)));
+    CHECK(a["restarts"].num() == 0);
+    CHECK(a["heartbeat_age_s"].num() < 10);
+  }
+  CHECK(s["learner"]["alive"].flag());
+  CHECK(s["learner"]["pid"].num() == run.pid_of("learner"));
+  CHECK(s["learner"]["device"].str() == "cpu");
+  CHECK(s["ring"]["records_in_flight"].num() >= 0);
+  CHECK(s["ring"]["bytes_in_flight"].num() >= 0);
+
+  // Games are played and reach the learner.
+  CHECK(eventually([&] { return run.snapshot()["learner"]["records_consumed"].num() > 0; }, 40s));
+  // Every process logs into its own file, each line stamped with time and role.
+  CHECK(run.log("actor-1").find("Z actor-1: ") != std::string::npos);
+  CHECK(run.log("learner").find("Z learner: ") != std::string::npos);
+  CHECK(run.log("launch").find("spawned actor-0 pid") != std::string::npos);
+}
+
+TEST_CASE("SIGKILL of an actor: restarted on its lane, the run goes on", "[launch]") {
+  TestRun run;
+  start_run(run);
+  REQUIRE(eventually([&] { return run.snapshot()["actors"][1]["records_committed"].num() > 0; }, 40s));
+  const pid_t victim = run.pid_of("actor-1");
+  const pid_t other = run.pid_of("actor-0");
+  const uint64_t records_before = total_records(run.snapshot());
+  REQUIRE(kill(victim, SIGKILL) == 0);
+
+  REQUIRE(eventually([&] {
+    const Json s = run.snapshot();
+    const Json& a = s["actors"][1];
+    return a["pid"].num() != victim && a["alive"].flag() && a["restarts"].num() == 1;
+  }, 30s));
+  // The new actor commits on lane 1, after what the killed one committed.
+  const uint64_t lane1_before = static_cast<uint64_t>(run.snapshot()["actors"][1]["records_committed"].num());
+  CHECK(eventually([&] {
+    const Json s = run.snapshot();
+    return s["actors"][1]["records_committed"].num() > lane1_before && total_records(s) > records_before;
+  }, 40s));
+  CHECK(run.pid_of("actor-0") == other);
+  CHECK(run.snapshot()["actors"][0]["restarts"].num() == 0);
+  const std::string log = run.log("launch");
+  CHECK(log.find("actor-1 pid " + std::to_string(victim) + " killed by signal 9") != std::string::npos);
+  CHECK(log.find("restarting actor-1 in") != std::string::npos);
+}
+
+TEST_CASE("restart-learner: new learner resumes from its checkpoint; actors untouched; no record lost",
+          "[launch]") {
+  TestRun run;
+  start_run(run);
+  REQUIRE(eventually([&] { return run.snapshot()["learner"]["step"].num() >= 5; }, 50s));
+  const Json before = run.snapshot();
+  const pid_t old_learner = run.pid_of("learner");
+  const pid_t actor0 = run.pid_of("actor-0"), actor1 = run.pid_of("actor-1");
+  const double step_before = before["learner"]["step"].num();
+
+  const CommandResult r = run.command("restart-learner");
+  INFO(r.output << "\n--- launch.log ---\n" << run.log("launch") << "\n--- learner.log ---\n" << run.log("learner"));
+  REQUIRE(r.code == 0);
+  const pid_t new_learner = run.pid_of("learner");
+  CHECK(new_learner != old_learner);
+  CHECK_FALSE(process_alive(old_learner));
+  CHECK(process_alive(new_learner, "ringzero-"));
+  CHECK(run.pid_of("actor-0") == actor0);
+  CHECK(run.pid_of("actor-1") == actor1);
+
+  // The old learner's final checkpoint holds at least the step we saw; the new one resumed it.
+  const std::string latest = rz::latest_valid_checkpoint(run.dir);
+  REQUIRE_FALSE(latest.empty());
+  CHECK(rz::read_checkpoint(latest).step >= step_before);
+  CHECK(run.log("launch").find("--resume") != std::string::npos);
+  const Json after = run.snapshot();
+  CHECK(after["learner"]["step"].num() >= step_before);
+  CHECK(after["learner"]["restarts"].num() == 1);
+  CHECK(after["actors"][0]["restarts"].num() == 0);
+  CHECK(after["actors"][1]["restarts"].num() == 0);
+  CHECK(eventually([&] { return run.snapshot()["learner"]["step"].num() > after["learner"]["step"].num(); }, 40s));
+
+  // No committed record lost: everything the actors committed is either consumed by a
+  // learner (the counter survives learner restarts) or still in the ring. The snapshot is
+  // not atomic, so look for a moment where the books balance.
+  std::string books;
+  CHECK(eventually([&] {
+    const Json s = run.snapshot();
+    const double committed = s["ring"]["records_committed"].num();
+    const double accounted = s["learner"]["records_consumed"].num() + s["ring"]["records_in_flight"].num();
+    books = "committed " + std::to_string(committed) + ", consumed + in flight " + std::to_string(accounted);
+    return committed == accounted && committed == total_records(s) && committed > 0;
+  }, 20s));
+  INFO(books);
+}
+
+TEST_CASE("SIGKILL of the learner: the supervisor restarts it with --resume", "[launch]") {
+  TestRun run;
+  start_run(run);
+  REQUIRE(eventually([&] { return !rz::list_checkpoints(run.dir).empty(); }, 50s));
+  const pid_t victim = run.pid_of("learner");
+  REQUIRE(kill(victim, SIGKILL) == 0);
+  REQUIRE(eventually([&] {
+    const Json s = run.snapshot();
+    return s["learner"]["pid"].num() != victim && s["learner"]["alive"].flag() &&
+           s["learner"]["restarts"].num() == 1;
+  }, 30s));
+  const std::string log = run.log("launch");
+  INFO(log);
+  CHECK(log.find("learner pid " + std::to_string(victim) + " killed by signal 9") != std::string::npos);
+  const auto respawn = log.find("spawned learner pid " + std::to_string(run.pid_of("learner")));
+  REQUIRE(respawn != std::string::npos);
+  CHECK(log.substr(respawn, log.find('\n', respawn) - respawn).find("--resume") != std::string::npos);
+  CHECK(eventually([&] { return run.log("learner").find("resumed from") != std::string::npos; }, 30s));
+}
+
+TEST_CASE("stop: exit 0, no process and no segment left", "[launch]") {
+  TestRun run;
+  start_run(run);
+  std::vector<pid_t> pids = {run.pid_of("launch"), run.pid_of("learner"), run.pid_of("actor-0"),
+                             run.pid_of("actor-1")};
+  for (pid_t p : pids) REQUIRE(process_alive(p, "ringzero-"));
+  REQUIRE(run.shm_exists());
+  const CommandResult r = run.command("stop");
+  INFO(r.output << "\n" << run.log("launch"));
+  CHECK(r.code == 0);
+  for (pid_t p : pids) CHECK_FALSE(process_alive(p));
+  CHECK_FALSE(run.shm_exists());
+  for (const char* role : {"launch", "learner", "actor-0", "actor-1"}) {
+    CHECK_FALSE(std::filesystem::exists(run.dir + "/pids/" + role + ".pid"));
+  }
+  CHECK(run.log("launch").find("run stopped cleanly") != std::string::npos);
+  // The learner wrote its final checkpoint; `status` now says the run is not running.
+  CHECK(run.log("learner").size() > 0);
+  CHECK(run.command("status").code == 3);
+}
+
+TEST_CASE("a second start on a live run is refused; a killed supervisor's segment is reclaimed",
+          "[launch]") {
+  TestRun run;
+  start_run(run);
+  const pid_t supervisor = run.pid_of("launch");
+  const pid_t learner = run.pid_of("learner");
+
+  CommandResult again = run.start("--resume");
+  INFO(again.output);
+  CHECK(again.code == 2);
+  CHECK(again.output.find("already running (supervisor pid " + std::to_string(supervisor)) != std::string::npos);
+  CHECK(std::count(again.output.begin(), again.output.end(), '\n') == 1);  // one line
+  CHECK(process_alive(supervisor, "ringzero-launch"));
+
+  // SIGKILL the supervisor: its children notice (parent-death signal) and exit; the segment
+  // stays behind with a dead creator.
+  REQUIRE(kill(supervisor, SIGKILL) == 0);
+  CHECK(eventually([&] {
+    return !process_alive(learner) && !process_alive(run.pid_of("actor-0")) &&
+           !process_alive(run.pid_of("actor-1"));
+  }, 40s));
+  CHECK(run.shm_exists());
+  const CommandResult resumed = run.start("--resume");
+  INFO(resumed.output << "\n" << run.log("launch"));
+  REQUIRE(resumed.code == 0);
+  const Json s = run.snapshot();
+  CHECK(s["run"]["generation"].num() == 2);
+  CHECK(all_alive(s));
+  CHECK(run.pid_of("launch") != supervisor);
+}
+
+TEST_CASE("the supervisor never maps LibTorch or a CUDA library", "[launch]") {
+  TestRun run;
+  start_run(run);
+  const std::string supervisor_maps = rz::testing::read_file("/proc/" + std::to_string(run.pid_of("launch")) + "/maps");
+  const std::string learner_maps = rz::testing::read_file("/proc/" + std::to_string(run.pid_of("learner")) + "/maps");
+  REQUIRE_FALSE(supervisor_maps.empty());
+  // The check can see LibTorch: the learner maps it.
+  REQUIRE(learner_maps.find("libtorch") != std::string::npos);
+  CHECK(supervisor_maps.find("libtorch") == std::string::npos);
+  CHECK(supervisor_maps.find("libc10") == std::string::npos);
+  const bool cuda_torch = learner_maps.find("libtorch_cuda") != std::string::npos ||
+                          learner_maps.find("libc10_cuda") != std::string::npos;
+  if (cuda_torch) {
+    CHECK(supervisor_maps.find("cuda") == std::string::npos);
+    CHECK(supervisor_maps.find("libnv") == std::string::npos);
+  } else {
+    WARN("CUDA part skipped: the LibTorch in use has no CUDA (the learner maps no libtorch_cuda); "
+         "asserted instead that the supervisor maps no LibTorch at all");
+    CHECK(supervisor_maps.find("cuda") == std::string::npos);
+  }
+}
