@@ -1,0 +1,241 @@
+// The real ringzero-learner process, fed through real shared memory by LaneWriters in this
+// test (records from real uniform-prior self-play, encoded as the actor encodes them):
+// training and publication, bad records, SIGKILL + --resume without losing a record, and
+// checkpoint fallback / refusal.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+
+#include "common/checkpoint_file.h"
+#include "learner/replay_window.h"
+#include "shm/trajectory_ring.h"
+#include "shm/weight_slot.h"
+#include "tests/learner/process_harness.h"
+
+using namespace rz;
+using namespace rz::testing;
+
+namespace {
+
+const std::vector<std::vector<uint8_t>>& ttt_records() {
+  static const auto records = [] {
+    auto game = make_game("tictactoe");
+    return selfplay_records(*game, 400, 99);
+  }();
+  return records;
+}
+
+bool alive(pid_t pid) {
+  int status;
+  return ::waitpid(pid, &status, WNOHANG) == 0;
+}
+
+uint64_t records_in_lanes(const shm::Segment& seg) {
+  uint64_t n = 0;
+  for (const auto& l : shm::lane_status(seg)) n += l.records_committed - l.records_consumed;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("learner trains on ring records, publishes weights, checkpoints and writes metrics") {
+  TestRun run("lp-train");
+  {
+    shm::LaneWriter lane0(*run.segment, 0), lane1(*run.segment, 1);
+    for (size_t i = 0; i < 300; ++i) {
+      auto& r = ttt_records()[i];
+      REQUIRE((i % 2 ? lane1 : lane0).write(r.data(), r.size()));
+    }
+  }
+  pid_t pid = spawn(learner_argv(run, false, {"--learner.max_steps=120"}), run.dir + "/logs/learner.log");
+  int status = wait_exit(pid, 50);
+  INFO(read_text(run.dir + "/logs/learner.log"));
+  REQUIRE(status == 0);
+  CHECK(run.learner_metric("step") == 120);
+  CHECK(run.learner_metric("records_consumed") == 300);
+  CHECK(run.learner_metric("bad_records") == 0);
+  CHECK(run.learner_metric("samples_trained") == 120 * 32);
+  shm::WeightSlot slot(*run.segment);
+  CHECK(slot.latest_version() == 1 + 120 / 10);  // initial + every 10 steps
+  CHECK(run.learner_metric("published_version") == slot.latest_version());
+  std::string latest = latest_valid_checkpoint(run.dir);
+  REQUIRE_FALSE(latest.empty());
+  CheckpointInfo info = read_checkpoint(latest);
+  CHECK(info.step == 120);
+  CHECK(info.game_spec == "tictactoe");
+  CHECK(info.weight_version == slot.latest_version());
+  std::vector<uint8_t> published;
+  slot.read(&published);
+  CHECK(published == info.weights);  // the checkpoint holds exactly the published weights
+  CHECK(list_checkpoints(run.dir).size() == 3);  // 40, 80, 120 (keep 3)
+  auto rows = metrics_rows(run.dir + "/metrics.csv");
+  REQUIRE(rows.size() >= 1);
+  CHECK(rows.back().size() == 14);
+  CHECK(std::stoull(rows.back()[1]) == 120);
+  ReplayCounts c = ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
+  CHECK(c.records_inserted == 300);
+}
+
+TEST_CASE("a malformed record in a lane is skipped and counted; the learner keeps running") {
+  TestRun run("lp-bad");
+  pid_t pid = spawn(learner_argv(run), run.dir + "/logs/learner.log");
+  {
+    shm::LaneWriter lane(*run.segment, 1);
+    for (size_t i = 0; i < 20; ++i) REQUIRE(lane.write(ttt_records()[i].data(), ttt_records()[i].size()));
+    std::vector<uint8_t> garbage(200);
+    for (size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<uint8_t>(i * 31 + 5);
+    REQUIRE(lane.write(garbage.data(), garbage.size()));
+    auto truncated = ttt_records()[20];
+    truncated.resize(truncated.size() / 2);
+    REQUIRE(lane.write(truncated.data(), truncated.size()));
+    auto flipped = ttt_records()[21];  // one flipped bit: the record checksum must catch it
+    flipped[flipped.size() / 2] ^= 0x10;
+    REQUIRE(lane.write(flipped.data(), flipped.size()));
+    for (size_t i = 22; i < 42; ++i) REQUIRE(lane.write(ttt_records()[i].data(), ttt_records()[i].size()));
+  }
+  bool drained = wait_until([&] {
+    return run.learner_metric("records_consumed") == 40 && run.learner_metric("bad_records") == 3;
+  }, 30);
+  INFO(read_text(run.dir + "/logs/learner.log"));
+  CHECK(drained);
+  CHECK(alive(pid));
+  // Still working after the bad records: it trains on the 40 good ones.
+  CHECK(wait_until([&] { return run.learner_metric("step") > 0; }, 20));
+  CHECK(alive(pid));
+  run.segment->control().request_stop();
+  CHECK(wait_exit(pid, 20) == 0);
+  CHECK(read_text(run.dir + "/logs/learner.log").find("skipping bad record") != std::string::npos);
+  ReplayCounts c = ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
+  CHECK(c.records_inserted == 40);
+}
+
+TEST_CASE("a SIGKILLed learner resumes from its checkpoint and loses no committed record") {
+  TestRun run("lp-kill", "tictactoe", [](RunConfig& c) {
+    c.learner.replay_positions = 800;  // small: records also age out of the window
+    c.learner.checkpoint_every = 20;
+  });
+  const size_t total = ttt_records().size();
+  std::atomic<size_t> written{0};
+  std::atomic<bool> producing{true};
+  // Two producer threads, one per lane, as two actors would be.
+  auto produce = [&](uint32_t lane) {
+    shm::LaneWriter writer(*run.segment, lane);
+    for (size_t i = lane; i < total; i += 2) {
+      REQUIRE(writer.write(ttt_records()[i].data(), ttt_records()[i].size()));
+      written.fetch_add(1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(8));
+    }
+  };
+  pid_t pid = spawn(learner_argv(run), run.dir + "/logs/learner.log");
+  std::thread p0(produce, 0), p1(produce, 1);
+  bool trained = wait_until([&] { return run.learner_metric("step") >= 45; }, 40);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  size_t written_at_kill = written.load();
+  INFO(read_text(run.dir + "/logs/learner.log"));
+  REQUIRE(trained);
+  REQUIRE(written_at_kill < total);  // killed while records were still arriving
+
+  // With the learner dead, every committed record is in the window (or aged out of it) or
+  // still in its lane. A record may be in both (committed to the window, not yet released).
+  {
+    ReplayCounts c = ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
+    uint64_t committed = 0, in_both = 0;
+    for (const auto& l : shm::lane_status(*run.segment)) {
+      committed += l.records_committed;
+      // Released records must all be in the window's books: nothing freed before insertion.
+      CHECK(c.lane_next_sequence[l.lane] >= l.records_consumed);
+      in_both += c.lane_next_sequence[l.lane] - l.records_consumed;
+    }
+    CHECK(in_both <= 1);
+    CHECK(c.records_in_window + c.records_evicted == c.records_inserted);
+    CHECK(c.records_inserted + records_in_lanes(*run.segment) - in_both == committed);
+  }
+
+  std::string ckpt = latest_valid_checkpoint(run.dir);
+  REQUIRE_FALSE(ckpt.empty());
+  uint64_t ckpt_step = read_checkpoint(ckpt).step;
+  CHECK(ckpt_step >= 40);
+  pid = spawn(learner_argv(run, true), run.dir + "/logs/learner.log");
+  p0.join();
+  p1.join();
+  REQUIRE(written.load() == total);
+  // The resumed learner drains everything and keeps training past its checkpoint.
+  bool done = wait_until([&] {
+    return records_in_lanes(*run.segment) == 0 && run.learner_metric("step") > ckpt_step + 10;
+  }, 40);
+  run.segment->control().request_stop();
+  int status = wait_exit(pid, 20);
+  std::string log = read_text(run.dir + "/logs/learner.log");
+  INFO(log);
+  CHECK(done);
+  CHECK(status == 0);
+  CHECK(log.find("resumed from " + ckpt + " (step " + std::to_string(ckpt_step)) != std::string::npos);
+  ReplayCounts c = ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
+  CHECK(c.records_inserted == total);  // every record exactly once: none lost, none doubled
+  CHECK(c.records_evicted > 0);
+  CHECK(c.records_in_window + c.records_evicted == total);
+  CHECK(run.learner_metric("bad_records") == 0);
+}
+
+TEST_CASE("resume skips a corrupt newest checkpoint and refuses another game or network shape") {
+  TestRun run("lp-ckpt", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 20; });
+  {
+    shm::LaneWriter lane(*run.segment, 0);
+    for (size_t i = 0; i < 200; ++i) REQUIRE(lane.write(ttt_records()[i].data(), ttt_records()[i].size()));
+  }
+  pid_t pid = spawn(learner_argv(run, false, {"--learner.max_steps=60"}), run.dir + "/logs/first.log");
+  REQUIRE(wait_exit(pid, 40) == 0);
+  auto ckpts = list_checkpoints(run.dir);
+  REQUIRE(ckpts.size() == 3);
+  REQUIRE(ckpts.back() == checkpoint_path(run.dir, 60));
+
+  // Corrupt the newest: one flipped byte in the middle.
+  {
+    std::string bytes = read_text(ckpts.back());
+    bytes[bytes.size() / 2] ^= 0x01;
+    std::ofstream(ckpts.back(), std::ios::binary | std::ios::trunc) << bytes;
+  }
+  // A learner with another network shape refuses, one line, and changes nothing.
+  std::vector<std::string> before;
+  for (auto& p : ckpts) before.push_back(read_text(p));
+  pid = spawn(learner_argv(run, true, {"--net.filters=8"}), run.dir + "/logs/shape.log");
+  int status = wait_exit(pid, 30);
+  std::string shape_log = read_text(run.dir + "/logs/shape.log");
+  INFO(shape_log);
+  CHECK(status == 1);
+  CHECK(shape_log.find("ringzero-learner: checkpoint " + ckpts[1] + " holds a 1x16 network but the config says net 1x8") != std::string::npos);
+  auto after = list_checkpoints(run.dir);
+  REQUIRE(after == ckpts);
+  for (size_t i = 0; i < ckpts.size(); ++i) CHECK(read_text(ckpts[i]) == before[i]);
+
+  // The right config resumes from the newest VALID checkpoint (step 40), with a warning.
+  pid = spawn(learner_argv(run, true, {"--learner.max_steps=70"}), run.dir + "/logs/resume.log");
+  status = wait_exit(pid, 40);
+  std::string resume_log = read_text(run.dir + "/logs/resume.log");
+  INFO(resume_log);
+  CHECK(status == 0);
+  CHECK(resume_log.find("warning: skipping checkpoint: checkpoint " + ckpts.back() + " is corrupt") != std::string::npos);
+  CHECK(resume_log.find("resumed from " + ckpts[1] + " (step 40") != std::string::npos);
+  CHECK(read_checkpoint(latest_valid_checkpoint(run.dir)).step == 70);
+
+  // A checkpoint of another game is refused by a learner of this game.
+  TestRun other("lp-ckpt-c4", "connect4");
+  ::mkdir(checkpoint_dir(other.dir).c_str(), 0755);
+  std::string copied = checkpoint_path(other.dir, 40);
+  std::ofstream(copied, std::ios::binary) << read_text(ckpts[1]);
+  pid = spawn(learner_argv(other, true), other.dir + "/logs/game.log");
+  status = wait_exit(pid, 30);
+  std::string game_log = read_text(other.dir + "/logs/game.log");
+  INFO(game_log);
+  CHECK(status == 1);
+  CHECK(game_log.find("is for game 'tictactoe' but the config says 'connect4'") != std::string::npos);
+  CHECK(read_text(copied) == read_text(ckpts[1]));
+
+  // Without --resume, a directory that holds checkpoints is refused rather than overwritten.
+  pid = spawn(learner_argv(run), run.dir + "/logs/noresume.log");
+  CHECK(wait_exit(pid, 30) == 1);
+  CHECK(read_text(run.dir + "/logs/noresume.log").find("pass --resume") != std::string::npos);
+}

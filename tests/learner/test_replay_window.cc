@@ -1,0 +1,176 @@
+// ReplayWindow: eviction by positions and bytes, uniform target indexing, re-attachment
+// (what a restarted learner sees), idempotent insertion, and SIGKILL at random instants of a
+// writer process that inserts without pause.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <random>
+#include <thread>
+
+#include "learner/replay_window.h"
+
+using namespace rz;
+
+namespace {
+
+// Deterministic record content of (lane, sequence): size and bytes derived from both, so a
+// reader can check any entry it finds.
+std::vector<uint8_t> record_for(uint32_t lane, uint64_t seq) {
+  size_t size = 40 + (seq * 37 + lane * 11) % 300;
+  std::vector<uint8_t> r(size);
+  for (size_t i = 0; i < size; ++i) r[i] = static_cast<uint8_t>(seq * 131 + lane * 7 + i);
+  return r;
+}
+uint32_t positions_for(uint64_t seq) { return 5 + seq % 5; }
+std::vector<uint16_t> targets_for(uint64_t seq) {
+  std::vector<uint16_t> t;
+  for (uint16_t i = 0; i < positions_for(seq); ++i)
+    if ((i + seq) % 3 != 0) t.push_back(i);
+  return t;
+}
+
+void insert(ReplayWindow& w, uint32_t lane, uint64_t seq) {
+  auto r = record_for(lane, seq);
+  w.insert(lane, seq, r.data(), static_cast<uint32_t>(r.size()), positions_for(seq), targets_for(seq));
+}
+
+struct Region {
+  explicit Region(size_t bytes) : size(bytes) {
+    // MAP_SHARED so that a forked writer's stores are what the parent inspects, as with the
+    // segment's learner region.
+    mem = static_cast<uint8_t*>(::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                                       MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    REQUIRE(mem != MAP_FAILED);
+  }
+  ~Region() { ::munmap(mem, size); }
+  uint8_t* mem;
+  size_t size;
+};
+
+// Every sampleable target maps to an entry whose bytes are exactly its record's.
+void check_all_targets(const ReplayWindow& w) {
+  for (uint64_t i = 0; i < w.targets(); ++i) {
+    ReplayWindow::Sample s = w.target(i);
+    auto expect = record_for(s.lane, s.sequence);
+    REQUIRE(s.size == expect.size());
+    REQUIRE(std::memcmp(s.record, expect.data(), s.size) == 0);
+    auto t = targets_for(s.sequence);
+    REQUIRE(std::find(t.begin(), t.end(), s.position) != t.end());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("replay window evicts the oldest records by position count and keeps counts") {
+  Region region(256 << 10);
+  ReplayWindow w(region.mem, region.size, /*max_positions=*/200, /*lanes=*/2, /*tag=*/42);
+  uint64_t positions = 0;
+  for (uint64_t seq = 0; seq < 100; ++seq) {
+    insert(w, seq % 2, seq);
+    positions += positions_for(seq);
+    REQUIRE(w.positions() <= 200);
+  }
+  ReplayCounts c = w.counts();
+  CHECK(c.records_inserted == 100);
+  CHECK(c.positions_inserted == positions);
+  CHECK(c.records_in_window + c.records_evicted == 100);
+  CHECK(c.records_evicted > 0);
+  CHECK(c.positions_in_window == w.positions());
+  CHECK(c.targets_in_window == w.targets());
+  CHECK(w.positions() > 200 - 10);  // evicts only as much as needed
+  check_all_targets(w);
+  CHECK(w.contains(0, 98));
+  CHECK(w.contains(1, 3));  // evicted long ago, still known as inserted
+  CHECK_FALSE(w.contains(0, 100));
+  CHECK_THROWS_AS(w.target(w.targets()), ReplayError);
+}
+
+TEST_CASE("replay window evicts by bytes when records are large, wrapping around the ring") {
+  Region region(64 << 10);
+  ReplayWindow w(region.mem, region.size, 1000000, 1, 42);
+  for (uint64_t seq = 0; seq < 2000; ++seq) insert(w, 0, seq);
+  ReplayCounts c = w.counts();
+  CHECK(c.records_inserted == 2000);
+  CHECK(c.records_in_window + c.records_evicted == 2000);
+  CHECK(c.records_in_window > 50);
+  check_all_targets(w);
+}
+
+TEST_CASE("a re-attached window (restarted learner) sees exactly the committed state") {
+  Region region(128 << 10);
+  std::vector<ReplayWindow::Sample> before;
+  {
+    ReplayWindow w(region.mem, region.size, 300, 3, 42);
+    for (uint64_t seq = 0; seq < 150; ++seq) insert(w, seq % 3, seq);
+    for (uint64_t i = 0; i < w.targets(); ++i) before.push_back(w.target(i));
+  }
+  ReplayWindow again(region.mem, region.size, 300, 3, 42);
+  REQUIRE(again.targets() == before.size());
+  for (uint64_t i = 0; i < again.targets(); ++i) {
+    CHECK(again.target(i).record == before[i].record);
+    CHECK(again.target(i).position == before[i].position);
+  }
+  CHECK(again.counts().records_inserted == 150);
+  // Inserting continues the same ordinals.
+  insert(again, 0, 150);
+  CHECK(again.counts().records_inserted == 151);
+  CHECK(ReplayWindow::inspect(region.mem, region.size).records_inserted == 151);
+
+  CHECK_THROWS_WITH(ReplayWindow(region.mem, region.size, 300, 3, /*other game*/ 43),
+                    Catch::Contains("another game"));
+  CHECK_THROWS_WITH(ReplayWindow(region.mem, region.size, 300, 4, 42),
+                    Catch::Contains("geometry"));
+}
+
+TEST_CASE("half-written entries beyond the committed tail are ignored") {
+  Region region(64 << 10);
+  ReplayWindow w(region.mem, region.size, 100000, 1, 42);
+  for (uint64_t seq = 0; seq < 10; ++seq) insert(w, 0, seq);
+  ReplayCounts c = w.counts();
+  // Scribble over everything beyond the last committed entry (no wrap yet): what a writer
+  // killed mid-copy leaves behind.
+  const uint8_t* end = region.mem;
+  for (uint64_t i = 0; i < w.targets(); ++i) end = std::max(end, w.target(i).record + w.target(i).size);
+  size_t from = ((end - region.mem) + 7) & ~size_t{7};
+  std::memset(region.mem + from, 0xAB, region.size - from);
+  ReplayWindow again(region.mem, region.size, 100000, 1, 42);
+  CHECK(again.counts().records_in_window == c.records_in_window);
+  check_all_targets(again);
+}
+
+TEST_CASE("SIGKILL of an inserting process at random instants never damages the window") {
+  Region region(48 << 10);  // small: the writer wraps and evicts constantly
+  std::mt19937 rng(1234);
+  for (int round = 0; round < 12; ++round) {
+    uint64_t start_seq;
+    {
+      ReplayWindow w(region.mem, region.size, 400, 2, 42);
+      start_seq = w.counts().records_inserted;
+    }
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      ReplayWindow w(region.mem, region.size, 400, 2, 42);
+      for (uint64_t seq = start_seq;; ++seq) insert(w, static_cast<uint32_t>(seq % 2), seq / 2);
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(2000 + rng() % 20000));
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    ReplayWindow w(region.mem, region.size, 400, 2, 42);  // must not throw
+    ReplayCounts c = w.counts();
+    REQUIRE(c.records_inserted > start_seq);
+    REQUIRE(c.records_in_window + c.records_evicted == c.records_inserted);
+    REQUIRE(c.positions_in_window <= 400);
+    // Ordinals are contiguous and lane sequences agree with the count: record k went to lane
+    // k % 2 with sequence k / 2, so the committed last sequences follow from records_inserted.
+    uint64_t n = c.records_inserted;
+    REQUIRE(c.lane_next_sequence[0] == (n + 1) / 2);
+    REQUIRE(c.lane_next_sequence[1] == n / 2);
+    check_all_targets(w);
+  }
+}
