@@ -1,0 +1,288 @@
+// ringzero-bench-selfplay: how close batched self-play on ONE core comes to the raw speed of
+// the network it is waiting on.
+//
+// For 1, 8, 32 and 128 Connect Four games in flight with 8 virtual leaves each, and one
+// unbatched game (1 leaf per round: batch 1) (SelfPlayDriver + NetEvaluator, one intra-op
+// thread) it measures self-play positions/s and network evaluations/s, then, in the
+// same run, the raw forward throughput of the same network at the batch size self-play
+// actually formed (forward passes alone over the evaluator's preallocated input). Their
+// ratio is the self-play efficiency: what the tree, observe(), the masked softmax and the
+// batching cost on top of the network. It also measures the pure tree cost (uniform
+// evaluator: simulations/s, bytes per node) and prints which BLAS LibTorch is bound to,
+// because Debian's LibTorch runs small-batch convolutions through the system BLAS.
+//
+// Usage: ringzero-bench-selfplay [--seconds S] [--rows 1x1,1x8,8x8,32x8,128x8]
+//                                [--simulations N] [--blocks N] [--filters N] [--json]
+#include <fmt/format.h>
+
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/game.h"
+#include "common/mcts/mcts_config.h"
+#include "common/mcts/selfplay.h"
+#include "common/mcts/tree_cost.h"
+#include "common/net/net_config.h"
+#include "common/net/net_evaluator.h"
+
+namespace rz {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+// Figures run for --seconds of CPU time; on a crowded machine that takes longer, up to this
+// many times --seconds of wall time.
+constexpr double kMaxWallFactor = 4.0;
+
+struct Options {
+  double seconds = 3.0;
+  // Games in flight and virtual leaves per game, one row each; {1, 1} is unbatched search
+  // (batch 1: the case Debian's LibTorch sends through the system BLAS).
+  std::vector<std::pair<int, int>> rows = {{1, 1}, {1, 8}, {8, 8}, {32, 8}, {128, 8}};
+  int simulations = 64;
+  NetConfig net;
+  bool json = false;
+};
+
+struct Row {
+  int games = 0;
+  int virtual_leaves = 0;
+  double avg_batch = 0;
+  double positions_per_s = 0;  // self-play moves played per second
+  double evals_per_s = 0;      // network evaluations per second inside self-play
+  int forward_batch = 0;
+  double forward_per_s = 0;    // raw forward positions per second at forward_batch
+  double ratio = 0;            // evals_per_s / forward_per_s
+  double cpu_share = 0;        // CPU seconds / wall seconds of the self-play window
+};
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// CPU seconds used by this process. Rates are per CPU-second: on a shared machine wall time
+// includes the time other processes held our core, CPU time does not (one thread does all
+// the work: LibTorch and OpenBLAS run with one thread).
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+Row measure(const Game& game, const Options& o, int games, int virtual_leaves) {
+  MctsConfig mcts;
+  mcts.simulations = o.simulations;
+  mcts.virtual_leaves = virtual_leaves;
+  NetEvaluator net(game, o.net, games * virtual_leaves, /*threads=*/1, /*seed=*/1);
+  SelfPlayDriver driver(game, net, mcts, games, /*seed=*/2);
+  std::vector<FinishedGame> finished;
+
+  // Warm-up: first calls pay for allocator growth and oneDNN primitive creation, and every
+  // game's first search starts from an empty tree (later ones reuse the subtree of the move
+  // played), so the window starts after as many moves as games in flight.
+  const auto warm = Clock::now();
+  const double warm_cpu = cpu_seconds();
+  while ((cpu_seconds() - warm_cpu < std::min(1.0, o.seconds / 3) ||
+          driver.moves_played() < uint64_t(games)) &&
+         seconds_since(warm) < kMaxWallFactor * o.seconds) {
+    driver.run_round(&finished);
+    finished.clear();
+  }
+
+  // Games start together and, early on, move in lockstep (every game needs the same number of
+  // rounds per move), so moves arrive in bursts. The window therefore runs from the end of a
+  // round that played moves to the end of another one, at least o.seconds and two such
+  // rounds apart: positions/s then counts whole bursts only.
+  auto round_with_moves = [&] {
+    const uint64_t before = driver.moves_played();
+    do {
+      driver.run_round(&finished);
+      finished.clear();
+    } while (driver.moves_played() == before);
+  };
+  round_with_moves();
+  const uint64_t evals0 = net.states_evaluated(), calls0 = net.calls();
+  const uint64_t moves0 = driver.moves_played();
+  const auto start = Clock::now();
+  const double cpu0 = cpu_seconds();
+  int bursts = 0;
+  do {
+    round_with_moves();
+    ++bursts;
+  } while ((cpu_seconds() - cpu0 < o.seconds || bursts < 2) &&
+           seconds_since(start) < kMaxWallFactor * o.seconds);
+  const double t = cpu_seconds() - cpu0;
+  Row r;
+  r.cpu_share = t / seconds_since(start);
+  r.games = games;
+  r.virtual_leaves = virtual_leaves;
+  const double evals = double(net.states_evaluated() - evals0);
+  r.avg_batch = evals / double(net.calls() - calls0);
+  r.positions_per_s = double(driver.moves_played() - moves0) / t;
+  r.evals_per_s = evals / t;
+
+  // The reference: the same network, forward alone at the batch self-play formed.
+  r.forward_batch = std::max(1, static_cast<int>(std::lround(r.avg_batch)));
+  for (int i = 0; i < 3; ++i) net.forward_only(r.forward_batch);
+  uint64_t passes = 0;
+  const auto fstart = Clock::now();
+  const double fcpu0 = cpu_seconds();
+  do {
+    net.forward_only(r.forward_batch);
+    ++passes;
+  } while (cpu_seconds() - fcpu0 < o.seconds && seconds_since(fstart) < kMaxWallFactor * o.seconds);
+  const double ft = cpu_seconds() - fcpu0;
+  r.forward_per_s = double(passes) * r.forward_batch / ft;
+  r.ratio = r.evals_per_s / r.forward_per_s;
+  return r;
+}
+
+std::string blas_kind(const std::string& path) {
+  if (path.find("openblas") != std::string::npos) return "OpenBLAS";
+  if (path.find("/blas/") != std::string::npos) return "reference BLAS (netlib)";
+  return path.empty() ? "none mapped" : "unknown";
+}
+
+int parse_int(const std::string& flag, const std::string& text, int lo, int hi) {
+  size_t used = 0;
+  int v = 0;
+  try {
+    v = std::stoi(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || v < lo || v > hi)
+    throw std::invalid_argument(
+        fmt::format("{}={} is invalid: use an integer in [{}, {}]", flag, text, lo, hi));
+  return v;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value: see --help");
+      return argv[++i];
+    };
+    if (a == "--json") {
+      o.json = true;
+    } else if (a == "--seconds") {
+      const std::string v = value();
+      char* end = nullptr;
+      o.seconds = std::strtod(v.c_str(), &end);
+      if (end == v.c_str() || *end || !(o.seconds > 0 && o.seconds <= 600))
+        throw std::invalid_argument("--seconds=" + v + " is invalid: use a number in (0, 600]");
+    } else if (a == "--rows") {
+      o.rows.clear();
+      std::stringstream ss(value());
+      std::string item;
+      while (std::getline(ss, item, ',')) {
+        const auto x = item.find('x');
+        if (x == std::string::npos)
+          throw std::invalid_argument("--rows item '" + item + "' is invalid: write GAMESxLEAVES, "
+                                      "e.g. 1x1,1x8,128x8");
+        o.rows.emplace_back(parse_int("--rows games", item.substr(0, x), 1, 4096),
+                            parse_int("--rows leaves", item.substr(x + 1), 1, 256));
+      }
+      if (o.rows.empty()) throw std::invalid_argument("--rows is empty: use e.g. 1x1,1x8,128x8");
+    } else if (a == "--simulations") {
+      o.simulations = parse_int(a, value(), 1, 100000);
+    } else if (a == "--blocks") {
+      o.net.blocks = parse_int(a, value(), 0, 64);
+    } else if (a == "--filters") {
+      o.net.filters = parse_int(a, value(), 1, 1024);
+    } else if (a == "--help" || a == "-h") {
+      std::printf(
+          "ringzero-bench-selfplay: Connect Four self-play throughput on one core, beside the\n"
+          "raw forward throughput of the same network measured in the same run.\n"
+          "  --seconds S         CPU seconds per figure (default 3)\n"
+          "  --rows LIST         GAMESxLEAVES per row: games in flight x virtual leaves per\n"
+          "                      game per round (default 1x1,1x8,8x8,32x8,128x8)\n"
+          "  --simulations N     simulations per move (default 64)\n"
+          "  --blocks N --filters N   network shape (default 4x64)\n"
+          "  --json              one JSON object instead of the table\n"
+          "Reference BLAS instead of OpenBLAS:\n"
+          "  LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/blas ringzero-bench-selfplay\n");
+      std::exit(0);
+    } else {
+      throw std::invalid_argument("unknown option '" + a + "': see --help");
+    }
+  }
+  return o;
+}
+
+int run(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  auto game = make_game("connect4");
+  set_cpu_threads(1);
+  const std::string blas = blas_library_in_use();
+
+  std::vector<Row> rows;
+  for (const auto& [g, vl] : o.rows) rows.push_back(measure(*game, o, g, vl));
+
+  MctsConfig mcts;
+  mcts.simulations = o.simulations;
+  mcts.virtual_leaves = 8;
+  const TreeCost tree = measure_tree_cost(*game, 32, o.seconds, mcts);
+
+  if (o.json) {
+    std::string out = fmt::format(
+        "{{\"game\":\"connect4\",\"network\":\"{}\",\"threads\":1,\"simulations\":{},"
+        "\"seconds_per_figure\":{},\"blas\":\"{}\",\"blas_kind\":\"{}\",\"rows\":[",
+        o.net.shape_string(), o.simulations, o.seconds, blas, blas_kind(blas));
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const Row& r = rows[i];
+      out += fmt::format(
+          "{}{{\"games\":{},\"virtual_leaves\":{},\"avg_batch\":{:.2f},\"selfplay_positions_per_s\":{:.1f},"
+          "\"selfplay_evals_per_s\":{:.1f},\"forward_batch\":{},\"forward_positions_per_s\":{:.1f},"
+          "\"ratio\":{:.4f},\"cpu_share\":{:.3f}}}",
+          i ? "," : "", r.games, r.virtual_leaves, r.avg_batch, r.positions_per_s, r.evals_per_s, r.forward_batch,
+          r.forward_per_s, r.ratio, r.cpu_share);
+    }
+    out += fmt::format(
+        "],\"tree\":{{\"games\":32,\"virtual_leaves\":8,\"sims_per_s\":{:.1f},\"bytes_per_node\":{:.2f},"
+        "\"node_size\":{}}}}}",
+        tree.sims_per_s, tree.bytes_per_node, tree.node_size);
+    std::puts(out.c_str());
+    return 0;
+  }
+  fmt::print("ringzero-bench-selfplay: connect4, network {}, 1 core (1 intra-op thread), "
+             "{} simulations/move, {} s per figure\n",
+             o.net.shape_string(), o.simulations, o.seconds);
+  fmt::print("BLAS bound to LibTorch: {} ({})\n\n", blas.empty() ? "-" : blas, blas_kind(blas));
+  fmt::print("{:>6} {:>6} {:>9} {:>15} {:>17} {:>24} {:>8} {:>9}\n", "games", "leaves", "avg batch",
+             "selfplay pos/s", "selfplay evals/s", "raw forward pos/s @batch", "ratio",
+             "cpu share");
+  for (const Row& r : rows)
+    fmt::print("{:>6} {:>6} {:>9.1f} {:>15.1f} {:>17.1f} {:>17.1f} @{:<5} {:>7.1f}% {:>8.0f}%\n",
+               r.games, r.virtual_leaves, r.avg_batch, r.positions_per_s, r.evals_per_s, r.forward_per_s,
+               r.forward_batch, 100 * r.ratio, 100 * r.cpu_share);
+  fmt::print("\ntree alone (uniform evaluator, 32 games): {:.0f} simulations/s, {:.1f} bytes/node "
+             "(sizeof(Node) = {})\n",
+             tree.sims_per_s, tree.bytes_per_node, tree.node_size);
+  fmt::print("rates are per CPU-second of this process; cpu share = CPU/wall time during the\n"
+             "self-play window (below ~95%: other processes shared the core, expect noise).\n"
+             "ratio = selfplay evals/s / raw forward pos/s at the batch self-play formed\n");
+  return 0;
+}
+
+}  // namespace
+}  // namespace rz
+
+int main(int argc, char** argv) {
+  try {
+    return rz::run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ringzero-bench-selfplay: %s\n", e.what());
+    return 1;
+  }
+}
