@@ -534,10 +534,16 @@ void validate(const RunConfig& c) {
     throw ConfigError(fmt::format(
         "option learner.min_replay={} is invalid: use at most learner.replay_positions={}",
         c.learner.min_replay, c.learner.replay_positions));
-  if (c.shm.max_record_bytes > c.shm.lane_bytes / 2)
+  if (c.shm.lane_bytes % 64 != 0)
     throw ConfigError(fmt::format(
-        "option shm.max_record_bytes={} is invalid: use at most half of shm.lane_bytes={}",
-        c.shm.max_record_bytes, c.shm.lane_bytes));
+        "option shm.lane_bytes={} is invalid: use a multiple of 64 (a cache line)",
+        c.shm.lane_bytes));
+  // A lane must hold two maximum records with their 32-byte headers and 16-byte padding,
+  // because a record never wraps around the end of a lane (shm/trajectory_ring.h).
+  if (2 * (c.shm.max_record_bytes + 48) > c.shm.lane_bytes)
+    throw ConfigError(fmt::format(
+        "option shm.max_record_bytes={} is invalid: use at most shm.lane_bytes / 2 - 48 = {}",
+        c.shm.max_record_bytes, c.shm.lane_bytes / 2 - 48));
   if (c.shm.weight_bytes != 0 && c.shm.weight_bytes < 4096)
     throw ConfigError(fmt::format(
         "option shm.weight_bytes={} is invalid: use 0 (computed) or at least 4096",

@@ -122,6 +122,8 @@ TEST_CASE("config: nonsense is refused with one line naming the option") {
       {{"--learner.batch_size", "12abc"}, "learner.batch_size"},
       {{"--learner.batch_size", "0"}, "[1, 65536]"},
       {{"--shm.lane_bytes", "-1"}, "shm.lane_bytes"},  // no unsigned wrap-around
+      {{"--shm.lane_bytes", "100000"}, "multiple of 64"},
+      {{"--shm.max_record_bytes", "4194304"}, "shm.lane_bytes / 2 - 48"},
       {{"--mcts.dirichlet_epsilon", "1.5"}, "mcts.dirichlet_epsilon"},
       {{"--mcts.full_search_prob", "-0.1"}, "mcts.full_search_prob"},
       {{"--mcts.c_puct", "nan"}, "mcts.c_puct"},

@@ -1,0 +1,266 @@
+#include "actor/actor.h"
+
+#include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "common/game.h"
+#include "common/mcts/selfplay.h"
+#include "common/net/net_evaluator.h"
+#include "common/net/weight_blob.h"
+#include "common/trajectory.h"
+#include "shm/control.h"
+#include "shm/segment.h"
+#include "shm/stats.h"
+#include "shm/trajectory_ring.h"
+#include "shm/weight_slot.h"
+
+namespace rz {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::atomic<uint32_t>* g_signal_flag = nullptr;
+
+extern "C" void on_stop_signal(int) {
+  // A lock-free atomic store is async-signal-safe; nothing else happens here.
+  if (g_signal_flag) g_signal_flag->store(1, std::memory_order_release);
+}
+
+// LaneWriter::write() watches ONE stop word while it waits for space. The actor must stop
+// on two events: the run's stop flag (in shm) and its own SIGTERM/SIGINT (process-local).
+// This thread folds the first into the second: it sleeps on the control block's futex and,
+// when the run stops, sets the local word. It blocks the stop signals so that they go to
+// the main thread, whose futex sleeps they interrupt.
+class StopWatcher {
+ public:
+  StopWatcher(shm::ControlBlock& control, std::atomic<uint32_t>* local) {
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    thread_ = std::thread([this, &control, local] {
+      while (!done_.load(std::memory_order_acquire) && !local->load(std::memory_order_acquire)) {
+        if (control.wait_for_stop(std::chrono::milliseconds(100))) {
+          local->store(1, std::memory_order_release);
+          break;
+        }
+      }
+    });
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  }
+  ~StopWatcher() {
+    done_.store(true, std::memory_order_release);
+    thread_.join();  // returns within one 100 ms sleep
+  }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+// The actor's stats slot: handles registered once, updated per game and per round.
+struct ActorStats {
+  explicit ActorStats(shm::StatsWriter& w)
+      : writer(w),
+        games(w.metric("games")),
+        positions(w.metric("positions")),
+        records_committed(w.metric("records_committed")),
+        bytes_committed(w.metric("bytes_committed")),
+        simulations(w.metric("simulations")),
+        resigned_games(w.metric("resigned_games")),
+        resign_disabled_games(w.metric("resign_disabled_games")),
+        resign_false_pos(w.metric("resign_false_pos")),
+        records_too_large(w.metric("records_too_large")),
+        weight_switches(w.metric("weight_switches")),
+        weight_version(w.gauge("weight_version")),
+        positions_per_s(w.gauge("positions_per_s")),
+        sims_per_s(w.gauge("sims_per_s")) {}
+
+  // Recomputes the rate gauges about once a second from the cumulative counters.
+  void update_rates(Clock::time_point now) {
+    const double dt = std::chrono::duration<double>(now - rate_start).count();
+    if (dt < 1.0) return;
+    const uint64_t pos = writer.get(positions), sims = writer.get(simulations);
+    if (rate_initialised) {
+      writer.set_gauge(positions_per_s, double(pos - rate_positions) / dt);
+      writer.set_gauge(sims_per_s, double(sims - rate_sims) / dt);
+    }
+    rate_initialised = true;
+    rate_start = now;
+    rate_positions = pos;
+    rate_sims = sims;
+  }
+
+  shm::StatsWriter& writer;
+  const int games, positions, records_committed, bytes_committed, simulations;
+  const int resigned_games, resign_disabled_games, resign_false_pos, records_too_large;
+  const int weight_switches, weight_version, positions_per_s, sims_per_s;
+  Clock::time_point rate_start = Clock::now();
+  uint64_t rate_positions = 0, rate_sims = 0;
+  bool rate_initialised = false;
+};
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// Distinct per slot and per restart of a slot, so that a restarted actor does not replay
+// the games its predecessor already delivered; reproducible from the run's seed.
+uint64_t actor_seed(uint64_t run_seed, uint32_t slot, uint32_t restarts) {
+  if (run_seed == 0) {
+    std::random_device rd;
+    run_seed = (uint64_t(rd()) << 32) ^ rd();
+  }
+  return splitmix64(splitmix64(run_seed ^ splitmix64(slot + 1)) ^ restarts);
+}
+
+}  // namespace
+
+void install_stop_signal_handlers(std::atomic<uint32_t>* flag) {
+  g_signal_flag = flag;
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a futex sleep returns EINTR and re-checks the flag
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+}
+
+Actor::Actor(const RunConfig& config, uint32_t slot, std::atomic<uint32_t>* interrupted)
+    : config_(config), slot_(slot), interrupted_(interrupted) {}
+
+void Actor::run() {
+  const std::string who = fmt::format("ringzero-actor[{}]", slot_);
+  auto log = [&](const std::string& line) { std::fprintf(stderr, "%s: %s\n", who.c_str(), line.c_str()); };
+
+  const std::unique_ptr<Game> game = make_game(config_.game);
+  if (config_.shm.name.empty())
+    throw ActorError("no shared-memory segment given: pass --shm NAME, --run-dir DIR or "
+                     "--config RUN/config.ini");
+
+  // 1. Attach and take the lane.
+  const auto segment = shm::Segment::open(config_.shm.name);
+  if (slot_ >= segment->sizes().lanes)
+    throw ActorError(fmt::format("--slot {} is out of range: segment {} has {} lanes, use a "
+                                 "slot in [0, {}]",
+                                 slot_, segment->name(), segment->sizes().lanes,
+                                 segment->sizes().lanes - 1));
+  shm::ControlBlock& control = segment->control();
+  StopWatcher watcher(control, interrupted_);
+  auto stopping = [&] { return interrupted_->load(std::memory_order_acquire) != 0; };
+
+  shm::StatsWriter writer(*segment, shm::Role::kActor, slot_);
+  ActorStats stats(writer);
+  shm::LaneWriter lane(*segment, slot_);
+  shm::WeightSlot weights(*segment);
+  log(fmt::format("attached to {} lane {}{} (next record {}), game {}, network {}",
+                  segment->name(), slot_, lane.took_over() ? " (taken over)" : "",
+                  lane.next_sequence(), game->spec(), config_.net.shape_string()));
+
+  // 2. The first weights. Until the learner publishes, there is nothing worth playing.
+  while (weights.latest_version() == 0) {
+    if (stopping()) {
+      log("stopped before the first weights were published");
+      writer.set_state(shm::ProcessState::kExited);
+      return;
+    }
+    writer.heartbeat();
+    control.wait_for_stop(std::chrono::milliseconds(100));  // a signal wakes it too
+  }
+
+  const int max_batch = config_.actor.games_in_flight * config_.mcts.virtual_leaves;
+  NetEvaluator evaluator(*game, config_.net, max_batch, config_.actor.threads);
+  std::vector<uint8_t> blob;
+  // Loads a blob into the evaluator; a blob of another network is fatal (the run's config
+  // and the learner disagree, and no amount of waiting fixes that).
+  auto load = [&](uint64_t version) {
+    try {
+      evaluator.load_blob(blob.data(), blob.size());
+    } catch (const WeightBlobError& e) {
+      throw ActorError(fmt::format(
+          "weights version {} in {} do not fit this actor's network ({}): {}", version,
+          segment->name(), evaluator.description(), e.what()));
+    }
+    writer.set_gauge(stats.weight_version, double(version));
+  };
+  uint64_t version = weights.read(&blob);
+  load(version);
+  log(fmt::format("playing with weights version {}", version));
+
+  // 3. Self-play.
+  SelfPlayDriver driver(*game, evaluator, config_.mcts, config_.actor.games_in_flight,
+                        actor_seed(config_.seed, slot_, writer.restarts()));
+  driver.set_weight_version(version);
+  writer.set_state(shm::ProcessState::kRunning);
+
+  const uint64_t spec_hash = game_spec_hash(game->spec());
+  const uint64_t max_record = segment->sizes().max_record_bytes;
+  std::vector<FinishedGame> finished;
+  std::vector<uint8_t> record;
+  uint64_t sims_reported = 0;
+  while (!stopping()) {
+    // 5. Newer weights? One atomic load when there are none.
+    if (weights.latest_version() > version) {
+      try {
+        if (const uint64_t v = weights.read_if_newer(version, &blob)) {
+          load(v);
+          version = v;
+          driver.set_weight_version(v);
+          writer.add(stats.weight_switches, 1);
+          log(fmt::format("switched to weights version {}", v));
+        }
+      } catch (const shm::ShmError& e) {
+        // The publisher outran every copy attempt; the next round tries again.
+        log(fmt::format("weights not read this round: {}", e.what()));
+      }
+    }
+
+    finished.clear();
+    driver.run_round(&finished);
+
+    // 4. One record per finished game; the lane sequence number is the game's id.
+    for (const FinishedGame& g : finished) {
+      encode_trajectory(g, {spec_hash, slot_, lane.next_sequence()}, &record);
+      if (record.size() > max_record) {
+        writer.add(stats.records_too_large, 1);
+        log(fmt::format("dropped a {}-byte record: shm.max_record_bytes is {}", record.size(),
+                        max_record));
+        continue;
+      }
+      if (!lane.write(record.data(), record.size(), interrupted_)) break;  // stopping
+      writer.add(stats.records_committed, 1);
+      writer.add(stats.bytes_committed, record.size());
+      writer.add(stats.games, 1);
+      writer.add(stats.positions, g.positions.size());
+      if (g.resigned) writer.add(stats.resigned_games, 1);
+      if (g.resign_disabled) writer.add(stats.resign_disabled_games, 1);
+      if (g.would_have_resigned_wrongly) writer.add(stats.resign_false_pos, 1);
+    }
+    const uint64_t sims = driver.simulations();
+    writer.add(stats.simulations, sims - sims_reported);
+    sims_reported = sims;
+    stats.update_rates(Clock::now());
+    writer.heartbeat();
+  }
+
+  // 6. Clean stop: the games in flight are abandoned (never half-written), the lane is
+  // released by ~LaneWriter.
+  writer.set_state(shm::ProcessState::kStopping);
+  log(fmt::format("stopping: {} records committed on lane {} in total",
+                  lane.next_sequence(), slot_));
+  writer.set_state(shm::ProcessState::kExited);
+}
+
+}  // namespace rz
