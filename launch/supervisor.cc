@@ -191,6 +191,9 @@ void Supervisor::on_exit(Child& child, int status) {
         child.policy.reason(), dir_.log_file(child.role),
         child.is_learner ? "run `launch/launch.sh restart-learner --run-dir " + dir_.path() + "`"
                          : "stop and start the run again with --resume"));
+    save_roles();  // before telling anyone: a `status` right after must see it
+    tell_ready(fmt::format("error: {} keeps dying ({}); see {}", child.role, child.policy.reason(),
+                           dir_.log_file(child.role)));
   } else {
     child.state = "backoff";
     child.restart_scheduled = true;

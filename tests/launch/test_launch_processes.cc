@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "common/checkpoint_file.h"
 #include "launch/process_liveness.h"
@@ -186,7 +187,18 @@ TEST_CASE("stop: exit 0, no process and no segment left", "[launch]") {
                              run.pid_of("actor-1")};
   for (pid_t p : pids) REQUIRE(process_alive(p, "ringzero-"));
   REQUIRE(run.shm_exists());
+  // A live monitor is watching; it must notice the end of the run and exit 0 by itself.
+  CommandResult monitor;
+  std::thread watcher([&] {
+    monitor = rz::testing::run_command("timeout 60 " + rz::testing::kMonitor + " --run-dir " + run.dir +
+                                       " --interval 0.2");
+  });
+  std::this_thread::sleep_for(1s);
   const CommandResult r = run.command("stop");
+  watcher.join();
+  CHECK(monitor.code == 0);
+  CHECK(monitor.output.find("actor-1") != std::string::npos);
+  CHECK(monitor.output.find("exiting") != std::string::npos);
   INFO(r.output << "\n" << run.log("launch"));
   CHECK(r.code == 0);
   for (pid_t p : pids) CHECK_FALSE(process_alive(p));
@@ -251,4 +263,28 @@ TEST_CASE("the supervisor never maps LibTorch or a CUDA library", "[launch]") {
          "asserted instead that the supervisor maps no LibTorch at all");
     CHECK(supervisor_maps.find("cuda") == std::string::npos);
   }
+}
+
+TEST_CASE("an actor that cannot run is given up after the crash-loop limit; status says why",
+          "[launch]") {
+  TestRun run;
+  // A real program that exits at once with status 1, in the actor's place.
+  const CommandResult r = rz::testing::run_command(
+      "RZ_ACTOR_BINARY=/bin/false " + rz::testing::kLaunch + " start --detach --actors 2 --run-dir " +
+      run.dir + rz::testing::kTinyRun + " --launch.max_restarts 3 --launch.restart_window_s 60");
+  INFO(r.output << "\n" << run.log("launch"));
+  CHECK(r.code == 1);
+  CHECK(r.output.find("keeps dying (3 exits within 60 s)") != std::string::npos);
+  const std::string log = run.log("launch");
+  CHECK(log.find("giving up on actor-0: 3 exits within 60 s") != std::string::npos);
+  // The supervisor stays up so that a human can look; status shows the reason.
+  const CommandResult status = run.command("status");
+  CHECK(status.code == 0);
+  CHECK(status.output.find("3 exits within 60 s") != std::string::npos);
+  const Json s = run.snapshot();
+  CHECK(s["actors"][0]["state"].str() == "gave-up");
+  CHECK_FALSE(s["actors"][0]["alive"].flag());
+  CHECK(s["actors"][0]["restarts"].num() == 2);  // started 3 times in all
+  CHECK(run.command("stop").code == 0);
+  CHECK_FALSE(run.shm_exists());
 }
