@@ -15,7 +15,9 @@ GameSearch::GameSearch(const Game& game, const MctsConfig& config, uint64_t seed
         "mcts: game {} has {} actions; the search supports at most {}", game.name(),
         num_actions_, SearchTree::kMaxActions));
   leaves_.resize(static_cast<size_t>(config.virtual_leaves));
+  collisions_.resize(static_cast<size_t>(config.virtual_leaves));
   for (Leaf& leaf : leaves_) leaf.path.reserve(static_cast<size_t>(game.max_game_length()) + 1);
+  for (auto& path : collisions_) path.reserve(static_cast<size_t>(game.max_game_length()) + 1);
   scratch_path_.reserve(static_cast<size_t>(game.max_game_length()) + 1);
   legal_.resize(static_cast<size_t>(num_actions_));
   set_root(*game.new_initial_state());
@@ -55,11 +57,11 @@ void GameSearch::begin(int simulations, bool add_noise) {
 bool GameSearch::done() const {
   const Node& root = tree_.root();
   // For an expanded root N = 1 + sum of its children's N (see SearchTree).
-  return num_leaves_ == 0 && root.status == Node::kExpanded && root.N - 1 >= target_;
+  return num_leaves_ == 0 && num_collisions_ == 0 && root.status == Node::kExpanded && root.N - 1 >= target_;
 }
 
 int GameSearch::collect_leaves(int max_leaves, std::vector<const State*>* batch) {
-  assert(num_leaves_ == 0);
+  assert(num_leaves_ == 0 && num_collisions_ == 0);
   assert(max_leaves <= static_cast<int>(leaves_.size()));
   int appended = 0;
   while (appended < max_leaves) {
@@ -74,10 +76,15 @@ int GameSearch::collect_leaves(int max_leaves, std::vector<const State*>* batch)
     const int32_t leaf_index = path[length - 1];
     Node& node = tree_.node(leaf_index);
     if (node.status == Node::kPending) {
-      // Collision with a leaf already in flight: virtual loss could not steer this walk
-      // elsewhere, so the tree is too narrow for more leaves this round.
-      tree_.revert_virtual_loss(path, length);
-      break;
+      // Collision with a leaf already in flight. Keeping this walk's virtual loss makes the
+      // next walk avoid the path; after max_leaves collisions the tree is too narrow for
+      // more leaves this round.
+      if (num_collisions_ == max_leaves) {
+        tree_.revert_virtual_loss(path, length);
+        break;
+      }
+      leaf.path.swap(collisions_[static_cast<size_t>(num_collisions_++)]);
+      continue;
     }
     if (node.status == Node::kTerminal) {
       backup_leaf(path, length, node.player, node.V);
@@ -106,6 +113,11 @@ int GameSearch::collect_leaves(int max_leaves, std::vector<const State*>* batch)
 }
 
 void GameSearch::complete_leaves(const float* policy, const float* value) {
+  for (int i = 0; i < num_collisions_; ++i) {
+    const auto& path = collisions_[static_cast<size_t>(i)];
+    tree_.revert_virtual_loss(path.data(), static_cast<int>(path.size()));
+  }
+  num_collisions_ = 0;
   for (int i = 0; i < num_leaves_; ++i) {
     Leaf& leaf = leaves_[static_cast<size_t>(i)];
     const int length = static_cast<int>(leaf.path.size());

@@ -42,7 +42,8 @@ class GameSearch {
 
   // Collects up to max_leaves leaves that need an evaluation and appends their states to
   // *batch (valid until complete_leaves). Terminal leaves are backed up here and do not
-  // count against max_leaves. Returns the number of states appended.
+  // count against max_leaves; up to max_leaves walks may end on a leaf already collected
+  // (a collision) before the collection gives up. Returns the number of states appended.
   int collect_leaves(int max_leaves, std::vector<const State*>* batch);
   // Expands and backs up the leaves of the last collect_leaves() call, in order:
   // policy[i * num_actions + a] and value[i] are leaf i's evaluation.
@@ -83,6 +84,10 @@ class GameSearch {
   };
   std::vector<Leaf> leaves_;
   int num_leaves_ = 0;
+  // Walks that ended on a leaf already in flight. Their virtual loss stays until the round's
+  // evaluations are in (steering further walks elsewhere, as in Leela Chess Zero), then goes.
+  std::vector<std::vector<int32_t>> collisions_;
+  int num_collisions_ = 0;
   std::vector<int32_t> scratch_path_;
   std::vector<uint8_t> legal_;
 };

@@ -198,3 +198,48 @@ TEST_CASE("MctsConfig::validate names the bad field and the allowed range") {
 }
 
 }  // namespace rz
+
+namespace rz {
+
+TEST_CASE("collisions in a narrow tree hold their virtual loss for one round only") {
+  // Tic-tac-toe two moves from the end: few distinct leaves, so eight walks per round
+  // collide. Each round must leave the visit counts consistent and the search must end with
+  // exactly `simulations` visits below the root.
+  auto game = make_game("tictactoe");
+  auto state = game->new_initial_state();
+  for (Action a : {0, 1, 2, 4, 3, 5, 7}) state->apply(a);  // O to move: 6 or 8 left
+  REQUIRE(state->legal_actions().size() == 2);
+  MctsConfig config;
+  config.simulations = 50;
+  config.virtual_leaves = 8;
+  RolloutEvaluator evaluator(*game, 21);
+  GameSearch search(*game, config, 22);
+  search.set_root(*state);
+  search.begin(config.simulations, false);
+  std::vector<const State*> batch;
+  std::vector<float> policy(8 * 9), value(8);
+  int rounds = 0;
+  while (!search.done() && rounds < 100) {
+    batch.clear();
+    const int n = search.collect_leaves(8, &batch);
+    CHECK(n <= 2);  // only two positions below the root can ever be evaluated
+    if (n > 0) evaluator.evaluate(batch.data(), n, policy.data(), value.data());
+    search.complete_leaves(policy.data(), value.data());
+    const SearchTree& tree = search.tree();
+    CHECK(tree.root().N == 1 + tree.root_child_visits());
+    ++rounds;
+  }
+  CHECK(search.done());
+  CHECK(search.tree().root_child_visits() == 50);
+  // O must block X's 0-3-6 at 6 (X's last move then draws); 8 loses at once.
+  CHECK(search.choose_action(false, 1.0f) == 6);
+  const SearchTree& tree = search.tree();
+  for (int b = 0; b < tree.root().num_children; ++b) {
+    const Node& c = tree.node(tree.root().first_child + b);
+    // Every line below the root is decided within two moves, so the values are exact.
+    if (c.action == 6) CHECK(c.Q() == 0.0f);
+    if (c.action == 8) CHECK(c.Q() == -1.0f);
+  }
+}
+
+}  // namespace rz
