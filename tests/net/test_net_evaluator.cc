@@ -99,7 +99,7 @@ TEST_CASE("NetEvaluator: a state gives the same result alone and inside a batch"
   CHECK(any_value_differs);  // the network does look at the board
 }
 
-TEST_CASE("NetEvaluator: load_blob makes two evaluators agree; a foreign blob is refused",
+TEST_CASE("NetEvaluator: load_blob makes two evaluators agree, a foreign blob is refused",
           "[net][evaluator][blob]") {
   auto game = make_game("connect4");
   NetEvaluator a(*game, NetConfig{1, 8}, 4, 1, 1);
