@@ -198,8 +198,8 @@ int start_detached(const SupervisorOptions& options, const RunDir& dir) {
   reply = trim(reply);
   if (reply.rfind("ready ", 0) == 0) {
     std::printf("%s\n", dir.path().c_str());
-    fmt::print(stderr, "ringzero: run is up in the background (supervisor pid {}, {} actors + learner)\n",
-               pid, options.actors);
+    fmt::print(stderr, "ringzero: run is up in the background (supervisor pid {}, {} actor{} + learner)\n",
+               pid, options.actors, options.actors == 1 ? "" : "s");
     print_next_steps(dir, stderr);
     return 0;
   }
@@ -299,8 +299,9 @@ int start_command(int argc, char** argv) {
   options.config = config;
 
   if (detach) return start_detached(options, dir);
-  fmt::print(stderr, "ringzero: {} {} with {} actors + learner in {} (Ctrl-C stops it cleanly)\n",
-             resume ? "resuming" : "training", config.game, options.actors, dir.path());
+  fmt::print(stderr, "ringzero: {} {} with {} actor{} + learner in {} (Ctrl-C stops it cleanly)\n",
+             resume ? "resuming" : "training", config.game, options.actors,
+             options.actors == 1 ? "" : "s", dir.path());
   print_next_steps(dir, stderr);
   return run_supervisor(options);
 }

@@ -12,7 +12,9 @@
 # build/launch/ringzero-launch; this script only builds and fills in defaults.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-build="$root/build"
+# RZ_BUILD_DIR: use another build tree (developers with their own); it is then only rebuilt
+# with cmake --build, never set up.
+build="${RZ_BUILD_DIR:-$root/build}"
 export RZ_LAUNCH_SCRIPT="${RZ_LAUNCH_SCRIPT:-$0}"
 
 usage() {
@@ -51,7 +53,12 @@ if ((needs_build == 0)); then
 fi
 if ((needs_build)); then
   echo "ringzero: building into $build (the first build takes a few minutes)..." >&2
-  bash "$root/launch/setup.sh" >&2
+  if [[ -n "${RZ_BUILD_DIR:-}" ]]; then
+    cmake --build "$build" -j "$(nproc)" --target ringzero-launch ringzero-monitor \
+      ringzero-actor ringzero-learner >&2
+  else
+    bash "$root/launch/setup.sh" >&2
+  fi
 fi
 
 has_run_dir=0

@@ -266,8 +266,9 @@ std::string snapshot_table(const RunSnapshot& s, bool ansi) {
     if (!a.note.empty()) out += fmt::format("          {}{}{}\n", red, a.note, reset);
   }
   const LearnerRow& l = s.learner;
-  auto loss = [](const std::optional<double>& v) {
-    return v ? fmt::format("{:.3f}", *v) : std::string("-");
+  // Before the first step the loss gauges exist but mean nothing.
+  auto loss = [&l](const std::optional<double>& v) {
+    return v && l.step > 0 ? fmt::format("{:.3f}", *v) : std::string("-");
   };
   out += fmt::format("{}learner{}   pid {} {}  state {}  step {}  loss p {} v {}  samples/s {:.0f}  "
                      "replay {}  published v{}  device {}  beat {}  restarts {}\n",

@@ -335,7 +335,8 @@ void Supervisor::on_tick() {
   }
   if (!ready_told_ && !stopping_ && every_role_up()) {
     ready_told_ = true;
-    log(fmt::format("every role is up: {} actors and the learner", options_.actors));
+    log(fmt::format("every role is up: {} actor{} and the learner", options_.actors,
+                    options_.actors == 1 ? "" : "s"));
     tell_ready("ready " + dir_.path());
   }
 }
@@ -383,8 +384,9 @@ int Supervisor::run() {
   write_text_atomically(dir_.pid_file("launch"), fmt::format("{}\n", getpid()));
   stats_ = std::make_unique<shm::StatsWriter>(*segment_, shm::Role::kSupervisor, 0);
   stats_->set_state(shm::ProcessState::kRunning);
-  log(fmt::format("run {} generation {}: game {}, {} actors, segment {} ({} MiB), pid {}",
-                  dir_.path(), generation, game->spec(), options_.actors, segment_->name(),
+  log(fmt::format("run {} generation {}: game {}, {} actor{}, segment {} ({} MiB), pid {}",
+                  dir_.path(), generation, game->spec(), options_.actors,
+                  options_.actors == 1 ? "" : "s", segment_->name(),
                   segment_->mapped_bytes() >> 20, getpid()));
 
   // Restart counts carry over from earlier generations of the run.
