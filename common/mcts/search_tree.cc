@@ -111,6 +111,14 @@ void SearchTree::expand(int32_t i, int player, const uint8_t* legal, const float
     sum += policy[a];
   }
   assert(count > 0 && count <= kMaxActions);
+#ifndef NDEBUG
+  // The Evaluator contract: priors sum to 1 over the legal moves, 0 on illegal ones.
+  if (std::fabs(sum - 1.0f) > 1e-3f)
+    invariant_failed(fmt::format("evaluator priors over the legal moves sum to {}", sum));
+  for (int a = 0; a < num_actions; ++a)
+    if (!legal[a] && policy[a] > 1e-6f)
+      invariant_failed(fmt::format("evaluator gave illegal action {} prior {}", a, policy[a]));
+#endif
   // The evaluator promises priors summing to 1 over legal moves; renormalising only removes
   // float rounding, and a degenerate all-zero policy falls back to uniform.
   const bool uniform = !(sum > 0.0f);

@@ -4,7 +4,7 @@
 // live in one std::vector<Node> per tree and a node's children are one contiguous index range
 // of it, so a tree costs no heap allocation per node and a search walks memory in order.
 // Positions are NOT stored: whoever needs a leaf's State clones the root state and applies
-// the actions along the path (see Search), which costs far less than an evaluation.
+// the actions along the path (see GameSearch), which costs far less than an evaluation.
 //
 // Values and players. W(s,a) and Q(s,a) = W/N are kept for the player who chose a, i.e. the
 // player to move at the parent. Turns need not alternate (in Dots and Boxes completing a box
