@@ -210,6 +210,16 @@ TEST_CASE("stop: exit 0, no process and no segment left", "[launch]") {
   // The learner wrote its final checkpoint; `status` now says the run is not running.
   CHECK(run.log("learner").size() > 0);
   CHECK(run.command("status").code == 3);
+
+  // start --resume continues the stopped run: same directory, next generation, the learner
+  // resumes from the checkpoint it wrote when it was stopped.
+  const CommandResult resumed = run.start("--resume");
+  INFO(resumed.output);
+  REQUIRE(resumed.code == 0);
+  const Json s = run.snapshot();
+  CHECK(s["run"]["generation"].num() == 2);
+  CHECK(all_alive(s));
+  CHECK(eventually([&] { return run.log("learner").find("resumed from") != std::string::npos; }, 30s));
 }
 
 TEST_CASE("a second start on a live run is refused; a killed supervisor's segment is reclaimed",
