@@ -2,6 +2,7 @@
 // alternate), virtual loss, first-play urgency, root noise, tree reuse, config checks.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -12,6 +13,7 @@
 #include "common/mcts/game_search.h"
 #include "common/mcts/mcts_config.h"
 #include "common/mcts/search_tree.h"
+#include "common/mcts/uniform_evaluator.h"
 #include "common/rollout_evaluator.h"
 
 namespace rz {
@@ -240,6 +242,74 @@ TEST_CASE("collisions in a narrow tree hold their virtual loss for one round onl
     if (c.action == 6) CHECK(c.Q() == 0.0f);
     if (c.action == 8) CHECK(c.Q() == -1.0f);
   }
+}
+
+}  // namespace rz
+
+namespace rz {
+namespace {
+
+// Runs one search of `simulations` from the initial Connect Four position.
+void search_connect4(GameSearch& search, Evaluator& evaluator, int simulations, bool noise) {
+  std::vector<const State*> batch;
+  std::vector<float> policy(8 * 7), value(8);
+  search.begin(simulations, noise);
+  while (!search.done()) {
+    batch.clear();
+    const int n = search.collect_leaves(8, &batch);
+    if (n > 0) evaluator.evaluate(batch.data(), n, policy.data(), value.data());
+    search.complete_leaves(policy.data(), value.data());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("root noise is added only when the search asks for it") {
+  auto game = make_game("connect4");
+  MctsConfig config;
+  UniformEvaluator evaluator(*game);
+  for (const bool noise : {false, true}) {
+    GameSearch search(*game, config, 31);
+    search_connect4(search, evaluator, 50, noise);
+    const SearchTree& tree = search.tree();
+    float min_p = 1.0f, max_p = 0.0f;
+    for (int b = 0; b < tree.root().num_children; ++b) {
+      min_p = std::min(min_p, tree.node(tree.root().first_child + b).P);
+      max_p = std::max(max_p, tree.node(tree.root().first_child + b).P);
+    }
+    if (noise)
+      CHECK(max_p - min_p > 0.01f);
+    else
+      CHECK(max_p - min_p == 0.0f);  // the uniform prior, untouched
+  }
+}
+
+TEST_CASE("moves are sampled in proportion to N^(1/temperature), or the most visited") {
+  auto game = make_game("connect4");
+  MctsConfig config;
+  RolloutEvaluator evaluator(*game, 41);
+  GameSearch search(*game, config, 42);
+  search_connect4(search, evaluator, 400, false);
+  const SearchTree& tree = search.tree();
+  std::vector<double> share(7, 0.0);
+  for (int b = 0; b < tree.root().num_children; ++b)
+    share[tree.node(tree.root().first_child + b).action] =
+        tree.node(tree.root().first_child + b).N / 400.0;
+  const Action most = tree.node(tree.most_visited_child()).action;
+
+  const int draws = 20000;
+  std::vector<int> counts(7, 0);
+  for (int i = 0; i < draws; ++i) counts[search.choose_action(true, 1.0f)] += 1;
+  for (int a = 0; a < 7; ++a) CHECK(counts[a] / double(draws) == Approx(share[a]).margin(0.015));
+
+  int argmax_hits = 0;
+  for (int i = 0; i < 1000; ++i) argmax_hits += search.choose_action(false, 1.0f) == most;
+  CHECK(argmax_hits == 1000);
+  // A low temperature sharpens the distribution towards the most visited move.
+  int sharp_hits = 0;
+  for (int i = 0; i < 1000; ++i) sharp_hits += search.choose_action(true, 0.1f) == most;
+  CHECK(sharp_hits > 900);
+  CHECK(share[most] < 0.9);  // ...which plain sampling would not give
 }
 
 }  // namespace rz
