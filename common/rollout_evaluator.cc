@@ -3,6 +3,8 @@
 #include <cassert>
 #include <stdexcept>
 
+#include "common/mcts/uniform_evaluator.h"
+
 namespace rz {
 
 RolloutEvaluator::RolloutEvaluator(const Game& game, uint64_t seed, int rollouts)
@@ -16,12 +18,8 @@ void RolloutEvaluator::evaluate(const State* const* states, int n, float* policy
   for (int i = 0; i < n; ++i) {
     const State& s = *states[i];
     assert(!s.is_terminal());
-    float* p = policy + static_cast<size_t>(i) * static_cast<size_t>(num_actions_);
-    s.legal_mask(legal_.data());
-    int count = 0;
-    for (int a = 0; a < num_actions_; ++a) count += legal_[a];
-    for (int a = 0; a < num_actions_; ++a)
-      p[a] = legal_[a] ? 1.0f / static_cast<float>(count) : 0.0f;
+    write_uniform_prior(s, num_actions_, legal_.data(),
+                        policy + static_cast<size_t>(i) * static_cast<size_t>(num_actions_));
     const int mover = s.current_player();
     float sum = 0.0f;
     for (int r = 0; r < rollouts_; ++r) sum += playout(s, mover);

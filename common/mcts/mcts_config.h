@@ -43,6 +43,11 @@ struct MctsConfig {
 
   // Throws std::invalid_argument naming the field, its value and the allowed range.
   void validate() const;
+  // validate(), then *this: for constructors' member initialisers.
+  const MctsConfig& validated() const {
+    validate();
+    return *this;
+  }
 };
 
 }  // namespace rz

@@ -3,19 +3,10 @@
 #include <stdexcept>
 
 namespace rz {
-namespace {
-
-const MctsConfig& validated(const MctsConfig& config) {
-  config.validate();
-  return config;
-}
-
-}  // namespace
-
 MctsPlayer::MctsPlayer(const Game& game, Evaluator& evaluator, MctsConfig config, uint64_t seed)
     : game_(game),
       evaluator_(evaluator),
-      config_(validated(config)),
+      config_(config.validated()),
       search_(game, config_, seed) {
   const size_t leaves = static_cast<size_t>(config_.virtual_leaves);
   batch_.reserve(leaves);

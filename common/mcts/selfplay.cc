@@ -4,18 +4,9 @@
 #include <stdexcept>
 
 namespace rz {
-namespace {
-
-const MctsConfig& validated(const MctsConfig& config) {
-  config.validate();
-  return config;
-}
-
-}  // namespace
-
 SelfPlayDriver::SelfPlayDriver(const Game& game, Evaluator& evaluator, const MctsConfig& config,
                                int games_in_flight, uint64_t seed)
-    : game_(game), evaluator_(evaluator), config_(validated(config)), rng_(seed) {
+    : game_(game), evaluator_(evaluator), config_(config.validated()), rng_(seed) {
   if (games_in_flight < 1 || games_in_flight > 65536)
     throw std::invalid_argument("selfplay: games_in_flight must be an integer in [1, 65536]");
   slots_.reserve(static_cast<size_t>(games_in_flight));

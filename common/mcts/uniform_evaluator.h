@@ -13,6 +13,10 @@
 
 namespace rz {
 
+// Writes the uniform distribution over the legal moves of `state` to policy[0, num_actions)
+// (0 for illegal moves); `legal` is num_actions bytes of scratch.
+void write_uniform_prior(const State& state, int num_actions, uint8_t* legal, float* policy);
+
 class UniformEvaluator : public Evaluator {
  public:
   explicit UniformEvaluator(const Game& game);
