@@ -42,9 +42,14 @@ double wall_seconds() {
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-// The reason class of a decode error, for "logged once per kind": the text before the first
-// ':' (decode errors read "kind: detail").
-std::string error_kind(const std::string& error) { return error.substr(0, error.find(':')); }
+// The reason class of a decode error, for "logged once per kind": the text before its first
+// detail (a digit, '(' or ':'), e.g. "checksum mismatch" of "checksum mismatch (stored ...)".
+std::string error_kind(const std::string& error) {
+  size_t end = error.find_first_of("0123456789(:");
+  std::string kind = error.substr(0, end);
+  while (!kind.empty() && kind.back() == ' ') kind.pop_back();
+  return kind;
+}
 
 // Records drained per iteration before the learner trains again: keeps training going while
 // a backlog is moved, and keeps the ring moving while training.
@@ -181,8 +186,10 @@ void Learner::Impl::drain_lanes(int* drained) {
     if (!decode_record(*game, rec->data, rec->size, &decoded, &decode_error)) {
       stats.add(m_bad, 1);
       if (logged_bad_kinds.insert(error_kind(decode_error)).second)
-        fmt::print(stderr, "learner: skipping bad record (lane {}, sequence {}): {}\n", rec->lane,
-                   rec->sequence, decode_error);
+        fmt::print(stderr,
+                   "learner: skipping bad record (lane {}, sequence {}): {} (further records "
+                   "with this problem are counted in bad_records, not logged)\n",
+                   rec->lane, rec->sequence, decode_error);
       reader.release(*rec);
       continue;
     }

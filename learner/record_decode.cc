@@ -12,8 +12,10 @@ bool decode_record(const Game& game, const uint8_t* data, size_t size, FinishedG
     return true;
   } catch (const TrajectoryError& e) {
     *error = e.what();
-  } catch (const GameError& e) {
-    *error = std::string("game error: ") + e.what();
+  } catch (const std::exception& e) {
+    // Anything else decoding may throw (a game rejecting a move, an allocation for absurd
+    // counts) is still a bad record, never a learner crash.
+    *error = std::string("undecodable record: ") + e.what();
   }
   return false;
 }

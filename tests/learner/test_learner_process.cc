@@ -106,7 +106,15 @@ TEST_CASE("a malformed record in a lane is skipped and counted; the learner keep
   CHECK(alive(pid));
   run.segment->control().request_stop();
   CHECK(wait_exit(pid, 20) == 0);
-  CHECK(read_text(run.dir + "/logs/learner.log").find("skipping bad record") != std::string::npos);
+  // Logged once per kind of problem: three damaged records, at most two kinds (all three fail
+  // the record checksum; a decoder checking structure first could call one "truncated").
+  std::string log = read_text(run.dir + "/logs/learner.log");
+  size_t lines = 0;
+  for (size_t at = log.find("skipping bad record"); at != std::string::npos;
+       at = log.find("skipping bad record", at + 1))
+    ++lines;
+  CHECK(lines >= 1);
+  CHECK(lines <= 2);
   ReplayCounts c = ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
   CHECK(c.records_inserted == 40);
 }
