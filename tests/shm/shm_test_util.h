@@ -2,6 +2,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <set>
 #include <string>
 
 #include "shm/segment.h"
@@ -43,12 +45,22 @@ inline SegmentSizes small_sizes(uint32_t lanes = 2, uint64_t lane_bytes = 1 << 1
   return s;
 }
 
+// Children spawned and not yet reaped.
+inline std::set<pid_t>& live_children() {
+  static std::set<pid_t> children;
+  return children;
+}
+
 // Runs fn in a forked child; the child exits with fn's return value (1 on an exception,
-// printing it). Never returns in the child.
+// printing it). Never returns in the child. The child dies with the test process.
 inline pid_t spawn(const std::function<int()>& fn) {
   std::fflush(nullptr);
+  pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
+    live_children().clear();
     int rc = 1;
     try {
       rc = fn();
@@ -58,6 +70,7 @@ inline pid_t spawn(const std::function<int()>& fn) {
     std::fflush(nullptr);
     ::_exit(rc);
   }
+  live_children().insert(pid);
   return pid;
 }
 
@@ -66,10 +79,23 @@ inline int wait_child(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  live_children().erase(pid);
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
 }
+
+// Put one at the top of every test that spawns: if the test fails half-way (a REQUIRE
+// throws), the children it left running are killed and reaped instead of spinning on.
+struct ReapChildrenOnExit {
+  ~ReapChildrenOnExit() {
+    for (pid_t pid : live_children()) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+    live_children().clear();
+  }
+};
 
 // Deterministic payload of record `seq` on `lane`: size and bytes both derive from them, so
 // a consumer can verify any record it receives without being told about it.

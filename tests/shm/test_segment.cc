@@ -135,6 +135,7 @@ TEST_CASE("segment: a half-initialised segment is never opened as ready, and is 
 }
 
 TEST_CASE("segment: a dead creator's segment is reclaimed, also when the creator is a zombie", "[segment]") {
+  ReapChildrenOnExit reap;
   SegmentGuard g(unique_name("dead"));
   for (bool reap : {true, false}) {
     pid_t child = spawn([&] {
@@ -162,6 +163,7 @@ TEST_CASE("segment: a dead creator's segment is reclaimed, also when the creator
 }
 
 TEST_CASE("segment: a live creator's segment is never touched", "[segment]") {
+  ReapChildrenOnExit reap;
   SegmentGuard g(unique_name("live"));
   int ready[2];
   REQUIRE(::pipe(ready) == 0);

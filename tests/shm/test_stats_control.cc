@@ -11,6 +11,7 @@ using namespace rz::shm;
 using namespace rz::shm::test;
 
 TEST_CASE("stats: a restarted process gets its slot back with counters intact", "[stats]") {
+  ReapChildrenOnExit reap;
   SegmentGuard g(unique_name("stats"));
   auto seg = Segment::create(g.name, small_sizes(), "");
   for (int life = 0; life < 3; ++life) {
@@ -94,6 +95,7 @@ TEST_CASE("stats: threads write their own slots while readers snapshot", "[stats
 }
 
 TEST_CASE("control: stop set by one process wakes a waiter in another", "[control]") {
+  ReapChildrenOnExit reap;
   SegmentGuard g(unique_name("ctl"));
   auto seg = Segment::create(g.name, small_sizes(), "");
   ControlBlock& c = seg->control();
