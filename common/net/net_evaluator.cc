@@ -4,7 +4,6 @@
 #include <c10/core/InferenceMode.h>
 #include <dlfcn.h>
 #include <malloc.h>
-#include <torch/utils.h>
 
 #include <climits>
 #include <cstdlib>
@@ -28,7 +27,7 @@ struct NetEvaluator::Impl {
     if (max_batch < 1)
       throw std::invalid_argument("NetEvaluator: max_batch=" + std::to_string(max_batch) +
                                   " is invalid: use at least 1");
-    torch::manual_seed(seed);
+    seed_network_init(seed);
     net = make_network(game, config);
     net->eval();  // batch norm uses its running statistics
     const ObservationShape s = game.observation_shape();

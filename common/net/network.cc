@@ -1,9 +1,11 @@
 #include "common/net/network.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/functional/activation.h>
 #include <torch/utils.h>
 
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 
 namespace rz {
@@ -101,6 +103,12 @@ std::string PolicyValueNetImpl::description() const {
 
 PolicyValueNet make_network(const Game& game, const NetConfig& config) {
   return PolicyValueNet(game, config);
+}
+
+void seed_network_init(uint64_t seed) {
+  at::Generator gen = at::detail::getDefaultCPUGenerator();  // shares the global state
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_current_seed(seed);
 }
 
 std::vector<uint8_t> network_to_blob(PolicyValueNet& net) {

@@ -83,8 +83,13 @@ class PolicyValueNetImpl : public torch::nn::Module {
 TORCH_MODULE(PolicyValueNet);
 
 // A freshly initialised network (torch's default initialisation, drawn from torch's global
-// generator: call torch::manual_seed first for a reproducible one). Validates the config.
+// CPU generator: call seed_network_init first for a reproducible one). Validates the config.
 PolicyValueNet make_network(const Game& game, const NetConfig& config);
+
+// Seeds the CPU generator that network initialisation draws from. Unlike torch::manual_seed
+// it never touches CUDA (which a CUDA build of torch::manual_seed initialises): actors must
+// not create a CUDA context.
+void seed_network_init(uint64_t seed);
 
 // Every parameter AND buffer (batch-norm running statistics included), in registration
 // order, as one blob (weight_blob.h). Works for a network on any device.

@@ -14,14 +14,14 @@ namespace rz {
 namespace {
 
 torch::Tensor random_input(const Game& game, int batch, uint64_t seed) {
-  torch::manual_seed(seed);
+  seed_network_init(seed);
   const ObservationShape s = game.observation_shape();
   // Board-like 0/1 planes.
   return (torch::rand({batch, s.planes, s.height, s.width}) > 0.5).to(torch::kFloat32);
 }
 
 PolicyValueNet seeded(const Game& game, const NetConfig& c, uint64_t seed) {
-  torch::manual_seed(seed);
+  seed_network_init(seed);
   auto net = make_network(game, c);
   net->eval();
   return net;
