@@ -35,21 +35,31 @@ extern "C" void on_stop_signal(int) {
 }
 
 // LaneWriter::write() watches ONE stop word while it waits for space. The actor must stop
-// on two events: the run's stop flag (in shm) and its own SIGTERM/SIGINT (process-local).
-// This thread folds the first into the second: it sleeps on the control block's futex and,
-// when the run stops, sets the local word. It blocks the stop signals so that they go to
-// the main thread, whose futex sleeps they interrupt.
+// on three events: the run's stop flag (in shm), its own SIGTERM/SIGINT (process-local),
+// and the death of the run's creator (a SIGKILLed supervisor sets no flag; without this
+// check its actors would play on forever, orphaned). This thread folds the first and the
+// last into the process-local word: it sleeps on the control block's futex and probes the
+// creator once a second. It blocks the stop signals so that they go to the main thread,
+// whose futex sleeps they interrupt.
 class StopWatcher {
  public:
-  StopWatcher(shm::ControlBlock& control, std::atomic<uint32_t>* local) {
+  StopWatcher(shm::Segment& segment, std::atomic<uint32_t>* local) {
+    shm::ControlBlock& control = segment.control();
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
     pthread_sigmask(SIG_BLOCK, &block, &old);
-    thread_ = std::thread([this, &control, local] {
-      while (!done_.load(std::memory_order_acquire) && !local->load(std::memory_order_acquire)) {
+    thread_ = std::thread([this, &segment, &control, local] {
+      for (int tick = 1;
+           !done_.load(std::memory_order_acquire) && !local->load(std::memory_order_acquire);
+           ++tick) {
         if (control.wait_for_stop(std::chrono::milliseconds(100))) {
+          local->store(1, std::memory_order_release);
+          break;
+        }
+        if (tick % 10 == 0 && !segment.creator_alive()) {
+          creator_gone_.store(true, std::memory_order_relaxed);
           local->store(1, std::memory_order_release);
           break;
         }
@@ -61,9 +71,11 @@ class StopWatcher {
     done_.store(true, std::memory_order_release);
     thread_.join();  // returns within one 100 ms sleep
   }
+  bool creator_gone() const { return creator_gone_.load(std::memory_order_relaxed); }
 
  private:
   std::atomic<bool> done_{false};
+  std::atomic<bool> creator_gone_{false};
   std::thread thread_;
 };
 
@@ -158,7 +170,7 @@ void Actor::run() {
                                  slot_, segment->name(), segment->sizes().lanes,
                                  segment->sizes().lanes - 1));
   shm::ControlBlock& control = segment->control();
-  StopWatcher watcher(control, interrupted_);
+  StopWatcher watcher(*segment, interrupted_);
   auto stopping = [&] { return interrupted_->load(std::memory_order_acquire) != 0; };
 
   shm::StatsWriter writer(*segment, shm::Role::kActor, slot_);
@@ -172,6 +184,8 @@ void Actor::run() {
   // 2. The first weights. Until the learner publishes, there is nothing worth playing.
   while (weights.latest_version() == 0) {
     if (stopping()) {
+      if (watcher.creator_gone())
+        log(fmt::format("the run's creator (pid {}) is gone", segment->creator_pid()));
       log("stopped before the first weights were published");
       writer.set_state(shm::ProcessState::kExited);
       return;
@@ -258,6 +272,8 @@ void Actor::run() {
   // 6. Clean stop: the games in flight are abandoned (never half-written), the lane is
   // released by ~LaneWriter.
   writer.set_state(shm::ProcessState::kStopping);
+  if (watcher.creator_gone())
+    log(fmt::format("the run's creator (pid {}) is gone: stopping", segment->creator_pid()));
   log(fmt::format("stopping: {} records committed on lane {} in total",
                   lane.next_sequence(), slot_));
   writer.set_state(shm::ProcessState::kExited);

@@ -12,8 +12,9 @@
 //   5. between rounds, one atomic load asks the WeightSlot for a newer version; the new
 //      weights are loaded into the same evaluator and games in flight simply continue with
 //      them (every position records the version its search started with);
-//   6. on the control block's stop flag, SIGTERM or SIGINT: finish the current round or
-//      write, release the lane, exit 0.
+//   6. on the control block's stop flag, SIGTERM, SIGINT, or the death of the run's
+//      creator (a SIGKILLed supervisor must not leave orphans playing forever): finish the
+//      current round or write, release the lane, exit 0.
 //
 // Everything is visible in the actor's stats slot (role kActor, index = slot): heartbeat,
 // state, and counters games, positions, records_committed, simulations, bytes_committed,

@@ -59,7 +59,8 @@ struct TestRun {
   std::unique_ptr<shm::Segment> segment;
   std::unique_ptr<rz::Game> game;
 
-  explicit TestRun(uint64_t lane_bytes = 256 << 10, uint64_t max_record = 32 << 10) {
+  explicit TestRun(uint64_t lane_bytes = 256 << 10, uint64_t max_record = 32 << 10,
+                   bool create_segment = true) {
     char tmpl[] = "/tmp/rz-actor-test-XXXXXX";
     REQUIRE(::mkdtemp(tmpl) != nullptr);
     dir = tmpl;
@@ -79,14 +80,17 @@ struct TestRun {
     config_path = dir + "/config.ini";
     rz::write_config_atomically(config, config_path);
 
-    shm::SegmentSizes sizes;
-    sizes.lanes = 2;
-    sizes.lane_bytes = lane_bytes;
-    sizes.max_record_bytes = max_record;
-    sizes.weight_bytes = 1 << 20;
-    sizes.stats_slots = 8;
-    segment = shm::Segment::create(config.shm.name, sizes, "actor test");
     game = rz::make_game(config.game);
+    if (create_segment) segment = shm::Segment::create(config.shm.name, sizes(), "actor test");
+  }
+  shm::SegmentSizes sizes() const {
+    shm::SegmentSizes s;
+    s.lanes = 2;
+    s.lane_bytes = config.shm.lane_bytes;
+    s.max_record_bytes = config.shm.max_record_bytes;
+    s.weight_bytes = 1 << 20;
+    s.stats_slots = 8;
+    return s;
   }
   ~TestRun() {
     segment.reset();
@@ -427,4 +431,38 @@ TEST_CASE("actor: no CUDA library is mapped into a running actor") {
          "guards against a CUDA LibTorch being linked into the actor later");
   ::kill(pid, SIGTERM);
   CHECK(exited_with(wait_exit(pid, 5s), 0));
+}
+
+TEST_CASE("actor: stops by itself when the run's creator is SIGKILLed") {
+  TestRun run(256 << 10, 32 << 10, /*create_segment=*/false);
+  const auto blob = network_blob("tictactoe", run.config.net, 1);
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  // A stand-in supervisor: creates the segment, publishes weights, then just lives.
+  const pid_t creator = ::fork();
+  REQUIRE(creator >= 0);
+  if (creator == 0) {
+    try {
+      auto seg = shm::Segment::create(run.config.shm.name, run.sizes(), "supervisor stand-in");
+      shm::WeightSlot(*seg).publish(blob.data(), blob.size(), kTestLayoutTag);
+      (void)!::write(ready[1], "r", 1);
+      for (;;) ::pause();
+    } catch (...) {
+      ::_exit(3);
+    }
+  }
+  char c = 0;
+  REQUIRE(::read(ready[0], &c, 1) == 1);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  run.segment = shm::Segment::open(run.config.shm.name);
+
+  const pid_t pid = run.spawn(0);
+  REQUIRE(wait_attached(run, 0, pid, 15s));
+  ::kill(creator, SIGKILL);
+  ::waitpid(creator, nullptr, 0);
+  CHECK(exited_with(wait_exit(pid, 5s), 0));
+  const std::string log = read_file(run.log_path(0));
+  INFO(log);
+  CHECK(log.find("is gone") != std::string::npos);
 }
