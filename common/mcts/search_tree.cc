@@ -112,7 +112,10 @@ void SearchTree::expand(int32_t i, int player, const uint8_t* legal, const float
   }
   assert(count > 0 && count <= kMaxActions);
 #ifndef NDEBUG
-  // The Evaluator contract: priors sum to 1 over the legal moves, 0 on illegal ones.
+  // The Evaluator contract: a value in [-1, 1]; priors summing to 1 over the legal moves, 0 on
+  // illegal ones.
+  if (!(value >= -1.0f && value <= 1.0f))
+    invariant_failed(fmt::format("evaluator value {} is outside [-1, 1]", value));
   if (std::fabs(sum - 1.0f) > 1e-3f)
     invariant_failed(fmt::format("evaluator priors over the legal moves sum to {}", sum));
   for (int a = 0; a < num_actions; ++a)

@@ -34,14 +34,15 @@ struct PositionRecord {
   float root_value;         // search value for `player`
   bool full_search;         // training target?
   uint64_t weight_version;  // weights in use when this move's search began
-  std::vector<std::pair<Action, uint32_t>> visits;  // root visit counts (children with N>0)
+  // Root visit counts of the children with N > 0, in increasing action order.
+  std::vector<std::pair<Action, uint32_t>> visits;
 };
 
 struct FinishedGame {
   std::vector<PositionRecord> positions;  // every move from the initial state, in order
   float returns[2] = {0.0f, 0.0f};        // final outcome per player
   bool resigned = false;         // ended by resignation (returns then say who resigned)
-  bool resign_disabled = false;  // this game had resignation disabled
+  bool resign_disabled = false;  // this game had resignation disabled (resignation being on)
   bool would_have_resigned_wrongly = false;  // only meaningful when resign_disabled
 };
 
