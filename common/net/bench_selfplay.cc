@@ -12,7 +12,7 @@
 // because Debian's LibTorch runs small-batch convolutions through the system BLAS.
 //
 // Usage: ringzero-bench-selfplay [--seconds S] [--rows 1x1,1x8,8x8,32x8,128x8]
-//                                [--simulations N] [--blocks N] [--filters N] [--json]
+//                                [--simulations N] [--blocks N] [--filters N] [--sweep] [--json]
 #include <fmt/format.h>
 
 #include <time.h>
@@ -50,6 +50,7 @@ struct Options {
   int simulations = 64;
   NetConfig net;
   bool json = false;
+  bool sweep = false;  // also raw forward throughput at batch 1, 2, 4, ..., 1024
 };
 
 struct Row {
@@ -145,6 +146,25 @@ Row measure(const Game& game, const Options& o, int games, int virtual_leaves) {
   return r;
 }
 
+// Raw forward positions/s of a 1-thread evaluator at each power-of-two batch size.
+std::vector<std::pair<int, double>> forward_sweep(const Game& game, const Options& o) {
+  NetEvaluator net(game, o.net, 1024, /*threads=*/1, /*seed=*/1);
+  std::vector<std::pair<int, double>> out;
+  for (int b = 1; b <= 1024; b *= 2) {
+    for (int i = 0; i < 3; ++i) net.forward_only(b);
+    const auto start = Clock::now();
+    const double cpu0 = cpu_seconds();
+    uint64_t passes = 0;
+    do {
+      net.forward_only(b);
+      ++passes;
+    } while (cpu_seconds() - cpu0 < o.seconds / 4 &&
+             seconds_since(start) < kMaxWallFactor * o.seconds);
+    out.emplace_back(b, double(passes) * b / (cpu_seconds() - cpu0));
+  }
+  return out;
+}
+
 std::string blas_kind(const std::string& path) {
   if (path.find("openblas") != std::string::npos) return "OpenBLAS";
   if (path.find("/blas/") != std::string::npos) return "reference BLAS (netlib)";
@@ -175,6 +195,8 @@ Options parse(int argc, char** argv) {
     };
     if (a == "--json") {
       o.json = true;
+    } else if (a == "--sweep") {
+      o.sweep = true;
     } else if (a == "--seconds") {
       const std::string v = value();
       char* end = nullptr;
@@ -209,6 +231,7 @@ Options parse(int argc, char** argv) {
           "                      game per round (default 1x1,1x8,8x8,32x8,128x8)\n"
           "  --simulations N     simulations per move (default 64)\n"
           "  --blocks N --filters N   network shape (default 4x64)\n"
+          "  --sweep             also raw forward throughput at batch 1, 2, 4, ..., 1024\n"
           "  --json              one JSON object instead of the table\n"
           "Reference BLAS instead of OpenBLAS:\n"
           "  LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/blas ringzero-bench-selfplay\n");
@@ -233,6 +256,8 @@ int run(int argc, char** argv) {
   mcts.simulations = o.simulations;
   mcts.virtual_leaves = 8;
   const TreeCost tree = measure_tree_cost(*game, 32, o.seconds, mcts);
+  std::vector<std::pair<int, double>> sweep;
+  if (o.sweep) sweep = forward_sweep(*game, o);
 
   if (o.json) {
     std::string out = fmt::format(
@@ -250,8 +275,12 @@ int run(int argc, char** argv) {
     }
     out += fmt::format(
         "],\"tree\":{{\"games\":32,\"virtual_leaves\":8,\"sims_per_s\":{:.1f},\"bytes_per_node\":{:.2f},"
-        "\"node_size\":{}}}}}",
+        "\"node_size\":{}}},\"forward_sweep\":[",
         tree.sims_per_s, tree.bytes_per_node, tree.node_size);
+    for (size_t i = 0; i < sweep.size(); ++i)
+      out += fmt::format("{}{{\"batch\":{},\"positions_per_s\":{:.1f}}}", i ? "," : "",
+                         sweep[i].first, sweep[i].second);
+    out += "]}";
     std::puts(out.c_str());
     return 0;
   }
@@ -269,6 +298,11 @@ int run(int argc, char** argv) {
   fmt::print("\ntree alone (uniform evaluator, 32 games): {:.0f} simulations/s, {:.1f} bytes/node "
              "(sizeof(Node) = {})\n",
              tree.sims_per_s, tree.bytes_per_node, tree.node_size);
+  if (!sweep.empty()) {
+    fmt::print("raw forward positions/s by batch:");
+    for (const auto& [b, rate] : sweep) fmt::print(" {}: {:.0f};", b, rate);
+    fmt::print("\n");
+  }
   fmt::print("rates are per CPU-second of this process; cpu share = CPU/wall time during the\n"
              "self-play window (below ~95%: other processes shared the core, expect noise).\n"
              "ratio = selfplay evals/s / raw forward pos/s at the batch self-play formed\n");
