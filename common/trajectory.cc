@@ -29,28 +29,34 @@ uint32_t fnv1a32(const uint8_t* p, size_t n) {
 
 // ---- writing ------------------------------------------------------------------------------
 
+// Writes through a raw pointer into a buffer sized for the worst case up front: one
+// resize per record instead of a capacity check per byte.
 class Writer {
  public:
-  explicit Writer(std::vector<uint8_t>* out) : out_(out) {}
+  explicit Writer(uint8_t* p) : p_(p) {}
   template <typename T>
   void fixed(T v) {  // little-endian, whatever the host
-    uint8_t b[sizeof(T)];
     uint64_t u = 0;
     std::memcpy(&u, &v, sizeof(T));
-    for (size_t i = 0; i < sizeof(T); ++i) b[i] = static_cast<uint8_t>(u >> (8 * i));
-    out_->insert(out_->end(), b, b + sizeof(T));
+    for (size_t i = 0; i < sizeof(T); ++i) p_[i] = static_cast<uint8_t>(u >> (8 * i));
+    p_ += sizeof(T);
   }
   void var(uint64_t v) {
     while (v >= 0x80) {
-      out_->push_back(static_cast<uint8_t>(v | 0x80));
+      *p_++ = static_cast<uint8_t>(v | 0x80);
       v >>= 7;
     }
-    out_->push_back(static_cast<uint8_t>(v));
+    *p_++ = static_cast<uint8_t>(v);
   }
+  uint8_t* position() const { return p_; }
 
  private:
-  std::vector<uint8_t>* out_;
+  uint8_t* p_;
 };
+
+constexpr size_t kHeaderBound = 4 + 2 + 2 + 8 + 4 + 8 + 8 + 8 + 4 + 4 + 10;
+constexpr size_t kPositionBound = 2 + 1 + 2 + 10 + 10;  // without its visits
+constexpr size_t kVisitBound = 2 + 5;                   // u16 action + varint of a u32
 
 // ---- reading: every read is bounds-checked ------------------------------------------------
 
@@ -119,12 +125,11 @@ void encode_trajectory(const FinishedGame& game, const TrajectoryOrigin& origin,
   if (game.resign_disabled) flags |= kFlagResignDisabled;
   if (game.would_have_resigned_wrongly) flags |= kFlagWouldHaveResignedWrongly;
 
-  // Reserve once for the common case: header + ~8 bytes per position + 3 per visit entry.
-  size_t estimate = 64;
-  for (const auto& p : game.positions) estimate += 8 + 4 * p.visits.size();
-  out->reserve(estimate);
+  size_t bound = kHeaderBound + 4;
+  for (const auto& p : game.positions) bound += kPositionBound + kVisitBound * p.visits.size();
+  out->resize(bound);
 
-  Writer w(out);
+  Writer w(out->data());
   w.fixed<uint32_t>(kTrajectoryMagic);
   w.fixed<uint16_t>(kTrajectoryVersion);
   w.fixed<uint16_t>(flags);
@@ -163,8 +168,9 @@ void encode_trajectory(const FinishedGame& game, const TrajectoryOrigin& origin,
       for (const auto& v : copy) put(v);
     }
   }
-  const uint32_t sum = fnv1a32(out->data(), out->size());
-  w.fixed<uint32_t>(sum);
+  out->resize(static_cast<size_t>(w.position() - out->data()) + 4);
+  Writer tail(out->data() + out->size() - 4);
+  tail.fixed<uint32_t>(fnv1a32(out->data(), out->size() - 4));
 }
 
 DecodedTrajectory decode_trajectory(const uint8_t* data, size_t size, const Game& game) {
@@ -222,6 +228,7 @@ DecodedTrajectory decode_trajectory(const uint8_t* data, size_t size, const Game
   const uint64_t version_span = out.max_weight_version - out.min_weight_version;
   uint64_t seen_min = std::numeric_limits<uint64_t>::max(), seen_max = 0;
   auto state = game.new_initial_state();
+  std::vector<uint8_t> legal(static_cast<size_t>(num_actions));
   g.positions.resize(n);
   for (uint64_t i = 0; i < n; ++i) {
     PositionRecord& pos = g.positions[i];
@@ -242,7 +249,8 @@ DecodedTrajectory decode_trajectory(const uint8_t* data, size_t size, const Game
     seen_max = std::max(seen_max, pos.weight_version);
 
     if (state->is_terminal()) bad(fmt::format("position {}: the game was already over", i));
-    if (pos.action >= num_actions || !state->is_legal(pos.action))
+    state->legal_mask(legal.data());  // one virtual call for the move and all its visits
+    if (pos.action >= num_actions || !legal[pos.action])
       bad(fmt::format("position {}: action {} is illegal", i, pos.action));
     if (pos.player != state->current_player())
       bad(fmt::format("position {}: recorded mover {} but player {} is to move", i, pos.player,
@@ -256,7 +264,7 @@ DecodedTrajectory decode_trajectory(const uint8_t* data, size_t size, const Game
     for (uint64_t v = 0; v < nv; ++v) {
       const Action a = r.fixed<uint16_t>("visit action");
       const uint64_t count = r.var("visit count");
-      if (a >= num_actions || !state->is_legal(a))
+      if (a >= num_actions || !legal[a])
         bad(fmt::format("position {}: visited action {} is illegal", i, a));
       if (v > 0 && a <= pos.visits[v - 1].first)
         bad(fmt::format("position {}: visit actions not strictly increasing", i));
