@@ -198,6 +198,7 @@ int start_detached(const SupervisorOptions& options, const RunDir& dir) {
   reply = trim(reply);
   if (reply.rfind("ready ", 0) == 0) {
     std::printf("%s\n", dir.path().c_str());
+    std::fflush(stdout);  // the run directory first, for scripts and humans alike
     fmt::print(stderr, "ringzero: run is up in the background (supervisor pid {}, {} actor{} + learner)\n",
                pid, options.actors, options.actors == 1 ? "" : "s");
     print_next_steps(dir, stderr);
@@ -355,8 +356,8 @@ int status_command(int argc, char** argv) {
     std::printf("ringzero: run %s is not running; continue it with: %s start --resume --run-dir %s\n",
                 dir.path().c_str(), script().c_str(), dir.path().c_str());
     for (const auto& [role, r] : read_role_records(dir)) {
-      std::printf("  %-9s last pid %d, %u restarts, %s%s%s\n", role.c_str(), r.pid, r.restarts,
-                  r.state.c_str(), r.note.empty() ? "" : ": ", r.note.c_str());
+      std::printf("  %-9s %s, %u restart%s%s%s\n", role.c_str(), r.state.c_str(), r.restarts,
+                  r.restarts == 1 ? "" : "s", r.note.empty() ? "" : ": ", r.note.c_str());
     }
     return 3;
   }

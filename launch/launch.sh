@@ -37,14 +37,15 @@ case "${1:-}" in
   -h|--help|help) usage; exit 0 ;;
 esac
 
-# Build when a binary is missing or any source is newer than it (cheap when up to date).
+# Build when a binary is missing, or (for start) when a source is newer than one: a running
+# run keeps the binaries it started with, so status/stop/monitor never wait for a build.
 binaries=("$build/launch/ringzero-launch" "$build/launch/ringzero-monitor"
           "$build/actor/ringzero-actor" "$build/learner/ringzero-learner")
 needs_build=0
 for b in "${binaries[@]}"; do
   if [[ ! -x "$b" ]]; then needs_build=1; break; fi
 done
-if ((needs_build == 0)); then
+if ((needs_build == 0)) && [[ "$command" == start ]]; then
   oldest=$(ls -t "${binaries[@]}" | tail -n1)
   newer=$(find "$root/CMakeLists.txt" "$root/shm" "$root/common" "$root/actor" "$root/learner" \
             "$root/launch" \( -name '*.cc' -o -name '*.h' -o -name CMakeLists.txt \) \
@@ -52,12 +53,19 @@ if ((needs_build == 0)); then
   [[ -n "$newer" ]] && needs_build=1
 fi
 if ((needs_build)); then
-  echo "ringzero: building into $build (the first build takes a few minutes)..." >&2
+  mkdir -p "$build"
+  build_log="$build/launch-build.log"
+  echo "ringzero: building into $build (the first build takes a few minutes; log: $build_log)" >&2
   if [[ -n "${RZ_BUILD_DIR:-}" ]]; then
-    cmake --build "$build" -j "$(nproc)" --target ringzero-launch ringzero-monitor \
-      ringzero-actor ringzero-learner >&2
+    build_command=(cmake --build "$build" -j "$(nproc)" --target ringzero-launch ringzero-monitor
+                   ringzero-actor ringzero-learner)
   else
-    bash "$root/launch/setup.sh" >&2
+    build_command=(bash "$root/launch/setup.sh")
+  fi
+  if ! "${build_command[@]}" >"$build_log" 2>&1; then
+    tail -n 30 "$build_log" >&2
+    echo "launch.sh: the build failed (full log: $build_log)" >&2
+    exit 1
   fi
 fi
 
