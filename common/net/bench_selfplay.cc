@@ -22,6 +22,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -165,6 +166,33 @@ std::vector<std::pair<int, double>> forward_sweep(const Game& game, const Option
   return out;
 }
 
+// What an actor pays to swap weights between rounds: load_blob (validate header and checksum,
+// copy into the existing tensors) beside a plain memcpy of the same bytes.
+struct WeightSwap {
+  size_t bytes = 0;
+  double load_ms = 0, memcpy_ms = 0;
+};
+
+WeightSwap measure_weight_swap(const Game& game, const Options& o) {
+  NetEvaluator a(game, o.net, 1, 1, /*seed=*/1), b(game, o.net, 1, 1, /*seed=*/2);
+  const std::vector<uint8_t> blob = a.blob();
+  std::vector<uint8_t> copy(blob.size());
+  WeightSwap w;
+  w.bytes = blob.size();
+  constexpr int kReps = 20;
+  b.load_blob(blob);  // warm
+  double t0 = cpu_seconds();
+  for (int i = 0; i < kReps; ++i) b.load_blob(blob);
+  w.load_ms = 1e3 * (cpu_seconds() - t0) / kReps;
+  t0 = cpu_seconds();
+  for (int i = 0; i < kReps; ++i) {
+    std::memcpy(copy.data(), blob.data(), blob.size());
+    asm volatile("" : : "r"(copy.data()) : "memory");  // keep the copy
+  }
+  w.memcpy_ms = 1e3 * (cpu_seconds() - t0) / kReps;
+  return w;
+}
+
 std::string blas_kind(const std::string& path) {
   if (path.find("openblas") != std::string::npos) return "OpenBLAS";
   if (path.find("/blas/") != std::string::npos) return "reference BLAS (netlib)";
@@ -258,6 +286,7 @@ int run(int argc, char** argv) {
   const TreeCost tree = measure_tree_cost(*game, 32, o.seconds, mcts);
   std::vector<std::pair<int, double>> sweep;
   if (o.sweep) sweep = forward_sweep(*game, o);
+  const WeightSwap swap = measure_weight_swap(*game, o);
 
   if (o.json) {
     std::string out = fmt::format(
@@ -275,8 +304,10 @@ int run(int argc, char** argv) {
     }
     out += fmt::format(
         "],\"tree\":{{\"games\":32,\"virtual_leaves\":8,\"sims_per_s\":{:.1f},\"bytes_per_node\":{:.2f},"
-        "\"node_size\":{}}},\"forward_sweep\":[",
-        tree.sims_per_s, tree.bytes_per_node, tree.node_size);
+        "\"node_size\":{}}},\"weight_swap\":{{\"bytes\":{},\"load_blob_ms\":{:.3f},"
+        "\"memcpy_ms\":{:.3f}}},\"forward_sweep\":[",
+        tree.sims_per_s, tree.bytes_per_node, tree.node_size, swap.bytes, swap.load_ms,
+        swap.memcpy_ms);
     for (size_t i = 0; i < sweep.size(); ++i)
       out += fmt::format("{}{{\"batch\":{},\"positions_per_s\":{:.1f}}}", i ? "," : "",
                          sweep[i].first, sweep[i].second);
@@ -298,6 +329,9 @@ int run(int argc, char** argv) {
   fmt::print("\ntree alone (uniform evaluator, 32 games): {:.0f} simulations/s, {:.1f} bytes/node "
              "(sizeof(Node) = {})\n",
              tree.sims_per_s, tree.bytes_per_node, tree.node_size);
+  fmt::print("weight swap (load_blob of a {}-byte blob): {:.3f} ms; memcpy of the same bytes: "
+             "{:.3f} ms\n",
+             swap.bytes, swap.load_ms, swap.memcpy_ms);
   if (!sweep.empty()) {
     fmt::print("raw forward positions/s by batch:");
     for (const auto& [b, rate] : sweep) fmt::print(" {}: {:.0f};", b, rate);

@@ -2,7 +2,7 @@
 // and buffer exactly, and anything else (another game or shape, a damaged or truncated blob)
 // is refused with a one-line error and leaves the network as it was.
 #include <catch2/catch.hpp>
-#include <torch/torch.h>
+#include <torch/utils.h>
 
 #include <cstring>
 
