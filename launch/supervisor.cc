@@ -36,11 +36,32 @@ constexpr auto kActorStopTimeout = std::chrono::seconds(10);
 // could hold the write end; we never wait on one forever).
 constexpr auto kDrainTimeout = std::chrono::seconds(2);
 
+// "SIGKILL" for the signals a supervisor meets; the number for the rest. (sigabbrev_np
+// would do, but needs glibc 2.32.)
+std::string signal_name(int sig) {
+  switch (sig) {
+    case SIGHUP: return "SIGHUP";
+    case SIGINT: return "SIGINT";
+    case SIGQUIT: return "SIGQUIT";
+    case SIGILL: return "SIGILL";
+    case SIGABRT: return "SIGABRT";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGKILL: return "SIGKILL";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGSEGV: return "SIGSEGV";
+    case SIGPIPE: return "SIGPIPE";
+    case SIGTERM: return "SIGTERM";
+    default: return fmt::format("signal {}", sig);
+  }
+}
+
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);
-    return fmt::format("killed by signal {} (SIG{})", sig, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+    return fmt::format("killed by signal {} ({}){}", sig, signal_name(sig),
+                       WCOREDUMP(status) ? ", core dumped" : "");
   }
   return fmt::format("ended with wait status {}", status);
 }
@@ -282,7 +303,7 @@ void Supervisor::handle_signals() {
       case SIGINT:
       case SIGTERM:
       case SIGHUP:
-        begin_stop(fmt::format("SIG{} from pid {}", sigabbrev_np(static_cast<int>(info.ssi_signo)),
+        begin_stop(fmt::format("{} from pid {}", signal_name(static_cast<int>(info.ssi_signo)),
                                info.ssi_pid));
         break;
       case SIGUSR1:

@@ -33,7 +33,7 @@ inline const std::string kTinyRun =
     " --actor.games_in_flight 4 --learner.batch_size 16 --learner.min_replay 30"
     " --learner.publish_every 5 --learner.checkpoint_every 10 --learner.metrics_seconds 1"
     " --learner.replay_positions 5000 --shm.lane_bytes 1048576 --shm.max_record_bytes 65536"
-    " --launch.restart_backoff_ms 200 --launch.learner_stop_timeout_s 20 --seed 7";
+    " --launch.restart_backoff_ms 200 --seed 7";
 
 struct CommandResult {
   int code = -1;

@@ -160,6 +160,24 @@ TEST_CASE("restart-learner: new learner resumes from its checkpoint; actors unto
   INFO(books);
 }
 
+TEST_CASE("restart-learner: a learner that hangs on SIGTERM is SIGKILLed after the timeout",
+          "[launch]") {
+  TestRun run;
+  start_run(run, "--launch.learner_stop_timeout_s 2");
+  const pid_t hung = run.pid_of("learner");
+  // A stopped process cannot act on SIGTERM: to the supervisor it is a hung learner.
+  REQUIRE(kill(hung, SIGSTOP) == 0);
+  const CommandResult r = run.command("restart-learner");
+  INFO(r.output << "\n" << run.log("launch"));
+  CHECK(r.code == 0);
+  CHECK(run.log("launch").find("learner pid " + std::to_string(hung) +
+                               " did not exit in time after SIGTERM: SIGKILL") != std::string::npos);
+  CHECK(run.log("launch").find("learner pid " + std::to_string(hung) + " killed by signal 9") !=
+        std::string::npos);
+  CHECK_FALSE(process_alive(hung));
+  CHECK(process_alive(run.pid_of("learner"), "ringzero-"));
+}
+
 TEST_CASE("SIGKILL of the learner: the supervisor restarts it with --resume", "[launch]") {
   TestRun run;
   start_run(run);
