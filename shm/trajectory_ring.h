@@ -65,6 +65,7 @@ class LaneWriter {
  private:
   bool wait_for_space(uint64_t need, const std::atomic<uint32_t>* stop);
   void publish(uint64_t new_tail);
+  void commit_with_checksum(uint64_t checksum);
   Segment& segment_;
   uint32_t lane_;
   struct LaneControl* control_;

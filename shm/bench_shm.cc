@@ -1,0 +1,256 @@
+// ringzero-bench-shm: TrajectoryRing lane throughput and WeightSlot copy speed, each figure
+// printed beside a single-thread memcpy measured in the same run.
+//
+//   ringzero-bench-shm [--json] [--seconds S]
+//
+// Lane rows: producer thread(s) write records of one size from a hot source buffer into
+// their lanes (copy + checksum); one consumer thread peeks (verifies header and checksum)
+// and releases them. Rates are payload bytes per second seen by the consumer. The memcpy
+// reference copies records of the same size from a hot buffer into a lane-sized
+// destination, one after another, exactly the producer's access pattern minus the ring.
+// Weight rows: publish and read of a 16 MiB blob beside memcpy of 16 MiB.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "shm/trajectory_ring.h"
+#include "shm/weight_slot.h"
+
+using namespace rz::shm;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Keeps the compiler from dropping copies whose result is never read.
+void clobber(void* p) { asm volatile("" : : "g"(p) : "memory"); }
+
+// GB/s of memcpy of `record` bytes at a time into a `dest_bytes` destination, cycling.
+double memcpy_gbps(size_t record, size_t dest_bytes, double seconds) {
+  std::vector<uint8_t> src(record, 1), dst(dest_bytes, 0);
+  size_t slots = dest_bytes / record;
+  uint64_t bytes = 0;
+  auto t0 = Clock::now();
+  double elapsed = 0;
+  do {
+    for (size_t i = 0; i < slots; ++i) {
+      std::memcpy(dst.data() + i * record, src.data(), record);
+      clobber(dst.data());
+    }
+    bytes += slots * record;
+  } while ((elapsed = seconds_since(t0)) < seconds);
+  return bytes / elapsed / 1e9;
+}
+
+struct LaneResult {
+  size_t record;
+  int producers;
+  double records_per_s;
+  double gbps;
+  double memcpy_gbps;
+};
+
+LaneResult lane_run(size_t record, int producers, double seconds) {
+  const std::string name = "/rz-bench-shm-" + std::to_string(::getpid());
+  Segment::remove(name);
+  SegmentSizes sizes;
+  sizes.lanes = uint32_t(producers);
+  sizes.max_record_bytes = std::max<uint64_t>(record, 1 << 20);
+  sizes.lane_bytes = 16u << 20;
+  sizes.weight_bytes = 4096;
+  sizes.stats_slots = 4;
+  auto seg = Segment::create(name, sizes, "bench");
+  std::atomic<uint32_t> stop{0};
+  std::vector<std::thread> threads;
+  for (int p = 0; p < producers; ++p)
+    threads.emplace_back([&, p] {
+      LaneWriter w(*seg, uint32_t(p));
+      std::vector<uint8_t> src(record);
+      for (size_t i = 0; i < record; ++i) src[i] = uint8_t(i * 31 + p);
+      while (w.write(src.data(), src.size(), &stop)) {
+      }
+    });
+  auto reader_owner = std::make_unique<RingReader>(*seg);
+  RingReader& reader = *reader_owner;
+  // Warm up (first touch of the lane pages), then measure.
+  uint64_t records = 0, bytes = 0;
+  auto drain_for = [&](double s) {
+    records = bytes = 0;
+    auto t0 = Clock::now();
+    double elapsed = 0;
+    while ((elapsed = seconds_since(t0)) < s) {
+      for (int k = 0; k < 64; ++k) {
+        auto r = reader.peek();
+        if (!r) {
+          reader.wait(std::chrono::milliseconds(10));
+          break;
+        }
+        bytes += r->size;
+        ++records;
+        reader.release(*r);
+      }
+    }
+    return elapsed;
+  };
+  drain_for(seconds / 4);
+  double elapsed = drain_for(seconds);
+  stop.store(1);
+  while (auto r = reader.peek()) reader.release(*r);  // unblock producers waiting for space
+  for (auto& t : threads) t.join();
+  const uint64_t corrupt = reader.corrupt_records_skipped();
+  reader_owner.reset();  // before the segment is unmapped
+  seg.reset();
+  Segment::remove(name);
+  if (corrupt != 0)
+    throw ShmError(std::to_string(corrupt) + " corrupt records seen: the ring is broken, "
+                   "run the tests in tests/shm");
+  LaneResult r;
+  r.record = record;
+  r.producers = producers;
+  r.records_per_s = records / elapsed;
+  r.gbps = bytes / elapsed / 1e9;
+  r.memcpy_gbps = memcpy_gbps(record, sizes.lane_bytes, seconds / 2);
+  return r;
+}
+
+struct WeightResult {
+  double publish_gbps, read_gbps, memcpy_gbps;
+};
+
+WeightResult weight_run(double seconds) {
+  const size_t blob_bytes = 16u << 20;
+  const std::string name = "/rz-bench-shm-w-" + std::to_string(::getpid());
+  Segment::remove(name);
+  SegmentSizes sizes;
+  sizes.lanes = 1;
+  sizes.weight_bytes = blob_bytes;
+  sizes.stats_slots = 4;
+  auto seg = Segment::create(name, sizes, "bench");
+  WeightSlot slot(*seg);
+  std::vector<uint8_t> blob(blob_bytes, 7), out;
+  slot.publish(blob.data(), blob.size(), 1);  // first touch of the buffers
+  slot.publish(blob.data(), blob.size(), 1);
+  slot.publish(blob.data(), blob.size(), 1);
+  WeightResult r;
+  uint64_t n = 0;
+  auto t0 = Clock::now();
+  double elapsed;
+  do {
+    slot.publish(blob.data(), blob.size(), 1);
+    ++n;
+  } while ((elapsed = seconds_since(t0)) < seconds);
+  r.publish_gbps = n * double(blob_bytes) / elapsed / 1e9;
+  slot.read(&out);
+  n = 0;
+  t0 = Clock::now();
+  do {
+    slot.read(&out);
+    clobber(out.data());
+    ++n;
+  } while ((elapsed = seconds_since(t0)) < seconds);
+  r.read_gbps = n * double(blob_bytes) / elapsed / 1e9;
+  // Reference: memcpy of one 16 MiB buffer into another (both already touched).
+  std::vector<uint8_t> dst(blob_bytes, 0);
+  std::memcpy(dst.data(), blob.data(), blob_bytes);
+  n = 0;
+  t0 = Clock::now();
+  do {
+    std::memcpy(dst.data(), blob.data(), blob_bytes);
+    clobber(dst.data());
+    ++n;
+  } while ((elapsed = seconds_since(t0)) < seconds);
+  r.memcpy_gbps = n * double(blob_bytes) / elapsed / 1e9;
+  seg.reset();
+  Segment::remove(name);
+  return r;
+}
+
+std::string size_label(size_t b) {
+  if (b >= (1 << 20)) return std::to_string(b >> 20) + " MiB";
+  if (b >= 1024) return std::to_string(b >> 10) + " KiB";
+  return std::to_string(b) + " B";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool json = false;
+  double seconds = 0.4;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--json") {
+      json = true;
+    } else if (a == "--seconds" && i + 1 < argc) {
+      seconds = std::atof(argv[++i]);
+      if (!(seconds > 0 && seconds < 60)) {
+        std::fprintf(stderr, "ringzero-bench-shm: --seconds must be in (0, 60): pass e.g. 0.4\n");
+        return 2;
+      }
+    } else {
+      std::fprintf(stderr, "ringzero-bench-shm: unknown argument '%s': usage: "
+                           "ringzero-bench-shm [--json] [--seconds S]\n", a.c_str());
+      return 2;
+    }
+  }
+  try {
+    std::vector<LaneResult> lanes;
+    for (int producers : {1, 2})
+      for (size_t record : {size_t(256), size_t(4096), size_t(65536), size_t(1 << 20)})
+        lanes.push_back(lane_run(record, producers, seconds));
+    // Per-record overhead: time per 256 B record with one producer minus the memcpy time of
+    // its 256 bytes.
+    const LaneResult& small = lanes[0];
+    double ns_per_record = 1e9 / small.records_per_s;
+    double memcpy_ns = 256 / (small.memcpy_gbps * 1e9) * 1e9;
+    double overhead_ns = ns_per_record - memcpy_ns;
+    WeightResult w = weight_run(seconds);
+
+    if (json) {
+      std::printf("{\"lanes\": [");
+      for (size_t i = 0; i < lanes.size(); ++i) {
+        const auto& l = lanes[i];
+        std::printf("%s{\"record_bytes\": %zu, \"producers\": %d, \"records_per_s\": %.0f, "
+                    "\"gb_per_s\": %.3f, \"memcpy_gb_per_s\": %.3f, \"fraction_of_memcpy\": %.3f}",
+                    i ? ", " : "", l.record, l.producers, l.records_per_s, l.gbps,
+                    l.memcpy_gbps, l.gbps / l.memcpy_gbps);
+      }
+      std::printf("], \"record_256b\": {\"ns_per_record\": %.1f, \"memcpy_ns\": %.1f, "
+                  "\"overhead_ns\": %.1f}, ", ns_per_record, memcpy_ns, overhead_ns);
+      std::printf("\"weight_slot_16mib\": {\"publish_gb_per_s\": %.3f, \"read_gb_per_s\": %.3f, "
+                  "\"memcpy_gb_per_s\": %.3f, \"publish_fraction_of_memcpy\": %.3f, "
+                  "\"read_fraction_of_memcpy\": %.3f}}\n",
+                  w.publish_gbps, w.read_gbps, w.memcpy_gbps, w.publish_gbps / w.memcpy_gbps,
+                  w.read_gbps / w.memcpy_gbps);
+      return 0;
+    }
+    std::printf("TrajectoryRing lanes (payload GB/s at the consumer; memcpy of the same record "
+                "size, same run)\n");
+    std::printf("%-9s %-9s %14s %10s %12s %9s\n", "record", "producers", "records/s", "GB/s",
+                "memcpy GB/s", "of memcpy");
+    for (const auto& l : lanes)
+      std::printf("%-9s %-9d %14.0f %10.2f %12.2f %8.0f%%\n", size_label(l.record).c_str(),
+                  l.producers, l.records_per_s, l.gbps, l.memcpy_gbps,
+                  100 * l.gbps / l.memcpy_gbps);
+    std::printf("\n256 B records, 1 producer: %.1f ns per record, of which memcpy %.1f ns: "
+                "overhead %.1f ns\n", ns_per_record, memcpy_ns, overhead_ns);
+    std::printf("\nWeightSlot, 16 MiB blob (memcpy 16 MiB -> 16 MiB: %.2f GB/s)\n", w.memcpy_gbps);
+    std::printf("  publish %.2f GB/s (%.0f%% of memcpy)\n", w.publish_gbps,
+                100 * w.publish_gbps / w.memcpy_gbps);
+    std::printf("  read    %.2f GB/s (%.0f%% of memcpy)\n", w.read_gbps,
+                100 * w.read_gbps / w.memcpy_gbps);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ringzero-bench-shm: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
