@@ -140,6 +140,18 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
       if (cuda) l.device = *cuda != 0 ? "cuda" : "cpu";
       l.heartbeat_age_s = age;
       l.restarts = slot.restarts;
+    } else if (slot.role == shm::Role::kEvaluator) {
+      EvaluatorRow e;
+      e.index = slot.index;
+      e.pid = static_cast<pid_t>(slot.pid);
+      e.alive = process_alive(e.pid, "ringzero-");
+      e.state = shm::state_name(slot.state);
+      e.heartbeat_age_s = age;
+      for (const shm::MetricSnapshot& m : slot.metrics) {
+        e.metrics.emplace_back(m.name, m.kind == shm::MetricKind::kGauge ? m.gauge()
+                                                                        : static_cast<double>(m.value));
+      }
+      s.evaluators.push_back(std::move(e));
     }
   }
 
@@ -222,6 +234,20 @@ std::string snapshot_json(const RunSnapshot& s) {
       json_string(l.device), l.heartbeat_age_s < 0 ? "null" : json_number(l.heartbeat_age_s),
       l.restarts, json_number(l.samples_per_s), json_optional(l.eval_version),
       json_optional(l.eval_score), json_string(l.note));
+  out += "\"evaluators\":[";
+  for (size_t i = 0; i < s.evaluators.size(); ++i) {
+    const EvaluatorRow& e = s.evaluators[i];
+    out += fmt::format("{}{{\"index\":{},\"pid\":{},\"alive\":{},\"state\":{},\"heartbeat_age_s\":{},"
+                       "\"metrics\":{{",
+                       i ? "," : "", e.index, e.pid, e.alive, json_string(e.state),
+                       e.heartbeat_age_s < 0 ? "null" : json_number(e.heartbeat_age_s));
+    for (size_t j = 0; j < e.metrics.size(); ++j) {
+      out += fmt::format("{}{}:{}", j ? "," : "", json_string(e.metrics[j].first),
+                         json_number(e.metrics[j].second));
+    }
+    out += "}}";
+  }
+  out += "],";
   out += fmt::format("\"ring\":{{\"records_in_flight\":{},\"bytes_in_flight\":{},"
                      "\"records_committed\":{},\"lanes\":[",
                      s.records_in_flight, s.bytes_in_flight, s.records_committed);
@@ -282,6 +308,12 @@ std::string snapshot_table(const RunSnapshot& s, bool ansi) {
                      "lane fill{}\n",
                      bold, reset, s.records_committed, l.records_consumed, s.records_in_flight,
                      s.bytes_in_flight / 1024.0, fills);
+  for (const EvaluatorRow& e : s.evaluators) {
+    std::string metrics;
+    for (const auto& [name, value] : e.metrics) metrics += fmt::format("  {} {:.4g}", name, value);
+    out += fmt::format("{}eval-{}{}    pid {} {}  beat {}{}\n", bold, e.index, reset, e.pid,
+                       alive_text(e.alive), age_text(e.heartbeat_age_s, e.alive), metrics);
+  }
   if (l.eval_score) {
     out += fmt::format("{}eval{}      weights v{:.0f} score {:.3f}\n", bold, reset,
                        l.eval_version.value_or(0), *l.eval_score);

@@ -11,6 +11,7 @@
 //   learner step, published_version, records_consumed, replay_positions, samples_trained,
 //           loss_policy, loss_value (gauges), device_cuda (0 = cpu, 1 = cuda),
 //           eval_version, eval_score (gauges, when an evaluation ran)
+//   evaluator any metrics (shown by name)
 #pragma once
 
 #include <sys/types.h>
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "launch/run_dir.h"
@@ -54,6 +56,16 @@ struct LearnerRow {
   std::optional<double> eval_version, eval_score;
 };
 
+// A process in an evaluator stats slot (role kEvaluator): whatever it publishes.
+struct EvaluatorRow {
+  uint32_t index = 0;
+  pid_t pid = 0;
+  bool alive = false;
+  std::string state;
+  double heartbeat_age_s = -1;
+  std::vector<std::pair<std::string, double>> metrics;
+};
+
 struct LaneRow {
   uint32_t lane = 0;
   uint64_t records_in_flight = 0, bytes_in_flight = 0, records_committed = 0;
@@ -69,6 +81,7 @@ struct RunSnapshot {
   bool stop_requested = false;
   std::vector<ActorRow> actors;
   LearnerRow learner;
+  std::vector<EvaluatorRow> evaluators;  // empty unless an evaluator runs
   std::vector<LaneRow> lanes;
   uint64_t records_in_flight = 0, bytes_in_flight = 0, records_committed = 0;
   uint64_t steady_ns = 0;  // CLOCK_MONOTONIC time of the snapshot

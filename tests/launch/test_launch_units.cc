@@ -13,6 +13,10 @@
 #include "launch/process_liveness.h"
 #include "launch/restart_policy.h"
 #include "launch/run_dir.h"
+#include "launch/run_snapshot.h"
+#include "shm/segment.h"
+#include "shm/stats.h"
+#include "tests/launch/mini_json.h"
 
 using namespace std::chrono_literals;
 
@@ -109,4 +113,55 @@ TEST_CASE("run directory: role records and pid files round-trip; garbage reads a
 TEST_CASE("log lines carry an ISO UTC time with milliseconds and the role") {
   const std::string line = rz::launch::stamp_line("actor-3", "hello");
   CHECK(std::regex_match(line, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z actor-3: hello\n)")));
+}
+
+TEST_CASE("snapshot: counters, gauges and evaluator metrics from a real segment, as valid JSON") {
+  rz::shm::SegmentSizes sizes;
+  sizes.lanes = 2;
+  sizes.lane_bytes = 1 << 16;
+  sizes.max_record_bytes = 1 << 12;
+  sizes.weight_bytes = 1 << 12;
+  sizes.stats_slots = 8;
+  const std::string name = "/rz-launch-unit-" + std::to_string(getpid());
+  auto segment = rz::shm::Segment::create(name, sizes, "game=tictactoe\nrun_dir=/nowhere\n");
+  segment->control().generation.store(3);
+  {
+    rz::shm::StatsWriter actor(*segment, rz::shm::Role::kActor, 1);
+    actor.add(actor.metric("games"), 12);
+    actor.add(actor.metric("records_committed"), 12);
+    actor.set_gauge(actor.gauge("weight_version"), 7.0);
+    actor.set_state(rz::shm::ProcessState::kRunning);
+    rz::shm::StatsWriter learner(*segment, rz::shm::Role::kLearner, 0);
+    learner.set(learner.metric("step"), 42);
+    learner.set_gauge(learner.gauge("loss_policy"), 1.25);
+    learner.set_gauge(learner.gauge("device_cuda"), 0.0);
+    rz::shm::StatsWriter eval(*segment, rz::shm::Role::kEvaluator, 0);
+    eval.set_gauge(eval.gauge("win_rate"), 0.75);
+  }
+  const rz::launch::RunSnapshot s = rz::launch::take_snapshot(*segment, "");
+  CHECK(s.game == "tictactoe");
+  CHECK(s.run_dir == "/nowhere");
+  CHECK(s.generation == 3);
+  REQUIRE(s.actors.size() == 2);
+  CHECK(s.actors[0].state == "absent");
+  CHECK(s.actors[1].games == 12);
+  CHECK(s.actors[1].weight_version == 7);  // a gauge, read as a number
+  CHECK(s.actors[1].pid == getpid());
+  CHECK(s.learner.step == 42);
+  CHECK(s.learner.device == "cpu");
+  REQUIRE(s.evaluators.size() == 1);
+  CHECK(s.evaluators[0].metrics.at(0).first == "win_rate");
+
+  const rz::testing::Json j = rz::testing::parse_json(rz::launch::snapshot_json(s));
+  CHECK(j["run"]["generation"].num() == 3);
+  CHECK(j["actors"][1]["records_committed"].num() == 12);
+  CHECK(j["actors"][1]["weight_version"].num() == 7);
+  CHECK(j["learner"]["loss_policy"].num() == 1.25);
+  CHECK(j["learner"]["loss_value"].kind == rz::testing::Json::Kind::kNull);
+  CHECK(j["evaluators"][0]["metrics"]["win_rate"].num() == 0.75);
+  const std::string table = rz::launch::snapshot_table(s, false);
+  CHECK(table.find("actor-1") != std::string::npos);
+  CHECK(table.find("win_rate 0.75") != std::string::npos);
+  segment.reset();
+  rz::shm::Segment::remove(name);
 }
