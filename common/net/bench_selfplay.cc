@@ -14,7 +14,6 @@
 // Usage: ringzero-bench-selfplay [--seconds S] [--rows 1x1,1x8,8x8,32x8,128x8]
 //                                [--simulations N] [--blocks N] [--filters N] [--sweep] [--json]
 #include <fmt/format.h>
-
 #include <time.h>
 
 #include <algorithm>
@@ -61,9 +60,9 @@ struct Row {
   double positions_per_s = 0;  // self-play moves played per second
   double evals_per_s = 0;      // network evaluations per second inside self-play
   int forward_batch = 0;
-  double forward_per_s = 0;    // raw forward positions per second at forward_batch
-  double ratio = 0;            // evals_per_s / forward_per_s
-  double cpu_share = 0;        // CPU seconds / wall seconds of the self-play window
+  double forward_per_s = 0;  // raw forward positions per second at forward_batch
+  double ratio = 0;          // evals_per_s / forward_per_s
+  double cpu_share = 0;      // CPU seconds / wall seconds of the self-play window
 };
 
 double seconds_since(Clock::time_point t) {
@@ -238,7 +237,8 @@ Options parse(int argc, char** argv) {
       while (std::getline(ss, item, ',')) {
         const auto x = item.find('x');
         if (x == std::string::npos)
-          throw std::invalid_argument("--rows item '" + item + "' is invalid: write GAMESxLEAVES, "
+          throw std::invalid_argument("--rows item '" + item +
+                                      "' is invalid: write GAMESxLEAVES, "
                                       "e.g. 1x1,1x8,128x8");
         o.rows.emplace_back(parse_int("--rows games", item.substr(0, x), 1, 4096),
                             parse_int("--rows leaves", item.substr(x + 1), 1, 256));
@@ -296,14 +296,16 @@ int run(int argc, char** argv) {
     for (size_t i = 0; i < rows.size(); ++i) {
       const Row& r = rows[i];
       out += fmt::format(
-          "{}{{\"games\":{},\"virtual_leaves\":{},\"avg_batch\":{:.2f},\"selfplay_positions_per_s\":{:.1f},"
+          "{}{{\"games\":{},\"virtual_leaves\":{},\"avg_batch\":{:.2f},\"selfplay_positions_per_"
+          "s\":{:.1f},"
           "\"selfplay_evals_per_s\":{:.1f},\"forward_batch\":{},\"forward_positions_per_s\":{:.1f},"
           "\"ratio\":{:.4f},\"cpu_share\":{:.3f}}}",
-          i ? "," : "", r.games, r.virtual_leaves, r.avg_batch, r.positions_per_s, r.evals_per_s, r.forward_batch,
-          r.forward_per_s, r.ratio, r.cpu_share);
+          i ? "," : "", r.games, r.virtual_leaves, r.avg_batch, r.positions_per_s, r.evals_per_s,
+          r.forward_batch, r.forward_per_s, r.ratio, r.cpu_share);
     }
     out += fmt::format(
-        "],\"tree\":{{\"games\":32,\"virtual_leaves\":8,\"sims_per_s\":{:.1f},\"bytes_per_node\":{:.2f},"
+        "],\"tree\":{{\"games\":32,\"virtual_leaves\":8,\"sims_per_s\":{:.1f},\"bytes_per_node\":{:"
+        ".2f},"
         "\"node_size\":{}}},\"weight_swap\":{{\"bytes\":{},\"load_blob_ms\":{:.3f},"
         "\"memcpy_ms\":{:.3f}}},\"forward_sweep\":[",
         tree.sims_per_s, tree.bytes_per_node, tree.node_size, swap.bytes, swap.load_ms,
@@ -315,31 +317,35 @@ int run(int argc, char** argv) {
     std::puts(out.c_str());
     return 0;
   }
-  fmt::print("ringzero-bench-selfplay: connect4, network {}, 1 core (1 intra-op thread), "
-             "{} simulations/move, {} s per figure\n",
-             o.net.shape_string(), o.simulations, o.seconds);
+  fmt::print(
+      "ringzero-bench-selfplay: connect4, network {}, 1 core (1 intra-op thread), "
+      "{} simulations/move, {} s per figure\n",
+      o.net.shape_string(), o.simulations, o.seconds);
   fmt::print("BLAS bound to LibTorch: {} ({})\n\n", blas.empty() ? "-" : blas, blas_kind(blas));
   fmt::print("{:>6} {:>6} {:>9} {:>15} {:>17} {:>24} {:>8} {:>9}\n", "games", "leaves", "avg batch",
              "selfplay pos/s", "selfplay evals/s", "raw forward pos/s @batch", "ratio",
              "cpu share");
   for (const Row& r : rows)
     fmt::print("{:>6} {:>6} {:>9.1f} {:>15.1f} {:>17.1f} {:>17.1f} @{:<5} {:>7.1f}% {:>8.0f}%\n",
-               r.games, r.virtual_leaves, r.avg_batch, r.positions_per_s, r.evals_per_s, r.forward_per_s,
-               r.forward_batch, 100 * r.ratio, 100 * r.cpu_share);
-  fmt::print("\ntree alone (uniform evaluator, 32 games): {:.0f} simulations/s, {:.1f} bytes/node "
-             "(sizeof(Node) = {})\n",
-             tree.sims_per_s, tree.bytes_per_node, tree.node_size);
-  fmt::print("weight swap (load_blob of a {}-byte blob): {:.3f} ms; memcpy of the same bytes: "
-             "{:.3f} ms\n",
-             swap.bytes, swap.load_ms, swap.memcpy_ms);
+               r.games, r.virtual_leaves, r.avg_batch, r.positions_per_s, r.evals_per_s,
+               r.forward_per_s, r.forward_batch, 100 * r.ratio, 100 * r.cpu_share);
+  fmt::print(
+      "\ntree alone (uniform evaluator, 32 games): {:.0f} simulations/s, {:.1f} bytes/node "
+      "(sizeof(Node) = {})\n",
+      tree.sims_per_s, tree.bytes_per_node, tree.node_size);
+  fmt::print(
+      "weight swap (load_blob of a {}-byte blob): {:.3f} ms; memcpy of the same bytes: "
+      "{:.3f} ms\n",
+      swap.bytes, swap.load_ms, swap.memcpy_ms);
   if (!sweep.empty()) {
     fmt::print("raw forward positions/s by batch:");
     for (const auto& [b, rate] : sweep) fmt::print(" {}: {:.0f};", b, rate);
     fmt::print("\n");
   }
-  fmt::print("rates are per CPU-second of this process; cpu share = CPU/wall time during the\n"
-             "self-play window (below ~95%: other processes shared the core, expect noise).\n"
-             "ratio = selfplay evals/s / raw forward pos/s at the batch self-play formed\n");
+  fmt::print(
+      "rates are per CPU-second of this process; cpu share = CPU/wall time during the\n"
+      "self-play window (below ~95%: other processes shared the core, expect noise).\n"
+      "ratio = selfplay evals/s / raw forward pos/s at the batch self-play formed\n");
   return 0;
 }
 

@@ -5,11 +5,10 @@
 #include <dlfcn.h>
 #include <malloc.h>
 
-#include <climits>
-#include <cstdlib>
-
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -79,7 +78,7 @@ struct NetEvaluator::Impl {
   int num_actions;
   int obs_size;
   PolicyValueNet net;
-  torch::Tensor input;        // [max_batch, planes, height, width], reused by every call
+  torch::Tensor input;         // [max_batch, planes, height, width], reused by every call
   std::vector<uint8_t> legal;  // [max_batch, num_actions]
 };
 
@@ -114,8 +113,8 @@ NetEvaluator::~NetEvaluator() = default;
 void NetEvaluator::evaluate(const State* const* states, int n, float* policy, float* value) {
   for (int done = 0; done < n; done += impl_->max_batch) {
     const int k = std::min(impl_->max_batch, n - done);
-    impl_->evaluate_chunk(states + done, k,
-                          policy + static_cast<size_t>(done) * impl_->num_actions, value + done);
+    impl_->evaluate_chunk(states + done, k, policy + static_cast<size_t>(done) * impl_->num_actions,
+                          value + done);
   }
   count(n);
 }
@@ -145,15 +144,15 @@ void set_cpu_threads(int n) {
   // OpenBLAS keeps its own pthreads pool; look it up at run time so that the reference BLAS
   // (which has no threads and no such symbol) works too.
   using SetThreads = void (*)(int);
-  if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
-    f(n);
+  if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
 }
 
 std::string blas_library_in_use() {
   // The library whose sgemm_ the dynamic linker binds LibTorch to: with both the reference
   // libblas.so.3 and libopenblas.so.0 mapped, the first in search order wins.
   Dl_info info{};
-  if (void* sgemm = dlsym(RTLD_DEFAULT, "sgemm_"); sgemm && dladdr(sgemm, &info) && info.dli_fname) {
+  if (void* sgemm = dlsym(RTLD_DEFAULT, "sgemm_");
+      sgemm && dladdr(sgemm, &info) && info.dli_fname) {
     char resolved[4096];
     if (realpath(info.dli_fname, resolved)) return resolved;
     return info.dli_fname;

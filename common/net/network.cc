@@ -84,7 +84,8 @@ PolicyValueNetImpl::PolicyValueNetImpl(const Game& game, const NetConfig& config
   value_bn = register_module("value_bn", torch::nn::BatchNorm2d(1));
   value_fc1 = register_module("value_fc1", torch::nn::Linear(cells, kValueHidden));
   value_fc2 = register_module("value_fc2", torch::nn::Linear(kValueHidden, 1));
-  layout_tag_ = weight_layout_tag(kNetworkArchitecture, game_spec_, config_, describe(blob_tensors(*this)));
+  layout_tag_ =
+      weight_layout_tag(kNetworkArchitecture, game_spec_, config_, describe(blob_tensors(*this)));
 }
 
 std::pair<torch::Tensor, torch::Tensor> PolicyValueNetImpl::forward(const torch::Tensor& x) {

@@ -87,8 +87,10 @@ uint64_t element_count(const std::vector<int64_t>& shape) {
 
 size_t blob_dtype_size(BlobDType dtype) {
   switch (dtype) {
-    case BlobDType::kFloat32: return 4;
-    case BlobDType::kInt64: return 8;
+    case BlobDType::kFloat32:
+      return 4;
+    case BlobDType::kInt64:
+      return 8;
   }
   return 0;
 }
@@ -205,8 +207,9 @@ WeightBlobHeader parse_weight_blob_header(const uint8_t* data, size_t size) {
   const uint32_t spec_len = r.get<uint32_t>("game spec");
   const uint32_t count = r.get<uint32_t>("tensor count");
   if (arch_len > kMaxStringBytes || spec_len > kMaxStringBytes || count > kMaxTensors)
-    throw WeightBlobError("weight blob header is damaged (implausible lengths): use an intact "
-                          "checkpoint");
+    throw WeightBlobError(
+        "weight blob header is damaged (implausible lengths): use an intact "
+        "checkpoint");
   h.architecture = r.str(arch_len, "architecture name");
   h.game_spec = r.str(spec_len, "game spec");
   uint64_t payload = 0;
@@ -233,8 +236,9 @@ WeightBlobHeader parse_weight_blob_header(const uint8_t* data, size_t size) {
   }
   const uint64_t table_end = align8(sizeof kMagic + r.pos());
   if (header_bytes != table_end || payload != h.payload_bytes)
-    throw WeightBlobError("weight blob header is damaged (sizes disagree): use an intact "
-                          "checkpoint");
+    throw WeightBlobError(
+        "weight blob header is damaged (sizes disagree): use an intact "
+        "checkpoint");
   if (uint64_t(size) != header_bytes + h.payload_bytes)
     throw WeightBlobError("weight blob is " + std::to_string(size) + " bytes but its header says " +
                           std::to_string(header_bytes + h.payload_bytes) +
@@ -242,14 +246,17 @@ WeightBlobHeader parse_weight_blob_header(const uint8_t* data, size_t size) {
   // The padding is part of the header too: zero, or the blob was damaged.
   for (uint64_t i = sizeof kMagic + r.pos(); i < header_bytes; ++i)
     if (data[i] != 0)
-      throw WeightBlobError("weight blob header is damaged (non-zero padding): use an intact "
-                            "checkpoint");
+      throw WeightBlobError(
+          "weight blob header is damaged (non-zero padding): use an intact "
+          "checkpoint");
   if (weight_layout_tag(h.architecture, h.game_spec, h.config, h.tensors) != h.layout_tag)
-    throw WeightBlobError("weight blob header is damaged (layout tag does not match its "
-                          "contents): use an intact checkpoint");
+    throw WeightBlobError(
+        "weight blob header is damaged (layout tag does not match its "
+        "contents): use an intact checkpoint");
   if (blob_checksum(data + header_bytes, h.payload_bytes) != checksum)
-    throw WeightBlobError("weight blob payload is corrupted (checksum mismatch): use an intact "
-                          "checkpoint");
+    throw WeightBlobError(
+        "weight blob payload is corrupted (checksum mismatch): use an intact "
+        "checkpoint");
   h.payload_offset = header_bytes;
   for (auto& t : h.tensors) t.offset += header_bytes;
   return h;

@@ -2,7 +2,6 @@
 // a fixed network: exact terminal values must let the search take an immediate win and
 // block an immediate loss whatever the (untrained) network believes.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <random>
 #include <string>

@@ -1,9 +1,9 @@
 // The network and its weight blob, on small networks (fast): a blob carries every parameter
 // and buffer exactly, and anything else (another game or shape, a damaged or truncated blob)
 // is refused with a one-line error and leaves the network as it was.
-#include <catch2/catch.hpp>
 #include <torch/utils.h>
 
+#include <catch2/catch.hpp>
 #include <cstring>
 
 #include "common/game.h"
@@ -123,19 +123,20 @@ TEST_CASE("a blob for another game or shape is refused with a one-line error", "
 
   auto other_game = seeded(*c4, NetConfig{2, 8}, 2);
   std::string e = load_error(target, network_to_blob(other_game));
-  CHECK(e == "weights are for connect4 2x8 but this network is tictactoe 2x8: use a checkpoint "
-             "of the same game and network shape");
+  CHECK(e ==
+        "weights are for connect4 2x8 but this network is tictactoe 2x8: use a checkpoint "
+        "of the same game and network shape");
 
   auto other_shape = seeded(*ttt, NetConfig{1, 8}, 2);
   e = load_error(target, network_to_blob(other_shape));
-  CHECK(e == "weights are for tictactoe 1x8 but this network is tictactoe 2x8: use a checkpoint "
-             "of the same game and network shape");
+  CHECK(e ==
+        "weights are for tictactoe 1x8 but this network is tictactoe 2x8: use a checkpoint "
+        "of the same game and network shape");
   CHECK(e.find('\n') == std::string::npos);
   CHECK(same_outputs(target, before, x));  // nothing was copied
 }
 
-TEST_CASE("a truncated or corrupted blob is refused, never loaded, never a crash",
-          "[net][blob]") {
+TEST_CASE("a truncated or corrupted blob is refused, never loaded, never a crash", "[net][blob]") {
   auto game = make_game("tictactoe");
   auto target = seeded(*game, NetConfig{1, 4}, 1);
   auto before = seeded(*game, NetConfig{1, 4}, 1);
