@@ -76,13 +76,21 @@ inline __attribute__((always_inline)) uint64_t checksum_impl(uint8_t* dst, const
   return h;
 }
 
-// Each built twice, for AVX2 and for the x86-64 baseline; the loader picks one for this CPU.
-__attribute__((target_clones("avx2", "default")))
+// Each built twice, for AVX2 and for the x86-64 baseline; the loader picks one for this CPU
+// (an ifunc). Sanitizer runtimes crash on ifunc resolvers that run before they initialise,
+// so sanitizer builds get the baseline only.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define RZ_TARGET_CLONES
+#else
+#define RZ_TARGET_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+
+RZ_TARGET_CLONES
 uint64_t checksum64(const void* data, size_t size, uint64_t seed) {
   return checksum_impl<false>(nullptr, data, size, seed);
 }
 
-__attribute__((target_clones("avx2", "default")))
+RZ_TARGET_CLONES
 uint64_t copy_and_checksum64(void* dst, const void* src, size_t size, uint64_t seed) {
   return checksum_impl<true>(static_cast<uint8_t*>(dst), src, size, seed);
 }
