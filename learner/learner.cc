@@ -93,7 +93,7 @@ struct Learner::Impl {
   MetricsCsv metrics;
 
   // Stats handles.
-  int m_step, m_version, m_consumed, m_replay, m_samples, m_bad, m_duplicates, m_loss_total,
+  int m_step, m_version, m_consumed, m_replay, m_samples, m_bad, m_duplicates, m_ring_corrupt, m_loss_total,
       m_loss_policy, m_loss_value, m_device_cuda, m_behind;
 
   // Interval accumulators for the metrics row.
@@ -106,6 +106,7 @@ struct Learner::Impl {
   uint64_t lag_games = 0;
   StepLosses last_losses;
   std::set<std::string> logged_bad_kinds;
+  uint64_t ring_corrupt_reported = 0;
   FinishedGame decoded;
   std::string decode_error;
 };
@@ -134,6 +135,8 @@ Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& 
   m_samples = stats.metric("samples_trained");
   m_bad = stats.metric("bad_records");
   m_duplicates = stats.metric("duplicates_skipped");
+  // Records the ring itself refused (damaged header or checksum): never reach decode.
+  m_ring_corrupt = stats.metric("ring_corrupt_skipped");
   m_loss_total = stats.gauge("loss_total");
   m_loss_policy = stats.gauge("loss_policy");
   m_loss_value = stats.gauge("loss_value");
@@ -262,6 +265,8 @@ void Learner::Impl::report() {
   if (loss_steps > 0 || interval_positions > 0) metrics.append(row);
   stats.set(m_replay, window.positions());
   stats.set_gauge(m_behind, behind);
+  stats.add(m_ring_corrupt, reader.corrupt_records_skipped() - ring_corrupt_reported);
+  ring_corrupt_reported = reader.corrupt_records_skipped();
   if (loss_steps > 0) {
     stats.set_gauge(m_loss_total, row.loss_total);
     stats.set_gauge(m_loss_policy, row.loss_policy);

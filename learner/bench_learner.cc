@@ -1,0 +1,146 @@
+// ringzero-bench-learner: the learner's costs, each next to its physical reference measured in
+// the same run.
+//
+//   replay insert   records/s and MB/s into the ReplayWindow   vs  memcpy GB/s of same bytes
+//   batch build     samples/s (decode, replay, observe, sym)   vs  -
+//   train step      samples/s trained (forward+backward+SGD)   vs  raw forward samples/s of
+//                                                                  the same network and batch
+//
+//   ringzero-bench-learner [--game connect4] [--blocks 2] [--filters 32] [--batch 128]
+//                          [--seconds 3]
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/mcts/selfplay.h"
+#include "common/mcts/uniform_evaluator.h"
+#include "common/trajectory.h"
+#include "learner/batch_builder.h"
+#include "learner/record_decode.h"
+#include "learner/replay_window.h"
+#include "learner/trainer.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string arg(int argc, char** argv, const std::string& name, const std::string& def) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (name == argv[i]) return argv[i + 1];
+  return def;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string spec = arg(argc, argv, "--game", "connect4");
+  const double seconds = std::stod(arg(argc, argv, "--seconds", "3"));
+  rz::RunConfig config;
+  config.game = spec;
+  config.net.blocks = std::stoi(arg(argc, argv, "--blocks", "2"));
+  config.net.filters = std::stoi(arg(argc, argv, "--filters", "32"));
+  config.learner.batch_size = std::stoi(arg(argc, argv, "--batch", "128"));
+  config.learner.device = "cpu";
+  config.learner.threads = 1;
+  auto game = rz::make_game(spec);
+
+  // Real self-play records (uniform prior, 32 simulations), encoded as actors encode them.
+  std::vector<std::vector<uint8_t>> records;
+  {
+    rz::UniformEvaluator evaluator(*game);
+    rz::MctsConfig mcts;
+    mcts.simulations = 32;
+    rz::SelfPlayDriver driver(*game, evaluator, mcts, 16, 1);
+    std::vector<rz::FinishedGame> finished;
+    while (finished.size() < 200) driver.run_round(&finished);
+    for (size_t i = 0; i < finished.size(); ++i) {
+      rz::TrajectoryOrigin origin{rz::game_spec_hash(game->spec()), 0, i};
+      records.emplace_back();
+      rz::encode_trajectory(finished[i], origin, &records.back());
+    }
+  }
+  uint64_t record_bytes = 0;
+  for (auto& r : records) record_bytes += r.size();
+  std::printf("game %s, net %s, batch %d, %zu records, mean %.0f bytes\n", spec.c_str(),
+              config.net.shape_string().c_str(), config.learner.batch_size, records.size(),
+              double(record_bytes) / records.size());
+
+  // Replay insert (decode-validate + insert, as the learner's drain does) vs memcpy.
+  std::vector<uint8_t> region(64 << 20);
+  rz::ReplayWindow window(region.data(), region.size(), 200000, 1, 1);
+  rz::FinishedGame decoded;
+  std::string error;
+  uint64_t inserted = 0, bytes = 0, seq = 0;
+  auto t0 = Clock::now();
+  while (since(t0) < seconds) {
+    for (auto& r : records) {
+      rz::decode_record(*game, r.data(), r.size(), &decoded, &error);
+      window.insert(0, seq++, r.data(), static_cast<uint32_t>(r.size()),
+                    static_cast<uint32_t>(decoded.positions.size()), rz::target_positions(decoded));
+      bytes += r.size();
+      ++inserted;
+    }
+  }
+  double insert_s = since(t0);
+  std::vector<uint8_t> src(record_bytes), dst(record_bytes);
+  uint64_t copied = 0;
+  t0 = Clock::now();
+  while (since(t0) < 0.5) {
+    std::memcpy(dst.data(), src.data(), src.size());
+    src[copied % src.size()] ^= dst[0];  // keep the copies from being optimised away
+    copied += src.size();
+  }
+  double memcpy_gbs = copied / since(t0) / 1e9;
+  std::printf("replay insert (decode+validate+copy+commit): %.0f records/s, %.1f MB/s | memcpy "
+              "reference: %.1f GB/s\n",
+              inserted / insert_s, bytes / insert_s / 1e6, memcpy_gbs);
+
+  // Batch building.
+  rz::BatchBuilder builder(*game, config.learner.batch_size);
+  rz::Batch batch;
+  std::mt19937_64 rng(1);
+  int batches = 0;
+  t0 = Clock::now();
+  while (since(t0) < seconds) {
+    builder.build(window, rng, &batch);
+    ++batches;
+  }
+  double build_sps = batches * double(config.learner.batch_size) / since(t0);
+  std::printf("batch build (decode, replay, observe, symmetry): %.0f samples/s\n", build_sps);
+
+  // Train steps vs raw forward of the same network on the same batch.
+  rz::Trainer trainer(*game, config, 1);
+  trainer.train_step(batch, 0.01);  // warm-up
+  int steps = 0;
+  t0 = Clock::now();
+  while (since(t0) < seconds) {
+    trainer.train_step(batch, 0.01);
+    ++steps;
+  }
+  double train_sps = steps * double(config.learner.batch_size) / since(t0);
+  rz::PolicyValueNet net = rz::make_network(*game, config.net);
+  net->eval();
+  torch::NoGradGuard no_grad;
+  auto shape = game->observation_shape();
+  torch::Tensor x = torch::from_blob(batch.observations.data(),
+                                     {batch.size, shape.planes, shape.height, shape.width});
+  net->forward(x);
+  int forwards = 0;
+  t0 = Clock::now();
+  while (since(t0) < seconds) {
+    net->forward(x);
+    ++forwards;
+  }
+  double forward_sps = forwards * double(config.learner.batch_size) / since(t0);
+  std::printf("train step (forward+backward+SGD, 1 thread): %.0f samples/s (%.2f ms/step) | raw "
+              "forward reference: %.0f samples/s; ratio %.2f (ideal ~3)\n",
+              train_sps, 1e3 * config.learner.batch_size / train_sps, forward_sps,
+              forward_sps / train_sps);
+  return 0;
+}
