@@ -48,7 +48,7 @@ bool all_alive(const Json& s) {
 
 }  // namespace
 
-TEST_CASE("start: a Tic-tac-toe run with 2 actors; status and monitor show every role alive",
+TEST_CASE("start: a Tic-tac-toe run with 2 actors - status and monitor show every role alive",
           "[launch]") {
   TestRun run;
   start_run(run);
@@ -87,7 +87,7 @@ TEST_CASE("start: a Tic-tac-toe run with 2 actors; status and monitor show every
   CHECK(run.log("launch").find("spawned actor-0 pid") != std::string::npos);
 }
 
-TEST_CASE("SIGKILL of an actor: restarted on its lane, the run goes on", "[launch]") {
+TEST_CASE("SIGKILL of an actor: restarted on its lane and the run goes on", "[launch]") {
   TestRun run;
   start_run(run);
   REQUIRE(eventually([&] { return run.snapshot()["actors"][1]["records_committed"].num() > 0; }, 40s));
@@ -114,7 +114,7 @@ TEST_CASE("SIGKILL of an actor: restarted on its lane, the run goes on", "[launc
   CHECK(log.find("restarting actor-1 in") != std::string::npos);
 }
 
-TEST_CASE("restart-learner: new learner resumes from its checkpoint; actors untouched; no record lost",
+TEST_CASE("restart-learner: new learner resumes from its checkpoint - actors untouched - no record lost",
           "[launch]") {
   TestRun run;
   start_run(run);
@@ -198,7 +198,7 @@ TEST_CASE("SIGKILL of the learner: the supervisor restarts it with --resume", "[
   CHECK(eventually([&] { return run.log("learner").find("resumed from") != std::string::npos; }, 30s));
 }
 
-TEST_CASE("stop: exit 0, no process and no segment left", "[launch]") {
+TEST_CASE("stop: exit 0 and no process or segment left", "[launch]") {
   TestRun run;
   start_run(run);
   std::vector<pid_t> pids = {run.pid_of("launch"), run.pid_of("learner"), run.pid_of("actor-0"),
@@ -240,7 +240,7 @@ TEST_CASE("stop: exit 0, no process and no segment left", "[launch]") {
   CHECK(eventually([&] { return run.log("learner").find("resumed from") != std::string::npos; }, 30s));
 }
 
-TEST_CASE("a second start on a live run is refused; a killed supervisor's segment is reclaimed",
+TEST_CASE("a second start on a live run is refused - a killed supervisor's segment is reclaimed",
           "[launch]") {
   TestRun run;
   start_run(run);
@@ -293,7 +293,7 @@ TEST_CASE("the supervisor never maps LibTorch or a CUDA library", "[launch]") {
   }
 }
 
-TEST_CASE("an actor that cannot run is given up after the crash-loop limit; status says why",
+TEST_CASE("an actor that cannot run is given up after the crash-loop limit - status says why",
           "[launch]") {
   TestRun run;
   // A real program that exits at once with status 1, in the actor's place.

@@ -56,7 +56,7 @@ TEST_CASE("restart policy: backoff doubles for quick deaths and resets after a s
   CHECK_FALSE(p.gave_up());
 }
 
-TEST_CASE("restart policy: gives up on a crash loop, and only within the window") {
+TEST_CASE("restart policy: gives up on a crash loop but only within the window") {
   RestartPolicy::Options o;
   o.crash_loop_limit = 3;
   o.crash_loop_window = 60s;
@@ -74,7 +74,7 @@ TEST_CASE("restart policy: gives up on a crash loop, and only within the window"
   CHECK(p.died(t + 81s));
 }
 
-TEST_CASE("process liveness: a zombie is dead, a live process alive, names are checked") {
+TEST_CASE("process liveness: a zombie is dead - a live process alive - names are checked") {
   CHECK(rz::launch::process_alive(getpid()));
   CHECK_FALSE(rz::launch::process_alive(getpid(), "surely-not-this"));
   const pid_t child = fork();
@@ -90,7 +90,7 @@ TEST_CASE("process liveness: a zombie is dead, a live process alive, names are c
   CHECK(rz::launch::process_state(child) == 0);
 }
 
-TEST_CASE("run directory: role records and pid files round-trip; garbage reads as nothing") {
+TEST_CASE("run directory: role records and pid files round-trip - garbage reads as nothing") {
   const auto base = std::filesystem::temp_directory_path() / ("rz-rundir-" + std::to_string(getpid()));
   rz::launch::RunDir dir(base.string());
   dir.create_layout();
@@ -115,7 +115,7 @@ TEST_CASE("log lines carry an ISO UTC time with milliseconds and the role") {
   CHECK(std::regex_match(line, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z actor-3: hello\n)")));
 }
 
-TEST_CASE("snapshot: counters, gauges and evaluator metrics from a real segment, as valid JSON") {
+TEST_CASE("snapshot: counters - gauges and evaluator metrics from a real segment as valid JSON") {
   rz::shm::SegmentSizes sizes;
   sizes.lanes = 2;
   sizes.lane_bytes = 1 << 16;

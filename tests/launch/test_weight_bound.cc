@@ -7,7 +7,7 @@
 #include "common/net/network.h"
 #include "launch/segment_sizes.h"
 
-TEST_CASE("the supervisor's weight-slot bound holds every real blob, within a factor of two") {
+TEST_CASE("the supervisor's weight-slot bound holds every real blob within a factor of two") {
   for (const std::string spec : {"tictactoe", "connect4", "dotsandboxes", "dotsandboxes:rows=4,cols=5"}) {
     const auto game = rz::make_game(spec);
     for (const rz::NetConfig config : {rz::NetConfig{1, 8}, rz::NetConfig{4, 64}, rz::NetConfig{6, 96}}) {
