@@ -28,8 +28,10 @@ MatchStats match_stats(int wins, int draws, int losses, double z) {
   const double z2 = z * z;
   const double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
   const double half = z * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n);
-  s.score_low = std::max(0.0, centre - half);
-  s.score_high = std::min(1.0, centre + half);
+  // At p = 0 or 1 the interval ends exactly at 0 or 1; rounding must not turn an infinite
+  // Elo bound into a huge finite one.
+  s.score_low = wins + draws == 0 ? 0.0 : std::max(0.0, centre - half);
+  s.score_high = draws + losses == 0 ? 1.0 : std::min(1.0, centre + half);
   s.elo = elo_from_score(p);
   s.elo_low = elo_from_score(s.score_low);
   s.elo_high = elo_from_score(s.score_high);

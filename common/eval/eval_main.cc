@@ -1,0 +1,263 @@
+// ringzero-eval: how good is a network? Three questions, three subcommands.
+//   accuracy  how often its moves are optimal / keep the result, against the solver;
+//   moves     its chosen move for every position of a file (for outside tools to score);
+//   arena     its results against another agent (baselines, the solver, other checkpoints).
+// The logic lives in the ringzero_eval library (agent.h, arena.h, move_accuracy.h); this file
+// only reads options, loads networks and prints.
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/eval/agent.h"
+#include "common/eval/arena.h"
+#include "common/eval/move_accuracy.h"
+#include "common/eval/network_file.h"
+#include "common/net/net_evaluator.h"
+#include "common/solver/position_file.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage:\n"
+    "  ringzero-eval accuracy --positions FILE (--checkpoint CKPT | --weights BLOB)\n"
+    "                         [--sims N] [--limit K] [--labels PATH] [--json]\n"
+    "  ringzero-eval moves    --positions FILE (--checkpoint CKPT | --weights BLOB) [--sims N]\n"
+    "  ringzero-eval arena    --game G --a SPEC --b SPEC [--games N] [--sims N]\n"
+    "                         [--openings FILE] [--seed S] [--json]\n"
+    "SPEC: random | mcts:N (rollout MCTS) | solver (connect4) | minimax (tictactoe) |\n"
+    "      net:CKPT_OR_BLOB[:N] (N MCTS simulations; raw policy if 0; default --sims)\n"
+    "--sims N: MCTS simulations for the network (accuracy: also reports the raw policy;\n"
+    "          moves: 0 = raw policy). Labels are cached in --labels (default FILE.labels).\n"
+    "See docs/evaluation.md.\n";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// --name value options, each allowed once; the subcommand says which names it accepts.
+using Options = std::map<std::string, std::string>;
+
+Options parse_options(int argc, char** argv, const std::set<std::string>& accepted,
+                      const std::set<std::string>& flags) {
+  Options options;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0) throw UsageError(fmt::format("unexpected argument '{}'", arg));
+    const std::string name = arg.substr(2);
+    if (!accepted.count(name) && !flags.count(name))
+      throw UsageError(fmt::format("unknown option '{}' for '{}'", arg, argv[1]));
+    if (options.count(name)) throw UsageError(fmt::format("option '{}' given twice", arg));
+    if (flags.count(name)) {
+      options[name] = "1";
+      continue;
+    }
+    if (i + 1 >= argc) throw UsageError(fmt::format("option '{}' needs a value", arg));
+    options[name] = argv[++i];
+  }
+  return options;
+}
+
+std::string required(const Options& o, const std::string& name) {
+  const auto it = o.find(name);
+  if (it == o.end()) throw UsageError(fmt::format("missing --{}", name));
+  return it->second;
+}
+
+int int_option(const Options& o, const std::string& name, int fallback, int min, int max) {
+  const auto it = o.find(name);
+  if (it == o.end()) return fallback;
+  char* end = nullptr;
+  const long v = std::strtol(it->second.c_str(), &end, 10);
+  if (it->second.empty() || *end || v < min || v > max)
+    throw UsageError(fmt::format("--{} must be an integer in [{}, {}], not '{}'", name, min, max,
+                                 it->second));
+  return static_cast<int>(v);
+}
+
+// The network named by --checkpoint or --weights (exactly one).
+rz::NetworkFile network_option(const Options& o) {
+  const bool ckpt = o.count("checkpoint"), weights = o.count("weights");
+  if (ckpt == weights)
+    throw UsageError("give exactly one of --checkpoint CKPT or --weights BLOB");
+  return rz::read_network_file(ckpt ? o.at("checkpoint") : o.at("weights"));
+}
+
+std::unique_ptr<rz::Agent> network_agent(const rz::NetworkFile& net, const rz::Game& game,
+                                         int sims, uint64_t seed) {
+  auto evaluator = rz::make_network_evaluator(net, game);
+  if (sims == 0) return rz::make_policy_agent(game, std::move(evaluator), "policy");
+  return rz::make_mcts_agent(game, std::move(evaluator), sims, seed, fmt::format("mcts:{}", sims));
+}
+
+int run_accuracy(int argc, char** argv) {
+  const auto o = parse_options(argc, argv,
+                               {"positions", "checkpoint", "weights", "sims", "limit", "labels"},
+                               {"json"});
+  const std::string positions = required(o, "positions");
+  const int sims = int_option(o, "sims", 200, 0, 1000000);
+  const int limit = int_option(o, "limit", 0, 0, 100000000);
+  const std::string labels_path = o.count("labels") ? o.at("labels") : positions + ".labels";
+  const auto net = network_option(o);
+  const auto game = rz::make_game(net.header.game_spec);
+  if (game->spec() != "connect4")
+    throw UsageError(fmt::format("accuracy needs a connect4 network, '{}' is {}", net.path,
+                                 net.header.description()));
+
+  rz::Connect4Solver solver;
+  const auto labels = rz::load_or_solve_labels(positions, labels_path, limit, solver);
+  fmt::print(stderr, "{}\n", labels.note);
+
+  struct Row {
+    std::string agent;
+    rz::AccuracyResult r;
+  };
+  std::vector<Row> rows;
+  auto policy = network_agent(net, *game, 0, 1);
+  rows.push_back({"policy", rz::measure_accuracy(*game, labels.positions, *policy)});
+  if (sims > 0) {
+    auto mcts = network_agent(net, *game, sims, 1);
+    rows.push_back({mcts->name(), rz::measure_accuracy(*game, labels.positions, *mcts)});
+  }
+  if (o.count("json")) {
+    fmt::print("{{\"positions_file\": \"{}\", \"network\": \"{}\", \"positions\": {}, "
+               "\"counted\": {}, \"agents\": [",
+               positions, net.header.description(), rows[0].r.positions, rows[0].r.counted);
+    for (size_t i = 0; i < rows.size(); ++i)
+      fmt::print("{}{{\"agent\": \"{}\", \"optimal\": {:.4f}, \"keeps_result\": {:.4f}}}",
+                 i ? ", " : "", rows[i].agent, rows[i].r.optimal_fraction(),
+                 rows[i].r.keeps_fraction());
+    fmt::print("]}}\n");
+  } else {
+    fmt::print("{} ({} positions; {} where some move loses the result count)\n", positions,
+               rows[0].r.positions, rows[0].r.counted);
+    fmt::print("{:<12} {:>10} {:>14}\n", "agent", "optimal", "keeps result");
+    for (const auto& row : rows)
+      fmt::print("{:<12} {:>9.1f}% {:>13.1f}%\n", row.agent, 100 * row.r.optimal_fraction(),
+                 100 * row.r.keeps_fraction());
+  }
+  return 0;
+}
+
+int run_moves(int argc, char** argv) {
+  const auto o = parse_options(argc, argv, {"positions", "checkpoint", "weights", "sims"}, {});
+  const std::string positions = required(o, "positions");
+  const int sims = int_option(o, "sims", 0, 0, 1000000);
+  const auto net = network_option(o);
+  const auto game = rz::make_game(net.header.game_spec);
+  // Validate every line before printing anything: a bad file gives an error, not half output.
+  struct Item {
+    std::string moves;
+    std::vector<rz::Action> history;
+    std::unique_ptr<rz::State> state;
+  };
+  std::vector<Item> items;
+  {
+    std::ifstream in(positions);
+    if (!in) throw UsageError(fmt::format("cannot read positions file '{}'", positions));
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+      std::istringstream fields(line);
+      Item item;
+      if (!(fields >> item.moves)) continue;
+      try {
+        item.state = rz::connect4_state(*game, item.moves, &item.history);
+      } catch (const rz::GameError& e) {
+        throw std::runtime_error(fmt::format("{}:{}: {}", positions, number, e.what()));
+      }
+      items.push_back(std::move(item));
+    }
+  }
+  auto agent = network_agent(net, *game, sims, 1);
+  for (const auto& item : items)
+    fmt::print("{} {}\n", item.moves, game->action_to_string(agent->choose(*item.state, item.history)));
+  return 0;
+}
+
+int run_arena(int argc, char** argv) {
+  const auto o = parse_options(argc, argv, {"game", "a", "b", "games", "sims", "openings", "seed"},
+                               {"json"});
+  const auto game = rz::make_game(required(o, "game"));
+  const int games = int_option(o, "games", 100, 1, 10000000);
+  const int sims = int_option(o, "sims", 0, 0, 1000000);
+  const uint64_t seed = static_cast<uint64_t>(int_option(o, "seed", 1, 0, 2147483647));
+  // net:PATH without its own :N takes --sims.
+  const auto with_sims = [&](std::string spec) {
+    if (spec.rfind("net:", 0) == 0) {
+      const auto last = spec.rfind(':');
+      const std::string tail = spec.substr(last + 1);
+      if (last == 3 || tail.empty() || tail.find_first_not_of("0123456789") != std::string::npos)
+        spec += fmt::format(":{}", sims);
+    }
+    return spec;
+  };
+  const rz::NetEvaluatorFactory nets = [](const std::string& path, const rz::Game& g) {
+    return rz::make_network_evaluator(rz::read_network_file(path), g);
+  };
+  auto a = rz::make_agent(with_sims(required(o, "a")), *game, seed, nets);
+  auto b = rz::make_agent(with_sims(required(o, "b")), *game, seed + 1000003, nets);
+  std::vector<std::vector<rz::Action>> openings;
+  if (o.count("openings")) openings = rz::read_openings(*game, o.at("openings"));
+  // Without an opening book, proving the first moves of Connect Four takes the solver
+  // minutes each (docs/evaluation.md): refuse rather than appear to hang.
+  if (openings.empty() && (a->name() == "solver" || b->name() == "solver"))
+    throw UsageError(
+        "the solver needs minutes per move near the empty board: give --openings FILE, e.g. "
+        "../shared/data/connect4/Test_L2_R1 (positions with 15+ stones)");
+
+  const auto r = rz::play_arena(*game, *a, *b, games, openings);
+  const auto s = r.stats();
+  if (o.count("json")) {
+    const auto num = [](double v) { return std::isinf(v) ? std::string("null") : fmt::format("{:.2f}", v); };
+    fmt::print("{{\"game\": \"{}\", \"a\": \"{}\", \"b\": \"{}\", \"games\": {}, "
+               "\"a_first\": [{}, {}, {}], \"a_second\": [{}, {}, {}], \"score\": {:.4f}, "
+               "\"score_95\": [{:.4f}, {:.4f}], \"elo\": {}, \"elo_95\": [{}, {}]}}\n",
+               game->spec(), a->name(), b->name(), r.games(), r.wins[0], r.draws[0],
+               r.losses[0], r.wins[1], r.draws[1], r.losses[1], s.score, s.score_low,
+               s.score_high, num(s.elo), num(s.elo_low), num(s.elo_high));
+  } else {
+    fmt::print("{}: A = {} vs B = {}, {} games{}\n", game->spec(), a->name(), b->name(),
+               r.games(), openings.empty() ? "" : fmt::format(" from {} openings", openings.size()));
+    fmt::print("  A as first player:  {} W  {} D  {} L\n", r.wins[0], r.draws[0], r.losses[0]);
+    fmt::print("  A as second player: {} W  {} D  {} L\n", r.wins[1], r.draws[1], r.losses[1]);
+    fmt::print("  A score {:.3f}  95% [{:.3f}, {:.3f}] (Wilson)   Elo(A - B) {} [{}, {}]\n",
+               s.score, s.score_low, s.score_high, rz::format_elo(s.elo),
+               rz::format_elo(s.elo_low), rz::format_elo(s.elo_high));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string command = argc > 1 ? argv[1] : "";
+  if (command == "--help" || command == "-h" || command == "help") {
+    fmt::print("{}", kUsage);
+    return 0;
+  }
+  try {
+    rz::set_cpu_threads(1);  // evaluation runs beside actors and the learner: one core
+    if (command == "accuracy") return run_accuracy(argc, argv);
+    if (command == "moves") return run_moves(argc, argv);
+    if (command == "arena") return run_arena(argc, argv);
+    throw UsageError(command.empty()
+                         ? "missing subcommand: choose accuracy, moves or arena"
+                         : fmt::format("unknown subcommand '{}': choose accuracy, moves or arena",
+                                       command));
+  } catch (const UsageError& e) {
+    fmt::print(stderr, "ringzero-eval: {} (see ringzero-eval --help)\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "ringzero-eval: {}\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,159 @@
+// ringzero-eval as users run it: a real process on real files (a weight blob written by the
+// network's own code, Pons' positions), its output and its errors.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "common/game.h"
+#include "common/net/net_evaluator.h"
+
+namespace {
+
+const std::string kEval = std::string(RZ_BINARY_DIR) + "/common/eval/ringzero-eval";
+const std::string kData = std::string(RZ_SHARED_DATA) + "/connect4/";
+
+struct Run {
+  int status = -1;
+  std::string out;  // stdout and stderr
+};
+
+Run run(const std::string& args) {
+  Run r;
+  FILE* p = popen((kEval + " " + args + " 2>&1").c_str(), "r");
+  REQUIRE(p);
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+// A small untrained Connect Four network's blob, as the learner would publish it.
+std::string write_blob(const std::string& game_spec, const std::string& path) {
+  const auto game = rz::make_game(game_spec);
+  rz::NetConfig config;
+  config.blocks = 1;
+  config.filters = 8;
+  rz::NetEvaluator net(*game, config, 8, 1, /*seed=*/7);
+  const auto blob = net.blob();
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(blob.data()),
+                                              static_cast<std::streamsize>(blob.size()));
+  return path;
+}
+
+std::string first_lines(const std::string& name, int n, const std::string& path) {
+  std::ifstream in(kData + name);
+  std::ofstream out(path);
+  std::string line;
+  for (int i = 0; i < n && std::getline(in, line); ++i) out << line << "\n";
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("ringzero-eval moves: one line per position with a legal 1-based column") {
+  const auto blob = write_blob("connect4", "cli_c4.blob");
+  const auto positions = first_lines("Test_L2_R1", 20, "cli_moves.txt");
+  for (const char* sims : {"0", "16"}) {
+    const auto r = run("moves --positions " + positions + " --weights " + blob + " --sims " + sims);
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    std::istringstream out(r.out), in(std::string{});
+    std::ifstream expected(positions);
+    std::string line, moves, score, got_moves;
+    int lines = 0;
+    while (std::getline(expected, line)) {
+      std::istringstream(line) >> moves;
+      std::string got;
+      REQUIRE(std::getline(out, got));
+      std::istringstream fields(got);
+      int column = 0;
+      fields >> got_moves >> column;
+      CHECK(got_moves == moves);
+      // Legal: the column is not full after the moves.
+      const auto count = std::count(moves.begin(), moves.end(), static_cast<char>('0' + column));
+      CHECK(column >= 1);
+      CHECK(column <= 7);
+      CHECK(count < 6);
+      ++lines;
+    }
+    CHECK(lines == 20);
+  }
+}
+
+TEST_CASE("ringzero-eval moves: a bad line is a one-line error naming the line") {
+  const auto blob = write_blob("connect4", "cli_c4.blob");
+  std::ofstream("cli_bad.txt") << "4455 18\n44444445 3\n";
+  auto r = run("moves --positions cli_bad.txt --weights " + blob);
+  CHECK(r.status != 0);
+  CHECK_THAT(r.out, Catch::Contains("cli_bad.txt:2"));
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+  std::ofstream("cli_bad.txt") << "4455 18\n44x5\n";
+  r = run("moves --positions cli_bad.txt --weights " + blob);
+  CHECK(r.status != 0);
+  CHECK_THAT(r.out, Catch::Contains("cli_bad.txt:2"));
+  // A damaged network file is refused, not loaded.
+  std::ofstream("cli_junk.blob") << "not a network";
+  r = run("moves --positions cli_bad.txt --weights cli_junk.blob");
+  CHECK(r.status != 0);
+  CHECK_THAT(r.out, Catch::Contains("cli_junk.blob"));
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+}
+
+TEST_CASE("ringzero-eval accuracy: reports policy and MCTS, caches labels") {
+  const auto blob = write_blob("connect4", "cli_c4.blob");
+  const auto positions = first_lines("Test_L2_R1", 30, "cli_accuracy.txt");
+  std::remove("cli_accuracy.txt.labels");
+  auto r = run("accuracy --positions " + positions + " --weights " + blob + " --sims 16");
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("labels solved"));
+  CHECK_THAT(r.out, Catch::Contains("policy"));
+  CHECK_THAT(r.out, Catch::Contains("mcts:16"));
+  r = run("accuracy --positions " + positions + " --weights " + blob + " --sims 0 --json");
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("labels read from cache"));
+  CHECK_THAT(r.out, Catch::Contains("\"optimal\""));
+  std::remove("cli_accuracy.txt.labels");
+}
+
+TEST_CASE("ringzero-eval arena: baselines, networks and errors") {
+  auto r = run("arena --game tictactoe --a minimax --b random --games 20");
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("Elo"));
+  CHECK_THAT(r.out, Catch::Contains("0 L"));
+  const auto blob = write_blob("connect4", "cli_c4.blob");
+  r = run("arena --game connect4 --a net:" + blob + " --b random --games 4 --sims 8 --json");
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("\"games\": 4"));
+  // A network for another game is refused with one line.
+  const auto ttt = write_blob("tictactoe", "cli_ttt.blob");
+  r = run("arena --game connect4 --a net:" + ttt + " --b random --games 2");
+  CHECK(r.status != 0);
+  CHECK_THAT(r.out, Catch::Contains("tictactoe"));
+  r = run("arena --game connect4 --a wizard --b random");
+  CHECK(r.status != 0);
+  CHECK_THAT(r.out, Catch::Contains("unknown agent"));
+  r = run("arena --game connect4 --a random --b random --games -3");
+  CHECK(r.status == 2);
+  CHECK_THAT(r.out, Catch::Contains("--games"));
+  r = run("arena --game connect4 --a solver --b random --games 2");
+  CHECK(r.status == 2);
+  CHECK_THAT(r.out, Catch::Contains("--openings"));
+  // The solver from real openings, against rollout MCTS: it never loses a won opening, so
+  // over 4 games (2 openings x both colours) it scores at least what the openings give.
+  r = run("arena --game connect4 --a solver --b mcts:50 --games 4 --openings " + kData +
+          "Test_L2_R1 --json");
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("\"a\": \"solver\""));
+}
