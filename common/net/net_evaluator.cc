@@ -51,27 +51,35 @@ struct NetEvaluator::Impl {
     const float* l = logits.data_ptr<float>();
     const float* vv = v.data_ptr<float>();
     for (int i = 0; i < n; ++i) {
-      masked_softmax(l + static_cast<size_t>(i) * num_actions,
-                     legal.data() + static_cast<size_t>(i) * num_actions,
-                     policy + static_cast<size_t>(i) * num_actions);
-      value[i] = std::clamp(vv[i], -1.0f, 1.0f);
+      const bool policy_ok = masked_softmax(l + static_cast<size_t>(i) * num_actions,
+                                            legal.data() + static_cast<size_t>(i) * num_actions,
+                                            policy + static_cast<size_t>(i) * num_actions);
+      const bool value_ok = std::isfinite(vv[i]);
+      value[i] = value_ok ? std::clamp(vv[i], -1.0f, 1.0f) : 0.0f;
+      non_finite += !(policy_ok && value_ok);
     }
   }
 
-  // softmax over the legal actions; subtracting the max keeps exp() finite.
-  void masked_softmax(const float* logits, const uint8_t* mask, float* out) const {
+  // Softmax over the legal actions; subtracting the max keeps exp() finite. Returns false
+  // (and writes a uniform prior over the legal actions) if the logits were not finite.
+  bool masked_softmax(const float* logits, const uint8_t* mask, float* out) const {
     float max_logit = -INFINITY;
+    int legal_count = 0;
     for (int a = 0; a < num_actions; ++a)
-      if (mask[a]) max_logit = std::max(max_logit, logits[a]);
+      if (mask[a]) {
+        max_logit = std::max(max_logit, logits[a]);
+        ++legal_count;
+      }
     float sum = 0.0f;
     for (int a = 0; a < num_actions; ++a) {
       out[a] = mask[a] ? std::exp(logits[a] - max_logit) : 0.0f;
       sum += out[a];
     }
-    if (sum > 0.0f) {
-      const float inv = 1.0f / sum;
-      for (int a = 0; a < num_actions; ++a) out[a] *= inv;
-    }
+    // NaN fails both comparisons; an infinite logit makes max_logit infinite and sum NaN.
+    const bool ok = sum > 0.0f && std::isfinite(sum);
+    const float inv = ok ? 1.0f / sum : legal_count > 0 ? 1.0f / legal_count : 0.0f;
+    for (int a = 0; a < num_actions; ++a) out[a] = ok ? out[a] * inv : (mask[a] ? inv : 0.0f);
+    return ok;
   }
 
   int max_batch;
@@ -80,6 +88,7 @@ struct NetEvaluator::Impl {
   PolicyValueNet net;
   torch::Tensor input;         // [max_batch, planes, height, width], reused by every call
   std::vector<uint8_t> legal;  // [max_batch, num_actions]
+  uint64_t non_finite = 0;     // states answered with the uniform fallback
 };
 
 namespace {
@@ -130,6 +139,8 @@ uint64_t NetEvaluator::layout_tag() const { return impl_->net->layout_tag(); }
 std::string NetEvaluator::description() const { return impl_->net->description(); }
 
 int NetEvaluator::max_batch() const { return impl_->max_batch; }
+
+uint64_t NetEvaluator::non_finite_outputs() const { return impl_->non_finite; }
 
 void NetEvaluator::forward_only(int n) {
   if (n < 1 || n > impl_->max_batch)

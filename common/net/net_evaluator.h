@@ -46,6 +46,11 @@ class NetEvaluator : public Evaluator {
   // The current weights as a blob (tests; saving an initial network).
   std::vector<uint8_t> blob() const;
 
+  // States whose network output was not finite (NaN or infinite weights, e.g. from a
+  // diverged learner). They are answered with a uniform prior over the legal actions and value
+  // 0, so the search stays valid, and counted here so that the actor can report them.
+  uint64_t non_finite_outputs() const;
+
   uint64_t layout_tag() const;
   // "connect4 4x64".
   std::string description() const;

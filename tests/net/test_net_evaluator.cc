@@ -3,6 +3,7 @@
 // block an immediate loss whatever the (untrained) network believes.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -124,6 +125,40 @@ TEST_CASE("NetEvaluator: load_blob makes two evaluators agree, a foreign blob is
   CHECK_THROWS_AS(b.load_blob(other.blob()), WeightBlobError);
   b.evaluate(pointers(states).data(), 4, pb.data(), vb.data());
   CHECK(pa == pb);  // unchanged by the refused blob
+}
+
+TEST_CASE("NetEvaluator: non-finite weights give a uniform prior and value 0, and are counted",
+          "[net][evaluator]") {
+  auto game = make_game("connect4");
+  NetEvaluator net(*game, NetConfig{1, 8}, 4, 1, 1);
+  auto states = random_positions(*game, 3, 5);
+  const int A = game->num_actions();
+  std::vector<float> policy(3 * A), value(3);
+  net.evaluate(pointers(states).data(), 3, policy.data(), value.data());
+  CHECK(net.non_finite_outputs() == 0);
+
+  // A diverged learner's blob: a valid blob (header, checksum) whose weights are NaN.
+  std::vector<uint8_t> blob = net.blob();
+  const WeightBlobHeader h = parse_weight_blob_header(blob.data(), blob.size());
+  const BlobTensor& stem = h.tensors.front();
+  REQUIRE(stem.dtype == BlobDType::kFloat32);
+  const float nan = std::nanf("");
+  for (uint64_t off = 0; off < stem.bytes; off += 4)
+    std::memcpy(blob.data() + stem.offset + off, &nan, 4);
+  const uint64_t sum = blob_checksum(blob.data() + h.payload_offset, h.payload_bytes);
+  std::memcpy(blob.data() + 32, &sum, 8);  // checksum field, see weight_blob.h
+  net.load_blob(blob);
+
+  net.evaluate(pointers(states).data(), 3, policy.data(), value.data());
+  CHECK(net.non_finite_outputs() == 3);
+  for (int i = 0; i < 3; ++i) {
+    std::vector<uint8_t> legal(A);
+    states[i]->legal_mask(legal.data());
+    int count = 0;
+    for (int a = 0; a < A; ++a) count += legal[a];
+    for (int a = 0; a < A; ++a) CHECK(policy[i * A + a] == Approx(legal[a] ? 1.0f / count : 0.0f));
+    CHECK(value[i] == 0.0f);
+  }
 }
 
 TEST_CASE("NetEvaluator: bad construction arguments are refused", "[net][evaluator]") {
