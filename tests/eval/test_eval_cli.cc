@@ -7,9 +7,12 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
+#include <vector>
 #include <sstream>
 #include <string>
 
+#include "common/checkpoint_file.h"
 #include "common/game.h"
 #include "common/net/net_evaluator.h"
 
@@ -56,7 +59,45 @@ std::string first_lines(const std::string& name, int n, const std::string& path)
   return path;
 }
 
+// The same network inside a checkpoint container, as the learner writes one.
+std::string write_checkpoint(const std::string& blob_path, const std::string& path) {
+  std::ifstream in(blob_path, std::ios::binary);
+  std::vector<uint8_t> blob((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto text = [](const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); };
+  rz::write_checkpoint_sections(path, {{"game_spec", text("connect4")},
+                                       {"net_shape", text("1x8")},
+                                       {"config", text("[game]\nspec=connect4\n")},
+                                       {"weights", blob},
+                                       {"step", rz::u64_bytes(100)},
+                                       {"weight_version", rz::u64_bytes(3)}});
+  return path;
+}
+
 }  // namespace
+
+TEST_CASE("ringzero-eval reads checkpoints, and refuses a corrupted one") {
+  const auto blob = write_blob("connect4", "cli_c4.blob");
+  const auto ckpt = write_checkpoint(blob, "cli_c4.rzck");
+  const auto positions = first_lines("Test_L2_R1", 5, "cli_ckpt.txt");
+  const auto from_blob = run("moves --positions " + positions + " --weights " + blob);
+  const auto from_ckpt = run("moves --positions " + positions + " --checkpoint " + ckpt);
+  REQUIRE(from_blob.status == 0);
+  REQUIRE(from_ckpt.status == 0);
+  CHECK(from_ckpt.out == from_blob.out);  // same weights, same raw-policy moves
+  // Flip one byte in the middle: the whole-file checksum refuses it.
+  {
+    std::fstream f(ckpt, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(200);
+    f.put('\x5a');
+  }
+  const auto bad = run("moves --positions " + positions + " --checkpoint " + ckpt);
+  CHECK(bad.status != 0);
+  CHECK_THAT(bad.out, Catch::Contains("cli_c4.rzck"));
+  CHECK(std::count(bad.out.begin(), bad.out.end(), '\n') == 1);
+  const auto both = run("moves --positions " + positions + " --checkpoint " + ckpt + " --weights " + blob);
+  CHECK(both.status == 2);
+  CHECK_THAT(both.out, Catch::Contains("exactly one"));
+}
 
 TEST_CASE("ringzero-eval moves: one line per position with a legal 1-based column") {
   const auto blob = write_blob("connect4", "cli_c4.blob");
