@@ -35,6 +35,9 @@ command=start
 case "${1:-}" in
   start|stop|status|restart-learner|monitor) command="$1"; shift ;;
   -h|--help|help) usage; exit 0 ;;
+  -*|"") ;;
+  *) echo "launch.sh: unknown command '$1'; use start, status, monitor, restart-learner or stop (see $0 --help)" >&2
+     exit 2 ;;
 esac
 
 # Build when a binary is missing, or (for start) when a source is newer than one: a running

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <algorithm>
+#include <cstdio>
 #include <regex>
 
 #include "launch/log_stamp.h"
@@ -164,4 +166,27 @@ TEST_CASE("snapshot: counters - gauges and evaluator metrics from a real segment
   CHECK(table.find("win_rate 0.75") != std::string::npos);
   segment.reset();
   rz::shm::Segment::remove(name);
+}
+
+TEST_CASE("launch.sh: --help lists every command and an unknown command is refused in one line") {
+  // The script beside this test's source: tests/launch/ -> repository root.
+  const std::string script =
+      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string() + "/launch/launch.sh";
+  auto run = [](const std::string& command, std::string* output) {
+    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+    char buffer[4096];
+    size_t n;
+    while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output->append(buffer, n);
+    const int status = pclose(pipe);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  std::string help;
+  CHECK(run(script + " --help", &help) == 0);
+  for (const char* command : {"start", "status", "monitor", "restart-learner", "stop", "--detach", "--resume"}) {
+    CHECK(help.find(command) != std::string::npos);
+  }
+  std::string refused;
+  CHECK(run(script + " frobnicate", &refused) == 2);
+  CHECK(refused.find("unknown command 'frobnicate'") != std::string::npos);
+  CHECK(std::count(refused.begin(), refused.end(), '\n') == 1);
 }
