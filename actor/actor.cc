@@ -58,6 +58,8 @@ class StopWatcher {
           local->store(1, std::memory_order_release);
           break;
         }
+        if (shm::StatsWriter* w = blocked_writer_.load(std::memory_order_acquire))
+          w->heartbeat();
         if (tick % 10 == 0 && !segment.creator_alive()) {
           creator_gone_.store(true, std::memory_order_relaxed);
           local->store(1, std::memory_order_release);
@@ -73,9 +75,17 @@ class StopWatcher {
   }
   bool creator_gone() const { return creator_gone_.load(std::memory_order_relaxed); }
 
+  // While the main thread is blocked on a full lane (back-pressure from the learner, which
+  // can last minutes), this thread keeps its heartbeat fresh so that monitors do not take a
+  // waiting actor for a hung one. Set to nullptr when the wait is over.
+  void heartbeat_for(shm::StatsWriter* writer) {
+    blocked_writer_.store(writer, std::memory_order_release);
+  }
+
  private:
   std::atomic<bool> done_{false};
   std::atomic<bool> creator_gone_{false};
+  std::atomic<shm::StatsWriter*> blocked_writer_{nullptr};
   std::thread thread_;
 };
 
@@ -93,6 +103,7 @@ struct ActorStats {
         resign_false_pos(w.metric("resign_false_pos")),
         records_too_large(w.metric("records_too_large")),
         weight_switches(w.metric("weight_switches")),
+        lane_wait_ms(w.metric("lane_wait_ms")),
         weight_version(w.gauge("weight_version")),
         positions_per_s(w.gauge("positions_per_s")),
         sims_per_s(w.gauge("sims_per_s")) {}
@@ -115,7 +126,7 @@ struct ActorStats {
   shm::StatsWriter& writer;
   const int games, positions, records_committed, bytes_committed, simulations;
   const int resigned_games, resign_disabled_games, resign_false_pos, records_too_large;
-  const int weight_switches, weight_version, positions_per_s, sims_per_s;
+  const int weight_switches, lane_wait_ms, weight_version, positions_per_s, sims_per_s;
   Clock::time_point rate_start = Clock::now();
   uint64_t rate_positions = 0, rate_sims = 0;
   bool rate_initialised = false;
@@ -170,11 +181,12 @@ void Actor::run() {
                                  slot_, segment->name(), segment->sizes().lanes,
                                  segment->sizes().lanes - 1));
   shm::ControlBlock& control = segment->control();
+  // The watcher's thread may touch the stats slot, so the slot outlives it.
+  shm::StatsWriter writer(*segment, shm::Role::kActor, slot_);
+  ActorStats stats(writer);
   StopWatcher watcher(*segment, interrupted_);
   auto stopping = [&] { return interrupted_->load(std::memory_order_acquire) != 0; };
 
-  shm::StatsWriter writer(*segment, shm::Role::kActor, slot_);
-  ActorStats stats(writer);
   shm::LaneWriter lane(*segment, slot_);
   shm::WeightSlot weights(*segment);
   log(fmt::format("attached to {} lane {}{} (next record {}), game {}, network {}",
@@ -253,7 +265,14 @@ void Actor::run() {
                         max_record));
         continue;
       }
-      if (!lane.write(record.data(), record.size(), interrupted_)) break;  // stopping
+      const auto write_start = Clock::now();
+      watcher.heartbeat_for(&writer);
+      const bool written = lane.write(record.data(), record.size(), interrupted_);
+      watcher.heartbeat_for(nullptr);
+      writer.add(stats.lane_wait_ms, uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  Clock::now() - write_start)
+                                                  .count()));
+      if (!written) break;  // stopping
       writer.add(stats.records_committed, 1);
       writer.add(stats.bytes_committed, record.size());
       writer.add(stats.games, 1);

@@ -19,8 +19,9 @@
 // Everything is visible in the actor's stats slot (role kActor, index = slot): heartbeat,
 // state, and counters games, positions, records_committed, simulations, bytes_committed,
 // resigned_games, resign_disabled_games, resign_false_pos (resign-disabled games whose
-// would-be resigner did not lose), records_too_large, weight_switches; gauges
-// weight_version, positions_per_s, sims_per_s.
+// would-be resigner did not lose), records_too_large, weight_switches, lane_wait_ms (time
+// blocked on a full lane: back-pressure from the learner); gauges weight_version,
+// positions_per_s, sims_per_s. The heartbeat stays fresh while blocked on a full lane.
 //
 // A game's id is its lane sequence number, so ids are unique per slot across restarts and
 // equal the ring's own record numbering.

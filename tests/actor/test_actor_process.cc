@@ -201,6 +201,7 @@ std::vector<Received> drain(shm::RingReader& reader, const rz::Game& game,
     reader.release(*rec);
     out.push_back(std::move(r));
   }
+  CHECK(reader.corrupt_records_skipped() == 0);  // the ring never saw a damaged record
   return out;
 }
 
@@ -231,6 +232,7 @@ TEST_CASE("actor: waits for weights, plays valid games, switches weights, stops 
 
   REQUIRE(run.publish_tictactoe(1) == 1);
   auto first = drain_count(reader, *run.game, 6, 15s);
+  INFO("actor log: " << read_file(run.log_path(0)));
   REQUIRE(first.size() >= 6);
   for (size_t i = 0; i < first.size(); ++i) {
     const auto& r = first[i];
@@ -315,9 +317,22 @@ TEST_CASE("actor: SIGTERM and SIGINT exit 0, even while blocked on a full lane")
     REQUIRE(::waitpid(pid, nullptr, WNOHANG) == 0);
     const auto lanes = shm::lane_status(*run.segment);
     CHECK(lanes[0].bytes_in_flight > (64u << 10) / 2);  // really blocked on space
+    // Blocked is not hung: the heartbeat stays fresh.
+    std::this_thread::sleep_for(1200ms);
+    {
+      const auto all = shm::read_stats(*run.segment);
+      const auto* s = run.stats_of(all, 0);
+      REQUIRE(s != nullptr);
+      CHECK(s->value("records_committed") == last);
+      CHECK(shm::now_monotonic_ns() - s->heartbeat_ns < 600'000'000ull);
+    }
 
     ::kill(pid, sig);
     CHECK(exited_with(wait_exit(pid, 3s), 0));
+    {
+      const auto all = shm::read_stats(*run.segment);
+      CHECK(run.stats_of(all, 0)->value("lane_wait_ms") >= 1200);  // the time it was blocked
+    }
     // What it committed is intact.
     shm::RingReader reader(*run.segment);
     const auto got = drain_count(reader, *run.game, last, 5s);
