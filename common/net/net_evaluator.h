@@ -12,6 +12,12 @@
 // Threading: the actor runs one evaluator per process on one core; call set_cpu_threads(1)
 // (the constructor does it with `threads`) so that neither LibTorch's OpenMP pool nor
 // OpenBLAS's pthreads pool spreads a batch-1 convolution over cores that other actors use.
+// An evaluator is used by one thread at a time.
+//
+// Memory: constructing a NetEvaluator sets glibc's mmap and trim thresholds for the process
+// (once), so that the ~10 MB activations of a large batch are reused from the heap instead of
+// being faulted in afresh by every forward pass; without it ~40% of self-play time went to
+// page faults (docs/performance.md).
 #pragma once
 
 #include <cstdint>
