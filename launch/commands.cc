@@ -47,11 +47,6 @@ std::string script() {
   return s && *s ? s : "ringzero-launch";
 }
 
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  return s;
-}
-
 std::string self_dir() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
@@ -78,12 +73,12 @@ bool supervisor_alive(const RunDir& dir, pid_t* pid) {
 }
 
 std::string shm_name_of(const RunDir& dir) {
-  std::string text;
-  if (!read_text_file(dir.shm_name_file(), &text) || trim(text).empty()) {
+  const std::string name = read_shm_name(dir);
+  if (name.empty()) {
     throw UsageError(fmt::format("no run in {} ({} is missing); start one with: {} start --run-dir {}",
                                  dir.path(), dir.shm_name_file(), script(), dir.path()));
   }
-  return trim(text);
+  return name;
 }
 
 // --run-dir DIR, --timeout S and --help for the small subcommands; anything else is refused.
@@ -195,7 +190,7 @@ int start_detached(const SupervisorOptions& options, const RunDir& dir) {
     reply.append(buffer, static_cast<size_t>(n));
   }
   ::close(fds[0]);
-  reply = trim(reply);
+  while (!reply.empty() && std::isspace(static_cast<unsigned char>(reply.back()))) reply.pop_back();
   if (reply.rfind("ready ", 0) == 0) {
     std::printf("%s\n", dir.path().c_str());
     std::fflush(stdout);  // the run directory first, for scripts and humans alike

@@ -79,12 +79,11 @@ Args parse(int argc, char** argv) {
 std::string segment_name(const Args& a) {
   if (!a.shm.empty()) return a.shm;
   const rz::launch::RunDir dir(a.run_dir);
-  std::string text;
-  if (!rz::launch::read_text_file(dir.shm_name_file(), &text)) {
+  const std::string name = rz::launch::read_shm_name(dir);
+  if (name.empty()) {
     usage_error("no run in " + dir.path() + " (shm_name missing); start one with launch/launch.sh");
   }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-  return text;
+  return name;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -83,6 +84,13 @@ pid_t read_pid_file(const std::string& path) {
   } catch (const std::exception&) {
     return 0;
   }
+}
+
+std::string read_shm_name(const RunDir& dir) {
+  std::string text;
+  if (!read_text_file(dir.shm_name_file(), &text)) return "";
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  return text;
 }
 
 // One role per line: "<role> <pid> <restarts> <state> <note...>".

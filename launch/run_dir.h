@@ -65,5 +65,7 @@ bool read_text_file(const std::string& path, std::string* text);
 void write_text_atomically(const std::string& path, const std::string& text);
 // A pid file's pid, or 0 when missing or malformed.
 pid_t read_pid_file(const std::string& path);
+// The segment name recorded in RUN/shm_name, or "" when there is none.
+std::string read_shm_name(const RunDir& dir);
 
 }  // namespace rz::launch

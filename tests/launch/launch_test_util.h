@@ -94,11 +94,7 @@ class TestRun {
   pid_t pid_of(const std::string& role) const {
     return launch::read_pid_file(dir + "/pids/" + role + ".pid");
   }
-  std::string shm_name() const {
-    std::string s = read_file(dir + "/shm_name");
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-    return s;
-  }
+  std::string shm_name() const { return launch::read_shm_name(launch::RunDir(dir)); }
   bool shm_exists() const { return std::filesystem::exists("/dev/shm" + shm_name()); }
   std::string log(const std::string& role) const { return read_file(dir + "/logs/" + role + ".log"); }
 

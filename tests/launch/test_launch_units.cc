@@ -18,7 +18,7 @@
 #include "launch/run_snapshot.h"
 #include "shm/segment.h"
 #include "shm/stats.h"
-#include "tests/launch/mini_json.h"
+#include "tests/launch/launch_test_util.h"
 
 using namespace std::chrono_literals;
 
@@ -172,21 +172,13 @@ TEST_CASE("launch.sh: --help lists every command and an unknown command is refus
   // The script beside this test's source: tests/launch/ -> repository root.
   const std::string script =
       std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string() + "/launch/launch.sh";
-  auto run = [](const std::string& command, std::string* output) {
-    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-    char buffer[4096];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output->append(buffer, n);
-    const int status = pclose(pipe);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  };
-  std::string help;
-  CHECK(run(script + " --help", &help) == 0);
+  const auto help = rz::testing::run_command(script + " --help");
+  CHECK(help.code == 0);
   for (const char* command : {"start", "status", "monitor", "restart-learner", "stop", "--detach", "--resume"}) {
-    CHECK(help.find(command) != std::string::npos);
+    CHECK(help.output.find(command) != std::string::npos);
   }
-  std::string refused;
-  CHECK(run(script + " frobnicate", &refused) == 2);
-  CHECK(refused.find("unknown command 'frobnicate'") != std::string::npos);
-  CHECK(std::count(refused.begin(), refused.end(), '\n') == 1);
+  const auto refused = rz::testing::run_command(script + " frobnicate");
+  CHECK(refused.code == 2);
+  CHECK(refused.output.find("unknown command 'frobnicate'") != std::string::npos);
+  CHECK(std::count(refused.output.begin(), refused.output.end(), '\n') == 1);
 }
