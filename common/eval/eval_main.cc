@@ -115,7 +115,10 @@ int run_accuracy(int argc, char** argv) {
 
   rz::Connect4Solver solver;
   const auto labels = rz::load_or_solve_labels(positions, labels_path, limit, solver);
-  fmt::print(stderr, "{}\n", labels.note);
+  fmt::print(stderr, "{}{}\n", labels.note,
+             labels.note.find("cannot write") != std::string::npos && !o.count("labels")
+                 ? " with --labels PATH"
+                 : "");
 
   struct Row {
     std::string agent;
