@@ -91,14 +91,12 @@ struct NetEvaluator::Impl {
   uint64_t non_finite = 0;     // states answered with the uniform fallback
 };
 
-namespace {
-
 // LibTorch allocates every activation of every forward with malloc and frees it right after.
 // At batch ~1000 an activation is ~11 MB: above glibc's mmap threshold, or freed to the top
 // of the heap and trimmed back to the kernel. Either way each forward then re-faults tens of
 // megabytes of fresh zeroed pages (perf: ~40% of self-play time in clear_page / page faults).
 // Keeping such blocks in the heap makes the next forward reuse them. Process-wide, set once,
-// and only in processes that run a NetEvaluator (actors, evaluation tools).
+// and only in processes that ask for it (every NetEvaluator does; so may the CPU learner).
 void keep_activation_memory_in_heap() {
   static const bool done = [] {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum; larger blocks still use mmap
@@ -107,8 +105,6 @@ void keep_activation_memory_in_heap() {
   }();
   (void)done;
 }
-
-}  // namespace
 
 NetEvaluator::NetEvaluator(const Game& game, const NetConfig& config, int max_batch, int threads,
                            uint64_t seed)

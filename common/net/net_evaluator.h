@@ -71,6 +71,11 @@ class NetEvaluator : public Evaluator {
   std::unique_ptr<Impl> impl_;
 };
 
+// Sets glibc's mmap and trim thresholds (process-wide, once) so that LibTorch's large
+// per-forward activations are reused from the heap instead of being faulted in afresh each
+// pass. Every NetEvaluator calls it; a CPU learner may too.
+void keep_activation_memory_in_heap();
+
 // Sets LibTorch's intra-op threads and, if OpenBLAS is the loaded BLAS, its threads to n.
 void set_cpu_threads(int n);
 
