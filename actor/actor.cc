@@ -181,13 +181,18 @@ void Actor::run() {
                                  slot_, segment->name(), segment->sizes().lanes,
                                  segment->sizes().lanes - 1));
   shm::ControlBlock& control = segment->control();
+  // The lane first: its owner mutex decides who is slot K, so a second actor started on a
+  // live slot is refused before it can touch the live actor's stats.
+  shm::LaneWriter lane(*segment, slot_);
   // The watcher's thread may touch the stats slot, so the slot outlives it.
   shm::StatsWriter writer(*segment, shm::Role::kActor, slot_);
+  struct ExitedOnLeave {  // whatever way run() ends, the slot says so
+    shm::StatsWriter& w;
+    ~ExitedOnLeave() { w.set_state(shm::ProcessState::kExited); }
+  } exited_on_leave{writer};
   ActorStats stats(writer);
   StopWatcher watcher(*segment, interrupted_);
   auto stopping = [&] { return interrupted_->load(std::memory_order_acquire) != 0; };
-
-  shm::LaneWriter lane(*segment, slot_);
   shm::WeightSlot weights(*segment);
   log(fmt::format("attached to {} lane {}{} (next record {}), game {}, network {}",
                   segment->name(), slot_, lane.took_over() ? " (taken over)" : "",
@@ -199,7 +204,6 @@ void Actor::run() {
       if (watcher.creator_gone())
         log(fmt::format("the run's creator (pid {}) is gone", segment->creator_pid()));
       log("stopped before the first weights were published");
-      writer.set_state(shm::ProcessState::kExited);
       return;
     }
     writer.heartbeat();
@@ -295,7 +299,6 @@ void Actor::run() {
     log(fmt::format("the run's creator (pid {}) is gone: stopping", segment->creator_pid()));
   log(fmt::format("stopping: {} records committed on lane {} in total",
                   lane.next_sequence(), slot_));
-  writer.set_state(shm::ProcessState::kExited);
 }
 
 }  // namespace rz

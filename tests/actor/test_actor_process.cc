@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "common/config.h"
 #include "common/game.h"
 #include "common/net/net_evaluator.h"
@@ -413,7 +415,16 @@ TEST_CASE("actor: bad slots and a live lane owner are refused") {
   REQUIRE(wait_attached(run, 1, first, 15s));  // it owns lane 1 now (waiting for weights)
   const pid_t second = run.spawn(1);
   CHECK(exited_with(wait_exit(second, 10s), 1));
-  CHECK(::waitpid(first, nullptr, WNOHANG) == 0);  // the owner is undisturbed
+  CHECK(::waitpid(first, nullptr, WNOHANG) == 0);  // the owner is undisturbed...
+  {
+    const auto all = shm::read_stats(*run.segment);
+    const auto* s = run.stats_of(all, 1);
+    REQUIRE(s != nullptr);
+    CHECK(s->pid == uint32_t(first));  // ...and so is its stats slot
+    CHECK(s->restarts == 0);
+  }
+  CHECK(read_file(run.log_path(1)).find(fmt::format("is owned by live process {}", first)) !=
+        std::string::npos);
   ::kill(first, SIGTERM);
   CHECK(exited_with(wait_exit(first, 5s), 0));
 }
