@@ -273,6 +273,16 @@ int start_command(int argc, char** argv) {
     throw UsageError(fmt::format("nothing to resume in {} ({} is missing); start a new run "
                                  "without --resume", dir.path(), config_file));
   }
+  if (resume) {
+    // A checkpoint fits one game and one network shape: refuse to resume into another.
+    const RunConfig before = load_config_file(config_file);
+    if (before.game != config.game || before.net != config.net) {
+      throw UsageError(fmt::format(
+          "run {} trains {} with a {} network; --resume cannot change the game or the network "
+          "(start a new run in another --run-dir instead)",
+          dir.path(), before.game, before.net.shape_string()));
+    }
+  }
   if (flags.count("actors")) {
     const int n = flags["actors"].as<int>();
     if (n < 1 || n > 256) {

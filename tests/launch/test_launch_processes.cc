@@ -229,6 +229,15 @@ TEST_CASE("stop: exit 0 and no process or segment left", "[launch]") {
   CHECK(run.log("learner").size() > 0);
   CHECK(run.command("status").code == 3);
 
+  // Resuming into another game or network shape is refused before anything starts.
+  const std::string resume = rz::testing::kLaunch + " start --detach --resume --run-dir " + run.dir;
+  const CommandResult other_game = rz::testing::run_command(resume + " --game connect4");
+  INFO(other_game.output);
+  CHECK(other_game.code == 2);
+  CHECK(other_game.output.find("--resume cannot change the game or the network") != std::string::npos);
+  CHECK(rz::testing::run_command(resume + " --net.filters 16").code == 2);
+  CHECK_FALSE(run.shm_exists());
+
   // start --resume continues the stopped run: same directory, next generation, the learner
   // resumes from the checkpoint it wrote when it was stopped.
   const CommandResult resumed = run.start("--resume");
