@@ -271,6 +271,7 @@ TEST_CASE("a second start on a live run is refused - a killed supervisor's segme
            !process_alive(run.pid_of("actor-1"));
   }, 40s));
   CHECK(run.shm_exists());
+  CHECK(run.command("status").code == 3);  // not running, although the segment is still there
   const CommandResult resumed = run.start("--resume");
   INFO(resumed.output << "\n" << run.log("launch"));
   REQUIRE(resumed.code == 0);
@@ -278,6 +279,17 @@ TEST_CASE("a second start on a live run is refused - a killed supervisor's segme
   CHECK(s["run"]["generation"].num() == 2);
   CHECK(all_alive(s));
   CHECK(run.pid_of("launch") != supervisor);
+
+  // `stop` on a run whose supervisor was killed removes the segment it left behind.
+  const pid_t second = run.pid_of("launch");
+  REQUIRE(kill(second, SIGKILL) == 0);
+  CHECK(eventually([&] { return !process_alive(second) && !process_alive(run.pid_of("learner")); }, 40s));
+  REQUIRE(run.shm_exists());
+  const CommandResult stopped = run.command("stop");
+  INFO(stopped.output);
+  CHECK(stopped.code == 0);
+  CHECK(stopped.output.find("removed the shared memory") != std::string::npos);
+  CHECK_FALSE(run.shm_exists());
 }
 
 TEST_CASE("the supervisor never maps LibTorch or a CUDA library", "[launch]") {
