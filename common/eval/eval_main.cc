@@ -173,7 +173,7 @@ int run_moves(int argc, char** argv) {
       Item item;
       if (!(fields >> item.moves)) continue;
       try {
-        item.state = rz::connect4_state(*game, item.moves, &item.history);
+        item.state = rz::state_from_moves(*game, item.moves, &item.history);
       } catch (const rz::GameError& e) {
         throw std::runtime_error(fmt::format("{}:{}: {}", positions, number, e.what()));
       }

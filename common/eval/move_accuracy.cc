@@ -156,14 +156,16 @@ LabelLoad load_or_solve_labels(const std::string& positions_file, const std::str
   return load;
 }
 
-std::unique_ptr<State> connect4_state(const Game& game, const std::string& moves,
+std::unique_ptr<State> state_from_moves(const Game& game, const std::string& moves,
                                       std::vector<Action>* history) {
   auto state = game.new_initial_state();
   history->clear();
-  for (char ch : moves) {
-    const Action a = game.parse_action(std::string(1, ch));
-    if (state->is_terminal() || !state->is_legal(a))
-      throw GameError(fmt::format("'{}' is not a legal open position", moves));
+  for (size_t k = 0; k < moves.size(); ++k) {
+    const Action a = game.parse_action(std::string(1, moves[k]));
+    if (state->is_terminal())
+      throw GameError(fmt::format("move {} of '{}' comes after the end of the game", k + 1, moves));
+    if (!state->is_legal(a))
+      throw GameError(fmt::format("move {} of '{}' is illegal there", k + 1, moves));
     state->apply(a);
     history->push_back(a);
   }
@@ -179,7 +181,7 @@ AccuracyResult measure_accuracy(const Game& game, const std::vector<LabelledPosi
     ++result.positions;
     if (!some_move_loses_result(p.scores)) continue;
     ++result.counted;
-    const auto state = connect4_state(game, p.moves, &history);
+    const auto state = state_from_moves(game, p.moves, &history);
     const Action a = agent.choose(*state, history);
     result.optimal += is_optimal(p.scores, a);
     result.keeps += keeps_result(p.scores, a);

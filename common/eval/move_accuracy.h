@@ -61,8 +61,10 @@ struct AccuracyResult {
 AccuracyResult measure_accuracy(const Game& game, const std::vector<LabelledPosition>& positions,
                                 Agent& agent);
 
-// Replays 1-based column digits on a connect4 State; throws GameError for an illegal one.
-std::unique_ptr<State> connect4_state(const Game& game, const std::string& moves,
+// Replays `moves`, one character per action as Game::parse_action reads it (Connect Four:
+// 1-based column digits), from the initial state; fills *history with the actions. Throws
+// GameError for a bad character, an illegal move or a finished game.
+std::unique_ptr<State> state_from_moves(const Game& game, const std::string& moves,
                                       std::vector<Action>* history);
 
 }  // namespace rz
