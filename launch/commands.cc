@@ -149,6 +149,19 @@ void print_next_steps(const RunDir& dir, std::FILE* out) {
              script(), dir.path());
 }
 
+// launch.sh sets RZ_LATEST_LINK (runs/latest) for runs in its default place: point it at
+// this run, atomically (a new link renamed over the old one).
+void point_latest_link(const RunDir& dir) {
+  const char* link = std::getenv("RZ_LATEST_LINK");
+  if (!link || !*link) return;
+  const fs::path target = fs::path(dir.path()).filename();
+  const std::string tmp = fmt::format("{}.tmp.{}", link, getpid());
+  std::error_code ec;
+  fs::create_symlink(target, tmp, ec);
+  if (!ec) fs::rename(tmp, link, ec);
+  if (ec) fs::remove(tmp, ec);
+}
+
 // Fork a session leader that runs the supervisor; return once it reports every role up.
 int start_detached(const SupervisorOptions& options, const RunDir& dir) {
   int fds[2];
@@ -303,6 +316,7 @@ int start_command(int argc, char** argv) {
   dir.create_layout();
   write_config_atomically(config, config_file);
   options.config = config;
+  point_latest_link(dir);
 
   if (detach) return start_detached(options, dir);
   fmt::print(stderr, "ringzero: {} {} with {} actor{} + learner in {} (Ctrl-C stops it cleanly)\n",

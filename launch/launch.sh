@@ -79,10 +79,9 @@ done
 extra=()
 if [[ "$command" == start ]]; then
   if ((has_run_dir == 0)) && [[ " $* " != *" --resume "* ]]; then
-    run_dir="$root/runs/$(date -u +%Y%m%d-%H%M%S)"
-    extra=(--run-dir "$run_dir")
-    mkdir -p "$root/runs"
-    ln -sfn "$(basename "$run_dir")" "$root/runs/latest"
+    extra=(--run-dir "$root/runs/$(date -u +%Y%m%d-%H%M%S)")
+    # ringzero-launch points runs/latest at the new run once its options are accepted.
+    export RZ_LATEST_LINK="$root/runs/latest"
   elif ((has_run_dir == 0)) && [[ -e "$root/runs/latest" ]]; then
     extra=(--run-dir "$(readlink -f "$root/runs/latest")")
     echo "ringzero: resuming the latest run ${extra[1]}" >&2
