@@ -73,6 +73,21 @@ void hash_string(uint64_t* h, const std::string& s) {
   hash_bytes(h, s.data(), s.size());
 }
 
+// Header strings (architecture, game spec, tensor names) are plain printable ASCII; anything
+// else is damage, and refusing it keeps every later message that quotes them on one line.
+bool is_printable(const std::string& text) {
+  for (char c : text)
+    if (c < 0x20 || c >= 0x7f) return false;
+  return true;
+}
+
+// A name read from a possibly damaged header, safe to put in a one-line message.
+std::string printable(const std::string& name) {
+  std::string out;
+  for (char c : name.substr(0, 64)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return name.size() > 64 ? out + "..." : out;
+}
+
 uint64_t element_count(const std::vector<int64_t>& shape) {
   uint64_t n = 1;
   for (int64_t d : shape) {
@@ -212,6 +227,10 @@ WeightBlobHeader parse_weight_blob_header(const uint8_t* data, size_t size) {
         "checkpoint");
   h.architecture = r.str(arch_len, "architecture name");
   h.game_spec = r.str(spec_len, "game spec");
+  if (!is_printable(h.architecture) || !is_printable(h.game_spec))
+    throw WeightBlobError(
+        "weight blob header is damaged (unprintable architecture or game spec): use an intact "
+        "checkpoint");
   uint64_t payload = 0;
   for (uint32_t i = 0; i < count; ++i) {
     BlobTensor t;
@@ -219,15 +238,19 @@ WeightBlobHeader parse_weight_blob_header(const uint8_t* data, size_t size) {
     if (name_len > kMaxStringBytes)
       throw WeightBlobError("weight blob tensor table is damaged: use an intact checkpoint");
     t.name = r.str(name_len, "tensor table");
+    if (!is_printable(t.name))
+      throw WeightBlobError(
+          "weight blob tensor table is damaged (unprintable tensor name): use an intact "
+          "checkpoint");
     t.dtype = static_cast<BlobDType>(r.get<uint32_t>("tensor table"));
     const uint32_t ndim = r.get<uint32_t>("tensor table");
     if (blob_dtype_size(t.dtype) == 0 || ndim > kMaxDims)
-      throw WeightBlobError("weight blob tensor table is damaged (tensor '" + t.name +
+      throw WeightBlobError("weight blob tensor table is damaged (tensor '" + printable(t.name) +
                             "'): use an intact checkpoint");
     for (uint32_t d = 0; d < ndim; ++d) t.shape.push_back(r.get<int64_t>("tensor table"));
     const uint64_t n = element_count(t.shape);
     if (n == std::numeric_limits<uint64_t>::max() || n * blob_dtype_size(t.dtype) > size)
-      throw WeightBlobError("weight blob tensor table is damaged (tensor '" + t.name +
+      throw WeightBlobError("weight blob tensor table is damaged (tensor '" + printable(t.name) +
                             "' has an impossible shape): use an intact checkpoint");
     t.bytes = n * blob_dtype_size(t.dtype);
     t.offset = payload;  // relative until the header size is known
