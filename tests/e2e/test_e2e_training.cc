@@ -58,7 +58,7 @@ double column_mean(const std::vector<std::vector<std::string>>& rows, size_t fro
 
 }  // namespace
 
-TEST_CASE("tic-tac-toe: two actors and the learner train; loss falls, weights flow to actors") {
+TEST_CASE("tic-tac-toe: two actors and the learner train, loss falls, weights flow to actors") {
   TestRun run("e2e-train", "tictactoe", e2e_config);
   pid_t learner = spawn(learner_argv(run), run.dir + "/logs/learner.log");
   pid_t actors[2] = {spawn(actor_argv(run, 0), run.dir + "/logs/actor-0.log"),
@@ -112,8 +112,12 @@ TEST_CASE("tic-tac-toe: the learner is SIGKILLed mid-run, resumes, and no game i
   bool trained = wait_until([&] { return run.learner_metric("step") >= 50; }, 40);
   ::kill(learner, SIGKILL);
   ::waitpid(learner, nullptr, 0);
-  // Actors keep playing into their lanes for a moment with no learner, then stop.
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Actors keep playing into their lanes with no learner for a moment, then stop.
+  wait_until([&] {
+    uint64_t in_lanes = 0;
+    for (const auto& l : shm::lane_status(*run.segment)) in_lanes += l.records_committed - l.records_consumed;
+    return in_lanes >= 4;
+  }, 10);
   ::kill(actors[0], SIGTERM);
   ::kill(actors[1], SIGTERM);
   int a0 = wait_exit(actors[0], 20), a1 = wait_exit(actors[1], 20);

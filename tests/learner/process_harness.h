@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -38,6 +39,16 @@ inline std::string make_temp_dir(const std::string& tag) {
   if (!::mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed");
   return buf.data();
 }
+
+// A temporary directory removed with everything in it at scope exit.
+struct TempDir {
+  explicit TempDir(const std::string& tag) : path(make_temp_dir(tag)) {}
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  std::string path;
+};
 
 inline std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -78,7 +89,8 @@ inline RunConfig small_config(const std::string& run_dir, const std::string& gam
   return c;
 }
 
-// Run directory + config.ini + segment; removes the segment (not the directory) on exit.
+// Run directory + config.ini + segment; removes both on exit (set RZ_KEEP_TEST_DIRS=1 to keep
+// the directory, logs and metrics for a look after a failure).
 struct TestRun {
   std::string dir;
   RunConfig config;
@@ -103,6 +115,10 @@ struct TestRun {
   ~TestRun() {
     segment.reset();
     shm::Segment::remove(config.shm.name);
+    if (!std::getenv("RZ_KEEP_TEST_DIRS")) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
   }
   std::string config_path() const { return dir + "/config.ini"; }
 

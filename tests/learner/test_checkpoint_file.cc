@@ -37,7 +37,8 @@ void put_bytes(const std::string& path, const std::vector<uint8_t>& b) {
 }  // namespace
 
 TEST_CASE("checkpoint container round-trips every section") {
-  std::string dir = rz::testing::make_temp_dir("ckpt");
+  rz::testing::TempDir temp("ckpt");
+  const std::string& dir = temp.path;
   ::mkdir(checkpoint_dir(dir).c_str(), 0755);
   std::string path = checkpoint_path(dir, 120);
   write_checkpoint_sections(path, sample_sections(120));
@@ -53,7 +54,8 @@ TEST_CASE("checkpoint container round-trips every section") {
 }
 
 TEST_CASE("checkpoint container refuses damage of any byte, truncation and extension") {
-  std::string dir = rz::testing::make_temp_dir("ckpt");
+  rz::testing::TempDir temp("ckpt");
+  const std::string& dir = temp.path;
   ::mkdir(checkpoint_dir(dir).c_str(), 0755);
   std::string path = checkpoint_path(dir, 5);
   write_checkpoint_sections(path, sample_sections(5));
@@ -80,8 +82,9 @@ TEST_CASE("checkpoint container refuses damage of any byte, truncation and exten
   CHECK(read_checkpoint(path).step == 5);
 }
 
-TEST_CASE("latest_valid_checkpoint skips a corrupt newest one; prune keeps the newest k") {
-  std::string dir = rz::testing::make_temp_dir("ckpt");
+TEST_CASE("latest_valid_checkpoint skips a corrupt newest one and prune keeps the newest k") {
+  rz::testing::TempDir temp("ckpt");
+  const std::string& dir = temp.path;
   ::mkdir(checkpoint_dir(dir).c_str(), 0755);
   CHECK(latest_valid_checkpoint(dir).empty());
   for (uint64_t step : {100, 200, 300, 1000}) write_checkpoint_sections(checkpoint_path(dir, step), sample_sections(step));

@@ -78,7 +78,7 @@ TEST_CASE("learner trains on ring records, publishes weights, checkpoints and wr
   CHECK(c.records_inserted == 300);
 }
 
-TEST_CASE("a malformed record in a lane is skipped and counted; the learner keeps running") {
+TEST_CASE("a malformed record in a lane is skipped and counted, the learner keeps running") {
   TestRun run("lp-bad");
   pid_t pid = spawn(learner_argv(run), run.dir + "/logs/learner.log");
   {
@@ -119,34 +119,55 @@ TEST_CASE("a malformed record in a lane is skipped and counted; the learner keep
   CHECK(c.records_inserted == 40);
 }
 
+// Producers that write real records into their lanes, paced like actors, until stopped.
+// Joined on destruction, so a failed REQUIRE never leaves a running thread behind.
+struct Producers {
+  Producers(shm::Segment& segment, int lanes) {
+    for (int lane = 0; lane < lanes; ++lane)
+      threads.emplace_back([this, &segment, lane] {
+        shm::LaneWriter writer(segment, static_cast<uint32_t>(lane));
+        const auto& records = ttt_records();
+        for (size_t i = static_cast<size_t>(lane); !stop.load(); i += 2) {
+          const auto& r = records[i % records.size()];
+          if (!writer.write(r.data(), r.size(), &stop)) break;
+          written.fetch_add(1);
+          std::this_thread::sleep_for(std::chrono::milliseconds(4));
+        }
+      });
+  }
+  void finish() {
+    stop.store(1);
+    for (auto& t : threads)
+      if (t.joinable()) t.join();
+  }
+  ~Producers() { finish(); }
+  std::atomic<uint32_t> stop{0};
+  std::atomic<uint64_t> written{0};
+  std::vector<std::thread> threads;
+};
+
 TEST_CASE("a SIGKILLed learner resumes from its checkpoint and loses no committed record") {
   TestRun run("lp-kill", "tictactoe", [](RunConfig& c) {
     c.learner.replay_positions = 800;  // small: records also age out of the window
     c.learner.checkpoint_every = 20;
   });
-  const size_t total = ttt_records().size();
-  std::atomic<size_t> written{0};
-  std::atomic<bool> producing{true};
-  // Two producer threads, one per lane, as two actors would be.
-  auto produce = [&](uint32_t lane) {
-    shm::LaneWriter writer(*run.segment, lane);
-    for (size_t i = lane; i < total; i += 2) {
-      REQUIRE(writer.write(ttt_records()[i].data(), ttt_records()[i].size()));
-      written.fetch_add(1);
-      std::this_thread::sleep_for(std::chrono::milliseconds(8));
-    }
-  };
   pid_t pid = spawn(learner_argv(run), run.dir + "/logs/learner.log");
-  std::thread p0(produce, 0), p1(produce, 1);
-  bool trained = wait_until([&] { return run.learner_metric("step") >= 45; }, 40);
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
-  size_t written_at_kill = written.load();
-  INFO(read_text(run.dir + "/logs/learner.log"));
-  REQUIRE(trained);
-  REQUIRE(written_at_kill < total);  // killed while records were still arriving
+  uint64_t total = 0;
+  {
+    Producers producers(*run.segment, 2);
+    bool trained = wait_until([&] { return run.learner_metric("step") >= 45; }, 40);
+    uint64_t before_kill = producers.written.load();
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    // Records keep arriving with no learner for a moment.
+    wait_until([&] { return producers.written.load() >= before_kill + 20; }, 10);
+    producers.finish();
+    total = producers.written.load();
+    INFO(read_text(run.dir + "/logs/learner.log"));
+    REQUIRE(trained);
+  }
 
-  // With the learner dead, every committed record is in the window (or aged out of it) or
+  // With nothing running, every committed record is in the window (or aged out of it) or
   // still in its lane. A record may be in both (committed to the window, not yet released).
   {
     ReplayCounts c = ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
@@ -157,6 +178,8 @@ TEST_CASE("a SIGKILLed learner resumes from its checkpoint and loses no committe
       CHECK(c.lane_next_sequence[l.lane] >= l.records_consumed);
       in_both += c.lane_next_sequence[l.lane] - l.records_consumed;
     }
+    CHECK(committed == total);
+    CHECK(records_in_lanes(*run.segment) >= 20);
     CHECK(in_both <= 1);
     CHECK(c.records_in_window + c.records_evicted == c.records_inserted);
     CHECK(c.records_inserted + records_in_lanes(*run.segment) - in_both == committed);
@@ -167,13 +190,18 @@ TEST_CASE("a SIGKILLed learner resumes from its checkpoint and loses no committe
   uint64_t ckpt_step = read_checkpoint(ckpt).step;
   CHECK(ckpt_step >= 40);
   pid = spawn(learner_argv(run, true), run.dir + "/logs/learner.log");
-  p0.join();
-  p1.join();
-  REQUIRE(written.load() == total);
-  // The resumed learner drains everything and keeps training past its checkpoint.
-  bool done = wait_until([&] {
-    return records_in_lanes(*run.segment) == 0 && run.learner_metric("step") > ckpt_step + 10;
-  }, 40);
+  bool done;
+  {
+    // Games keep flowing into the resumed learner.
+    Producers producers(*run.segment, 2);
+    wait_until([&] { return producers.written.load() >= 100; }, 20);
+    producers.finish();
+    total += producers.written.load();
+    // It drains everything and keeps training past its checkpoint.
+    done = wait_until([&] {
+      return records_in_lanes(*run.segment) == 0 && run.learner_metric("step") > ckpt_step + 10;
+    }, 40);
+  }
   run.segment->control().request_stop();
   int status = wait_exit(pid, 20);
   std::string log = read_text(run.dir + "/logs/learner.log");

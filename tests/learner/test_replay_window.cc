@@ -145,8 +145,11 @@ TEST_CASE("half-written entries beyond the committed tail are ignored") {
 
 TEST_CASE("SIGKILL of an inserting process at random instants never damages the window") {
   Region region(48 << 10);  // small: the writer wraps and evicts constantly
+  Region progress(4096);  // the child's insert count, so the kill lands mid-stream
+  auto* inserted_by_child = reinterpret_cast<std::atomic<uint64_t>*>(progress.mem);
   std::mt19937 rng(1234);
   for (int round = 0; round < 12; ++round) {
+    inserted_by_child->store(0);
     uint64_t start_seq;
     {
       ReplayWindow w(region.mem, region.size, 400, 2, 42);
@@ -156,9 +159,16 @@ TEST_CASE("SIGKILL of an inserting process at random instants never damages the 
     REQUIRE(child >= 0);
     if (child == 0) {
       ReplayWindow w(region.mem, region.size, 400, 2, 42);
-      for (uint64_t seq = start_seq;; ++seq) insert(w, static_cast<uint32_t>(seq % 2), seq / 2);
+      for (uint64_t seq = start_seq;; ++seq) {
+        insert(w, static_cast<uint32_t>(seq % 2), seq / 2);
+        inserted_by_child->fetch_add(1, std::memory_order_relaxed);
+      }
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(2000 + rng() % 20000));
+    // Wait (sleeping) until the child is inserting, however loaded the machine, then kill it
+    // at a random instant.
+    for (int i = 0; i < 5000 && inserted_by_child->load() == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 20000));
     ::kill(child, SIGKILL);
     ::waitpid(child, nullptr, 0);
     ReplayWindow w(region.mem, region.size, 400, 2, 42);  // must not throw
