@@ -3,9 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <vector>
@@ -20,6 +22,16 @@ namespace {
 
 const std::string kEval = std::string(RZ_BINARY_DIR) + "/common/eval/ringzero-eval";
 const std::string kData = std::string(RZ_SHARED_DATA) + "/connect4/";
+// CTest runs each test case as its own process, in parallel: scratch files carry the pid.
+const std::string kScratch = "cli_" + std::to_string(getpid()) + "_";
+// ... removed when the process ends.
+struct ScratchCleanup {
+  ~ScratchCleanup() {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(".", ec))
+      if (e.path().filename().string().rfind(kScratch, 0) == 0) std::filesystem::remove(e.path(), ec);
+  }
+} scratch_cleanup;
 
 struct Run {
   int status = -1;
@@ -76,9 +88,9 @@ std::string write_checkpoint(const std::string& blob_path, const std::string& pa
 }  // namespace
 
 TEST_CASE("ringzero-eval reads checkpoints, and refuses a corrupted one") {
-  const auto blob = write_blob("connect4", "cli_c4.blob");
-  const auto ckpt = write_checkpoint(blob, "cli_c4.rzck");
-  const auto positions = first_lines("Test_L2_R1", 5, "cli_ckpt.txt");
+  const auto blob = write_blob("connect4", kScratch + "c4.blob");
+  const auto ckpt = write_checkpoint(blob, kScratch + "c4.rzck");
+  const auto positions = first_lines("Test_L2_R1", 5, kScratch + "ckpt.txt");
   const auto from_blob = run("moves --positions " + positions + " --weights " + blob);
   const auto from_ckpt = run("moves --positions " + positions + " --checkpoint " + ckpt);
   REQUIRE(from_blob.status == 0);
@@ -92,7 +104,7 @@ TEST_CASE("ringzero-eval reads checkpoints, and refuses a corrupted one") {
   }
   const auto bad = run("moves --positions " + positions + " --checkpoint " + ckpt);
   CHECK(bad.status != 0);
-  CHECK_THAT(bad.out, Catch::Contains("cli_c4.rzck"));
+  CHECK_THAT(bad.out, Catch::Contains(kScratch + "c4.rzck"));
   CHECK(std::count(bad.out.begin(), bad.out.end(), '\n') == 1);
   const auto both = run("moves --positions " + positions + " --checkpoint " + ckpt + " --weights " + blob);
   CHECK(both.status == 2);
@@ -100,8 +112,8 @@ TEST_CASE("ringzero-eval reads checkpoints, and refuses a corrupted one") {
 }
 
 TEST_CASE("ringzero-eval moves: one line per position with a legal 1-based column") {
-  const auto blob = write_blob("connect4", "cli_c4.blob");
-  const auto positions = first_lines("Test_L2_R1", 20, "cli_moves.txt");
+  const auto blob = write_blob("connect4", kScratch + "c4.blob");
+  const auto positions = first_lines("Test_L2_R1", 20, kScratch + "moves.txt");
   for (const char* sims : {"0", "16"}) {
     const auto r = run("moves --positions " + positions + " --weights " + blob + " --sims " + sims);
     INFO(r.out);
@@ -130,28 +142,28 @@ TEST_CASE("ringzero-eval moves: one line per position with a legal 1-based colum
 }
 
 TEST_CASE("ringzero-eval moves: a bad line is a one-line error naming the line") {
-  const auto blob = write_blob("connect4", "cli_c4.blob");
-  std::ofstream("cli_bad.txt") << "4455 18\n44444445 3\n";
-  auto r = run("moves --positions cli_bad.txt --weights " + blob);
+  const auto blob = write_blob("connect4", kScratch + "c4.blob");
+  std::ofstream(kScratch + "bad.txt") << "4455 18\n44444445 3\n";
+  auto r = run("moves --positions " + kScratch + "bad.txt --weights " + blob);
   CHECK(r.status != 0);
-  CHECK_THAT(r.out, Catch::Contains("cli_bad.txt:2"));
+  CHECK_THAT(r.out, Catch::Contains(kScratch + "bad.txt:2"));
   CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
-  std::ofstream("cli_bad.txt") << "4455 18\n44x5\n";
-  r = run("moves --positions cli_bad.txt --weights " + blob);
+  std::ofstream(kScratch + "bad.txt") << "4455 18\n44x5\n";
+  r = run("moves --positions " + kScratch + "bad.txt --weights " + blob);
   CHECK(r.status != 0);
-  CHECK_THAT(r.out, Catch::Contains("cli_bad.txt:2"));
+  CHECK_THAT(r.out, Catch::Contains(kScratch + "bad.txt:2"));
   // A damaged network file is refused, not loaded.
-  std::ofstream("cli_junk.blob") << "not a network";
-  r = run("moves --positions cli_bad.txt --weights cli_junk.blob");
+  std::ofstream(kScratch + "junk.blob") << "not a network";
+  r = run("moves --positions " + kScratch + "bad.txt --weights " + kScratch + "junk.blob");
   CHECK(r.status != 0);
-  CHECK_THAT(r.out, Catch::Contains("cli_junk.blob"));
+  CHECK_THAT(r.out, Catch::Contains(kScratch + "junk.blob"));
   CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
 }
 
 TEST_CASE("ringzero-eval accuracy: reports policy and MCTS, caches labels") {
-  const auto blob = write_blob("connect4", "cli_c4.blob");
-  const auto positions = first_lines("Test_L2_R1", 30, "cli_accuracy.txt");
-  std::remove("cli_accuracy.txt.labels");
+  const auto blob = write_blob("connect4", kScratch + "c4.blob");
+  const auto positions = first_lines("Test_L2_R1", 30, kScratch + "accuracy.txt");
+  std::remove((kScratch + "accuracy.txt.labels").c_str());
   auto r = run("accuracy --positions " + positions + " --weights " + blob + " --sims 16");
   INFO(r.out);
   REQUIRE(r.status == 0);
@@ -162,7 +174,7 @@ TEST_CASE("ringzero-eval accuracy: reports policy and MCTS, caches labels") {
   REQUIRE(r.status == 0);
   CHECK_THAT(r.out, Catch::Contains("labels read from cache"));
   CHECK_THAT(r.out, Catch::Contains("\"optimal\""));
-  std::remove("cli_accuracy.txt.labels");
+  std::remove((kScratch + "accuracy.txt.labels").c_str());
 }
 
 TEST_CASE("ringzero-eval arena: baselines, networks and errors") {
@@ -171,13 +183,13 @@ TEST_CASE("ringzero-eval arena: baselines, networks and errors") {
   REQUIRE(r.status == 0);
   CHECK_THAT(r.out, Catch::Contains("Elo"));
   CHECK_THAT(r.out, Catch::Contains("0 L"));
-  const auto blob = write_blob("connect4", "cli_c4.blob");
+  const auto blob = write_blob("connect4", kScratch + "c4.blob");
   r = run("arena --game connect4 --a net:" + blob + " --b random --games 4 --sims 8 --json");
   INFO(r.out);
   REQUIRE(r.status == 0);
   CHECK_THAT(r.out, Catch::Contains("\"games\": 4"));
   // A network for another game is refused with one line.
-  const auto ttt = write_blob("tictactoe", "cli_ttt.blob");
+  const auto ttt = write_blob("tictactoe", kScratch + "ttt.blob");
   r = run("arena --game connect4 --a net:" + ttt + " --b random --games 2");
   CHECK(r.status != 0);
   CHECK_THAT(r.out, Catch::Contains("tictactoe"));
