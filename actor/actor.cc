@@ -58,8 +58,7 @@ class StopWatcher {
           local->store(1, std::memory_order_release);
           break;
         }
-        if (shm::StatsWriter* w = blocked_writer_.load(std::memory_order_acquire))
-          w->heartbeat();
+        if (shm::StatsWriter* w = blocked_writer_.load(std::memory_order_acquire)) w->heartbeat();
         if (tick % 10 == 0 && !segment.creator_alive()) {
           creator_gone_.store(true, std::memory_order_relaxed);
           local->store(1, std::memory_order_release);
@@ -166,20 +165,23 @@ Actor::Actor(const RunConfig& config, uint32_t slot, std::atomic<uint32_t>* inte
 
 void Actor::run() {
   const std::string who = fmt::format("ringzero-actor[{}]", slot_);
-  auto log = [&](const std::string& line) { std::fprintf(stderr, "%s: %s\n", who.c_str(), line.c_str()); };
+  auto log = [&](const std::string& line) {
+    std::fprintf(stderr, "%s: %s\n", who.c_str(), line.c_str());
+  };
 
   const std::unique_ptr<Game> game = make_game(config_.game);
   if (config_.shm.name.empty())
-    throw ActorError("no shared-memory segment given: pass --shm NAME, --run-dir DIR or "
-                     "--config RUN/config.ini");
+    throw ActorError(
+        "no shared-memory segment given: pass --shm NAME, --run-dir DIR or "
+        "--config RUN/config.ini");
 
   // 1. Attach and take the lane.
   const auto segment = shm::Segment::open(config_.shm.name);
   if (slot_ >= segment->sizes().lanes)
-    throw ActorError(fmt::format("--slot {} is out of range: segment {} has {} lanes, use a "
-                                 "slot in [0, {}]",
-                                 slot_, segment->name(), segment->sizes().lanes,
-                                 segment->sizes().lanes - 1));
+    throw ActorError(
+        fmt::format("--slot {} is out of range: segment {} has {} lanes, use a "
+                    "slot in [0, {}]",
+                    slot_, segment->name(), segment->sizes().lanes, segment->sizes().lanes - 1));
   shm::ControlBlock& control = segment->control();
   // The lane first: its owner mutex decides who is slot K, so a second actor started on a
   // live slot is refused before it can touch the live actor's stats.
@@ -194,9 +196,9 @@ void Actor::run() {
   StopWatcher watcher(*segment, interrupted_);
   auto stopping = [&] { return interrupted_->load(std::memory_order_acquire) != 0; };
   shm::WeightSlot weights(*segment);
-  log(fmt::format("attached to {} lane {}{} (next record {}), game {}, network {}",
-                  segment->name(), slot_, lane.took_over() ? " (taken over)" : "",
-                  lane.next_sequence(), game->spec(), config_.net.shape_string()));
+  log(fmt::format("attached to {} lane {}{} (next record {}), game {}, network {}", segment->name(),
+                  slot_, lane.took_over() ? " (taken over)" : "", lane.next_sequence(),
+                  game->spec(), config_.net.shape_string()));
 
   // 2. The first weights. Until the learner publishes, there is nothing worth playing.
   while (weights.latest_version() == 0) {
@@ -219,9 +221,9 @@ void Actor::run() {
     try {
       evaluator.load_blob(blob.data(), blob.size());
     } catch (const WeightBlobError& e) {
-      throw ActorError(fmt::format(
-          "weights version {} in {} do not fit this actor's network ({}): {}", version,
-          segment->name(), evaluator.description(), e.what()));
+      throw ActorError(
+          fmt::format("weights version {} in {} do not fit this actor's network ({}): {}", version,
+                      segment->name(), evaluator.description(), e.what()));
     }
     writer.set_gauge(stats.weight_version, double(version));
   };
@@ -273,9 +275,10 @@ void Actor::run() {
       watcher.heartbeat_for(&writer);
       const bool written = lane.write(record.data(), record.size(), interrupted_);
       watcher.heartbeat_for(nullptr);
-      writer.add(stats.lane_wait_ms, uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  Clock::now() - write_start)
-                                                  .count()));
+      writer.add(
+          stats.lane_wait_ms,
+          uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - write_start)
+                       .count()));
       if (!written) break;  // stopping
       writer.add(stats.records_committed, 1);
       writer.add(stats.bytes_committed, record.size());
@@ -297,8 +300,8 @@ void Actor::run() {
   writer.set_state(shm::ProcessState::kStopping);
   if (watcher.creator_gone())
     log(fmt::format("the run's creator (pid {}) is gone: stopping", segment->creator_pid()));
-  log(fmt::format("stopping: {} records committed on lane {} in total",
-                  lane.next_sequence(), slot_));
+  log(fmt::format("stopping: {} records committed on lane {} in total", lane.next_sequence(),
+                  slot_));
 }
 
 }  // namespace rz

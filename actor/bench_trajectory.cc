@@ -95,10 +95,11 @@ int main(int argc, char** argv) {
 
   const double per_game_bytes = double(bytes) / games.size();
   const double per_game_pos = double(positions) / games.size();
-  fmt::print("game {}: {} games, {:.1f} positions and {:.0f} bytes per record "
-             "({:.1f} bytes/position, {:.1f} visited children/position)\n",
-             game->spec(), games.size(), per_game_pos, per_game_bytes,
-             double(bytes) / positions, double(visit_entries) / positions);
+  fmt::print(
+      "game {}: {} games, {:.1f} positions and {:.0f} bytes per record "
+      "({:.1f} bytes/position, {:.1f} visited children/position)\n",
+      game->spec(), games.size(), per_game_pos, per_game_bytes, double(bytes) / positions,
+      double(visit_entries) / positions);
   fmt::print("encode          {:8.2f} us/record  {:7.1f} ns/position  {:6.2f} GB/s\n",
              encode_s * 1e6, encode_s * 1e9 / per_game_pos, per_game_bytes / encode_s / 1e9);
   fmt::print("decode+validate {:8.2f} us/record  {:7.1f} ns/position  {:6.2f} GB/s\n",

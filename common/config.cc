@@ -110,8 +110,7 @@ Option int_option(std::string name, std::string help, Access access, int64_t lo,
   o.allowed = hi == std::numeric_limits<int64_t>::max()
                   ? fmt::format("an integer >= {}", lo)
                   : fmt::format("an integer in [{}, {}]", lo, hi);
-  o.set = [name = o.name, allowed = o.allowed, access, lo, hi](RunConfig& c,
-                                                                const std::string& v) {
+  o.set = [name = o.name, allowed = o.allowed, access, lo, hi](RunConfig& c, const std::string& v) {
     int64_t x = 0;
     if (!parse_i64(v, &x) || x < lo || x > hi) refuse(name, v, allowed);
     access(c) = static_cast<T>(x);
@@ -130,8 +129,7 @@ Option u64_option(std::string name, std::string help, Access access, uint64_t lo
   o.meta = "N";
   o.help = std::move(help);
   o.allowed = allowed.empty() ? fmt::format("an integer in [{}, {}]", lo, hi) : allowed;
-  o.set = [name = o.name, allowed = o.allowed, access, lo, hi](RunConfig& c,
-                                                                const std::string& v) {
+  o.set = [name = o.name, allowed = o.allowed, access, lo, hi](RunConfig& c, const std::string& v) {
     uint64_t x = 0;
     if (!parse_u64(v, &x) || x < lo || x > hi) refuse(name, v, allowed);
     access(c) = x;
@@ -152,7 +150,7 @@ Option real_option(std::string name, std::string help, Access access, double lo,
   o.help = std::move(help);
   o.allowed = range_text("a number", lo, hi, lo_open) + extra;
   o.set = [name = o.name, allowed = o.allowed, access, lo, hi, lo_open](RunConfig& c,
-                                                                         const std::string& v) {
+                                                                        const std::string& v) {
     double x = 0;
     if (!parse_double(v, &x) || x > hi || (lo_open ? x <= lo : x < lo)) refuse(name, v, allowed);
     access(c) = static_cast<T>(x);
@@ -190,8 +188,7 @@ Option text_option(std::string name, std::string help, Access access, std::strin
   o.meta = "TEXT";
   o.help = std::move(help);
   o.allowed = std::move(allowed);
-  o.set = [name = o.name, allowed = o.allowed, access, check](RunConfig& c,
-                                                               const std::string& v) {
+  o.set = [name = o.name, allowed = o.allowed, access, check](RunConfig& c, const std::string& v) {
     const std::string t = trim(v);
     if (t.find('\n') != std::string::npos) refuse(name, v, allowed);
     access(c) = check(name, t);
@@ -209,11 +206,12 @@ std::string check_game(const std::string& name, const std::string& value) {
 }
 
 std::string check_shm_name(const std::string& name, const std::string& value) {
-  const bool ok = value.empty() || (value.size() >= 2 && value.size() <= 250 &&
-                                    value[0] == '/' && value.find('/', 1) == std::string::npos);
+  const bool ok = value.empty() || (value.size() >= 2 && value.size() <= 250 && value[0] == '/' &&
+                                    value.find('/', 1) == std::string::npos);
   if (!ok)
-    refuse(name, value, "a POSIX shared-memory name like /ringzero-run1 (one leading '/', "
-                        "no other '/', at most 250 characters), or empty to derive it");
+    refuse(name, value,
+           "a POSIX shared-memory name like /ringzero-run1 (one leading '/', "
+           "no other '/', at most 250 characters), or empty to derive it");
   return value;
 }
 
@@ -223,7 +221,8 @@ std::string check_schedule(const std::string& name, const std::string& value) {
 }
 
 std::string check_device(const std::string& name, const std::string& value) {
-  if (value != "auto" && value != "cpu" && value != "cuda") refuse(name, value, "auto, cpu or cuda");
+  if (value != "auto" && value != "cpu" && value != "cuda")
+    refuse(name, value, "auto, cpu or cuda");
   return value;
 }
 
@@ -231,14 +230,15 @@ std::string any_text(const std::string&, const std::string& value) { return valu
 
 constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
 
-#define RZ_FIELD(expr) [](RunConfig& c) -> auto& { return c.expr; }
+#define RZ_FIELD(expr) \
+  [](RunConfig & c) -> auto& { return c.expr; }
 
 const std::vector<Option>& options() {
   static const std::vector<Option> table = [] {
     std::vector<Option> t;
-    Option game = text_option(
-        "game", "game spec: tictactoe, connect4, dotsandboxes[:rows=R,cols=C]", RZ_FIELD(game),
-        "a registered game spec", check_game);
+    Option game =
+        text_option("game", "game spec: tictactoe, connect4, dotsandboxes[:rows=R,cols=C]",
+                    RZ_FIELD(game), "a registered game spec", check_game);
     t.push_back(game);
     t.push_back(u64_option("seed", "random seed of the run (0 = choose one at start)",
                            RZ_FIELD(seed), 0, std::numeric_limits<uint64_t>::max(),
@@ -296,15 +296,14 @@ const std::vector<Option>& options() {
 
     t.push_back(int_option<int>("learner.batch_size", "positions per training step",
                                 RZ_FIELD(learner.batch_size), 1, 65536));
-    t.push_back(real_option<double>("learner.lr", "SGD learning rate",
-                                    RZ_FIELD(learner.lr), 0, 10, true));
-    t.push_back(text_option("learner.lr_schedule",
-                            "lr steps 'step:rate,step:rate' (empty = constant lr)",
-                            RZ_FIELD(learner.lr_schedule),
-                            "empty or 'step:rate,step:rate' with increasing steps",
-                            check_schedule));
-    t.push_back(real_option<double>("learner.momentum", "SGD momentum",
-                                    RZ_FIELD(learner.momentum), 0, 0.999, false));
+    t.push_back(
+        real_option<double>("learner.lr", "SGD learning rate", RZ_FIELD(learner.lr), 0, 10, true));
+    t.push_back(
+        text_option("learner.lr_schedule", "lr steps 'step:rate,step:rate' (empty = constant lr)",
+                    RZ_FIELD(learner.lr_schedule),
+                    "empty or 'step:rate,step:rate' with increasing steps", check_schedule));
+    t.push_back(real_option<double>("learner.momentum", "SGD momentum", RZ_FIELD(learner.momentum),
+                                    0, 0.999, false));
     t.push_back(real_option<double>("learner.weight_decay", "L2 weight decay",
                                     RZ_FIELD(learner.weight_decay), 0, 1, false));
     t.push_back(int_option<int64_t>("learner.replay_positions", "replay window in positions",
@@ -359,10 +358,10 @@ const std::vector<Option>& options() {
                                 RZ_FIELD(shm.stats_slots), 2, 65536));
 
     t.push_back(bool_option("eval.enabled", "run the evaluator", RZ_FIELD(eval.enabled)));
-    t.push_back(int_option<int>("eval.sims", "simulations per evaluation move",
-                                RZ_FIELD(eval.sims), 1, 1000000));
-    t.push_back(int_option<int>("eval.games", "games per evaluation", RZ_FIELD(eval.games), 1,
-                                1000000));
+    t.push_back(int_option<int>("eval.sims", "simulations per evaluation move", RZ_FIELD(eval.sims),
+                                1, 1000000));
+    t.push_back(
+        int_option<int>("eval.games", "games per evaluation", RZ_FIELD(eval.games), 1, 1000000));
     t.push_back(int_option<int>("eval.every_versions", "evaluate every this many versions",
                                 RZ_FIELD(eval.every_versions), 1, 1000000));
     return t;
@@ -425,15 +424,15 @@ std::string suggestion(const std::string& unknown) {
 }
 
 po::options_description option_description() {
-  po::options_description desc("Options (file: [section] key=value; command line: "
-                               "--section.key VALUE)");
+  po::options_description desc(
+      "Options (file: [section] key=value; command line: "
+      "--section.key VALUE)");
   for (const auto& o : options()) {
     const std::string help =
         o.game_dependent ? fmt::format("{} (default depends on the game)", o.help)
                          : fmt::format("{} (default: {})", o.help,
                                        o.get(RunConfig{}).empty() ? "\"\"" : o.get(RunConfig{}));
-    desc.add_options()(o.name.c_str(), po::value<std::string>()->value_name(o.meta),
-                       help.c_str());
+    desc.add_options()(o.name.c_str(), po::value<std::string>()->value_name(o.meta), help.c_str());
   }
   return desc;
 }
@@ -480,8 +479,8 @@ RunConfig build(const po::variables_map& cmdline, const po::variables_map& file)
     if (!cmdline.count(flag)) return;
     const std::string v = cmdline[flag].as<std::string>();
     if (cmdline.count(option) && cmdline[option].as<std::string>() != v)
-      throw ConfigError(fmt::format("--{} '{}' contradicts --{} '{}': give one of them", flag,
-                                    v, option, cmdline[option].as<std::string>()));
+      throw ConfigError(fmt::format("--{} '{}' contradicts --{} '{}': give one of them", flag, v,
+                                    option, cmdline[option].as<std::string>()));
     for (const auto& o : options())
       if (o.name == option) o.set(c, v);
     given.push_back(option);
@@ -497,8 +496,7 @@ RunConfig build(const po::variables_map& cmdline, const po::variables_map& file)
 po::variables_map parse_ini(std::istream& in, const std::string& where) {
   po::variables_map vm;
   try {
-    po::store(po::parse_config_file(in, option_description(), /*allow_unregistered=*/false),
-              vm);
+    po::store(po::parse_config_file(in, option_description(), /*allow_unregistered=*/false), vm);
   } catch (const po::error& e) {
     throw ConfigError(explain(e, where));
   }
@@ -508,8 +506,7 @@ po::variables_map parse_ini(std::istream& in, const std::string& where) {
 po::variables_map read_ini_file(const std::string& path) {
   std::ifstream in(path);
   if (!in)
-    throw ConfigError(fmt::format("cannot read config file '{}': {}", path,
-                                  std::strerror(errno)));
+    throw ConfigError(fmt::format("cannot read config file '{}': {}", path, std::strerror(errno)));
   return parse_ini(in, fmt::format("config file '{}'", path));
 }
 
@@ -535,9 +532,9 @@ void validate(const RunConfig& c) {
         "option learner.min_replay={} is invalid: use at most learner.replay_positions={}",
         c.learner.min_replay, c.learner.replay_positions));
   if (c.shm.lane_bytes % 64 != 0)
-    throw ConfigError(fmt::format(
-        "option shm.lane_bytes={} is invalid: use a multiple of 64 (a cache line)",
-        c.shm.lane_bytes));
+    throw ConfigError(
+        fmt::format("option shm.lane_bytes={} is invalid: use a multiple of 64 (a cache line)",
+                    c.shm.lane_bytes));
   // A lane must hold two maximum records with their 32-byte headers and 16-byte padding,
   // because a record never wraps around the end of a lane (shm/trajectory_ring.h).
   if (2 * (c.shm.max_record_bytes + 48) > c.shm.lane_bytes)
@@ -545,13 +542,12 @@ void validate(const RunConfig& c) {
         "option shm.max_record_bytes={} is invalid: use at most shm.lane_bytes / 2 - 48 = {}",
         c.shm.max_record_bytes, c.shm.lane_bytes / 2 - 48));
   if (c.shm.weight_bytes != 0 && c.shm.weight_bytes < 4096)
-    throw ConfigError(fmt::format(
-        "option shm.weight_bytes={} is invalid: use 0 (computed) or at least 4096",
-        c.shm.weight_bytes));
+    throw ConfigError(
+        fmt::format("option shm.weight_bytes={} is invalid: use 0 (computed) or at least 4096",
+                    c.shm.weight_bytes));
 }
 
-ParsedCommandLine parse_command_line(int argc, const char* const* argv,
-                                     const RoleOptions& role) {
+ParsedCommandLine parse_command_line(int argc, const char* const* argv, const RoleOptions& role) {
   ParsedCommandLine out;
   po::options_description all;
   all.add(shared_flags()).add(role.flags).add(option_description());
@@ -696,8 +692,9 @@ std::vector<std::pair<int64_t, double>> parse_lr_schedule(const std::string& tex
   std::vector<std::pair<int64_t, double>> out;
   const std::string s = trim(text);
   if (s.empty()) return out;
-  const std::string allowed = "'step:rate,step:rate' with strictly increasing steps >= 0 and "
-                              "rates in (0, 10], e.g. '100000:0.002,200000:0.0002'";
+  const std::string allowed =
+      "'step:rate,step:rate' with strictly increasing steps >= 0 and "
+      "rates in (0, 10], e.g. '100000:0.002,200000:0.0002'";
   size_t pos = 0;
   while (pos <= s.size()) {
     size_t comma = s.find(',', pos);

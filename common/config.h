@@ -31,7 +31,6 @@
 #pragma once
 
 #include <boost/program_options.hpp>
-
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -78,8 +77,8 @@ struct LearnerConfig {
 struct LaunchConfig {
   int actors = 0;  // 0 = cores - 1, at least 1; see effective_actor_count()
   int restart_backoff_ms = 1000;
-  int max_restarts = 5;        // restarts of one process within restart_window_s ...
-  int restart_window_s = 60;   // ... beyond which the supervisor gives up (crash loop)
+  int max_restarts = 5;             // restarts of one process within restart_window_s ...
+  int restart_window_s = 60;        // ... beyond which the supervisor gives up (crash loop)
   int learner_stop_timeout_s = 30;  // SIGTERM -> SIGKILL grace for the learner
 };
 
@@ -125,14 +124,13 @@ struct ParsedCommandLine {
   RunConfig config;
   boost::program_options::variables_map flags;  // the role's own flags (already notified)
   bool help_requested = false;
-  std::string help_text;  // usage + role flags + shared flags + every option with default
+  std::string help_text;    // usage + role flags + shared flags + every option with default
   std::string config_file;  // the --config file read, or ""
 };
 
 // Parses argv. Throws ConfigError (one line) on any bad input, including a role flag that
 // is missing or malformed. On --help fills help_text and skips validation.
-ParsedCommandLine parse_command_line(int argc, const char* const* argv,
-                                     const RoleOptions& role);
+ParsedCommandLine parse_command_line(int argc, const char* const* argv, const RoleOptions& role);
 
 // For mains: as above, but prints --help to stdout and exits 0, or prints
 // "ringzero-<role>: <message>" to stderr and exits 2 on bad input.

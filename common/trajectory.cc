@@ -13,7 +13,8 @@ namespace {
 constexpr uint16_t kFlagResigned = 1u << 0;
 constexpr uint16_t kFlagResignDisabled = 1u << 1;
 constexpr uint16_t kFlagWouldHaveResignedWrongly = 1u << 2;
-constexpr uint16_t kKnownFlags = kFlagResigned | kFlagResignDisabled | kFlagWouldHaveResignedWrongly;
+constexpr uint16_t kKnownFlags =
+    kFlagResigned | kFlagResignDisabled | kFlagWouldHaveResignedWrongly;
 
 constexpr uint8_t kBitMover = 1u << 0;
 constexpr uint8_t kBitFullSearch = 1u << 1;
@@ -145,18 +146,19 @@ void encode_trajectory(const FinishedGame& game, const TrajectoryOrigin& origin,
     if (p.action < 0 || p.action > 0xffff) bad(fmt::format("cannot encode action {}", p.action));
     if (p.player != 0 && p.player != 1) bad(fmt::format("cannot encode player {}", p.player));
     w.fixed<uint16_t>(static_cast<uint16_t>(p.action));
-    w.fixed<uint8_t>(static_cast<uint8_t>((p.player ? kBitMover : 0) |
-                                          (p.full_search ? kBitFullSearch : 0)));
+    w.fixed<uint8_t>(
+        static_cast<uint8_t>((p.player ? kBitMover : 0) | (p.full_search ? kBitFullSearch : 0)));
     w.fixed<int16_t>(quantise_value(p.root_value));
     w.var(p.weight_version - min_v);
     w.var(p.visits.size());
     // The format stores visits by increasing action; the search already emits them so,
     // sorting is the fallback.
-    const bool sorted = std::is_sorted(
-        p.visits.begin(), p.visits.end(),
-        [](const auto& a, const auto& b) { return a.first < b.first; });
+    const bool sorted =
+        std::is_sorted(p.visits.begin(), p.visits.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
     auto put = [&](const std::pair<Action, uint32_t>& v) {
-      if (v.first < 0 || v.first > 0xffff) bad(fmt::format("cannot encode visit action {}", v.first));
+      if (v.first < 0 || v.first > 0xffff)
+        bad(fmt::format("cannot encode visit action {}", v.first));
       w.fixed<uint16_t>(static_cast<uint16_t>(v.first));
       w.var(v.second);
     };
@@ -185,7 +187,8 @@ DecodedTrajectory decode_trajectory(const uint8_t* data, size_t size, const Game
   Reader r(data, size - 4);
   DecodedTrajectory out;
   const uint32_t magic = r.fixed<uint32_t>("magic");
-  if (magic != kTrajectoryMagic) bad(fmt::format("bad magic {:08x}: not a trajectory record", magic));
+  if (magic != kTrajectoryMagic)
+    bad(fmt::format("bad magic {:08x}: not a trajectory record", magic));
   const uint16_t version = r.fixed<uint16_t>("version");
   if (version != kTrajectoryVersion)
     bad(fmt::format("format version {} is not supported (this build reads {})", version,
@@ -222,7 +225,8 @@ DecodedTrajectory decode_trajectory(const uint8_t* data, size_t size, const Game
   if (n > max_len) bad(fmt::format("{} positions exceed the game's maximum length {}", n, max_len));
   // Every position takes at least 7 bytes: refuse a count the bytes cannot hold before
   // reserving memory for it.
-  if (n * 7 > r.remaining()) bad(fmt::format("record truncated: {} positions in {} bytes", n, r.remaining()));
+  if (n * 7 > r.remaining())
+    bad(fmt::format("record truncated: {} positions in {} bytes", n, r.remaining()));
 
   const int num_actions = game.num_actions();
   const uint64_t version_span = out.max_weight_version - out.min_weight_version;
@@ -242,8 +246,8 @@ DecodedTrajectory decode_trajectory(const uint8_t* data, size_t size, const Game
     pos.root_value = static_cast<float>(q) / kValueScale;
     const uint64_t delta = r.var("weight version");
     if (delta > version_span)
-      bad(fmt::format("position {}: weight version delta {} exceeds the record's span {}", i,
-                      delta, version_span));
+      bad(fmt::format("position {}: weight version delta {} exceeds the record's span {}", i, delta,
+                      version_span));
     pos.weight_version = out.min_weight_version + delta;
     seen_min = std::min(seen_min, pos.weight_version);
     seen_max = std::max(seen_max, pos.weight_version);
@@ -277,7 +281,8 @@ DecodedTrajectory decode_trajectory(const uint8_t* data, size_t size, const Game
       bad(fmt::format("position {}: played action {} has no visits", i, pos.action));
     state->apply(pos.action);
   }
-  if (r.remaining() != 0) bad(fmt::format("{} unexpected bytes after the last position", r.remaining()));
+  if (r.remaining() != 0)
+    bad(fmt::format("{} unexpected bytes after the last position", r.remaining()));
   if (n > 0 && (seen_min != out.min_weight_version || seen_max != out.max_weight_version))
     bad(fmt::format("weight versions [{}, {}] do not match the header's [{}, {}]", seen_min,
                     seen_max, out.min_weight_version, out.max_weight_version));
@@ -294,8 +299,8 @@ DecodedTrajectory decode_trajectory(const uint8_t* data, size_t size, const Game
     if (!state->is_terminal()) bad("game ends before a terminal state without resignation");
     for (int p = 0; p < 2; ++p)
       if (g.returns[p] != state->returns(p))
-        bad(fmt::format("outcome {} for player {} but the final position gives {}",
-                        g.returns[p], p, state->returns(p)));
+        bad(fmt::format("outcome {} for player {} but the final position gives {}", g.returns[p], p,
+                        state->returns(p)));
   }
   return out;
 }

@@ -25,8 +25,9 @@
 //                      i16 root_value * 32767      var weight_version - min_weight_version
 //                      var num_visits  num_visits x { u16 action  var count } }
 //   u32 checksum (FNV-1a 32 of every byte before it)
-// A Connect Four position takes 8 bytes + ~3-4 per visited child (<= 36). Root values are quantised to 1/32767 (the value
-// target is the game outcome; the root value serves resignation statistics and priorities).
+// A Connect Four position takes 8 bytes + ~3-4 per visited child (<= 36). Root values are quantised
+// to 1/32767 (the value target is the game outcome; the root value serves resignation statistics
+// and priorities).
 #pragma once
 
 #include <cstddef>

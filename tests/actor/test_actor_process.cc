@@ -3,13 +3,14 @@
 // learner's part: it publishes weights, drains the lane with RingReader, decodes every record
 // and checks it; it stops the actor by the run's stop flag, by SIGTERM and by SIGINT, kills
 // it with SIGKILL and restarts it on the same slot, and feeds it weights of another network.
-#include <catch2/catch.hpp>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -19,8 +20,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "common/config.h"
 #include "common/game.h"
@@ -40,8 +39,7 @@ namespace shm = rz::shm;
 const char* const kActorBinary = RZ_BINARY_DIR "/actor/ringzero-actor";
 constexpr uint64_t kTestLayoutTag = 0;  // the WeightSlot's tag is informational for actors
 
-std::vector<uint8_t> network_blob(const std::string& game_spec, rz::NetConfig net,
-                                  uint64_t seed) {
+std::vector<uint8_t> network_blob(const std::string& game_spec, rz::NetConfig net, uint64_t seed) {
   const auto game = rz::make_game(game_spec);
   return rz::NetEvaluator(*game, net, 1, 1, seed).blob();
 }
@@ -109,7 +107,7 @@ struct TestRun {
 
   // fork/exec the actor the way the supervisor does; stderr goes to dir/actor-<slot>.log.
   pid_t spawn(int slot, std::vector<std::string> extra = {}) const {
-    std::vector<std::string> args = {kActorBinary, "--shm", config.shm.name, "--slot",
+    std::vector<std::string> args = {kActorBinary,         "--shm",    config.shm.name, "--slot",
                                      std::to_string(slot), "--config", config_path};
     args.insert(args.end(), extra.begin(), extra.end());
     const std::string log = log_path(slot);
@@ -441,7 +439,8 @@ TEST_CASE("actor: no CUDA library is mapped into a running actor") {
   std::string torch_dir;
   std::istringstream lines(maps);
   for (std::string line; std::getline(lines, line);) {
-    for (const char* lib : {"libcuda.so", "libcudart", "libnvrtc", "libc10_cuda", "libtorch_cuda"}) {
+    for (const char* lib :
+         {"libcuda.so", "libcudart", "libnvrtc", "libc10_cuda", "libtorch_cuda"}) {
       INFO(line);
       CHECK(line.find(lib) == std::string::npos);
     }
@@ -453,8 +452,10 @@ TEST_CASE("actor: no CUDA library is mapped into a running actor") {
   const bool torch_has_cuda = std::filesystem::exists(torch_dir + "/libtorch_cuda.so") ||
                               std::filesystem::exists(torch_dir + "/libc10_cuda.so");
   if (!torch_has_cuda)
-    WARN("the LibTorch in use (" << torch_dir << ") has no CUDA libraries at all: this test "
-         "guards against a CUDA LibTorch being linked into the actor later");
+    WARN("the LibTorch in use ("
+         << torch_dir
+         << ") has no CUDA libraries at all: this test "
+            "guards against a CUDA LibTorch being linked into the actor later");
   ::kill(pid, SIGTERM);
   CHECK(exited_with(wait_exit(pid, 5s), 0));
 }

@@ -4,7 +4,6 @@
 // never crash. "Forged" variants recompute the checksum so that the semantic checks
 // (legality by replay, outcome, versions, flags) are exercised rather than the checksum.
 #include <catch2/catch.hpp>
-
 #include <cstring>
 #include <memory>
 #include <string>
@@ -48,7 +47,8 @@ Played play(const rz::Game& game, int count, uint64_t seed, bool resign) {
     out.any_resigned |= g.resigned;
     out.any_disabled |= g.resign_disabled;
     if (!g.positions.empty())
-      out.any_versions_span |= g.positions.front().weight_version != g.positions.back().weight_version;
+      out.any_versions_span |=
+          g.positions.front().weight_version != g.positions.back().weight_version;
   }
   return out;
 }

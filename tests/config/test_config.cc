@@ -1,10 +1,10 @@
 // The shared configuration: precedence (command line > file > game defaults > built-ins),
 // refusal of nonsense with one-line messages naming the option, and the INI round trip
 // through a real file written atomically.
-#include <catch2/catch.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -67,9 +67,9 @@ TEST_CASE("config: built-in defaults and game-dependent defaults") {
   CHECK(dab.game == "dotsandboxes:rows=3,cols=3");  // canonical spec
 
   // A value the user gave is never replaced by the game's default.
-  const auto mine = parse({"--game", "tictactoe", "--mcts.dirichlet_alpha", "0.5",
-                           "--mcts.simulations", "7"})
-                        .config;
+  const auto mine =
+      parse({"--game", "tictactoe", "--mcts.dirichlet_alpha", "0.5", "--mcts.simulations", "7"})
+          .config;
   CHECK(mine.mcts.dirichlet_alpha == Approx(0.5));
   CHECK(mine.mcts.simulations == 7);
 }
@@ -135,8 +135,7 @@ TEST_CASE("config: nonsense is refused with one line naming the option") {
       {{"--learner.lr_schedule", "100:0.1,50:0.01"}, "learner.lr_schedule"},
       {{"--learner.batchsize", "3"}, "did you mean learner.batch_size"},
       {{"--nonsense"}, "unknown option"},
-      {{"--learner.min_replay", "500", "--learner.replay_positions", "100"},
-       "learner.min_replay"},
+      {{"--learner.min_replay", "500", "--learner.replay_positions", "100"}, "learner.min_replay"},
       {{"--mcts.full_search_prob", "0.5"}, "fast_simulations"},  // cross-field (MctsConfig)
       {{"--mcts.simulations", "0"}, "mcts.simulations"},
       {{"--mcts.reuse_tree", "maybe"}, "true or false"},
