@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -212,7 +213,13 @@ void Actor::run() {
     control.wait_for_stop(std::chrono::milliseconds(100));  // a signal wakes it too
   }
 
-  const int max_batch = config_.actor.games_in_flight * config_.mcts.virtual_leaves;
+  // One round evaluates up to games_in_flight * virtual_leaves leaves; the evaluator
+  // preallocates its input for max_batch and splits bigger rounds into chunks, so the cap
+  // bounds memory (65536 games x 256 leaves would be gigabytes) without changing results.
+  constexpr int kMaxForwardBatch = 4096;
+  const int max_batch = static_cast<int>(
+      std::min<int64_t>(int64_t(config_.actor.games_in_flight) * config_.mcts.virtual_leaves,
+                        kMaxForwardBatch));
   NetEvaluator evaluator(*game, config_.net, max_batch, config_.actor.threads);
   std::vector<uint8_t> blob;
   // Loads a blob into the evaluator; a blob of another network is fatal (the run's config

@@ -401,6 +401,13 @@ TEST_CASE("actor: weights of another network are refused with one clear line") {
 
 TEST_CASE("actor: bad slots and a live lane owner are refused") {
   TestRun run;
+  pid_t help = run.spawn(0, {"--help"});
+  CHECK(exited_with(wait_exit(help, 10s), 0));
+  const std::string help_text = read_file(run.log_path(0));
+  CHECK(help_text.find("--slot K") != std::string::npos);
+  CHECK(help_text.find("--actor.games_in_flight") != std::string::npos);
+  std::filesystem::remove(run.log_path(0));
+
   pid_t pid = run.spawn(7);  // the segment has 2 lanes
   CHECK(exited_with(wait_exit(pid, 10s), 1));
   CHECK(read_file(run.log_path(7)).find("--slot 7 is out of range") != std::string::npos);
