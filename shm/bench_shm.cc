@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -35,21 +36,31 @@ double seconds_since(Clock::time_point t0) {
 // Keeps the compiler from dropping copies whose result is never read.
 void clobber(void* p) { asm volatile("" : : "g"(p) : "memory"); }
 
+// Every figure is the best of kSlices equal time slices: on a shared machine other
+// processes steal whole time slices from us, and the best slice is the closest to what the
+// code can do. The memcpy references are measured the same way.
+constexpr int kSlices = 8;
+
 // GB/s of memcpy of `record` bytes at a time into a `dest_bytes` destination, cycling.
 double memcpy_gbps(size_t record, size_t dest_bytes, double seconds) {
   std::vector<uint8_t> src(record, 1), dst(dest_bytes, 0);
   size_t slots = dest_bytes / record;
-  uint64_t bytes = 0;
-  auto t0 = Clock::now();
-  double elapsed = 0;
-  do {
-    for (size_t i = 0; i < slots; ++i) {
-      std::memcpy(dst.data() + i * record, src.data(), record);
-      clobber(dst.data());
-    }
-    bytes += slots * record;
-  } while ((elapsed = seconds_since(t0)) < seconds);
-  return bytes / elapsed / 1e9;
+  double best = 0;
+  for (int slice = 0; slice < kSlices; ++slice) {
+    uint64_t bytes = 0;
+    auto t0 = Clock::now();
+    double elapsed = 0;
+    size_t i = 0;
+    do {
+      for (int k = 0; k < 16; ++k, i = i + 1 == slots ? 0 : i + 1) {
+        std::memcpy(dst.data() + i * record, src.data(), record);
+        clobber(dst.data());
+      }
+      bytes += 16 * record;
+    } while ((elapsed = seconds_since(t0)) < seconds / kSlices);
+    best = std::max(best, bytes / elapsed / 1e9);
+  }
+  return best;
 }
 
 struct LaneResult {
@@ -103,7 +114,14 @@ LaneResult lane_run(size_t record, int producers, double seconds) {
     return elapsed;
   };
   drain_for(seconds / 4);
-  double elapsed = drain_for(seconds);
+  double best_records_per_s = 0, best_gbps = 0;
+  for (int slice = 0; slice < kSlices; ++slice) {
+    double elapsed = drain_for(seconds / kSlices);
+    if (bytes / elapsed / 1e9 > best_gbps) {
+      best_gbps = bytes / elapsed / 1e9;
+      best_records_per_s = records / elapsed;
+    }
+  }
   stop.store(1);
   while (auto r = reader.peek()) reader.release(*r);  // unblock producers waiting for space
   for (auto& t : threads) t.join();
@@ -117,8 +135,8 @@ LaneResult lane_run(size_t record, int producers, double seconds) {
   LaneResult r;
   r.record = record;
   r.producers = producers;
-  r.records_per_s = records / elapsed;
-  r.gbps = bytes / elapsed / 1e9;
+  r.records_per_s = best_records_per_s;
+  r.gbps = best_gbps;
   r.memcpy_gbps = memcpy_gbps(record, sizes.lane_bytes, seconds / 2);
   return r;
 }
@@ -141,35 +159,34 @@ WeightResult weight_run(double seconds) {
   slot.publish(blob.data(), blob.size(), 1);  // first touch of the buffers
   slot.publish(blob.data(), blob.size(), 1);
   slot.publish(blob.data(), blob.size(), 1);
+  // Best-of-slices rate of op(), each call moving blob_bytes.
+  auto best_gbps = [&](const std::function<void()>& op) {
+    double best = 0;
+    for (int slice = 0; slice < kSlices; ++slice) {
+      uint64_t n = 0;
+      auto t0 = Clock::now();
+      double elapsed;
+      do {
+        op();
+        ++n;
+      } while ((elapsed = seconds_since(t0)) < seconds / kSlices);
+      best = std::max(best, n * double(blob_bytes) / elapsed / 1e9);
+    }
+    return best;
+  };
   WeightResult r;
-  uint64_t n = 0;
-  auto t0 = Clock::now();
-  double elapsed;
-  do {
-    slot.publish(blob.data(), blob.size(), 1);
-    ++n;
-  } while ((elapsed = seconds_since(t0)) < seconds);
-  r.publish_gbps = n * double(blob_bytes) / elapsed / 1e9;
+  r.publish_gbps = best_gbps([&] { slot.publish(blob.data(), blob.size(), 1); });
   slot.read(&out);
-  n = 0;
-  t0 = Clock::now();
-  do {
+  r.read_gbps = best_gbps([&] {
     slot.read(&out);
     clobber(out.data());
-    ++n;
-  } while ((elapsed = seconds_since(t0)) < seconds);
-  r.read_gbps = n * double(blob_bytes) / elapsed / 1e9;
+  });
   // Reference: memcpy of one 16 MiB buffer into another (both already touched).
   std::vector<uint8_t> dst(blob_bytes, 0);
-  std::memcpy(dst.data(), blob.data(), blob_bytes);
-  n = 0;
-  t0 = Clock::now();
-  do {
+  r.memcpy_gbps = best_gbps([&] {
     std::memcpy(dst.data(), blob.data(), blob_bytes);
     clobber(dst.data());
-    ++n;
-  } while ((elapsed = seconds_since(t0)) < seconds);
-  r.memcpy_gbps = n * double(blob_bytes) / elapsed / 1e9;
+  });
   seg.reset();
   Segment::remove(name);
   return r;

@@ -42,9 +42,19 @@ uint64_t record_seed(const RecordHeader& h) {
   return (uint64_t(h.lane) << 32 | h.size) ^ (h.sequence * 0x9e3779b97f4a7c15ull) ^ h.kind;
 }
 
-// Spin for a few microseconds before sleeping: a consumer that is draining frees space
-// within that time, and a futex round trip costs more than the spin.
-constexpr int kSpinRounds = 64;
+// Spin for a few microseconds before sleeping: a consumer that is draining frees space (a
+// producer mid-record commits) within that time, and a futex round trip costs more than the
+// spin. Bounded by time, not iterations: `pause` takes 10 to 140 cycles depending on the CPU.
+constexpr auto kSpinTime = std::chrono::microseconds(5);
+template <typename Ready>
+bool spin_until(Ready ready) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+  do {
+    for (int k = 0; k < 8; ++k) sys::cpu_relax();
+    if (ready()) return true;
+  } while (std::chrono::steady_clock::now() < deadline);
+  return false;
+}
 constexpr auto kSleepSlice = std::chrono::milliseconds(50);
 
 }  // namespace
@@ -98,10 +108,10 @@ bool LaneWriter::wait_for_space(uint64_t need, const std::atomic<uint32_t>* stop
   if (fits()) return true;
   // acquire: the consumer finished reading the bytes before head, so we may overwrite them.
   head_cache_ = control_->head.load(std::memory_order_acquire);
-  for (int i = 0; i < kSpinRounds && !fits(); ++i) {
-    for (int k = 0; k < 16; ++k) sys::cpu_relax();
+  if (!fits()) spin_until([&] {
     head_cache_ = control_->head.load(std::memory_order_acquire);
-  }
+    return fits();
+  });
   while (!fits()) {
     if (stop && stop->load(std::memory_order_acquire)) return false;
     // Dekker with RingReader::release(): we store producer_waiting then load head; it stores
@@ -343,10 +353,7 @@ bool RingReader::wait(std::chrono::milliseconds timeout) {
   if (any_data()) return true;
   // A producer in the middle of a record commits within microseconds: a short bounded spin
   // saves both sides a futex round trip (the producer's wake syscall is the expensive part).
-  for (int i = 0; i < kSpinRounds; ++i) {
-    for (int k = 0; k < 16; ++k) sys::cpu_relax();
-    if (any_data()) return true;
-  }
+  if (spin_until(any_data)) return true;
   ring_->consumer_waiting.store(1, std::memory_order_seq_cst);
   uint32_t bell = ring_->doorbell.load(std::memory_order_seq_cst);
   bool ready = any_data();

@@ -20,7 +20,8 @@ namespace {
 
 // Writes records seq = w.next_sequence() ... < until into `lane`. Used by producer children.
 int produce(Segment& seg, uint32_t lane, uint64_t until, size_t max_size,
-            const std::atomic<uint32_t>* stop = nullptr) {
+            const std::atomic<uint32_t>* stop = nullptr,
+            std::chrono::microseconds pause = std::chrono::microseconds(0)) {
   LaneWriter w(seg, lane);
   std::vector<uint8_t> buf(max_size);
   while (w.next_sequence() < until && !(stop && stop->load())) {
@@ -28,6 +29,7 @@ int produce(Segment& seg, uint32_t lane, uint64_t until, size_t max_size,
     size_t size = payload_size(lane, seq, max_size);
     fill_payload(lane, seq, buf.data(), size);
     if (!w.write(buf.data(), size, stop)) break;
+    if (pause.count()) std::this_thread::sleep_for(pause);
   }
   return 0;
 }
@@ -40,7 +42,10 @@ int produce_in_place(Segment& seg, uint32_t lane, size_t max_size) {
     uint64_t seq = w.next_sequence();
     size_t size = payload_size(lane, seq, max_size);
     uint8_t* p = w.reserve(size);
-    fill_payload(lane, seq, p, size);
+    // Filled four times on purpose: the producer must be clearly slower than the consumer
+    // (which regenerates every payload to check it), or it would spend its time waiting for
+    // space with no record in flight, and the random kills would mostly land there.
+    for (int i = 0; i < 4; ++i) fill_payload(lane, seq, p, size);
     w.commit();
   }
   return 0;
@@ -144,14 +149,24 @@ TEST_CASE("ring processes: producers SIGKILLed mid-copy, before and after the ta
   });
   pid_t steady = spawn([&] {
     auto s = Segment::open(g.name);
-    return produce(*s, 1, UINT64_MAX, max_size, &s->control().stop);
+    // Paced, so that the consumer keeps up with lane 0 and its producer is rarely blocked
+    // on a full lane (the random kills should land while it writes).
+    return produce(*s, 1, UINT64_MAX, max_size, &s->control().stop,
+                   std::chrono::microseconds(200));
   });
 
   std::mt19937_64 rng(12345);
   int random_kills_landed = 0;
-  const int trials = 200;
-  for (int trial = 0; trial < trials; ++trial) {
-    const int mode = trial % 4;  // 0 mid-copy, 1 before tail, 2 after tail, 3 random instant
+  // 150 trials at the three hooked instants (50 each), then trials at random instants until
+  // 10 of them have hit a record in flight (where a random kill lands depends on the
+  // machine's load; the cap keeps a pathological machine from looping forever).
+  const int hooked_trials = 150, max_random_trials = 400, wanted_random_landings = 10;
+  int trials = 0;
+  for (int trial = 0; trial < hooked_trials + max_random_trials &&
+                      random_kills_landed < wanted_random_landings;
+       ++trial, ++trials) {
+    const int mode = trial < hooked_trials ? trial % 3 : 3;  // 0 mid-copy, 1 before tail,
+                                                             // 2 after tail, 3 random instant
     const uint64_t start = control_of(*seg, 0).committed_seq.load();
     const uint64_t kill_seq = start + rng() % 40;
     const FaultPoint point = mode == 0 ? FaultPoint::kMidCopy
@@ -169,7 +184,11 @@ TEST_CASE("ring processes: producers SIGKILLed mid-copy, before and after the ta
       return 0;  // only reached if the hook never fired: the parent fails the trial
     });
     if (mode == 3) {
-      std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000));
+      // Let the child get going (it has committed a record), then kill it at a random
+      // instant while it writes.
+      for (int i = 0; i < 2000 && control_of(*seg, 0).committed_seq.load() == start; ++i)
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+      std::this_thread::sleep_for(std::chrono::microseconds(rng() % 1000));
       ::kill(child, SIGKILL);
     }
     int rc = wait_child(child);
@@ -202,7 +221,7 @@ TEST_CASE("ring processes: producers SIGKILLed mid-copy, before and after the ta
     fill_payload(0, seq, buf.data(), size);
     REQUIRE(w.write(buf.data(), size));
   }
-  CHECK(random_kills_landed >= 5);  // random kills do hit records in flight
+  CHECK(random_kills_landed >= wanted_random_landings);
   seg->control().request_stop();
   CHECK(wait_child(steady) == 0);
   reinterpret_cast<std::atomic<uint32_t>*>(seg->learner_region())->store(1);
