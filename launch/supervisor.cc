@@ -190,6 +190,11 @@ void Supervisor::on_exit(Child& child, int status) {
   child.kill_at.reset();
   ::unlink(dir_.pid_file(child.role).c_str());
   if (pid > 0) log(fmt::format("{} pid {} {}", child.role, pid, describe_status(status)));
+  // A process that set the stop flag (a fatal error) makes its peers exit too: that is the
+  // end of the run, not a crash to restart.
+  if (!stopping_ && segment_->control().stop_requested()) {
+    begin_stop("stop flag set in the control block");
+  }
   if (stopping_) {
     child.state = "stopped";
     save_roles();

@@ -13,6 +13,7 @@
 
 #include "common/checkpoint_file.h"
 #include "launch/process_liveness.h"
+#include "shm/segment.h"
 #include "tests/launch/launch_test_util.h"
 
 using namespace std::chrono_literals;
@@ -336,4 +337,22 @@ TEST_CASE("an actor that cannot run is given up after the crash-loop limit - sta
   CHECK(s["actors"][0]["restarts"].num() == 2);  // started 3 times in all
   CHECK(run.command("stop").code == 0);
   CHECK_FALSE(run.shm_exists());
+}
+
+TEST_CASE("the stop flag set by any process ends the run cleanly", "[launch]") {
+  TestRun run;
+  start_run(run);
+  const pid_t supervisor = run.pid_of("launch");
+  {
+    // What a process does on a fatal error: set the run-wide stop flag in the control block.
+    auto segment = rz::shm::Segment::open(run.shm_name());
+    segment->control().request_stop();
+  }
+  CHECK(eventually([&] { return !process_alive(supervisor); }, 40s));
+  CHECK_FALSE(run.shm_exists());
+  const std::string log = run.log("launch");
+  INFO(log);
+  CHECK(log.find("stopping the run (stop flag set in the control block)") != std::string::npos);
+  CHECK(log.find("run stopped cleanly") != std::string::npos);
+  CHECK(log.find("restarting actor") == std::string::npos);
 }
