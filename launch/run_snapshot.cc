@@ -200,6 +200,7 @@ void compute_rates(const RunSnapshot& before, RunSnapshot* now) {
     a.simulations_per_s = rate(p.simulations, a.simulations);
   }
   now->learner.samples_per_s = rate(before.learner.samples, now->learner.samples);
+  now->has_rates = true;
 }
 
 std::string snapshot_json(const RunSnapshot& s) {
@@ -232,7 +233,7 @@ std::string snapshot_json(const RunSnapshot& s) {
       l.pid, l.alive, json_string(l.state), l.step, l.published_version, l.records_consumed,
       l.replay_positions, l.samples, json_optional(l.loss_policy), json_optional(l.loss_value),
       json_string(l.device), l.heartbeat_age_s < 0 ? "null" : json_number(l.heartbeat_age_s),
-      l.restarts, json_number(l.samples_per_s), json_optional(l.eval_version),
+      l.restarts, s.has_rates ? json_number(l.samples_per_s) : "null", json_optional(l.eval_version),
       json_optional(l.eval_score), json_string(l.note));
   out += "\"evaluators\":[";
   for (size_t i = 0; i < s.evaluators.size(); ++i) {
@@ -296,10 +297,11 @@ std::string snapshot_table(const RunSnapshot& s, bool ansi) {
   auto loss = [&l](const std::optional<double>& v) {
     return v && l.step > 0 ? fmt::format("{:.3f}", *v) : std::string("-");
   };
-  out += fmt::format("{}learner{}   pid {} {}  state {}  step {}  loss p {} v {}  samples/s {:.0f}  "
+  const std::string samples_rate = s.has_rates ? fmt::format("{:.0f}", l.samples_per_s) : "-";
+  out += fmt::format("{}learner{}   pid {} {}  state {}  step {}  loss p {} v {}  samples/s {}  "
                      "replay {}  published v{}  device {}  beat {}  restarts {}\n",
                      bold, reset, l.pid, alive_text(l.alive), l.state, l.step, loss(l.loss_policy),
-                     loss(l.loss_value), l.samples_per_s, l.replay_positions, l.published_version,
+                     loss(l.loss_value), samples_rate, l.replay_positions, l.published_version,
                      l.device, age_text(l.heartbeat_age_s, l.alive), l.restarts);
   if (!l.note.empty()) out += fmt::format("          {}{}{}\n", red, l.note, reset);
   std::string fills;

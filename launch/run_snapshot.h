@@ -85,6 +85,7 @@ struct RunSnapshot {
   std::vector<LaneRow> lanes;
   uint64_t records_in_flight = 0, bytes_in_flight = 0, records_committed = 0;
   uint64_t steady_ns = 0;  // CLOCK_MONOTONIC time of the snapshot
+  bool has_rates = false;  // compute_rates() filled the learner's samples_per_s
 };
 
 // Reads `segment` (may be a read-only mapping) and, if non-empty, the run directory.
