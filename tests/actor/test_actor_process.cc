@@ -292,52 +292,60 @@ TEST_CASE("actor: the stop flag ends the wait for the first weights") {
   REQUIRE(wait_attached(run, 1, pid, 15s));
   REQUIRE(::waitpid(pid, nullptr, WNOHANG) == 0);
   run.segment->control().request_stop();
-  CHECK(exited_with(wait_exit(pid, 3s), 0));
+  CHECK(exited_with(wait_exit(pid, 5s), 0));
   CHECK(read_file(run.log_path(1)).find("before the first weights") != std::string::npos);
 }
 
-TEST_CASE("actor: SIGTERM and SIGINT exit 0, even while blocked on a full lane") {
-  for (int sig : {SIGTERM, SIGINT}) {
-    INFO("signal " << sig);
-    TestRun run(/*lane_bytes=*/64 << 10, /*max_record=*/8 << 10);  // fills within moments
-    run.publish_tictactoe(1);
-    const pid_t pid = run.spawn(0);
-    // Wait until the lane is full: committed records stop growing.
-    uint64_t last = 0, stable_rounds = 0;
-    const auto deadline = Clock::now() + 15s;
-    while (Clock::now() < deadline && stable_rounds < 5) {
-      std::this_thread::sleep_for(100ms);
-      const auto all = shm::read_stats(*run.segment);
-      const auto* s = run.stats_of(all, 0);
-      const uint64_t now = s ? s->value("records_committed") : 0;
-      stable_rounds = (now > 0 && now == last) ? stable_rounds + 1 : 0;
-      last = now;
-    }
-    REQUIRE(stable_rounds >= 5);
-    REQUIRE(::waitpid(pid, nullptr, WNOHANG) == 0);
-    const auto lanes = shm::lane_status(*run.segment);
-    CHECK(lanes[0].bytes_in_flight > (64u << 10) / 2);  // really blocked on space
-    // Blocked is not hung: the heartbeat stays fresh.
-    std::this_thread::sleep_for(1200ms);
-    {
-      const auto all = shm::read_stats(*run.segment);
-      const auto* s = run.stats_of(all, 0);
-      REQUIRE(s != nullptr);
-      CHECK(s->value("records_committed") == last);
-      CHECK(shm::now_monotonic_ns() - s->heartbeat_ns < 600'000'000ull);
-    }
-
-    ::kill(pid, sig);
-    CHECK(exited_with(wait_exit(pid, 3s), 0));
-    {
-      const auto all = shm::read_stats(*run.segment);
-      CHECK(run.stats_of(all, 0)->value("lane_wait_ms") >= 1200);  // the time it was blocked
-    }
-    // What it committed is intact.
-    shm::RingReader reader(*run.segment);
-    const auto got = drain_count(reader, *run.game, last, 5s);
-    CHECK(got.size() == last);
+// Stops the actor with `sig` while it is blocked on a full lane.
+void check_signal_while_blocked(int sig) {
+  INFO("signal " << sig);
+  TestRun run(/*lane_bytes=*/64 << 10, /*max_record=*/8 << 10);  // fills within moments
+  run.publish_tictactoe(1);
+  const pid_t pid = run.spawn(0);
+  // Wait until the lane is full: more than half of it in flight, and committed records
+  // no longer growing.
+  uint64_t last = 0, stable_rounds = 0, in_flight = 0;
+  const auto deadline = Clock::now() + 15s;
+  while (Clock::now() < deadline && (stable_rounds < 5 || in_flight <= (64u << 10) / 2)) {
+    std::this_thread::sleep_for(100ms);
+    const auto all = shm::read_stats(*run.segment);
+    const auto* s = run.stats_of(all, 0);
+    const uint64_t now = s ? s->value("records_committed") : 0;
+    stable_rounds = (now > 0 && now == last) ? stable_rounds + 1 : 0;
+    last = now;
+    in_flight = shm::lane_status(*run.segment)[0].bytes_in_flight;
   }
+  REQUIRE(stable_rounds >= 5);
+  REQUIRE(in_flight > (64u << 10) / 2);  // really blocked on space
+  REQUIRE(::waitpid(pid, nullptr, WNOHANG) == 0);
+  // Blocked is not hung: the heartbeat stays fresh.
+  std::this_thread::sleep_for(1200ms);
+  {
+    const auto all = shm::read_stats(*run.segment);
+    const auto* s = run.stats_of(all, 0);
+    REQUIRE(s != nullptr);
+    CHECK(s->value("records_committed") == last);
+    CHECK(shm::now_monotonic_ns() - s->heartbeat_ns < 600'000'000ull);
+  }
+
+  ::kill(pid, sig);
+  CHECK(exited_with(wait_exit(pid, 5s), 0));
+  {
+    const auto all = shm::read_stats(*run.segment);
+    CHECK(run.stats_of(all, 0)->value("lane_wait_ms") >= 1200);  // the time it was blocked
+  }
+  // What it committed is intact.
+  shm::RingReader reader(*run.segment);
+  const auto got = drain_count(reader, *run.game, last, 5s);
+  CHECK(got.size() == last);
+}
+
+TEST_CASE("actor: SIGTERM exits 0, even while blocked on a full lane") {
+  check_signal_while_blocked(SIGTERM);
+}
+
+TEST_CASE("actor: SIGINT exits 0, even while blocked on a full lane") {
+  check_signal_while_blocked(SIGINT);
 }
 
 TEST_CASE("actor: after SIGKILL a restarted actor takes the lane over and continues") {
@@ -399,7 +407,7 @@ TEST_CASE("actor: weights of another network are refused with one clear line") {
   }
 }
 
-TEST_CASE("actor: bad slots and a live lane owner are refused") {
+TEST_CASE("actor: --help, a bad slot and bad options") {
   TestRun run;
   pid_t help = run.spawn(0, {"--help"});
   CHECK(exited_with(wait_exit(help, 10s), 0));
@@ -416,6 +424,10 @@ TEST_CASE("actor: bad slots and a live lane owner are refused") {
   CHECK(exited_with(wait_exit(pid, 10s), 2));
   CHECK(read_file(run.log_path(0)).find("learner.batch_size") != std::string::npos);
 
+}
+
+TEST_CASE("actor: a second actor on a live lane is refused, the first undisturbed") {
+  TestRun run;
   const pid_t first = run.spawn(1);
   REQUIRE(wait_attached(run, 1, first, 15s));  // it owns lane 1 now (waiting for weights)
   const pid_t second = run.spawn(1);
