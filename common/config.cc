@@ -488,6 +488,14 @@ RunConfig build(const po::variables_map& cmdline, const po::variables_map& file)
   shorthand("shm", "shm.name");
   shorthand("run-dir", "run.dir");
   apply_game_defaults(&c, given);
+  // A file's shm.name that is just the name derived from the file's own run.dir (what
+  // to_ini writes for a run that chose no name) follows the run directory: a config.ini
+  // copied into another run with --run-dir NEW must not point at the old run's segment.
+  const bool name_on_cmdline = cmdline.count("shm.name") || cmdline.count("shm");
+  if (!name_on_cmdline && file.count("shm.name") && file.count("run.dir") &&
+      trim(file["shm.name"].as<std::string>()) ==
+          default_shm_name(trim(file["run.dir"].as<std::string>())))
+    c.shm.name.clear();
   if (c.shm.name.empty() && !c.run_dir.empty()) c.shm.name = default_shm_name(c.run_dir);
   validate(c);
   return c;

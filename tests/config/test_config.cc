@@ -107,6 +107,19 @@ TEST_CASE("config: shorthands --shm and --run-dir, and the derived shm name") {
   CHECK(rz::default_shm_name(dir.path + "/./x/..") == rz::default_shm_name(dir.path));
   CHECK(rz::default_shm_name(dir.path + "/other") != rz::default_shm_name(dir.path));
 
+  // A written config.ini reused with another run directory follows that directory, unless
+  // the segment name was chosen explicitly.
+  rz::write_config_atomically(c, dir.path + "/config.ini");
+  const std::string other = dir.path + "/other-run";
+  auto moved = parse({"--config", dir.path + "/config.ini", "--run-dir", other}).config;
+  CHECK(moved.run_dir == other);
+  CHECK(moved.shm.name == rz::default_shm_name(other));
+  CHECK(parse({"--config", dir.path + "/config.ini"}).config.shm.name == c.shm.name);
+  auto named = parse({"--run-dir", dir.path, "--shm.name", "/rz-mine"}).config;
+  rz::write_config_atomically(named, dir.path + "/named.ini");
+  CHECK(parse({"--config", dir.path + "/named.ini", "--run-dir", other}).config.shm.name ==
+        "/rz-mine");
+
   c = parse({"--run-dir", dir.path, "--shm", "/rz-explicit"}).config;
   CHECK(c.shm.name == "/rz-explicit");
   CHECK(error_of({"--shm", "/a", "--shm.name", "/b"}).find("contradicts") != std::string::npos);
