@@ -134,7 +134,7 @@ Action TerminalMatch::read_human_move(const State& state, MatchEnd* end) {
     Action a = kInvalidAction;
     try {
       a = game_.parse_action(text);
-    } catch (const GameError& e) {
+    } catch (const std::exception& e) {  // GameError by contract; anything else is as bad
       out_ << "Not a move: " << one_line(e.what()) << " ('help' lists commands)\n";
       continue;
     }

@@ -60,12 +60,10 @@ std::string write_learner_checkpoint(const std::string& run_dir, const std::stri
 }
 
 std::string tictactoe_run() {
-  static const std::string dir = [] {
-    const std::string d = new_temp_dir("play-ttt");
-    write_learner_checkpoint(d, "tictactoe", 40, 5);
-    return d;
-  }();
-  return dir;
+  static const ScratchDir dir("play-ttt");
+  static const bool written = (write_learner_checkpoint(dir.path(), "tictactoe", 40, 5), true);
+  (void)written;
+  return dir.path();
 }
 
 ChildResult play(const std::vector<std::string>& args, const std::string& input) {
@@ -204,7 +202,8 @@ TEST_CASE("play: help, moves, board and quit are commands, not moves") {
 }
 
 TEST_CASE("play: --run-dir takes the newest valid checkpoint and skips a corrupt newer one") {
-  const std::string dir = new_temp_dir("play-corrupt");
+  const ScratchDir scratch("play-corrupt");
+  const std::string& dir = scratch.path();
   write_learner_checkpoint(dir, "tictactoe", 40, 5);
   const std::string newer = write_learner_checkpoint(dir, "tictactoe", 80, 9);
   {
@@ -225,9 +224,10 @@ TEST_CASE("play: every game, from a raw weight blob, with search and with the ra
   };
   std::vector<Job> jobs;
   std::vector<std::function<ChildResult()>> runs;
+  const ScratchDir scratch("play-blob");
   for (const std::string spec : {"tictactoe", "connect4", "dotsandboxes"}) {
     const auto game = make_game(spec);
-    const std::string blob_path = new_temp_dir("play-blob") + "/net.blob";
+    const std::string blob_path = scratch.path() + "/" + spec + ".blob";
     const auto blob = fresh_blob(spec, 11);
     std::ofstream(blob_path, std::ios::binary)
         .write(reinterpret_cast<const char*>(blob.data()), static_cast<std::streamsize>(blob.size()));
@@ -274,7 +274,8 @@ TEST_CASE("play: bad command lines and bad files are one-line errors with a non-
     std::vector<std::string> args;
     std::string expect;
   };
-  const std::string empty_run = new_temp_dir("play-empty");
+  const ScratchDir scratch("play-empty");
+  const std::string& empty_run = scratch.path();
   const std::string junk = empty_run + "/junk.rzck";
   std::ofstream(junk) << "RZCKPT not really a checkpoint";
   const std::vector<Case> cases = {

@@ -73,7 +73,8 @@ size_t lines_of(const std::string& s) { return split_lines(s).size(); }
 }  // namespace
 
 TEST_CASE("plot.sh renders losses, throughput and versions from the learner's metrics.csv") {
-  const std::string run = new_temp_dir("plot");
+  const ScratchDir scratch("plot");
+  const std::string& run = scratch.path();
   write_metrics(run, 40);
   // A learner killed mid-row leaves a torn last line: it is skipped, not fatal.
   std::ofstream(run + "/metrics.csv", std::ios::app) << "1800000400.000,2050,1.2";
@@ -92,7 +93,8 @@ TEST_CASE("plot.sh renders losses, throughput and versions from the learner's me
 }
 
 TEST_CASE("plot.sh adds accuracy and win-rate plots when the run has an eval.csv") {
-  const std::string run = new_temp_dir("plot-eval");
+  const ScratchDir scratch("plot-eval");
+  const std::string& run = scratch.path();
   write_metrics(run, 5);
   std::ofstream(run + "/eval.csv")
       << "time,step,weight_version,accuracy_policy,accuracy_mcts,winrate_vs_mcts200\n"
@@ -109,7 +111,8 @@ TEST_CASE("plot.sh adds accuracy and win-rate plots when the run has an eval.csv
 }
 
 TEST_CASE("plot.sh: a missing run, missing or empty metrics and a missing gnuplot are one-line errors") {
-  const std::string run = new_temp_dir("plot-bad");
+  const ScratchDir scratch("plot-bad");
+  const std::string& run = scratch.path();
   struct Case {
     std::string what, expect;
   };
