@@ -200,6 +200,7 @@ void compute_rates(const RunSnapshot& before, RunSnapshot* now) {
     a.simulations_per_s = rate(p.simulations, a.simulations);
   }
   now->learner.samples_per_s = rate(before.learner.samples, now->learner.samples);
+  now->records_per_s = rate(before.records_committed, now->records_committed);
   now->has_rates = true;
 }
 
@@ -250,8 +251,9 @@ std::string snapshot_json(const RunSnapshot& s) {
   }
   out += "],";
   out += fmt::format("\"ring\":{{\"records_in_flight\":{},\"bytes_in_flight\":{},"
-                     "\"records_committed\":{},\"lanes\":[",
-                     s.records_in_flight, s.bytes_in_flight, s.records_committed);
+                     "\"records_committed\":{},\"records_per_s\":{},\"lanes\":[",
+                     s.records_in_flight, s.bytes_in_flight, s.records_committed,
+                     s.has_rates ? json_number(s.records_per_s) : "null");
   for (size_t i = 0; i < s.lanes.size(); ++i) {
     const LaneRow& r = s.lanes[i];
     out += fmt::format("{}{{\"lane\":{},\"records_in_flight\":{},\"bytes_in_flight\":{},"
@@ -293,9 +295,10 @@ std::string snapshot_table(const RunSnapshot& s, bool ansi) {
     if (!a.note.empty()) out += fmt::format("          {}{}{}\n", red, a.note, reset);
   }
   const LearnerRow& l = s.learner;
-  // Before the first step the loss gauges exist but mean nothing.
+  // Until the learner has trained (in this process) its loss gauges exist but read 0, which
+  // no cross-entropy ever is.
   auto loss = [&l](const std::optional<double>& v) {
-    return v && l.step > 0 ? fmt::format("{:.3f}", *v) : std::string("-");
+    return v && l.step > 0 && *v != 0 ? fmt::format("{:.3f}", *v) : std::string("-");
   };
   const std::string samples_rate = s.has_rates ? fmt::format("{:.0f}", l.samples_per_s) : "-";
   out += fmt::format("{}learner{}   pid {} {}  state {}  step {}  loss p {} v {}  samples/s {}  "
@@ -306,10 +309,11 @@ std::string snapshot_table(const RunSnapshot& s, bool ansi) {
   if (!l.note.empty()) out += fmt::format("          {}{}{}\n", red, l.note, reset);
   std::string fills;
   for (const LaneRow& r : s.lanes) fills += fmt::format(" {}:{:.0f}%", r.lane, r.fill * 100);
-  out += fmt::format("{}ring{}      committed {}  consumed by learner {}  in flight {} ({:.1f} KiB)  "
+  const std::string throughput = s.has_rates ? fmt::format("  records/s {:.1f}", s.records_per_s) : "";
+  out += fmt::format("{}ring{}      committed {}  consumed by learner {}  in flight {} ({:.1f} KiB){}  "
                      "lane fill{}\n",
                      bold, reset, s.records_committed, l.records_consumed, s.records_in_flight,
-                     s.bytes_in_flight / 1024.0, fills);
+                     s.bytes_in_flight / 1024.0, throughput, fills);
   for (const EvaluatorRow& e : s.evaluators) {
     std::string metrics;
     for (const auto& [name, value] : e.metrics) metrics += fmt::format("  {} {:.4g}", name, value);
