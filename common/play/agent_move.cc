@@ -74,10 +74,9 @@ AgentThought AgentMover::raw_policy(const State& state) {
     t.moves.push_back(m);
   }
   // Highest prior first; ties keep increasing action order (legal_actions is sorted).
-  std::stable_sort(t.moves.begin(), t.moves.end(),
-                   [](const ConsideredMove& a, const ConsideredMove& b) {
-                     return a.prior > b.prior;
-                   });
+  std::stable_sort(
+      t.moves.begin(), t.moves.end(),
+      [](const ConsideredMove& a, const ConsideredMove& b) { return a.prior > b.prior; });
   t.chosen = t.moves.front().action;
   return t;
 }
@@ -87,8 +86,8 @@ std::string describe_thought(const Game& game, const AgentThought& t, int max_mo
   // value head's target is the game's return, so this is the network's "win probability"
   // with draws counted as half a win.
   std::string s = fmt::format(
-      "  value {:+.2f} for the agent = expected score {:.0f}% (win 1, draw 1/2, loss 0)\n",
-      t.value, 50.0 * (static_cast<double>(t.value) + 1.0));
+      "  value {:+.2f} for the agent = expected score {:.0f}% (win 1, draw 1/2, loss 0)\n", t.value,
+      50.0 * (static_cast<double>(t.value) + 1.0));
   const int shown = std::min<int>(max_moves, static_cast<int>(t.moves.size()));
   size_t width = 4;
   for (int i = 0; i < shown; ++i)
@@ -101,8 +100,8 @@ std::string describe_thought(const Game& game, const AgentThought& t, int max_mo
     const ConsideredMove& m = t.moves[static_cast<size_t>(i)];
     const std::string name = game.action_to_string(m.action);
     if (t.simulations > 0)
-      s += fmt::format("  {:<{}}  {:>5.1f}%  {:>+8.2f}  {:>4.0f}%\n", name, width,
-                       100.0 * m.share, m.q, 100.0 * m.prior);
+      s += fmt::format("  {:<{}}  {:>5.1f}%  {:>+8.2f}  {:>4.0f}%\n", name, width, 100.0 * m.share,
+                       m.q, 100.0 * m.prior);
     else
       s += fmt::format("  {:<{}}  {:>4.0f}%\n", name, width, 100.0 * m.prior);
   }

@@ -30,8 +30,8 @@ struct ConsideredMove {
 
 struct AgentThought {
   Action chosen = kInvalidAction;
-  float value = 0;       // the root's value for the agent, in [-1, 1]
-  int simulations = 0;   // 0: raw policy
+  float value = 0;                    // the root's value for the agent, in [-1, 1]
+  int simulations = 0;                // 0: raw policy
   std::vector<ConsideredMove> moves;  // most visited (or most probable) first
 };
 

@@ -4,10 +4,9 @@
 // checkpoint file or a weight blob); its header names the game and the network shape, so
 // build that game and a NetEvaluator for it; then one TerminalMatch on stdin/stdout. Every
 // start-up problem is one line on stderr and a non-zero exit (2: usage, 1: files).
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <cstdio>
 #include <iostream>
@@ -38,8 +37,8 @@ LoadedNetwork from_checkpoint(const std::string& path) {
   try {
     net.file.header = rz::parse_weight_blob_header(net.file.blob.data(), net.file.blob.size());
   } catch (const rz::WeightBlobError& e) {
-    throw std::runtime_error(fmt::format("checkpoint '{}' holds a damaged network: {}", path,
-                                         e.what()));
+    throw std::runtime_error(
+        fmt::format("checkpoint '{}' holds a damaged network: {}", path, e.what()));
   }
   if (net.file.header.game_spec != info.game_spec)
     throw std::runtime_error(fmt::format(
@@ -61,10 +60,10 @@ LoadedNetwork from_run_dir(const std::string& run_dir) {
   for (int attempt = 0;; ++attempt) {
     const std::string path = rz::latest_valid_checkpoint(run_dir);
     if (path.empty())
-      throw std::runtime_error(fmt::format(
-          "no valid checkpoint in {}: wait for the learner's first checkpoint "
-          "(learner.checkpoint_every) or pass --checkpoint/--weights",
-          rz::checkpoint_dir(run_dir)));
+      throw std::runtime_error(
+          fmt::format("no valid checkpoint in {}: wait for the learner's first checkpoint "
+                      "(learner.checkpoint_every) or pass --checkpoint/--weights",
+                      rz::checkpoint_dir(run_dir)));
     try {
       return from_checkpoint(path);
     } catch (const rz::CheckpointError&) {
@@ -101,8 +100,7 @@ int main(int argc, char** argv) {
     const auto game = rz::make_game(net.file.header.game_spec);
     const auto evaluator = rz::make_network_evaluator(net.file, *game);
     std::cout << fmt::format("ringzero-play: {} against network {} from {} ({}); {}.\n",
-                             game->name(), net.file.header.description(), net.file.path,
-                             net.origin,
+                             game->name(), net.file.header.description(), net.file.path, net.origin,
                              options.simulations > 0
                                  ? fmt::format("{} simulations per move", options.simulations)
                                  : std::string("raw policy, no search"));

@@ -17,8 +17,8 @@ long parse_integer(const std::string& option, const std::string& text, long min,
   char* end = nullptr;
   const long v = std::strtol(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0' || errno == ERANGE || v < min || v > max)
-    throw PlayUsageError(fmt::format("{} '{}' is not valid: use an integer in [{}, {}]", option,
-                                     text, min, max));
+    throw PlayUsageError(
+        fmt::format("{} '{}' is not valid: use an integer in [{}, {}]", option, text, min, max));
   return v;
 }
 
@@ -65,10 +65,14 @@ PlayOptions parse_play_options(int argc, const char* const* argv) {
     if (i + 1 >= argc || std::string(argv[i + 1]).empty())
       throw PlayUsageError(fmt::format("{} needs a value: see ringzero-play --help", arg));
     const std::string value = argv[++i];
-    if (arg == "--run-dir") o.run_dir = value;
-    else if (arg == "--checkpoint") o.checkpoint = value;
-    else if (arg == "--weights") o.weights = value;
-    else if (arg == "--color") o.human_player = parse_color(value);
+    if (arg == "--run-dir")
+      o.run_dir = value;
+    else if (arg == "--checkpoint")
+      o.checkpoint = value;
+    else if (arg == "--weights")
+      o.weights = value;
+    else if (arg == "--color")
+      o.human_player = parse_color(value);
     else if (arg == "--sims")
       o.simulations = static_cast<int>(parse_integer(arg, value, 0, kMaxSimulations));
     else if (arg == "--seed")

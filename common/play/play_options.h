@@ -24,7 +24,7 @@ struct PlayOptions {
   int human_player = 0;                      // 0: the person moves first
   int simulations = 200;                     // 0: the network's raw policy, no search
   uint64_t seed = 1;
-  bool help = false;                         // --help: print usage, do nothing else
+  bool help = false;  // --help: print usage, do nothing else
 };
 
 // Parses argv; throws PlayUsageError.

@@ -61,9 +61,10 @@ TerminalMatch::TerminalMatch(const Game& game, AgentMover& agent, int human_play
 MatchOutcome TerminalMatch::play() {
   MatchOutcome outcome;
   auto state = game_.new_initial_state();
-  out_ << fmt::format("You are the {} ({}). Type a move as the board shows it; 'help' for "
-                      "commands.\n",
-                      side(human_), human_ == 0 ? "you move first" : "the agent moves first");
+  out_ << fmt::format(
+      "You are the {} ({}). Type a move as the board shows it; 'help' for "
+      "commands.\n",
+      side(human_), human_ == 0 ? "you move first" : "the agent moves first");
   bool board_shown = false;
   while (!state->is_terminal()) {
     if (state->current_player() == human_) {
@@ -81,8 +82,7 @@ MatchOutcome TerminalMatch::play() {
     } else {
       const AgentThought t = agent_.think(*state);
       out_ << "\n"
-           << fmt::format("Agent ({}) plays {}", side(1 - human_),
-                          game_.action_to_string(t.chosen))
+           << fmt::format("Agent ({}) plays {}", side(1 - human_), game_.action_to_string(t.chosen))
            << (t.simulations > 0 ? fmt::format(" after {} simulations\n", t.simulations)
                                  : std::string(" (raw network policy, no search)\n"))
            << describe_thought(game_, t);

@@ -10,12 +10,12 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <functional>
-#include <future>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -89,7 +89,8 @@ inline ChildResult run_child(const std::vector<std::string>& argv, const std::st
   bool killed = false;
   while (open_fds > 0) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          deadline - std::chrono::steady_clock::now()).count();
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
     if (left <= 0) {
       ::kill(pid, SIGKILL);
       killed = true;
@@ -119,7 +120,8 @@ inline ChildResult run_child(const std::vector<std::string>& argv, const std::st
 
 // Runs independent children at once (each starts LibTorch-linked binaries in ~0.5 s of
 // mostly waiting): results in the order given.
-inline std::vector<ChildResult> run_parallel(const std::vector<std::function<ChildResult()>>& jobs) {
+inline std::vector<ChildResult> run_parallel(
+    const std::vector<std::function<ChildResult()>>& jobs) {
   std::vector<std::future<ChildResult>> running;
   for (const auto& job : jobs) running.push_back(std::async(std::launch::async, job));
   std::vector<ChildResult> results;

@@ -1,12 +1,11 @@
 // ringzero-play as a person uses it: the real binary, a real checkpoint file in a real run
 // directory (the learner's section layout, learner/checkpoint.cc), moves typed on a pipe.
-#include <catch2/catch.hpp>
-
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <functional>
+#include <catch2/catch.hpp>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -192,7 +191,8 @@ TEST_CASE("play: --color second lets the agent open, with its evaluation shown")
 }
 
 TEST_CASE("play: help, moves, board and quit are commands, not moves") {
-  const auto r = play({"--run-dir", tictactoe_run(), "--sims", "8"}, "help\nmoves\nboard\nQUIT\n9\n");
+  const auto r =
+      play({"--run-dir", tictactoe_run(), "--sims", "8"}, "help\nmoves\nboard\nQUIT\n9\n");
   INFO(r.out << r.err);
   REQUIRE(r.status == 0);
   CHECK_THAT(r.out, Catch::Contains("Legal moves: 1, 2, 3, 4, 5, 6, 7, 8, 9"));
@@ -230,9 +230,11 @@ TEST_CASE("play: every game, from a raw weight blob, with search and with the ra
     const std::string blob_path = scratch.path() + "/" + spec + ".blob";
     const auto blob = fresh_blob(spec, 11);
     std::ofstream(blob_path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(blob.data()), static_cast<std::streamsize>(blob.size()));
+        .write(reinterpret_cast<const char*>(blob.data()),
+               static_cast<std::streamsize>(blob.size()));
     // The person's first move: the game's own text for its first legal action.
-    const std::string first = game->action_to_string(game->new_initial_state()->legal_actions().front());
+    const std::string first =
+        game->action_to_string(game->new_initial_state()->legal_actions().front());
     for (const std::string sims : {"0", "16"}) {
       jobs.push_back({spec, sims, first});
       runs.push_back([=] { return play({"--weights", blob_path, "--sims", sims}, first + "\n"); });

@@ -3,7 +3,6 @@
 // metrics.csv and checkpoints; launch/plot.sh draws that metrics.csv and ringzero-play plays
 // that run's newest checkpoint.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 #include <string>
 
@@ -48,8 +47,8 @@ TEST_CASE("a real learner run: plot.sh draws its metrics, ringzero-play plays it
 
   const CheckpointInfo newest = read_checkpoint(latest_valid_checkpoint(run.dir));
   CHECK(newest.step == 120);
-  const auto played = run_child({RZ_BINARY_DIR "/common/play/ringzero-play", "--run-dir",
-                                 run.dir, "--sims", "32", "--color", "second"},
+  const auto played = run_child({RZ_BINARY_DIR "/common/play/ringzero-play", "--run-dir", run.dir,
+                                 "--sims", "32", "--color", "second"},
                                 "1\n2\n3\n4\n5\n6\n7\n8\n9\n1\n2\n3\n4\n5\n6\n7\n8\n9\n");
   INFO(played.out << played.err);
   REQUIRE(played.status == 0);

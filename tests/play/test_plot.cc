@@ -1,10 +1,9 @@
 // launch/plot.sh as users run it: the real script and the real gnuplot on a metrics.csv
 // written by the learner's own writer (learner/metrics_csv.h), with and without eval.csv,
 // and its one-line errors.
-#include <catch2/catch.hpp>
-
 #include <sys/stat.h>
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
 #include <string>
@@ -110,7 +109,8 @@ TEST_CASE("plot.sh adds accuracy and win-rate plots when the run has an eval.csv
   CHECK(r.err.empty());
 }
 
-TEST_CASE("plot.sh: a missing run, missing or empty metrics and a missing gnuplot are one-line errors") {
+TEST_CASE(
+    "plot.sh: a missing run, missing or empty metrics and a missing gnuplot are one-line errors") {
   const ScratchDir scratch("plot-bad");
   const std::string& run = scratch.path();
   struct Case {
@@ -126,7 +126,8 @@ TEST_CASE("plot.sh: a missing run, missing or empty metrics and a missing gnuplo
     CHECK(r.out.empty());
     CHECK_FALSE(exists(run + "/plots/losses.png"));
   };
-  expect_error({"--run-dir", "/nonexistent/run"}, "run directory '/nonexistent/run' does not exist");
+  expect_error({"--run-dir", "/nonexistent/run"},
+               "run directory '/nonexistent/run' does not exist");
   expect_error({"--run-dir", run}, "no metrics.csv in");
   std::ofstream(run + "/metrics.csv").close();
   expect_error({"--run-dir", run}, "is empty");

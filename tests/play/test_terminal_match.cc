@@ -2,7 +2,6 @@
 // real search (uniform prior), for the rule that a plain alternating game never exercises:
 // in Dots and Boxes whoever completes a box moves again, person or agent.
 #include <catch2/catch.hpp>
-
 #include <sstream>
 #include <string>
 
@@ -40,7 +39,8 @@ TEST_CASE("terminal match: in Dots and Boxes the side that completes a box is as
       int mover = -1;
       std::string text;
       if (starts_with(lines[i], "Your move (") && i + 1 < lines.size() &&
-          !starts_with(lines[i + 1], "Illegal move:") && !starts_with(lines[i + 1], "Not a move:")) {
+          !starts_with(lines[i + 1], "Illegal move:") &&
+          !starts_with(lines[i + 1], "Not a move:")) {
         mover = human;
         text = lines[i].substr(lines[i].find("> ") + 2);
       } else if (starts_with(lines[i], "Agent (")) {
