@@ -22,6 +22,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 gnuplot="${RZ_GNUPLOT:-gnuplot}"  # tests point this at a missing binary
 
 die() { echo "plot.sh: $*" >&2; exit 1; }
+# Text for inside a gnuplot single-quoted string (where '' stands for one quote): paths and
+# column names come from the user.
+gq() { local s="$1" q="'"; printf '%s' "${s//$q/$q$q}"; }
 
 usage() {
   cat <<USAGE
@@ -117,7 +120,7 @@ render() {
   local name="$1" script="$2" tmp="$out_dir/.$1.tmp.$$"
   if ! "$gnuplot" >"$work/gnuplot.log" 2>&1 <<GNUPLOT
 set terminal $terminal
-set output '$tmp'
+set output '$(gq "$tmp")'
 set termoption noenhanced
 set grid
 set key below horizontal
@@ -143,18 +146,18 @@ style="with linespoints pointtype 7 pointsize 0.4"
 ((rows > 200)) && style="with lines"
 
 render losses.png "
-set multiplot layout 2,1 title 'losses ($rows rows of $metrics)'
+set multiplot layout 2,1 title 'losses ($rows rows of $(gq "$metrics"))'
 set xlabel 'training step'; set ylabel 'loss'
-plot '$data' using 2:3 $style lw 2 title 'total', '' using 2:4 $style lw 2 title 'policy', '' using 2:5 $style lw 2 title 'value'
+plot '$(gq "$data")' using 2:3 $style lw 2 title 'total', '' using 2:4 $style lw 2 title 'policy', '' using 2:5 $style lw 2 title 'value'
 set xlabel 'time since the first row ($unit)'
-plot '$data' using 1:3 $style lw 2 title 'total', '' using 1:4 $style lw 2 title 'policy', '' using 1:5 $style lw 2 title 'value'
+plot '$(gq "$data")' using 1:3 $style lw 2 title 'total', '' using 1:4 $style lw 2 title 'policy', '' using 1:5 $style lw 2 title 'value'
 unset multiplot"
 
 render throughput.png "
 set title 'throughput'
 set xlabel 'time since the first row ($unit)'; set ylabel 'per second'
 set yrange [0:*]
-plot '$data' using 1:6 $style lw 2 title 'new positions/s (actors)', '' using 1:7 $style lw 2 title 'samples trained/s (learner)'"
+plot '$(gq "$data")' using 1:6 $style lw 2 title 'new positions/s (actors)', '' using 1:7 $style lw 2 title 'samples trained/s (learner)'"
 
 render versions.png "
 set title 'published weights'
@@ -162,7 +165,7 @@ set xlabel 'time since the first row ($unit)'; set ylabel 'weight version'
 set y2label 'mean version lag of consumed records'
 set ytics nomirror; set y2tics
 set yrange [0:*]; set y2range [0:*]
-plot '$data' using 1:8 $style lw 2 title 'weight version', '' using 1:9 axes x1y2 $style lw 1 title 'mean version lag (right axis)'"
+plot '$(gq "$data")' using 1:8 $style lw 2 title 'weight version', '' using 1:9 axes x1y2 $style lw 1 title 'mean version lag (right axis)'"
 
 # The evaluator's file is optional: plot what it has, explain what it lacks.
 eval_csv="$run_dir/eval.csv"
@@ -185,11 +188,11 @@ for kind in accuracy winrate; do
   fi
   eunit="$(cat "$edata.unit")"
   render "$kind.png" "
-set multiplot layout 2,1 title '$kind ($eval_csv)'
-names = '$names'
+set multiplot layout 2,1 title '$kind ($(gq "$eval_csv"))'
+names = '$(gq "$names")'
 set xlabel 'training step'; set ylabel '$kind'
-plot for [i=1:words(names)] '$edata' using 2:(column(i+2)) with linespoints pointtype 7 pointsize 0.5 lw 2 title word(names, i)
+plot for [i=1:words(names)] '$(gq "$edata")' using 2:(column(i+2)) with linespoints pointtype 7 pointsize 0.5 lw 2 title word(names, i)
 set xlabel 'time since the first evaluation ($eunit)'
-plot for [i=1:words(names)] '$edata' using 1:(column(i+2)) with linespoints pointtype 7 pointsize 0.5 lw 2 title word(names, i)
+plot for [i=1:words(names)] '$(gq "$edata")' using 1:(column(i+2)) with linespoints pointtype 7 pointsize 0.5 lw 2 title word(names, i)
 unset multiplot"
 done
