@@ -141,6 +141,55 @@ LaneResult lane_run(size_t record, int producers, double seconds) {
   return r;
 }
 
+// ns per 256 B record when one thread writes, peeks and releases: the CPU cost of the
+// protocol (header, checksum both sides, commit and release stores) without any cross-core
+// traffic or waiting.
+double single_thread_ns_per_record(size_t record, double seconds) {
+  const std::string name = "/rz-bench-shm-st-" + std::to_string(::getpid());
+  Segment::remove(name);
+  SegmentSizes sizes;
+  sizes.lanes = 1;
+  sizes.lane_bytes = 4u << 20;
+  sizes.max_record_bytes = 1u << 20;
+  sizes.weight_bytes = 4096;
+  sizes.stats_slots = 4;
+  auto seg = Segment::create(name, sizes, "bench");
+  double best = 1e30;
+  {
+    LaneWriter w(*seg, 0);
+    RingReader r(*seg);
+    std::vector<uint8_t> src(record, 5);
+    for (int slice = 0; slice < kSlices; ++slice) {
+      uint64_t n = 0;
+      auto t0 = Clock::now();
+      double elapsed;
+      do {
+        for (int k = 0; k < 256; ++k) {
+          w.write(src.data(), src.size());
+          auto rec = r.peek();
+          r.release(*rec);
+        }
+        n += 256;
+      } while ((elapsed = seconds_since(t0)) < seconds / kSlices);
+      best = std::min(best, elapsed / n * 1e9);
+    }
+  }
+  seg.reset();
+  Segment::remove(name);
+  return best;
+}
+
+std::string load_average() {
+  FILE* f = std::fopen("/proc/loadavg", "r");
+  char buf[64] = "?";
+  if (f) {
+    if (!std::fgets(buf, sizeof buf, f)) buf[0] = 0;
+    std::fclose(f);
+  }
+  std::string s(buf);
+  return s.substr(0, s.find(' '));
+}
+
 struct WeightResult {
   double publish_gbps, read_gbps, memcpy_gbps;
 };
@@ -220,6 +269,8 @@ int main(int argc, char** argv) {
     }
   }
   try {
+    const std::string load = load_average();
+    const unsigned cpus = std::thread::hardware_concurrency();
     std::vector<LaneResult> lanes;
     for (int producers : {1, 2})
       for (size_t record : {size_t(256), size_t(4096), size_t(65536), size_t(1 << 20)})
@@ -230,10 +281,11 @@ int main(int argc, char** argv) {
     double ns_per_record = 1e9 / small.records_per_s;
     double memcpy_ns = 256 / (small.memcpy_gbps * 1e9) * 1e9;
     double overhead_ns = ns_per_record - memcpy_ns;
+    double single_ns = single_thread_ns_per_record(256, seconds);
     WeightResult w = weight_run(seconds);
 
     if (json) {
-      std::printf("{\"lanes\": [");
+      std::printf("{\"load_average_1min\": %s, \"cpus\": %u, \"lanes\": [", load.c_str(), cpus);
       for (size_t i = 0; i < lanes.size(); ++i) {
         const auto& l = lanes[i];
         std::printf("%s{\"record_bytes\": %zu, \"producers\": %d, \"records_per_s\": %.0f, "
@@ -242,7 +294,8 @@ int main(int argc, char** argv) {
                     l.memcpy_gbps, l.gbps / l.memcpy_gbps);
       }
       std::printf("], \"record_256b\": {\"ns_per_record\": %.1f, \"memcpy_ns\": %.1f, "
-                  "\"overhead_ns\": %.1f}, ", ns_per_record, memcpy_ns, overhead_ns);
+                  "\"overhead_ns\": %.1f, \"single_thread_ns_per_record\": %.1f}, ",
+                  ns_per_record, memcpy_ns, overhead_ns, single_ns);
       std::printf("\"weight_slot_16mib\": {\"publish_gb_per_s\": %.3f, \"read_gb_per_s\": %.3f, "
                   "\"memcpy_gb_per_s\": %.3f, \"publish_fraction_of_memcpy\": %.3f, "
                   "\"read_fraction_of_memcpy\": %.3f}}\n",
@@ -250,6 +303,8 @@ int main(int argc, char** argv) {
                   w.read_gbps / w.memcpy_gbps);
       return 0;
     }
+    std::printf("load average %s on %u CPUs at start; every figure is the best of %d slices\n\n",
+                load.c_str(), cpus, kSlices);
     std::printf("TrajectoryRing lanes (payload GB/s at the consumer; memcpy of the same record "
                 "size, same run)\n");
     std::printf("%-9s %-9s %14s %10s %12s %9s\n", "record", "producers", "records/s", "GB/s",
@@ -260,6 +315,8 @@ int main(int argc, char** argv) {
                   100 * l.gbps / l.memcpy_gbps);
     std::printf("\n256 B records, 1 producer: %.1f ns per record, of which memcpy %.1f ns: "
                 "overhead %.1f ns\n", ns_per_record, memcpy_ns, overhead_ns);
+    std::printf("256 B records, one thread writing, peeking and releasing: %.1f ns per record "
+                "(memcpy %.1f ns)\n", single_ns, memcpy_ns);
     std::printf("\nWeightSlot, 16 MiB blob (memcpy 16 MiB -> 16 MiB: %.2f GB/s)\n", w.memcpy_gbps);
     std::printf("  publish %.2f GB/s (%.0f%% of memcpy)\n", w.publish_gbps,
                 100 * w.publish_gbps / w.memcpy_gbps);

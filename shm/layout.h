@@ -49,7 +49,8 @@ struct SegmentHeader {
 struct RingHeader {
   alignas(kCacheLine) pthread_mutex_t consumer_mutex;
   std::atomic<uint32_t> consumer_pid;
-  // Doorbell: producers increment it and FUTEX_WAKE only while consumer_waiting is 1.
+  // Doorbell: the consumer sets consumer_waiting before sleeping on doorbell; the first
+  // producer to commit clears it (exchange), increments doorbell and FUTEX_WAKEs.
   alignas(kCacheLine) std::atomic<uint32_t> doorbell;
   std::atomic<uint32_t> consumer_waiting;
 };
@@ -63,6 +64,7 @@ struct LaneControl {
   std::atomic<uint64_t> pending_end;                // tail the record in flight will have
   std::atomic<uint64_t> pending_seq;                // committed_seq it will have
   std::atomic<uint32_t> producer_waiting;           // 1 while sleeping on space_signal
+                                                    // (the consumer clears it to wake us)
   std::atomic<uint32_t> owner_pid;                  // for messages and the monitor only
   // Written only by the consumer.
   alignas(kCacheLine) std::atomic<uint64_t> head;   // bytes consumed (monotonic)

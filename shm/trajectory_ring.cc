@@ -205,8 +205,12 @@ void LaneWriter::publish(uint64_t new_tail) {
   control_->committed_seq.store(next_sequence_ + 1, std::memory_order_release);
   tail_ = new_tail;
   ++next_sequence_;
+  // Ring the doorbell only if the consumer is (about to be) asleep, and only once: the
+  // exchange clears the flag, so the records that follow while the woken consumer is still
+  // being scheduled do not each pay a FUTEX_WAKE syscall.
   RingHeader* ring = ring_of(segment_);
-  if (ring->consumer_waiting.load(std::memory_order_seq_cst)) {
+  if (ring->consumer_waiting.load(std::memory_order_seq_cst) &&
+      ring->consumer_waiting.exchange(0, std::memory_order_seq_cst)) {
     ring->doorbell.fetch_add(1, std::memory_order_seq_cst);
     sys::futex_wake(&ring->doorbell, INT_MAX);
   }
@@ -337,7 +341,10 @@ void RingReader::release(const Record& record) {
   // release: we are done reading the record's bytes before the producer may reuse them.
   // seq_cst: the Dekker pairing with LaneWriter::wait_for_space().
   lc.head.store(c.head, std::memory_order_seq_cst);
-  if (lc.producer_waiting.load(std::memory_order_seq_cst)) {
+  // Wake a sleeping producer once (the exchange clears its flag; it sets it again before
+  // its next sleep).
+  if (lc.producer_waiting.load(std::memory_order_seq_cst) &&
+      lc.producer_waiting.exchange(0, std::memory_order_seq_cst)) {
     lc.space_signal.fetch_add(1, std::memory_order_seq_cst);
     sys::futex_wake(&lc.space_signal, 1);
   }
