@@ -1,4 +1,5 @@
-// The subcommands of ringzero-launch (launch/launch.sh forwards to them):
+// The subcommands of ringzero-launch (launch/launch.sh forwards to them); start is in
+// start_command.cc, the others in commands.cc, what they share in command_support.h:
 //
 //   start            create the run (or continue it with --resume) and supervise it
 //   stop             ask a run's supervisor to stop it cleanly and wait until it has

@@ -1,0 +1,42 @@
+// What the ringzero-launch subcommands share: the one-line usage error, how hints name the
+// script the user ran, where the child programs are, whether a run's supervisor is alive.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include "launch/run_dir.h"
+
+namespace rz::launch {
+
+// Thrown for bad input; run_command prints "ringzero-launch: <what>" and exits 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// How hints refer to us: launch.sh sets RZ_LAUNCH_SCRIPT so users see the script they ran.
+std::string script();
+
+// The path of a child program: $env if set, else `relative` to this executable's folder
+// (build/launch/../actor/ringzero-actor). Throws UsageError if it is not executable.
+std::string child_binary(const char* env, const std::string& relative);
+
+// True if the run's supervisor (RUN/pids/launch.pid) is a living ringzero-launch; *pid gets
+// the recorded pid either way.
+bool supervisor_alive(const RunDir& dir, pid_t* pid);
+
+// The run's segment name; throws UsageError naming the fix if the directory holds no run.
+std::string shm_name_of(const RunDir& dir);
+
+// Polls `done` every 100 ms until it holds (true) or `timeout` passes (false).
+bool wait_until(const std::function<bool()>& done, std::chrono::seconds timeout);
+
+// The "watch / status / restart / stop / logs" lines every start ends with.
+void print_next_steps(const RunDir& dir, std::FILE* out);
+
+}  // namespace rz::launch

@@ -1,0 +1,213 @@
+// `ringzero-launch start`: check the request, write RUN/config.ini, then supervise the run in
+// the foreground or (--detach) from a background session that reports back once every role
+// is up.
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/config.h"
+#include "launch/command_support.h"
+#include "launch/commands.h"
+#include "launch/process_liveness.h"
+#include "launch/run_dir.h"
+#include "launch/supervisor.h"
+
+namespace rz::launch {
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace po = boost::program_options;
+
+// How long --detach waits for every role to report running (the learner loads LibTorch).
+constexpr auto kReadyTimeout = std::chrono::seconds(180);
+
+// launch.sh sets RZ_LATEST_LINK (runs/latest) for runs in its default place: point it at
+// this run, atomically (a new link renamed over the old one).
+void point_latest_link(const RunDir& dir) {
+  const char* link = std::getenv("RZ_LATEST_LINK");
+  if (!link || !*link) return;
+  const fs::path target = fs::path(dir.path()).filename();
+  const std::string tmp = fmt::format("{}.tmp.{}", link, getpid());
+  std::error_code ec;
+  fs::create_symlink(target, tmp, ec);
+  if (!ec) fs::rename(tmp, link, ec);
+  if (ec) fs::remove(tmp, ec);
+}
+
+// Fork a session leader that runs the supervisor; return once it reports every role up.
+int start_detached(const SupervisorOptions& options, const RunDir& dir) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("cannot create a pipe");
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error(fmt::format("cannot fork: {}", std::strerror(errno)));
+  if (pid == 0) {
+    ::close(fds[0]);
+    ::setsid();
+    const int null_fd = ::open("/dev/null", O_RDWR);
+    const int log_fd = ::open(dir.log_file("launch").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(null_fd, STDIN_FILENO);
+    ::dup2(log_fd >= 0 ? log_fd : null_fd, STDOUT_FILENO);
+    ::dup2(log_fd >= 0 ? log_fd : null_fd, STDERR_FILENO);
+    SupervisorOptions daemon = options;
+    daemon.echo_log_to_stderr = false;
+    daemon.ready_fd = fds[1];
+    int code = 1;
+    try {
+      code = run_supervisor(daemon);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ringzero-launch: %s\n", e.what());
+    }
+    std::fflush(nullptr);
+    _exit(code);
+  }
+  ::close(fds[1]);
+  std::string reply;
+  const auto deadline = std::chrono::steady_clock::now() + kReadyTimeout;
+  while (reply.find('\n') == std::string::npos) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fds[0], POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buffer[512];
+    const ssize_t n = ::read(fds[0], buffer, sizeof buffer);
+    if (n <= 0) break;  // the supervisor exited without a word
+    reply.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  while (!reply.empty() && std::isspace(static_cast<unsigned char>(reply.back()))) reply.pop_back();
+  if (reply.rfind("ready ", 0) == 0) {
+    std::printf("%s\n", dir.path().c_str());
+    std::fflush(stdout);  // the run directory first, for scripts and humans alike
+    fmt::print(stderr, "ringzero: run is up in the background (supervisor pid {}, {} actor{} + learner)\n",
+               pid, options.actors, options.actors == 1 ? "" : "s");
+    print_next_steps(dir, stderr);
+    return 0;
+  }
+  if (reply.rfind("error: ", 0) == 0) {
+    fmt::print(stderr, "ringzero-launch: {} (logs in {}/logs/)\n", reply.substr(7), dir.path());
+  } else if (reply.empty() && !process_alive(pid)) {
+    fmt::print(stderr, "ringzero-launch: the supervisor exited before the run was up; see {}\n",
+               dir.log_file("launch"));
+  } else {
+    fmt::print(stderr,
+               "ringzero-launch: not every role came up within {} s; see {}/logs/ (the run is "
+               "still supervised: stop it with {} stop --run-dir {})\n",
+               kReadyTimeout.count(), dir.path(), script(), dir.path());
+  }
+  return 1;
+}
+
+}  // namespace
+
+int start_command(int argc, char** argv) {
+  // Peek at --run-dir / --resume / --config: resuming reads the run's own config.ini.
+  std::string run_dir;
+  bool resume = false, has_config = false;
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--run-dir" && i + 1 < argc) run_dir = argv[i + 1];
+    if (a.rfind("--run-dir=", 0) == 0) run_dir = a.substr(10);
+    if (a == "--resume") resume = true;
+    if (a == "--config" || a.rfind("--config=", 0) == 0) has_config = true;
+  }
+  std::vector<const char*> args = {"ringzero-launch start"};
+  for (int i = 0; i < argc; ++i) args.push_back(argv[i]);
+  if (run_dir.empty()) {
+    if (resume) throw UsageError("start --resume needs --run-dir DIR (the run to continue)");
+    std::time_t now = std::time(nullptr);
+    std::tm parts{};
+    gmtime_r(&now, &parts);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "runs/%Y%m%d-%H%M%S", &parts);
+    run_dir = stamp;
+    args.push_back("--run-dir");
+    args.push_back(stamp);
+  }
+  RunDir dir(run_dir);
+  const std::string config_file = dir.config_file();
+  if (resume && !has_config) {
+    args.push_back("--config");
+    args.push_back(config_file.c_str());
+  }
+
+  RoleOptions role("launch",
+                   "ringzero-launch start [--game tictactoe|connect4|dotsandboxes] [--actors N] "
+                   "[--run-dir DIR] [--config FILE] [--resume] [--detach] [--<option> VALUE ...]");
+  role.flags.add_options()
+      ("actors", po::value<int>(), "actor processes (default: launch.actors, 0 = cores - 1)")
+      ("resume", po::bool_switch(), "continue the stopped run in --run-dir from its checkpoint")
+      ("detach", po::bool_switch(), "run in the background; return once every role is up");
+  po::variables_map flags;
+  RunConfig config = parse_config_or_exit(static_cast<int>(args.size()),
+                                          const_cast<char**>(args.data()), role, &flags);
+  const bool detach = flags["detach"].as<bool>();
+
+  pid_t pid = 0;
+  if (supervisor_alive(dir, &pid)) {
+    throw UsageError(fmt::format("run {} is already running (supervisor pid {}); watch it with {} "
+                                 "monitor --run-dir {} or stop it with {} stop --run-dir {}",
+                                 dir.path(), pid, script(), dir.path(), script(), dir.path()));
+  }
+  const bool has_run = fs::exists(config_file);
+  if (!resume && has_run) {
+    throw UsageError(fmt::format("{} already holds a run; continue it with --resume or choose "
+                                 "another --run-dir", dir.path()));
+  }
+  if (resume && !has_run) {
+    throw UsageError(fmt::format("nothing to resume in {} ({} is missing); start a new run "
+                                 "without --resume", dir.path(), config_file));
+  }
+  if (resume) {
+    // A checkpoint fits one game and one network shape: refuse to resume into another.
+    const RunConfig before = load_config_file(config_file);
+    if (before.game != config.game || before.net != config.net) {
+      throw UsageError(fmt::format(
+          "run {} trains {} with a {} network; --resume cannot change the game or the network "
+          "(start a new run in another --run-dir instead)",
+          dir.path(), before.game, before.net.shape_string()));
+    }
+  }
+  if (flags.count("actors")) {
+    const int n = flags["actors"].as<int>();
+    if (n < 1 || n > 256) {
+      throw UsageError(fmt::format("--actors must be between 1 and 256, not {}", n));
+    }
+    config.launch.actors = n;
+  }
+  config.run_dir = dir.path();
+  if (config.shm.name.empty()) config.shm.name = default_shm_name(dir.path());
+  resolve_random_seed(&config);
+  validate(config);
+
+  SupervisorOptions options;
+  options.actors = effective_actor_count(config);
+  options.run_dir = dir.path();
+  options.actor_binary = child_binary("RZ_ACTOR_BINARY", "../actor/ringzero-actor");
+  options.learner_binary = child_binary("RZ_LEARNER_BINARY", "../learner/ringzero-learner");
+  dir.create_layout();
+  write_config_atomically(config, config_file);
+  options.config = config;
+  point_latest_link(dir);
+
+  if (detach) return start_detached(options, dir);
+  fmt::print(stderr, "ringzero: {} {} with {} actor{} + learner in {} (Ctrl-C stops it cleanly)\n",
+             resume ? "resuming" : "training", config.game, options.actors,
+             options.actors == 1 ? "" : "s", dir.path());
+  print_next_steps(dir, stderr);
+  return run_supervisor(options);
+}
+
+}  // namespace rz::launch
