@@ -76,12 +76,7 @@ class SolverAgent final : public Agent {
   Action choose(const State& state, const std::vector<Action>& history) override {
     Connect4Bitboard board;
     for (Action a : history) board.play_col(a);
-    const auto scores = solver_.column_scores(board);
-    const int best_score = *std::max_element(scores.begin(), scores.end());
-    std::vector<Action> best;
-    for (int c = 0; c < Connect4Bitboard::kWidth; ++c)
-      if (scores[c] == best_score) best.push_back(c);
-    return pick(best, rng_);
+    return pick(solver_.optimal_columns(board), rng_);
   }
 
  private:

@@ -186,4 +186,30 @@ std::array<int, kWidth> Connect4Solver::column_scores(const Board& position) {
   return scores;
 }
 
+std::vector<int> Connect4Solver::optimal_columns(const Board& position) {
+  const int best = solve(position);
+  std::vector<int> optimal;
+  for (int col = 0; col < kWidth; ++col) {
+    if (!position.can_play(col)) continue;
+    if (position.is_winning_move(col)) {
+      if ((kCells + 1 - position.moves()) / 2 == best) optimal.push_back(col);
+      continue;
+    }
+    Board child(position);
+    child.play_col(col);
+    // The column scores -child_score <= best; it is optimal iff child_score <= -best.
+    int child_score;
+    if (child.can_win_next()) {
+      child_score = (kCells + 1 - child.moves()) / 2;  // we handed the opponent a win
+    } else if (child.moves() == kCells) {
+      child_score = 0;
+    } else {
+      // Fail-hard null window around -best: r <= -best proves child_score <= -best.
+      child_score = negamax(child, -best, -best + 1);
+    }
+    if (child_score <= -best) optimal.push_back(col);
+  }
+  return optimal;
+}
+
 }  // namespace rz

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "common/solver/connect4_bitboard.h"
 #include "common/solver/transposition_table.h"
@@ -51,6 +52,11 @@ class Connect4Solver {
   std::array<int, Connect4Bitboard::kWidth> column_scores(const std::string& moves) {
     return column_scores(parse_connect4_moves(moves));
   }
+
+  // The optimal columns (0-based, increasing): those whose score equals the position's.
+  // Cheaper than column_scores: one solve, then one null-window search per column asking
+  // only "does this column reach the best score?".
+  std::vector<int> optimal_columns(const Connect4Bitboard& position);
 
   // Positions searched since construction or the last reset().
   uint64_t nodes() const { return nodes_; }

@@ -67,6 +67,28 @@ TEST_CASE("solver: column scores agree with the child positions' scores") {
   }
 }
 
+TEST_CASE("solver: optimal columns are exactly the best column scores") {
+  rz::Connect4Solver solver(22);
+  int positions = 0;
+  // (Per-column scores of openings take seconds each: the middle and end game suffice.)
+  for (const char* name : {"Test_L3_R1", "Test_L2_R1"}) {
+    const auto lines = rz::read_position_file(kData + name, true);
+    for (size_t i = 0; i < lines.size(); i += 10, ++positions) {
+      const auto board = rz::parse_connect4_moves(lines[i].moves);
+      const auto scores = solver.column_scores(board);
+      const int best = *std::max_element(scores.begin(), scores.end());
+      std::vector<int> expected;
+      for (int c = 0; c < 7; ++c)
+        if (scores[c] == best) expected.push_back(c);
+      INFO(name << " " << lines[i].moves);
+      CHECK(solver.optimal_columns(board) == expected);
+    }
+  }
+  CHECK(positions == 200);
+  // README example: columns 3 and 6 win fastest.
+  CHECK(solver.optimal_columns(rz::parse_connect4_moves("4455")) == std::vector<int>{2, 5});
+}
+
 TEST_CASE("solver: immediate wins, full columns and the weak solve") {
   rz::Connect4Solver solver(20);
   // First player has three in the bottom row (columns 1-3), the second three in column 7:
