@@ -356,3 +356,24 @@ TEST_CASE("the stop flag set by any process ends the run cleanly", "[launch]") {
   CHECK(log.find("run stopped cleanly") != std::string::npos);
   CHECK(log.find("restarting actor") == std::string::npos);
 }
+
+TEST_CASE("SIGUSR1 to the supervisor restarts the learner alone", "[launch]") {
+  TestRun run;
+  start_run(run);
+  const pid_t old_learner = run.pid_of("learner");
+  const pid_t actor0 = run.pid_of("actor-0"), actor1 = run.pid_of("actor-1");
+  REQUIRE(kill(run.pid_of("launch"), SIGUSR1) == 0);
+  REQUIRE(eventually([&] {
+    const Json s = run.snapshot();
+    return s["learner"]["pid"].num() != old_learner && s["learner"]["alive"].flag() &&
+           s["learner"]["restarts"].num() == 1;
+  }, 40s));
+  CHECK_FALSE(process_alive(old_learner));
+  CHECK(run.pid_of("actor-0") == actor0);
+  CHECK(run.pid_of("actor-1") == actor1);
+  const std::string log = run.log("launch");
+  INFO(log);
+  CHECK(log.find("restarting the learner (SIGUSR1 from pid " + std::to_string(getpid()) + ")") !=
+        std::string::npos);
+  CHECK(log.find("learner pid " + std::to_string(old_learner) + " exited with status 0") != std::string::npos);
+}
