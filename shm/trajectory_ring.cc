@@ -309,6 +309,10 @@ std::optional<RingReader::Record> RingReader::try_lane(uint32_t lane) {
     held_ = Record{lane, hdr.sequence, lane_data + pos + sizeof hdr, hdr.size};
     return held_;
   }
+  // Padding or a gap is always committed together with the record after it; a tail that
+  // ends right after one is not something a producer writes. Skip it, or wait() would keep
+  // reporting data that peek() never returns.
+  if (h != c.head) skip_lane(lane, tail);
   return std::nullopt;
 }
 

@@ -211,6 +211,27 @@ TEST_CASE("ring: corrupt headers and payloads are skipped and counted, never tru
   CHECK(r.corrupt_records_skipped() == 7);
 }
 
+TEST_CASE("ring: a tail ending in the gap at the lane end is skipped, not waited on forever", "[ring]") {
+  SegmentGuard g(unique_name("ringgap"));
+  auto seg = Segment::create(g.name, small_sizes(1, 1 << 16, 4096), "");
+  auto* ctl = reinterpret_cast<LaneControl*>(seg->base() + seg->layout().lane_controls);
+  // Head 16 bytes before the lane end (too little for a header: an implicit gap) and a tail
+  // that ends exactly at the lane end, with no record after the gap.
+  ctl->head.store((1 << 16) - 16);
+  ctl->tail.store(1 << 16);
+  RingReader r(*seg);
+  CHECK_FALSE(r.peek());
+  CHECK(r.corrupt_records_skipped() == 1);
+  CHECK_FALSE(r.wait(std::chrono::milliseconds(5)));
+  // The lane works normally afterwards.
+  LaneWriter w(*seg, 0);
+  uint64_t x = 42;
+  REQUIRE(w.write(&x, 8));
+  auto rec = r.peek();
+  REQUIRE(rec);
+  CHECK(*reinterpret_cast<const uint64_t*>(rec->data) == 42);
+}
+
 TEST_CASE("ring: producer threads and a consumer thread move 4 x 20k records in order", "[ring][threads]") {
   SegmentGuard g(unique_name("ringthr"));
   const uint32_t lanes = 4;
