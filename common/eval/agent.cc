@@ -71,9 +71,14 @@ class PolicyAgent final : public Agent {
 
 class SolverAgent final : public Agent {
  public:
+  // 2^22 entries (20 MiB): two solver agents in one arena stay small.
   explicit SolverAgent(uint64_t seed) : solver_(22), rng_(seed) {}
   std::string name() const override { return "solver"; }
   Action choose(const State& state, const std::vector<Action>& history) override {
+    // The solver has its own board (ground truth must not share the game's code), rebuilt
+    // from the history; the move count ties the two together.
+    if (static_cast<int>(history.size()) != state.move_number())
+      throw std::logic_error("solver agent: history does not lead to the given state");
     Connect4Bitboard board;
     for (Action a : history) board.play_col(a);
     return pick(solver_.optimal_columns(board), rng_);
@@ -86,7 +91,7 @@ class SolverAgent final : public Agent {
 
 class MinimaxAgent final : public Agent {
  public:
-  MinimaxAgent(uint64_t seed) : rng_(seed) {}
+  explicit MinimaxAgent(uint64_t seed) : rng_(seed) {}
   std::string name() const override { return "minimax"; }
   Action choose(const State& state, const std::vector<Action>&) override {
     float best_value = -2;
