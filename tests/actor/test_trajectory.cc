@@ -5,6 +5,7 @@
 // (legality by replay, outcome, versions, flags) are exercised rather than the checksum.
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <random>
 #include <memory>
 #include <string>
 #include <vector>
@@ -267,4 +268,53 @@ TEST_CASE("trajectory: records are compact") {
   CHECK(bytes <= played.games.size() * 60 + positions * (8 + 7 * 4));
   WARN("connect4: " << bytes / played.games.size() << " bytes per game, "
                     << double(bytes) / positions << " per position");
+}
+
+TEST_CASE("trajectory: absurd counts are refused before any allocation") {
+  const auto game = rz::make_game("connect4");
+  const Played played = play(*game, 1, 3, false);
+  std::vector<uint8_t> rec;
+  rz::encode_trajectory(played.games[0], {rz::game_spec_hash(game->spec()), 0, 0}, &rec);
+  // The position count is the varint right after the 52-byte fixed header.
+  const size_t at = 52;
+  size_t old_len = 1;
+  while (rec[at + old_len - 1] & 0x80) ++old_len;
+  std::vector<uint8_t> huge = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+  std::vector<uint8_t> bad(rec.begin(), rec.begin() + at);
+  bad.insert(bad.end(), huge.begin(), huge.end());
+  bad.insert(bad.end(), rec.begin() + at + static_cast<long>(old_len), rec.end());
+  forge_checksum(&bad);
+  CHECK_THROWS_WITH(rz::decode_trajectory(bad.data(), bad.size(), *game),
+                    Catch::Contains("exceed the game's maximum length"));
+  // An 11-byte varint is malformed, not a wrap-around.
+  huge.back() = 0x81;
+  huge.push_back(0x01);
+  bad.assign(rec.begin(), rec.begin() + at);
+  bad.insert(bad.end(), huge.begin(), huge.end());
+  bad.insert(bad.end(), rec.begin() + at + static_cast<long>(old_len), rec.end());
+  forge_checksum(&bad);
+  CHECK_THROWS_WITH(rz::decode_trajectory(bad.data(), bad.size(), *game),
+                    Catch::Contains("malformed varint"));
+}
+
+TEST_CASE("trajectory: random multi-byte damage never crashes the decoder") {
+  std::mt19937_64 rng(2024);
+  for (const std::string spec : {"tictactoe", "connect4", "dotsandboxes:rows=2,cols=2"}) {
+    INFO(spec);
+    const auto game = rz::make_game(spec);
+    const Played played = play(*game, 4, 17, true);
+    std::vector<uint8_t> rec;
+    int decoded = 0, rejected = 0;
+    for (int trial = 0; trial < 3000; ++trial) {
+      const auto& g = played.games[static_cast<size_t>(trial) % played.games.size()];
+      rz::encode_trajectory(g, {rz::game_spec_hash(game->spec()), 0, 0}, &rec);
+      const int flips = 1 + static_cast<int>(rng() % 6);
+      for (int f = 0; f < flips; ++f) rec[rng() % (rec.size() - 4)] = static_cast<uint8_t>(rng());
+      forge_checksum(&rec);
+      (decode_or_reject(rec, *game) ? decoded : rejected)++;
+    }
+    CHECK(rejected > 0);
+    WARN(spec << ": " << rejected << " damaged records rejected, " << decoded
+              << " still decoded as valid games");
+  }
 }
