@@ -364,6 +364,16 @@ const std::vector<Option>& options() {
         int_option<int>("eval.games", "games per evaluation", RZ_FIELD(eval.games), 1, 1000000));
     t.push_back(int_option<int>("eval.every_versions", "evaluate every this many versions",
                                 RZ_FIELD(eval.every_versions), 1, 1000000));
+    t.push_back(int_option<int>("eval.opponent_sims",
+                                "simulations of the opponent (plain MCTS, random rollouts)",
+                                RZ_FIELD(eval.opponent_sims), 1, 1000000));
+    t.push_back(text_option("eval.accuracy_positions",
+                            "connect4 position file for move accuracy (auto = shared "
+                            "Test_L3_R1, empty = none)",
+                            RZ_FIELD(eval.accuracy_positions), "a file path, auto or empty",
+                            any_text));
+    t.push_back(int_option<int>("eval.accuracy_limit", "positions of that file tested",
+                                RZ_FIELD(eval.accuracy_limit), 1, 100000000));
     return t;
   }();
   return table;

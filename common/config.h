@@ -90,11 +90,17 @@ struct ShmConfig {
   int stats_slots = 64;
 };
 
-struct EvalConfig {  // reserved for the evaluator
-  bool enabled = false;
-  int sims = 200;
-  int games = 20;
+// The live evaluator (ringzero-eval live, docs/evaluation.md).
+struct EvalConfig {
+  bool enabled = true;    // the supervisor runs one evaluator at low priority
+  int sims = 200;         // MCTS simulations of the network agent
+  int games = 20;         // arena games per evaluation (both colours alternate)
   int every_versions = 10;
+  int opponent_sims = 200;  // the opponent: plain MCTS with random rollouts
+  // Connect Four move accuracy: a Pons position file; "auto" = the shared Test_L3_R1 if it
+  // exists, "" = no accuracy test.
+  std::string accuracy_positions = "auto";
+  int accuracy_limit = 200;  // first positions of the file labelled and tested
 };
 
 struct RunConfig {

@@ -1,11 +1,17 @@
-// ringzero-eval: how good is a network? Three questions, three subcommands.
+// ringzero-eval: how good is a network? Three questions, three subcommands, and the run's
+// evaluator role.
 //   accuracy  how often its moves are optimal / keep the result, against the solver;
 //   moves     its chosen move for every position of a file (for outside tools to score);
-//   arena     its results against another agent (baselines, the solver, other checkpoints).
-// The logic lives in the ringzero_eval library (agent.h, arena.h, move_accuracy.h); this file
-// only reads options, loads networks and prints.
+//   arena     its results against another agent (baselines, the solver, other checkpoints);
+//   live      the `eval` role of a run: measures each new published network while training
+//             goes on (live_evaluator.h), into RUN/eval.csv and its stats slot.
+// The logic lives in the ringzero_eval library (agent.h, arena.h, move_accuracy.h,
+// live_evaluator.h); this file only reads options, loads networks and prints.
 #include <fmt/format.h>
 
+#include <signal.h>
+
+#include <atomic>
 #include <cstdint>
 #include <cmath>
 #include <cstdlib>
@@ -20,6 +26,7 @@
 
 #include "common/eval/agent.h"
 #include "common/eval/arena.h"
+#include "common/eval/live_evaluator.h"
 #include "common/eval/move_accuracy.h"
 #include "common/eval/network_file.h"
 #include "common/net/net_evaluator.h"
@@ -34,6 +41,8 @@ constexpr const char* kUsage =
     "  ringzero-eval moves    --positions FILE (--checkpoint CKPT | --weights BLOB) [--sims N]\n"
     "  ringzero-eval arena    --game G --a SPEC --b SPEC [--games N] [--sims N]\n"
     "                         [--openings FILE] [--seed S] [--json]\n"
+    "  ringzero-eval live     --shm NAME --run-dir RUN --config RUN/config.ini [--eval.X V]\n"
+    "                         (the run's evaluator; `ringzero-eval live --help` for options)\n"
     "SPEC: random | mcts:N (rollout MCTS) | solver (connect4) | minimax (tictactoe) |\n"
     "      net:CKPT_OR_BLOB[:N] (N MCTS simulations; raw policy if 0; default --sims)\n"
     "--sims N: MCTS simulations for the network (accuracy: also reports the raw policy;\n"
@@ -239,6 +248,27 @@ int run_arena(int argc, char** argv) {
   return 0;
 }
 
+// Set by SIGTERM / SIGINT; the live evaluator stops between two games.
+std::atomic<uint32_t> g_interrupted{0};
+extern "C" void on_stop_signal(int) { g_interrupted.store(1, std::memory_order_release); }
+
+// `live` reads the run's shared options (common/config.h): argv is shifted so that the
+// shared parser sees "live" as the program name.
+int run_live(int argc, char** argv) {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  rz::RoleOptions role("eval",
+                       "ringzero-eval live --shm NAME --run-dir RUN --config RUN/config.ini");
+  const rz::RunConfig config = rz::parse_config_or_exit(argc - 1, argv + 1, role);
+  const std::string positions =
+      rz::resolve_accuracy_positions(config.eval.accuracy_positions, RZ_DEFAULT_ACCURACY_POSITIONS);
+  rz::LiveEvaluator(config, positions, &g_interrupted).run();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -252,9 +282,10 @@ int main(int argc, char** argv) {
     if (command == "accuracy") return run_accuracy(argc, argv);
     if (command == "moves") return run_moves(argc, argv);
     if (command == "arena") return run_arena(argc, argv);
+    if (command == "live") return run_live(argc, argv);
     throw UsageError(command.empty()
-                         ? "missing subcommand: choose accuracy, moves or arena"
-                         : fmt::format("unknown subcommand '{}': choose accuracy, moves or arena",
+                         ? "missing subcommand: choose accuracy, moves, arena or live"
+                         : fmt::format("unknown subcommand '{}': choose accuracy, moves, arena or live",
                                        command));
   } catch (const UsageError& e) {
     fmt::print(stderr, "ringzero-eval: {} (see ringzero-eval --help)\n", e.what());

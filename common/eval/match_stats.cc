@@ -11,7 +11,7 @@ namespace rz {
 double elo_from_score(double score) {
   if (score <= 0) return -std::numeric_limits<double>::infinity();
   if (score >= 1) return std::numeric_limits<double>::infinity();
-  return -400.0 * std::log10(1.0 / score - 1.0);
+  return 0.0 - 400.0 * std::log10(1.0 / score - 1.0);  // 0 - x: an even score is +0, not -0
 }
 
 MatchStats match_stats(int wins, int draws, int losses, double z) {

@@ -1,0 +1,41 @@
+// RUN/eval.csv: one row per evaluation of a published network, in the format the plot script
+// reads (docs/play.md): `time,step,weight_version` first, then the measurements. Columns
+// named *accuracy* are drawn on accuracy.png and *win* / *score* on winrate.png, so the game
+// counts are named won/drawn/lost (not "wins"): a count must not share an axis with the rates.
+//
+// The file is appended to across evaluator restarts; the header is written only when the
+// file is empty. Each row is one write(2) on an O_APPEND descriptor followed by fsync, so a
+// process killed at any instant leaves whole rows (at worst the last row missing).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace rz {
+
+struct EvalRow {
+  double time = 0;  // seconds since the epoch
+  uint64_t step = 0;
+  uint64_t weight_version = 0;
+  int games = 0, won = 0, drawn = 0, lost = 0;
+  double win_rate = 0, score = 0, elo = 0;  // elo may be +-inf (a clean sweep)
+  // Move accuracy (Connect Four); empty = not measured (an empty CSV field: a plot gap).
+  std::optional<double> policy_accuracy_keep, policy_accuracy_optimal;
+  std::optional<double> mcts_accuracy_keep, mcts_accuracy_optimal;
+};
+
+extern const char* const kEvalCsvHeader;
+
+// The row as a CSV line (with '\n'); infinite Elo is written as "inf" / "-inf".
+std::string format_eval_row(const EvalRow& row);
+
+// Appends `row` to `path`, writing the header first if the file is empty or new. Throws
+// std::runtime_error (one line, naming the path) on an I/O error.
+void append_eval_row(const std::string& path, const EvalRow& row);
+
+// The weight_version of the last complete row of `path`, 0 if there is none (no file, only
+// the header, or rows that do not parse). Lets a restarted evaluator carry on after it.
+uint64_t last_evaluated_version(const std::string& path);
+
+}  // namespace rz

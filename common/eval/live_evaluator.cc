@@ -1,0 +1,253 @@
+#include "common/eval/live_evaluator.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "common/eval/agent.h"
+#include "common/eval/arena.h"
+#include "common/eval/eval_csv.h"
+#include "common/eval/move_accuracy.h"
+#include "common/net/net_evaluator.h"
+#include "common/net/weight_blob.h"
+#include "common/rollout_evaluator.h"
+#include "common/solver/connect4_solver.h"
+#include "shm/segment.h"
+#include "shm/stats.h"
+#include "shm/weight_slot.h"
+
+namespace rz {
+
+std::string resolve_accuracy_positions(const std::string& option,
+                                       const std::string& shared_default) {
+  if (option != "auto") return option;
+  struct stat st {};
+  return ::stat(shared_default.c_str(), &st) == 0 && S_ISREG(st.st_mode) ? shared_default : "";
+}
+
+namespace {
+
+// Thrown from the arena's per-game callback to abandon an evaluation when the run stops.
+struct StopRequested {};
+
+// max_batch 8 = MctsConfig's default virtual_leaves: one forward pass per search step.
+constexpr int kMaxBatch = 8;
+// Positions measured between two stop checks / heartbeats.
+constexpr int kAccuracyChunk = 20;
+
+void log_line(const std::string& line) {
+  std::fprintf(stderr, "ringzero-eval live: %s\n", line.c_str());
+}
+
+double epoch_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The evaluator's stats slot and its metric handles.
+struct EvalStats {
+  explicit EvalStats(shm::Segment& segment)
+      : writer(segment, shm::Role::kEvaluator, 0),
+        version(writer.gauge("eval_version")),
+        score(writer.gauge("eval_score")),
+        win_rate(writer.gauge("eval_win_rate")),
+        elo(writer.gauge("eval_elo")),
+        accuracy_policy(writer.gauge("eval_accuracy_policy")),
+        accuracy_mcts(writer.gauge("eval_accuracy_mcts")),
+        evaluations(writer.metric("evaluations")),
+        games(writer.metric("eval_games")) {}
+  shm::StatsWriter writer;
+  int version, score, win_rate, elo, accuracy_policy, accuracy_mcts, evaluations, games;
+};
+
+uint64_t learner_step(const shm::Segment& segment) {
+  for (const auto& slot : shm::read_stats(segment))
+    if (slot.role == shm::Role::kLearner && slot.index == 0) return slot.value("step");
+  return 0;
+}
+
+}  // namespace
+
+LiveEvaluator::LiveEvaluator(const RunConfig& config, std::string accuracy_positions,
+                             const std::atomic<uint32_t>* interrupted)
+    : config_(config), accuracy_positions_(std::move(accuracy_positions)),
+      interrupted_(interrupted) {}
+
+void LiveEvaluator::run() {
+  if (config_.run_dir.empty()) throw std::runtime_error("--run-dir is required");
+  const std::string shm_name =
+      config_.shm.name.empty() ? default_shm_name(config_.run_dir) : config_.shm.name;
+  const std::unique_ptr<Game> game = make_game(config_.game);
+  const bool accuracy = !accuracy_positions_.empty() && game->spec() == "connect4";
+  const std::string csv_path = config_.run_dir + "/eval.csv";
+
+  // Below the actors and the learner: evaluation is a by-product and must not slow training.
+  // (setpriority can only fail here if we were already niced further; that is fine.)
+  ::setpriority(PRIO_PROCESS, 0, 10);
+  set_cpu_threads(1);
+
+  std::unique_ptr<shm::Segment> segment = shm::Segment::open(shm_name);
+  shm::WeightSlot weights(*segment);
+  EvalStats stats(*segment);
+  stats.writer.set_state(shm::ProcessState::kRunning);
+
+  auto stop_requested = [&] {
+    return interrupted_->load(std::memory_order_acquire) != 0 ||
+           segment->control().stop_requested();
+  };
+  // Heartbeat + stop check between units of work; throws StopRequested to abandon one.
+  auto checkpoint = [&] {
+    stats.writer.heartbeat();
+    if (stop_requested()) throw StopRequested{};
+  };
+
+  uint64_t last_version = last_evaluated_version(csv_path);
+  if (last_version)
+    log_line(fmt::format("{} already has weights v{}: continuing after it", csv_path, last_version));
+
+  std::vector<LabelledPosition> labels;  // solved on the first evaluation, then reused
+  bool labels_loaded = false;
+  std::vector<uint8_t> blob;
+
+  // One evaluation of the weights in `blob`; fills `row`.
+  auto evaluate = [&](uint64_t version, EvalRow* row) {
+    const WeightBlobHeader header = parse_weight_blob_header(blob.data(), blob.size());
+    if (header.game_spec != game->spec())
+      throw std::runtime_error(fmt::format(
+          "weights v{} hold a {} network but this run plays {}: check game= in the config",
+          version, header.description(), game->spec()));
+    auto network = [&] {
+      auto e = std::make_unique<NetEvaluator>(*game, header.config, kMaxBatch, /*threads=*/1);
+      e->load_blob(blob);
+      return e;
+    };
+    const uint64_t seed = config_.seed * 1000003 + version;
+
+    auto agent = make_mcts_agent(*game, network(), config_.eval.sims, seed,
+                                 fmt::format("net:v{}:{}", version, config_.eval.sims));
+    auto opponent = make_mcts_agent(*game, std::make_unique<RolloutEvaluator>(*game, seed ^ 0x5bd1e995),
+                                    config_.eval.opponent_sims, seed + 1,
+                                    fmt::format("mcts:{}", config_.eval.opponent_sims));
+    const ArenaResult arena =
+        play_arena(*game, *agent, *opponent, config_.eval.games, {}, [&](const ArenaGame&) {
+          stats.writer.add(stats.games, 1);
+          checkpoint();
+        });
+    const MatchStats s = arena.stats();
+    row->games = s.games();
+    row->won = s.wins;
+    row->drawn = s.draws;
+    row->lost = s.losses;
+    row->win_rate = static_cast<double>(s.wins) / s.games();
+    row->score = s.score;
+    row->elo = s.elo;
+
+    if (accuracy) {
+      if (!labels_loaded) {
+        const std::string dir = config_.run_dir + "/eval";
+        ::mkdir(dir.c_str(), 0755);
+        const std::string base = accuracy_positions_.substr(accuracy_positions_.rfind('/') + 1);
+        Connect4Solver solver;
+        LabelLoad load = load_or_solve_labels(accuracy_positions_, dir + "/labels-" + base,
+                                              config_.eval.accuracy_limit, solver);
+        log_line(load.note);
+        labels = std::move(load.positions);
+        labels_loaded = true;
+        checkpoint();
+      }
+      auto policy = make_policy_agent(*game, network(), "policy");
+      auto mcts = make_mcts_agent(*game, network(), config_.eval.sims, seed, "mcts");
+      AccuracyResult p, m;
+      for (size_t begin = 0; begin < labels.size(); begin += kAccuracyChunk) {
+        const std::vector<LabelledPosition> chunk(
+            labels.begin() + begin,
+            labels.begin() + std::min(labels.size(), begin + kAccuracyChunk));
+        for (auto [agent_ptr, total] : {std::pair{policy.get(), &p}, std::pair{mcts.get(), &m}}) {
+          const AccuracyResult r = measure_accuracy(*game, chunk, *agent_ptr);
+          total->positions += r.positions;
+          total->counted += r.counted;
+          total->optimal += r.optimal;
+          total->keeps += r.keeps;
+        }
+        checkpoint();
+      }
+      row->policy_accuracy_keep = p.keeps_fraction();
+      row->policy_accuracy_optimal = p.optimal_fraction();
+      row->mcts_accuracy_keep = m.keeps_fraction();
+      row->mcts_accuracy_optimal = m.optimal_fraction();
+    }
+  };
+
+  log_line(fmt::format("{} on {} (segment {}): every {} versions, {} games of net MCTS {} vs "
+                       "rollout MCTS {}{}",
+                       config_.run_dir, game->spec(), shm_name, config_.eval.every_versions,
+                       config_.eval.games, config_.eval.sims, config_.eval.opponent_sims,
+                       accuracy ? fmt::format(", accuracy on {} (first {})", accuracy_positions_,
+                                              config_.eval.accuracy_limit)
+                                : ""));
+  const auto poll = std::chrono::milliseconds(100);
+  int ticks = 0;
+  while (!stop_requested()) {
+    stats.writer.heartbeat();
+    // Once a second: anything new enough? (one atomic load) And is the run still there?
+    if (ticks++ % 10 == 0) {
+      if (!segment->creator_alive()) {
+        log_line("the run's creator is gone: stopping");
+        break;
+      }
+      const uint64_t latest = weights.latest_version();
+      const bool due = latest > last_version &&
+                       (last_version == 0 || latest - last_version >=
+                                                 static_cast<uint64_t>(config_.eval.every_versions));
+      if (due) {
+        const uint64_t version = weights.read(&blob);  // the newest, possibly past `latest`
+        EvalRow row;
+        row.weight_version = version;
+        row.step = learner_step(*segment);
+        try {
+          evaluate(version, &row);
+        } catch (const StopRequested&) {
+          log_line(fmt::format("stop requested: evaluation of v{} abandoned", version));
+          break;
+        }
+        row.time = epoch_seconds();
+        append_eval_row(csv_path, row);
+        stats.writer.set_gauge(stats.version, static_cast<double>(version));
+        stats.writer.set_gauge(stats.score, row.score);
+        stats.writer.set_gauge(stats.win_rate, row.win_rate);
+        stats.writer.set_gauge(stats.elo, row.elo);
+        if (row.policy_accuracy_optimal) {
+          stats.writer.set_gauge(stats.accuracy_policy, *row.policy_accuracy_optimal);
+          stats.writer.set_gauge(stats.accuracy_mcts, *row.mcts_accuracy_optimal);
+        }
+        stats.writer.add(stats.evaluations, 1);
+        log_line(fmt::format(
+            "v{} (step {}): {} W {} D {} L, score {:.3f}, Elo {}{}", version, row.step, row.won,
+            row.drawn, row.lost, row.score, format_elo(row.elo),
+            row.policy_accuracy_optimal
+                ? fmt::format(", optimal moves: policy {:.3f} mcts {:.3f}",
+                              *row.policy_accuracy_optimal, *row.mcts_accuracy_optimal)
+                : ""));
+        last_version = version;
+        ticks = 0;
+        continue;  // re-check at once: versions may have piled up meanwhile
+      }
+    }
+    std::this_thread::sleep_for(poll);
+  }
+  stats.writer.set_state(shm::ProcessState::kExited);
+}
+
+}  // namespace rz
