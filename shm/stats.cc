@@ -74,7 +74,10 @@ StatsWriter::StatsWriter(Segment& segment, Role role, uint32_t index) {
   if (!slot_)
     throw ShmError(fmt::format("the stats table of {} is full ({} slots): start the run with "
                                "more stats_slots", segment.name(), n));
-  if (restarted) slot_->restarts.fetch_add(1, std::memory_order_relaxed);
+  // A seeded slot (seed_slot: pid still 0) was never owned in this segment: its first owner
+  // is a start, not a restart.
+  if (restarted && slot_->pid.load(std::memory_order_relaxed) != 0)
+    slot_->restarts.fetch_add(1, std::memory_order_relaxed);
   slot_->pid.store(uint32_t(::getpid()), std::memory_order_relaxed);
   set_state(ProcessState::kStarting);
   heartbeat();
@@ -164,6 +167,48 @@ std::vector<SlotSnapshot> read_stats(const Segment& segment) {
     out.push_back(std::move(snap));
   }
   return out;
+}
+
+void seed_slot(Segment& segment, const SlotSnapshot& seed) {
+  if (segment.read_only())
+    throw ShmError(fmt::format("cannot seed stats in {}: the segment is mapped read-only",
+                               segment.name()));
+  if (seed.role == Role::kNone) throw ShmError("seed_slot needs a role other than kNone");
+  if (seed.metrics.size() > size_t(kMaxMetrics))
+    throw ShmError(fmt::format("cannot seed {} metrics: a stats slot holds at most {}",
+                               seed.metrics.size(), kMaxMetrics));
+  for (const MetricSnapshot& m : seed.metrics)
+    if (m.name.empty() || m.name.size() > kMaxMetricName)
+      throw ShmError(fmt::format("cannot seed metric '{}': names are 1 to {} characters", m.name,
+                                 kMaxMetricName));
+  StatsSlot* slots = slots_of(segment);
+  const uint32_t n = segment.sizes().stats_slots;
+  const uint64_t key = key_of(seed.role, seed.index);
+  for (uint32_t i = 0; i < n; ++i)
+    if (slots[i].key.load(std::memory_order_acquire) == key)
+      throw ShmError(fmt::format("cannot seed the stats slot of {} {}: it is already claimed",
+                                 role_name(seed.role), seed.index));
+  StatsSlot* slot = nullptr;
+  for (uint32_t i = 0; i < n && !slot; ++i) {
+    uint64_t expected = 0;
+    if (slots[i].key.compare_exchange_strong(expected, key, std::memory_order_acq_rel))
+      slot = &slots[i];
+  }
+  if (!slot)
+    throw ShmError(fmt::format("the stats table of {} is full ({} slots): start the run with "
+                               "more stats_slots", segment.name(), n));
+  slot->pid.store(0, std::memory_order_relaxed);  // 0 = seeded, never owned (see StatsWriter)
+  slot->state.store(uint32_t(ProcessState::kEmpty), std::memory_order_relaxed);
+  slot->restarts.store(seed.restarts, std::memory_order_relaxed);
+  slot->heartbeat_ns.store(0, std::memory_order_relaxed);
+  for (size_t m = 0; m < seed.metrics.size(); ++m) {
+    std::memset(slot->metrics[m].name, 0, sizeof slot->metrics[m].name);
+    std::memcpy(slot->metrics[m].name, seed.metrics[m].name.data(), seed.metrics[m].name.size());
+    slot->kinds[m].store(uint32_t(seed.metrics[m].kind), std::memory_order_relaxed);
+    slot->metrics[m].value.store(seed.metrics[m].value, std::memory_order_relaxed);
+  }
+  // release: a reader that sees the count sees the complete names, kinds and values.
+  slot->metric_count.store(uint32_t(seed.metrics.size()), std::memory_order_release);
 }
 
 }  // namespace rz::shm

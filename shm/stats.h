@@ -10,6 +10,10 @@
 // counters intact (counters are cumulative across restarts) and its restart count
 // incremented. Metric names are registered once (name bytes first, then the count with
 // release), so readers see only complete names.
+//
+// Across segments (a run stopped and resumed gets a new segment), seed_slot() carries a slot
+// over: the supervisor saves every slot at stop and seeds the new table from it before any
+// process starts, so counters are cumulative over the whole run, not one segment's life.
 #pragma once
 
 #include <cstdint>
@@ -77,5 +81,14 @@ struct SlotSnapshot {
 
 // Every claimed slot, in slot order. Works on a read-only mapping.
 std::vector<SlotSnapshot> read_stats(const Segment& segment);
+
+// Claims the slot of (seed.role, seed.index) and fills it with seed's restart count and
+// metrics (names, kinds, values; pid 0, state kEmpty, no heartbeat). The process that later
+// constructs a StatsWriter for that key gets the slot with those values, and that first
+// claim is not counted as a restart (the slot's pid is still 0). Call it before any process
+// of that role runs: it is not safe against a concurrent StatsWriter of the same key.
+// Throws ShmError (one line) if the key is already claimed, the table is full, the role is
+// kNone, or a metric name or count is invalid.
+void seed_slot(Segment& segment, const SlotSnapshot& seed);
 
 }  // namespace rz::shm

@@ -52,6 +52,65 @@ TEST_CASE("stats: a restarted process gets its slot back with counters intact", 
   CHECK(std::string(role_name(Role::kLearner)) == "learner");
 }
 
+TEST_CASE("stats: a seeded slot carries counters into a new segment; its first owner is no restart",
+          "[stats]") {
+  ReapChildrenOnExit reap;
+  // Generation 1: an actor counts games, is restarted once, and the table is saved.
+  std::vector<SlotSnapshot> saved;
+  {
+    SegmentGuard g(unique_name("seed1"));
+    auto seg = Segment::create(g.name, small_sizes(), "");
+    for (int life = 0; life < 2; ++life) {
+      StatsWriter w(*seg, Role::kActor, 1);
+      w.add(w.metric("games"), 7);
+      w.set_gauge(w.gauge("pos_per_s"), 2.5);
+    }
+    saved = read_stats(*seg);
+  }
+  REQUIRE(saved.size() == 1);
+  REQUIRE(saved[0].restarts == 1);
+
+  // Generation 2: a fresh segment seeded from the saved table before any process runs.
+  SegmentGuard g(unique_name("seed2"));
+  auto seg = Segment::create(g.name, small_sizes(), "");
+  seed_slot(*seg, saved[0]);
+  auto seeded = read_stats(*seg);
+  REQUIRE(seeded.size() == 1);
+  CHECK(seeded[0].pid == 0);
+  CHECK(seeded[0].state == ProcessState::kEmpty);
+  CHECK(seeded[0].value("games") == 14);
+  // Seeding the same key twice would lose one of them: refused.
+  CHECK_THROWS_AS(seed_slot(*seg, saved[0]), ShmError);
+
+  // A real process claims the seeded slot: counters intact, restarts unchanged.
+  pid_t child = spawn([&] {
+    auto s = Segment::open(g.name);
+    StatsWriter w(*s, Role::kActor, 1);
+    w.add(w.metric("games"), 1);
+    return w.restarts() == 1 ? 0 : 1;
+  });
+  CHECK(wait_child(child) == 0);
+  // Its own restart then counts as one.
+  StatsWriter again(*seg, Role::kActor, 1);
+  auto after = read_stats(*seg);
+  REQUIRE(after.size() == 1);
+  CHECK(after[0].value("games") == 15);
+  CHECK(after[0].restarts == 2);
+  REQUIRE(after[0].metrics.size() == 2);
+  CHECK(after[0].metrics[1].kind == MetricKind::kGauge);
+  CHECK(after[0].metrics[1].gauge() == 2.5);
+
+  // Invalid seeds are refused without claiming a slot.
+  SlotSnapshot bad = saved[0];
+  bad.index = 9;
+  bad.metrics[0].name = "a_metric_name_far_too_long_for_a_slot";
+  CHECK_THROWS_AS(seed_slot(*seg, bad), ShmError);
+  bad.metrics[0].name = "games";
+  bad.role = Role::kNone;
+  CHECK_THROWS_AS(seed_slot(*seg, bad), ShmError);
+  CHECK(read_stats(*seg).size() == 1);
+}
+
 TEST_CASE("stats: bad names and a full table are refused", "[stats]") {
   SegmentGuard g(unique_name("statsfull"));
   auto sizes = small_sizes();
