@@ -48,7 +48,8 @@ std::string format_eval_row(const EvalRow& r) {
 }
 
 void append_eval_row(const std::string& path, const EvalRow& row) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  // O_RDWR, not O_WRONLY: the torn-row check below reads the last byte.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0)
     throw std::runtime_error(
         fmt::format("cannot open '{}' for appending: {}", path, std::strerror(errno)));

@@ -1,0 +1,93 @@
+// RUN/eval.csv: header once, whole rows, a torn row (a killed writer) isolated on its own line
+// and ignored when a restarted evaluator looks for the last version it evaluated.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+
+#include "common/eval/eval_csv.h"
+
+namespace {
+
+std::string temp_path() {
+  char name[] = "/tmp/rz-eval-csv-XXXXXX";
+  const int fd = ::mkstemp(name);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  std::remove(name);
+  return name;
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+rz::EvalRow row(uint64_t version) {
+  rz::EvalRow r;
+  r.time = 1795452035.25;
+  r.step = version * 50;
+  r.weight_version = version;
+  r.games = 4;
+  r.won = 3;
+  r.drawn = 1;
+  r.lost = 0;
+  r.win_rate = 0.75;
+  r.score = 0.875;
+  r.elo = 338.04;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("eval.csv rows: fields, empty accuracy, infinite Elo", "[eval]") {
+  CHECK(rz::format_eval_row(row(3)) ==
+        "1795452035.250,150,3,4,3,1,0,0.7500,0.8750,338.0,,,,\n");
+  rz::EvalRow r = row(4);
+  r.elo = std::numeric_limits<double>::infinity();
+  r.policy_accuracy_keep = 0.5;
+  r.policy_accuracy_optimal = 0.25;
+  r.mcts_accuracy_keep = 0.75;
+  r.mcts_accuracy_optimal = 0.625;
+  CHECK(rz::format_eval_row(r) ==
+        "1795452035.250,200,4,4,3,1,0,0.7500,0.8750,inf,0.5000,0.2500,0.7500,0.6250\n");
+}
+
+TEST_CASE("eval.csv: header once, appended rows, torn row isolated and skipped", "[eval]") {
+  const std::string path = temp_path();
+  CHECK(rz::last_evaluated_version(path) == 0);  // no file
+  rz::append_eval_row(path, row(1));
+  rz::append_eval_row(path, row(2));
+  const std::string header = std::string(rz::kEvalCsvHeader) + "\n";
+  CHECK(read_all(path) == header + rz::format_eval_row(row(1)) + rz::format_eval_row(row(2)));
+  CHECK(rz::last_evaluated_version(path) == 2);
+
+  // A writer killed mid-row leaves a line without its end; the next row starts a new line.
+  const std::string torn = rz::format_eval_row(row(9)).substr(0, 20);
+  { std::ofstream(path, std::ios::app) << torn; }
+  CHECK(rz::last_evaluated_version(path) == 2);
+  rz::append_eval_row(path, row(3));
+  CHECK(read_all(path) == header + rz::format_eval_row(row(1)) + rz::format_eval_row(row(2)) +
+                              torn + "\n" + rz::format_eval_row(row(3)));
+  CHECK(rz::last_evaluated_version(path) == 3);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("eval.csv: an unwritable path is a one-line error naming it", "[eval]") {
+  try {
+    rz::append_eval_row("/nonexistent-dir/eval.csv", row(1));
+    FAIL("no error");
+  } catch (const std::runtime_error& e) {
+    const std::string message = e.what();
+    CHECK(message.find("/nonexistent-dir/eval.csv") != std::string::npos);
+    CHECK(message.find('\n') == std::string::npos);
+  }
+}
