@@ -19,6 +19,7 @@
 #include "launch/process_liveness.h"
 #include "launch/run_dir.h"
 #include "launch/run_snapshot.h"
+#include "launch/stats_snapshot.h"
 #include "shm/segment.h"
 #include "shm/stats.h"
 
@@ -90,6 +91,18 @@ int stop_command(int argc, char** argv) {
   pid_t pid = 0;
   if (!supervisor_alive(dir, &pid)) {
     const std::string name = shm_name_of(dir);
+    if (!shm::Segment::creator_alive(name)) {
+      // The killed supervisor's counters are fresher than its last RUN/stats.snapshot: keep
+      // them for the next start --resume before the segment goes.
+      try {
+        const auto left = shm::Segment::open(name, /*read_only=*/true);
+        if (run_info_value(left->run_info(), "run_dir") == dir.path()) {
+          save_stats_snapshot(*left, dir.stats_snapshot_file());
+        }
+      } catch (const std::exception&) {
+        // No segment left (nothing to save), or an unusable one: the file stays as it was.
+      }
+    }
     if (!shm::Segment::creator_alive(name) && shm::Segment::remove(name)) {
       std::printf("ringzero: removed the shared memory %s left by a killed supervisor\n", name.c_str());
     }

@@ -10,6 +10,9 @@
 //   RUN/logs/launch.log         the supervisor's log; actor-K.log, learner.log the children's
 //   RUN/checkpoints/ckpt-*.rzck the learner's checkpoints
 //   RUN/metrics.csv             the learner's metrics
+//   RUN/eval.csv                the evaluator's results (logs/eval.log its log)
+//   RUN/stats.snapshot          every process's counters, saved by the supervisor at stop and
+//                               every few seconds; seeds the next generation (stats_snapshot.h)
 //
 // Small files are written atomically (tmp, fsync, rename) so that a SIGKILL at any instant
 // leaves the old or the new content, never a torn one.
@@ -37,6 +40,7 @@ class RunDir {
   std::string pid_file(const std::string& role) const { return pids_dir() + "/" + role + ".pid"; }
   std::string log_file(const std::string& role) const { return logs_dir() + "/" + role + ".log"; }
   std::string roles_file() const { return pids_dir() + "/roles"; }
+  std::string stats_snapshot_file() const { return path_ + "/stats.snapshot"; }
 
   bool exists() const;
   // Creates RUN, RUN/pids and RUN/logs. Throws std::runtime_error (one line) on failure.

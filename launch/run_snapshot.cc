@@ -144,9 +144,9 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
       EvaluatorRow e;
       e.index = slot.index;
       e.pid = static_cast<pid_t>(slot.pid);
-      e.alive = process_alive(e.pid, "ringzero-");
       e.state = shm::state_name(slot.state);
       e.heartbeat_age_s = age;
+      e.restarts = slot.restarts;
       for (const shm::MetricSnapshot& m : slot.metrics) {
         e.metrics.emplace_back(m.name, m.kind == shm::MetricKind::kGauge ? m.gauge()
                                                                         : static_cast<double>(m.value));
@@ -171,8 +171,28 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
     if (it->second.state != "running") s.learner.state = it->second.state;
     s.learner.note = it->second.note;
   }
+  // The supervisor's evaluator ("eval") is evaluator 0; it may not have claimed its slot yet.
+  if (auto it = roles.find("eval"); it != roles.end()) {
+    auto e = std::find_if(s.evaluators.begin(), s.evaluators.end(),
+                          [](const EvaluatorRow& row) { return row.index == 0; });
+    if (e == s.evaluators.end()) {
+      s.evaluators.insert(s.evaluators.begin(), EvaluatorRow{});
+      e = s.evaluators.begin();
+      e->state = "absent";
+    }
+    if (it->second.pid > 0) e->pid = it->second.pid;
+    e->restarts = std::max(e->restarts, it->second.restarts);
+    if (it->second.state != "running") e->state = it->second.state;
+    e->note = it->second.note;
+  }
+  // A slot carried over from an earlier generation that no process owns in this one (pid 0:
+  // say, the evaluator of a run resumed without one) is kept for its counters, not shown.
+  s.evaluators.erase(std::remove_if(s.evaluators.begin(), s.evaluators.end(),
+                                    [](const EvaluatorRow& e) { return e.pid == 0; }),
+                     s.evaluators.end());
   for (ActorRow& a : s.actors) a.alive = process_alive(a.pid, "ringzero-");
   s.learner.alive = process_alive(s.learner.pid, "ringzero-");
+  for (EvaluatorRow& e : s.evaluators) e.alive = process_alive(e.pid, "ringzero-");
 
   for (const shm::LaneStatus& lane : shm::lane_status(segment)) {
     LaneRow row;
@@ -240,9 +260,10 @@ std::string snapshot_json(const RunSnapshot& s) {
   for (size_t i = 0; i < s.evaluators.size(); ++i) {
     const EvaluatorRow& e = s.evaluators[i];
     out += fmt::format("{}{{\"index\":{},\"pid\":{},\"alive\":{},\"state\":{},\"heartbeat_age_s\":{},"
-                       "\"metrics\":{{",
+                       "\"restarts\":{},\"note\":{},\"metrics\":{{",
                        i ? "," : "", e.index, e.pid, e.alive, json_string(e.state),
-                       e.heartbeat_age_s < 0 ? "null" : json_number(e.heartbeat_age_s));
+                       e.heartbeat_age_s < 0 ? "null" : json_number(e.heartbeat_age_s), e.restarts,
+                       json_string(e.note));
     for (size_t j = 0; j < e.metrics.size(); ++j) {
       out += fmt::format("{}{}:{}", j ? "," : "", json_string(e.metrics[j].first),
                          json_number(e.metrics[j].second));
@@ -317,8 +338,10 @@ std::string snapshot_table(const RunSnapshot& s, bool ansi) {
   for (const EvaluatorRow& e : s.evaluators) {
     std::string metrics;
     for (const auto& [name, value] : e.metrics) metrics += fmt::format("  {} {:.4g}", name, value);
-    out += fmt::format("{}eval-{}{}    pid {} {}  beat {}{}\n", bold, e.index, reset, e.pid,
-                       alive_text(e.alive), age_text(e.heartbeat_age_s, e.alive), metrics);
+    out += fmt::format("{}eval-{}{}    pid {} {}  state {}  beat {}  restarts {}{}\n", bold, e.index,
+                       reset, e.pid, alive_text(e.alive), e.state,
+                       age_text(e.heartbeat_age_s, e.alive), e.restarts, metrics);
+    if (!e.note.empty()) out += fmt::format("          {}{}{}\n", red, e.note, reset);
   }
   if (l.eval_score) {
     out += fmt::format("{}eval{}      weights v{:.0f} score {:.3f}\n", bold, reset,

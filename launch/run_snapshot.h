@@ -11,7 +11,8 @@
 //   learner step, published_version, records_consumed, replay_positions, samples_trained,
 //           loss_policy, loss_value (gauges), device_cuda (0 = cpu, 1 = cuda),
 //           eval_version, eval_score (gauges, when an evaluation ran)
-//   evaluator any metrics (shown by name)
+//   evaluator any metrics (shown by name); evaluator 0 is the run's own (`ringzero-eval
+//           live`, role "eval" in RUN/pids/roles), publishing eval_version, eval_score, ...
 #pragma once
 
 #include <sys/types.h>
@@ -63,6 +64,8 @@ struct EvaluatorRow {
   bool alive = false;
   std::string state;
   double heartbeat_age_s = -1;
+  uint32_t restarts = 0;
+  std::string note;  // why the supervisor gave up on it
   std::vector<std::pair<std::string, double>> metrics;
 };
 

@@ -91,8 +91,9 @@ int start_detached(const SupervisorOptions& options, const RunDir& dir) {
   if (reply.rfind("ready ", 0) == 0) {
     std::printf("%s\n", dir.path().c_str());
     std::fflush(stdout);  // the run directory first, for scripts and humans alike
-    fmt::print(stderr, "ringzero: run is up in the background (supervisor pid {}, {} actor{} + learner)\n",
-               pid, options.actors, options.actors == 1 ? "" : "s");
+    fmt::print(stderr, "ringzero: run is up in the background (supervisor pid {}, {} actor{} + learner{})\n",
+               pid, options.actors, options.actors == 1 ? "" : "s",
+               options.config.eval.enabled ? " + evaluator" : "");
     print_next_steps(dir, stderr);
     return 0;
   }
@@ -197,15 +198,23 @@ int start_command(int argc, char** argv) {
   options.run_dir = dir.path();
   options.actor_binary = child_binary("RZ_ACTOR_BINARY", "../actor/ringzero-actor");
   options.learner_binary = child_binary("RZ_LEARNER_BINARY", "../learner/ringzero-learner");
+  if (config.eval.enabled) {
+    try {
+      options.eval_binary = child_binary("RZ_EVAL_BINARY", "../common/eval/ringzero-eval");
+    } catch (const UsageError& e) {
+      throw UsageError(fmt::format("{}; or start without the evaluator: --eval.enabled false",
+                                   e.what()));
+    }
+  }
   dir.create_layout();
   write_config_atomically(config, config_file);
   options.config = config;
   point_latest_link(dir);
 
   if (detach) return start_detached(options, dir);
-  fmt::print(stderr, "ringzero: {} {} with {} actor{} + learner in {} (Ctrl-C stops it cleanly)\n",
+  fmt::print(stderr, "ringzero: {} {} with {} actor{} + learner{} in {} (Ctrl-C stops it cleanly)\n",
              resume ? "resuming" : "training", config.game, options.actors,
-             options.actors == 1 ? "" : "s", dir.path());
+             options.actors == 1 ? "" : "s", config.eval.enabled ? " + evaluator" : "", dir.path());
   print_next_steps(dir, stderr);
   return run_supervisor(options);
 }

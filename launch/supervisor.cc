@@ -21,7 +21,9 @@
 #include "launch/child_process.h"
 #include "launch/log_stamp.h"
 #include "launch/restart_policy.h"
+#include "launch/run_snapshot.h"
 #include "launch/segment_sizes.h"
+#include "launch/stats_snapshot.h"
 #include "shm/segment.h"
 #include "shm/stats.h"
 
@@ -35,6 +37,9 @@ constexpr auto kActorStopTimeout = std::chrono::seconds(10);
 // After the last child is reaped, how long to wait for its pipe to reach EOF (a grandchild
 // could hold the write end; we never wait on one forever).
 constexpr auto kDrainTimeout = std::chrono::seconds(2);
+// How often the stats table is saved to RUN/stats.snapshot while the run goes on: what a
+// SIGKILLed supervisor can lose of the counters when its segment is gone too.
+constexpr auto kStatsSnapshotEvery = std::chrono::seconds(10);
 
 // "SIGKILL" for the signals a supervisor meets; the number for the rest. (sigabbrev_np
 // would do, but needs glibc 2.32.)
@@ -66,11 +71,13 @@ std::string describe_status(int status) {
   return fmt::format("ended with wait status {}", status);
 }
 
-// One supervised role: an actor lane or the learner, across all its incarnations.
+// One supervised role: an actor lane, the learner or the evaluator, across all its
+// incarnations.
 struct Child {
-  std::string role;  // "actor-3", "learner"
+  std::string role;  // "actor-3", "learner", "eval"
   bool is_learner = false;
-  uint32_t slot = 0;  // actor lane / stats index
+  bool is_evaluator = false;
+  uint32_t slot = 0;  // actor lane / stats index (0 for the learner and the evaluator)
   pid_t pid = 0;      // 0 = not running
   LogPump pump;       // output of the current (or last) incarnation
   RestartPolicy policy;
@@ -102,7 +109,8 @@ class Supervisor {
   void on_tick();
   bool every_role_up() const;
   void save_roles();
-  Child& learner() { return children_.back(); }
+  void save_stats();
+  Child& learner() { return children_[static_cast<size_t>(options_.actors)]; }
 
   SupervisorOptions options_;
   RunDir dir_;
@@ -110,11 +118,12 @@ class Supervisor {
   int signal_fd_ = -1;
   std::unique_ptr<shm::Segment> segment_;
   std::unique_ptr<shm::StatsWriter> stats_;
-  std::vector<Child> children_;  // actors 0..N-1, then the learner
+  std::vector<Child> children_;  // actors 0..N-1, the learner, then the evaluator if enabled
   uint32_t restart_requests_seen_ = 0;
   bool stopping_ = false;
   bool ready_told_ = false;
   std::optional<Clock::time_point> all_reaped_at_;
+  Clock::time_point stats_saved_at_{};
 };
 
 void Supervisor::log(const std::string& text) {
@@ -140,6 +149,35 @@ void Supervisor::save_roles() {
   }
 }
 
+void Supervisor::save_stats() {
+  try {
+    save_stats_snapshot(*segment_, dir_.stats_snapshot_file());
+  } catch (const std::exception& e) {
+    log(fmt::format("warning: cannot save the counters: {}", e.what()));
+  }
+  stats_saved_at_ = Clock::now();
+}
+
+// Counters are cumulative over the run: the new segment's table starts from the freshest
+// saved one (see stats_snapshot.h). Called before the segment is created (the one a killed
+// supervisor left is read before it is reclaimed) and returns the slots to seed.
+std::vector<shm::SlotSnapshot> saved_stats(const RunDir& dir, const std::string& shm_name,
+                                           std::string* origin) {
+  if (!shm::Segment::creator_alive(shm_name)) {
+    try {
+      const auto left = shm::Segment::open(shm_name, /*read_only=*/true);
+      if (run_info_value(left->run_info(), "run_dir") == dir.path()) {
+        *origin = fmt::format("the segment {} left by the killed supervisor", shm_name);
+        return shm::read_stats(*left);
+      }
+    } catch (const std::exception&) {
+      // None left behind (the usual case), or unusable: the file is next.
+    }
+  }
+  *origin = dir.stats_snapshot_file();
+  return load_stats_snapshot(dir.stats_snapshot_file());
+}
+
 void Supervisor::spawn(Child& child) {
   const std::string config_file = dir_.config_file();
   std::vector<std::string> argv;
@@ -148,6 +186,9 @@ void Supervisor::spawn(Child& child) {
             "--config", config_file};
     // Resume whenever the run has a checkpoint: after a restart, a crash or `start --resume`.
     if (!list_checkpoints(dir_.path()).empty()) argv.push_back("--resume");
+  } else if (child.is_evaluator) {
+    argv = {options_.eval_binary, "live", "--shm", segment_->name(), "--run-dir", dir_.path(),
+            "--config", config_file};
   } else {
     argv = {options_.actor_binary, "--shm", segment_->name(), "--slot",
             std::to_string(child.slot), "--config", config_file};
@@ -215,8 +256,10 @@ void Supervisor::on_exit(Child& child, int status) {
     log(fmt::format(
         "giving up on {}: {}, it keeps dying (see {}); fix the cause, then {}", child.role,
         child.policy.reason(), dir_.log_file(child.role),
-        child.is_learner ? "run `launch/launch.sh restart-learner --run-dir " + dir_.path() + "`"
-                         : "stop and start the run again with --resume"));
+        child.is_learner     ? "run `launch/launch.sh restart-learner --run-dir " + dir_.path() + "`"
+        : child.is_evaluator ? "stop and start the run again with --resume (--eval.enabled false "
+                               "runs it without an evaluator)"
+                             : "stop and start the run again with --resume"));
     save_roles();  // before telling anyone: a `status` right after must see it
     tell_ready(fmt::format("error: {} keeps dying ({}); see {}", child.role, child.policy.reason(),
                            dir_.log_file(child.role)));
@@ -322,8 +365,10 @@ bool Supervisor::every_role_up() const {
   const std::vector<shm::SlotSnapshot> slots = shm::read_stats(*segment_);
   for (const Child& c : children_) {
     if (c.pid <= 0) return false;
-    const shm::Role role = c.is_learner ? shm::Role::kLearner : shm::Role::kActor;
-    const uint32_t index = c.is_learner ? 0 : c.slot;
+    const shm::Role role = c.is_learner     ? shm::Role::kLearner
+                           : c.is_evaluator ? shm::Role::kEvaluator
+                                            : shm::Role::kActor;
+    const uint32_t index = c.slot;
     bool up = false;
     for (const shm::SlotSnapshot& s : slots) {
       if (s.role == role && s.index == index && s.pid == static_cast<uint32_t>(c.pid) &&
@@ -359,10 +404,12 @@ void Supervisor::on_tick() {
       spawn(c);
     }
   }
+  if (!stopping_ && now - stats_saved_at_ >= kStatsSnapshotEvery) save_stats();
   if (!ready_told_ && !stopping_ && every_role_up()) {
     ready_told_ = true;
-    log(fmt::format("every role is up: {} actor{} and the learner", options_.actors,
-                    options_.actors == 1 ? "" : "s"));
+    log(fmt::format("every role is up: {} actor{}, the learner{}", options_.actors,
+                    options_.actors == 1 ? "" : "s",
+                    options_.config.eval.enabled ? " and the evaluator" : ""));
     tell_ready("ready " + dir_.path());
   }
 }
@@ -392,6 +439,13 @@ int Supervisor::run() {
   }
   const std::string& shm_name = options_.config.shm.name;
   const auto game = make_game(options_.config.game);
+  std::string stats_origin;
+  std::vector<shm::SlotSnapshot> earlier_stats;
+  try {
+    earlier_stats = saved_stats(dir_, shm_name, &stats_origin);
+  } catch (const std::exception& e) {
+    log(fmt::format("warning: ignoring the saved counters ({}); they start from zero", e.what()));
+  }
   try {
     const shm::SegmentSizes sizes = segment_sizes_for(options_.config, *game, options_.actors);
     const std::string run_info =
@@ -408,11 +462,22 @@ int Supervisor::run() {
   write_text_atomically(dir_.generation_file(), fmt::format("{}\n", generation));
   write_text_atomically(dir_.shm_name_file(), segment_->name() + "\n");
   write_text_atomically(dir_.pid_file("launch"), fmt::format("{}\n", getpid()));
+  if (!earlier_stats.empty()) {
+    try {
+      const int seeded = seed_stats(*segment_, earlier_stats);
+      log(fmt::format("counters of {} process{} carried over from {}", seeded,
+                      seeded == 1 ? "" : "es", stats_origin));
+    } catch (const std::exception& e) {
+      log(fmt::format("warning: cannot carry the counters over: {}", e.what()));
+    }
+  }
   stats_ = std::make_unique<shm::StatsWriter>(*segment_, shm::Role::kSupervisor, 0);
+  stats_saved_at_ = Clock::now();
   stats_->set_state(shm::ProcessState::kRunning);
-  log(fmt::format("run {} generation {}: game {}, {} actor{}, segment {} ({} MiB), pid {}",
+  log(fmt::format("run {} generation {}: game {}, {} actor{}{}, segment {} ({} MiB), pid {}",
                   dir_.path(), generation, game->spec(), options_.actors,
-                  options_.actors == 1 ? "" : "s", segment_->name(),
+                  options_.actors == 1 ? "" : "s",
+                  options_.config.eval.enabled ? ", evaluator on" : ", no evaluator", segment_->name(),
                   segment_->mapped_bytes() >> 20, getpid()));
 
   // Restart counts carry over from earlier generations of the run.
@@ -421,18 +486,21 @@ int Supervisor::run() {
   policy.initial_backoff = std::chrono::milliseconds(options_.config.launch.restart_backoff_ms);
   policy.crash_loop_limit = options_.config.launch.max_restarts;
   policy.crash_loop_window = std::chrono::seconds(options_.config.launch.restart_window_s);
-  children_.resize(static_cast<size_t>(options_.actors) + 1);
+  const size_t actors = static_cast<size_t>(options_.actors);
+  children_.resize(actors + 1 + (options_.config.eval.enabled ? 1 : 0));
   for (size_t i = 0; i < children_.size(); ++i) {
     Child& c = children_[i];
-    c.is_learner = i + 1 == children_.size();
-    c.slot = c.is_learner ? 0 : static_cast<uint32_t>(i);
-    c.role = c.is_learner ? "learner" : fmt::format("actor-{}", i);
+    c.is_learner = i == actors;
+    c.is_evaluator = i > actors;
+    c.slot = i < actors ? static_cast<uint32_t>(i) : 0;
+    c.role = c.is_learner ? "learner" : c.is_evaluator ? "eval" : fmt::format("actor-{}", i);
     c.policy = RestartPolicy(policy);
     auto it = previous.find(c.role);
     if (it != previous.end()) c.restarts = it->second.restarts;
   }
-  // Actors first, learner last: the order the founders' design asks for (nothing touches a
-  // device before every actor exists), and the learner finds lanes already being filled.
+  // Actors first, then the learner: the order the founders' design asks for (nothing touches
+  // a device before every actor exists), and the learner finds lanes already being filled.
+  // The evaluator (CPU only, nice 10) comes last: it only reads the weight slot.
   for (Child& c : children_) spawn(c);
 
   while (true) {
@@ -465,6 +533,7 @@ int Supervisor::run() {
   }
 
   for (Child& c : children_) c.pump = LogPump();  // flush partial lines, close pipes
+  save_stats();  // every process has exited: these are the run's final counters
   stats_.reset();
   const std::string name = segment_->name();
   segment_.reset();

@@ -3,16 +3,19 @@
 // Its story, in order:
 //   1. create the run's shared-memory segment (refused if a live supervisor has it; a
 //      segment left by a SIGKILLed one is reclaimed), stamp the generation, write pid files;
-//   2. fork/exec the N actors, then the learner. The supervisor itself never loads LibTorch
+//   2. fork/exec the N actors, then the learner, then (eval.enabled) the evaluator
+//      (`ringzero-eval live`, CPU only, nice 10), after seeding the stats table with the
+//      counters of the run's earlier generations (stats_snapshot.h). The supervisor itself never loads LibTorch
 //      or CUDA (it links only ringzero_shm and the torch-free config), so nothing CUDA-related
 //      is ever inherited across a fork;
 //   3. watch: reap children, carry their output into RUN/logs/<role>.log, restart a dead
-//      actor on its lane and a dead learner with --resume (exponential backoff, give up on a
-//      crash loop), restart the learner on request (control block counter or SIGUSR1)
-//      while the actors keep playing;
+//      actor on its lane, a dead learner with --resume and a dead evaluator (exponential
+//      backoff, give up on a crash loop), restart the learner on request (control block
+//      counter or SIGUSR1) while the actors keep playing; save the counters every 10 s;
 //   4. on SIGINT/SIGTERM (or the stop flag) stop in order: stop flag, SIGTERM to everyone
 //      (the learner writes its final checkpoint), SIGKILL whoever hangs past its timeout,
-//      reap, remove the segment and the pid files, exit 0.
+//      reap, save the counters to RUN/stats.snapshot, remove the segment and the pid files,
+//      exit 0.
 //
 // Single-threaded by design (see child_process.h): one poll() loop over a signalfd and the
 // children's output pipes, with a 200 ms tick for timers. No busy waiting.
@@ -31,6 +34,7 @@ struct SupervisorOptions {
   int actors = 1;
   std::string actor_binary;   // paths of the child programs
   std::string learner_binary;
+  std::string eval_binary;  // used when config.eval.enabled
   bool echo_log_to_stderr = true;  // foreground runs show the supervisor log on the terminal
   int ready_fd = -1;  // if >= 0: "ready <run dir>\n" or "error: ...\n" is written here once
 };

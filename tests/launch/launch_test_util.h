@@ -27,13 +27,19 @@ inline const std::string kLaunch = RZ_BINARY_DIR "/launch/ringzero-launch";
 inline const std::string kMonitor = RZ_BINARY_DIR "/launch/ringzero-monitor";
 
 // Tiny network and searches: a run's processes come up in a second or two and the learner
-// trains, publishes and checkpoints every few seconds.
+// trains, publishes and checkpoints every few seconds. TestRun::start adds no evaluator (on
+// by default): these runs time restarts and stops; kTinyEval turns it on where a test is
+// about it.
 inline const std::string kTinyRun =
     " --game tictactoe --net.blocks 1 --net.filters 8 --mcts.simulations 8"
     " --actor.games_in_flight 4 --learner.batch_size 16 --learner.min_replay 30"
     " --learner.publish_every 5 --learner.checkpoint_every 10 --learner.metrics_seconds 1"
     " --learner.replay_positions 5000 --shm.lane_bytes 1048576 --shm.max_record_bytes 65536"
     " --launch.restart_backoff_ms 200 --seed 7";
+// The evaluator on, with arenas small enough to finish within seconds.
+inline const std::string kTinyEval =
+    " --eval.enabled true --eval.games 2 --eval.sims 8 --eval.opponent_sims 8"
+    " --eval.every_versions 1";
 
 struct CommandResult {
   int code = -1;
@@ -80,7 +86,8 @@ class TestRun {
   ~TestRun() { cleanup(); }
 
   CommandResult start(const std::string& extra = "") {
-    return run_command(kLaunch + " start --detach --actors 2 --run-dir " + dir + kTinyRun + " " + extra);
+    const std::string eval = extra.find("--eval.enabled") == std::string::npos ? " --eval.enabled false" : "";
+    return run_command(kLaunch + " start --detach --actors 2 --run-dir " + dir + kTinyRun + eval + " " + extra);
   }
   CommandResult command(const std::string& sub, const std::string& extra = "") {
     return run_command(kLaunch + " " + sub + " --run-dir " + dir + " " + extra);
@@ -103,7 +110,7 @@ class TestRun {
     const pid_t supervisor = pid_of("launch");
     if (launch::process_alive(supervisor, "ringzero-launch")) command("stop", "--timeout 30");
     // Whatever is still around (a test that killed the supervisor): kill it by pid.
-    for (const char* role : {"launch", "learner", "actor-0", "actor-1"}) {
+    for (const char* role : {"launch", "learner", "actor-0", "actor-1", "eval"}) {
       const pid_t pid = pid_of(role);
       if (launch::process_alive(pid, "ringzero-")) ::kill(pid, SIGKILL);
     }

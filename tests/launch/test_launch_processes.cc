@@ -1,6 +1,7 @@
 // The supervisor through the path users take: `ringzero-launch start --detach` (what
 // launch/launch.sh runs), status, monitor --once --json, restart-learner, stop, with real
-// actors and a real learner on a tiny Tic-tac-toe run, and processes really killed.
+// actors, a real learner and (where a test is about it) the real evaluator on a tiny
+// Tic-tac-toe run, and processes really killed.
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,6 +9,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <set>
 #include <thread>
 
@@ -37,6 +40,12 @@ void start_run(TestRun& run, const std::string& extra = "") {
 uint64_t total_records(const Json& s) {
   uint64_t n = 0;
   for (const Json& a : s["actors"].items) n += static_cast<uint64_t>(a["records_committed"].num());
+  return n;
+}
+
+uint64_t total_games(const Json& s) {
+  uint64_t n = 0;
+  for (const Json& a : s["actors"].items) n += static_cast<uint64_t>(a["games"].num());
   return n;
 }
 
@@ -256,6 +265,7 @@ TEST_CASE("a second start on a live run is refused - a killed supervisor's segme
   start_run(run);
   const pid_t supervisor = run.pid_of("launch");
   const pid_t learner = run.pid_of("learner");
+  REQUIRE(eventually([&] { return total_records(run.snapshot()) > 0; }, 40s));
 
   CommandResult again = run.start("--resume");
   INFO(again.output);
@@ -271,6 +281,7 @@ TEST_CASE("a second start on a live run is refused - a killed supervisor's segme
     return !process_alive(learner) && !process_alive(run.pid_of("actor-0")) &&
            !process_alive(run.pid_of("actor-1"));
   }, 40s));
+  const Json killed = run.snapshot();  // the segment left behind, read-only
   CHECK(run.shm_exists());
   CHECK(run.command("status").code == 3);  // not running, although the segment is still there
   const CommandResult resumed = run.start("--resume");
@@ -280,6 +291,10 @@ TEST_CASE("a second start on a live run is refused - a killed supervisor's segme
   CHECK(s["run"]["generation"].num() == 2);
   CHECK(all_alive(s));
   CHECK(run.pid_of("launch") != supervisor);
+  // The counters went on from the segment the killed supervisor left, not from zero.
+  CHECK(total_records(s) >= total_records(killed));
+  CHECK(total_records(killed) > 0);
+  CHECK(run.log("launch").find("carried over from the segment") != std::string::npos);
 
   // `stop` on a run whose supervisor was killed removes the segment it left behind.
   const pid_t second = run.pid_of("launch");
@@ -321,7 +336,7 @@ TEST_CASE("an actor that cannot run is given up after the crash-loop limit - sta
   // A real program that exits at once with status 1, in the actor's place.
   const CommandResult r = rz::testing::run_command(
       "RZ_ACTOR_BINARY=/bin/false " + rz::testing::kLaunch + " start --detach --actors 2 --run-dir " +
-      run.dir + rz::testing::kTinyRun + " --launch.max_restarts 3 --launch.restart_window_s 60");
+      run.dir + rz::testing::kTinyRun + " --eval.enabled false --launch.max_restarts 3 --launch.restart_window_s 60");
   INFO(r.output << "\n" << run.log("launch"));
   CHECK(r.code == 1);
   CHECK(r.output.find("keeps dying (3 exits within 60 s)") != std::string::npos);
@@ -376,4 +391,95 @@ TEST_CASE("SIGUSR1 to the supervisor restarts the learner alone", "[launch]") {
   CHECK(log.find("restarting the learner (SIGUSR1 from pid " + std::to_string(getpid()) + ")") !=
         std::string::npos);
   CHECK(log.find("learner pid " + std::to_string(old_learner) + " exited with status 0") != std::string::npos);
+}
+
+TEST_CASE("stop + start --resume: every counter goes on from where it was", "[launch]") {
+  TestRun run;
+  start_run(run);
+  REQUIRE(eventually([&] {
+    const Json s = run.snapshot();
+    return total_records(s) > 0 && s["learner"]["step"].num() >= 5 &&
+           s["learner"]["records_consumed"].num() > 0;
+  }, 50s));
+  const Json before = run.snapshot();
+  const CommandResult stopped = run.command("stop");
+  INFO(stopped.output << "\n" << run.log("launch"));
+  REQUIRE(stopped.code == 0);
+  const std::string saved = rz::testing::read_file(run.dir + "/stats.snapshot");
+  CHECK(saved.rfind("ringzero-stats 1\n", 0) == 0);
+  CHECK(saved.find("slot actor 1 0 ") != std::string::npos);
+
+  const CommandResult resumed = run.start("--resume");
+  INFO(resumed.output);
+  REQUIRE(resumed.code == 0);
+  const Json after = run.snapshot();
+  CHECK(after["run"]["generation"].num() == 2);
+  for (size_t k = 0; k < 2; ++k) {
+    INFO("actor-" << k);
+    CHECK(after["actors"][k]["games"].num() >= before["actors"][k]["games"].num());
+    CHECK(after["actors"][k]["records_committed"].num() >= before["actors"][k]["records_committed"].num());
+    CHECK(after["actors"][k]["positions"].num() >= before["actors"][k]["positions"].num());
+    CHECK(after["actors"][k]["simulations"].num() >= before["actors"][k]["simulations"].num());
+    CHECK(after["actors"][k]["restarts"].num() == 0);  // a resume is not a restart
+  }
+  CHECK(total_records(before) > 0);
+  CHECK(after["learner"]["step"].num() >= before["learner"]["step"].num());
+  CHECK(after["learner"]["records_consumed"].num() >= before["learner"]["records_consumed"].num());
+  CHECK(after["learner"]["restarts"].num() == 0);
+  CHECK(run.log("launch").find("carried over from " + run.dir + "/stats.snapshot") != std::string::npos);
+  // And they keep counting in the new generation.
+  CHECK(eventually([&] { return total_games(run.snapshot()) > total_games(after); }, 30s));
+}
+
+TEST_CASE("the evaluator: started with the run, shown by the monitor, restarted after SIGKILL, stopped",
+          "[launch]") {
+  TestRun run;
+  start_run(run, rz::testing::kTinyEval);
+  const pid_t eval = run.pid_of("eval");
+  REQUIRE(eval > 0);
+  CHECK(process_alive(eval, "ringzero-eval"));
+  // --detach returned once it runs; the monitor shows it as evaluator 0 with its metrics.
+  const Json s = run.snapshot();
+  REQUIRE(s["evaluators"].size() == 1);
+  CHECK(s["evaluators"][0]["index"].num() == 0);
+  CHECK(s["evaluators"][0]["pid"].num() == eval);
+  CHECK(s["evaluators"][0]["alive"].flag());
+  CHECK(s["evaluators"][0]["state"].str() == "running");
+  CHECK(s["evaluators"][0]["restarts"].num() == 0);
+  CHECK(run.log("launch").find("spawned eval pid " + std::to_string(eval)) != std::string::npos);
+  CHECK(run.log("launch").find(" live --shm ") != std::string::npos);
+  // It runs below the actors and the learner.
+  const std::string stat = rz::testing::read_file("/proc/" + std::to_string(eval) + "/stat");
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::vector<std::string> field{std::istream_iterator<std::string>(fields), {}};
+  REQUIRE(field.size() > 16);
+  CHECK(field[16] == "10");  // nice (field 19 of proc(5); field 3, the state, is field[0])
+
+  REQUIRE(kill(eval, SIGKILL) == 0);
+  REQUIRE(eventually([&] {
+    const Json t = run.snapshot();
+    return t["evaluators"].size() == 1 && t["evaluators"][0]["pid"].num() != eval &&
+           t["evaluators"][0]["alive"].flag() && t["evaluators"][0]["restarts"].num() == 1;
+  }, 30s));
+  CHECK(run.log("launch").find("eval pid " + std::to_string(eval) + " killed by signal 9") != std::string::npos);
+
+  const pid_t second = run.pid_of("eval");
+  // Stop once the new evaluator is past its start-up (a SIGTERM before it has installed its
+  // handler would kill it, a result about start-up, not about stopping): its first log line.
+  auto started = [&] {
+    const std::string log = run.log("eval");
+    size_t n = 0;
+    for (size_t at = log.find(" on tictactoe (segment "); at != std::string::npos;
+         at = log.find(" on tictactoe (segment ", at + 1)) {
+      ++n;
+    }
+    return n >= 2;
+  };
+  CHECK(eventually(started, 30s));
+  const CommandResult stopped = run.command("stop");
+  INFO(stopped.output << "\n" << run.log("launch") << "\n--- eval.log ---\n" << run.log("eval"));
+  CHECK(stopped.code == 0);
+  CHECK_FALSE(process_alive(second));
+  CHECK(run.log("launch").find("eval pid " + std::to_string(second) + " exited with status 0") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(run.dir + "/pids/eval.pid"));
 }

@@ -16,6 +16,7 @@
 #include "launch/restart_policy.h"
 #include "launch/run_dir.h"
 #include "launch/run_snapshot.h"
+#include "launch/stats_snapshot.h"
 #include "shm/segment.h"
 #include "shm/stats.h"
 #include "tests/launch/launch_test_util.h"
@@ -174,11 +175,106 @@ TEST_CASE("launch.sh: --help lists every command and an unknown command is refus
       std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string() + "/launch/launch.sh";
   const auto help = rz::testing::run_command(script + " --help");
   CHECK(help.code == 0);
-  for (const char* command : {"start", "status", "monitor", "restart-learner", "stop", "--detach", "--resume"}) {
+  for (const char* command : {"start", "status", "monitor", "restart-learner", "stop", "play", "plot",
+                              "--detach", "--resume", "--checkpoint", "--weights"}) {
     CHECK(help.output.find(command) != std::string::npos);
   }
   const auto refused = rz::testing::run_command(script + " frobnicate");
   CHECK(refused.code == 2);
   CHECK(refused.output.find("unknown command 'frobnicate'") != std::string::npos);
   CHECK(std::count(refused.output.begin(), refused.output.end(), '\n') == 1);
+}
+
+TEST_CASE("launch.sh: plot and play pass their arguments on to plot.sh and ringzero-play") {
+  const std::string script =
+      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string() + "/launch/launch.sh";
+  // plot: plot.sh's own usage and its one-line refusal of a directory without a run.
+  const auto plot_help = rz::testing::run_command(script + " plot --help");
+  CHECK(plot_help.code == 0);
+  CHECK(plot_help.output.find("--out DIR") != std::string::npos);
+  const auto plot_missing = rz::testing::run_command(script + " plot --run-dir /nonexistent/rz-run");
+  CHECK(plot_missing.code != 0);
+  CHECK(plot_missing.output.find("plot.sh: ") != std::string::npos);
+  // play: ringzero-play of this build tree; --run-dir given, so none is added.
+  const auto play = rz::testing::run_command("RZ_BUILD_DIR=" RZ_BINARY_DIR " " + script +
+                                             " play --run-dir /nonexistent/rz-run");
+  INFO(play.output);
+  CHECK(play.code != 0);
+  CHECK(play.output.find("/nonexistent/rz-run") != std::string::npos);
+  CHECK(play.output.find("runs/latest") == std::string::npos);
+}
+
+TEST_CASE("stats snapshot: every slot but the supervisor's round-trips; a damaged file is refused whole") {
+  using rz::shm::MetricKind;
+  using rz::shm::Role;
+  std::vector<rz::shm::SlotSnapshot> slots(3);
+  slots[0].role = Role::kSupervisor;
+  slots[1].role = Role::kActor;
+  slots[1].index = 3;
+  slots[1].restarts = 2;
+  slots[1].metrics = {{"games", MetricKind::kCounter, 12345678901234ull},
+                      {"positions_per_s", MetricKind::kGauge, 0x400921fb54442d18ull}};
+  slots[2].role = Role::kEvaluator;
+  slots[2].metrics = {{"eval_version", MetricKind::kGauge, 0}};
+  const std::string text = rz::launch::format_stats_snapshot(slots);
+  const auto back = rz::launch::parse_stats_snapshot(text, "RUN/stats.snapshot");
+  REQUIRE(back.size() == 2);  // the supervisor's slot is its own, never carried over
+  CHECK(back[0].role == Role::kActor);
+  CHECK(back[0].index == 3);
+  CHECK(back[0].restarts == 2);
+  REQUIRE(back[0].metrics.size() == 2);
+  CHECK(back[0].value("games") == 12345678901234ull);
+  CHECK(back[0].metrics[1].kind == MetricKind::kGauge);
+  CHECK(back[0].metrics[1].gauge() == 3.141592653589793);
+  CHECK(back[1].role == Role::kEvaluator);
+
+  auto refused = [&](const std::string& bad, const std::string& why) {
+    try {
+      rz::launch::parse_stats_snapshot(bad, "RUN/stats.snapshot");
+    } catch (const std::runtime_error& e) {
+      const std::string message = e.what();
+      INFO(message);
+      CHECK(message.find("RUN/stats.snapshot line ") == 0);
+      CHECK(message.find(why) != std::string::npos);
+      CHECK(message.find('\n') == std::string::npos);
+      return;
+    }
+    FAIL("accepted: " << bad);
+  };
+  refused(text.substr(0, text.size() - 4), "truncated");
+  refused("something else\nend\n", "not a stats snapshot");
+  refused("ringzero-stats 1\nslot actor 1 0 counter games\nend\n", "a name and a value");
+  refused("ringzero-stats 1\nslot pilot 1 0\nend\n", "unknown role 'pilot'");
+  refused("ringzero-stats 1\nslot actor 1 0\nslot actor 1 0\nend\n", "appears twice");
+
+  // Saved from a real segment and seeded into a fresh one: the values come back.
+  const std::string name = "/rz-test-statssnap-" + std::to_string(::getpid());
+  rz::shm::Segment::remove(name);
+  rz::shm::SegmentSizes sizes;
+  sizes.lanes = 1;
+  sizes.lane_bytes = 1 << 16;
+  sizes.max_record_bytes = 4096;
+  sizes.weight_bytes = 4096;
+  sizes.stats_slots = 8;
+  sizes.learner_region_bytes = 4096;
+  const std::string file = std::filesystem::temp_directory_path().string() + "/rz-stats-" +
+                           std::to_string(::getpid());
+  {
+    auto segment = rz::shm::Segment::create(name, sizes, "");
+    rz::shm::StatsWriter learner(*segment, Role::kLearner, 0);
+    learner.add(learner.metric("records_consumed"), 77);
+    rz::shm::StatsWriter supervisor(*segment, Role::kSupervisor, 0);
+    rz::launch::save_stats_snapshot(*segment, file);
+  }
+  rz::shm::Segment::remove(name);
+  {
+    auto segment = rz::shm::Segment::create(name, sizes, "");
+    CHECK(rz::launch::seed_stats(*segment, rz::launch::load_stats_snapshot(file)) == 1);
+    rz::shm::StatsWriter learner(*segment, Role::kLearner, 0);
+    CHECK(learner.get(learner.metric("records_consumed")) == 77);
+    CHECK(learner.restarts() == 0);
+  }
+  rz::shm::Segment::remove(name);
+  std::filesystem::remove(file);
+  CHECK(rz::launch::load_stats_snapshot(file).empty());  // no file: nothing to carry over
 }
