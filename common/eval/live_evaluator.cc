@@ -1,5 +1,6 @@
 #include "common/eval/live_evaluator.h"
 
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -72,6 +74,22 @@ struct EvalStats {
   int version, score, win_rate, elo, accuracy_policy, accuracy_mcts, evaluations, games;
 };
 
+// One evaluator per run: a second one would share the stats slot and double the work. The
+// slot's pid is alive (and not ours) only while another evaluator runs; a crashed one left a
+// dead pid, and its slot is reused as a restart.
+void refuse_second_evaluator(const shm::Segment& segment) {
+  for (const auto& slot : shm::read_stats(segment)) {
+    if (slot.role != shm::Role::kEvaluator || slot.index != 0) continue;
+    const pid_t pid = static_cast<pid_t>(slot.pid);
+    if (slot.state == shm::ProcessState::kExited || pid <= 0 || pid == ::getpid()) return;
+    if (::kill(pid, 0) == 0 || errno == EPERM)
+      throw std::runtime_error(fmt::format(
+          "another evaluator (pid {}) is already running for this run: stop it first, or "
+          "start the run with --eval.enabled false to evaluate by hand",
+          pid));
+  }
+}
+
 uint64_t learner_step(const shm::Segment& segment) {
   for (const auto& slot : shm::read_stats(segment))
     if (slot.role == shm::Role::kLearner && slot.index == 0) return slot.value("step");
@@ -100,6 +118,7 @@ void LiveEvaluator::run() {
 
   std::unique_ptr<shm::Segment> segment = shm::Segment::open(shm_name);
   shm::WeightSlot weights(*segment);
+  refuse_second_evaluator(*segment);
   EvalStats stats(*segment);
   stats.writer.set_state(shm::ProcessState::kRunning);
 

@@ -99,6 +99,13 @@ TEST_CASE("live evaluator: a row per new version, stats slot, stop flag, restart
   check_row(eval_rows(run)[0], 1, 120, 4);
   CHECK(eval_rows(run)[0][10].empty());  // no accuracy test for tic-tac-toe
   REQUIRE(rz::testing::wait_until([&] { return evaluator_gauge(run, "eval_version") == 1.0; }, 5));
+  {  // A second evaluator for the same run is refused: it would share the stats slot.
+    const std::string second_log = run.dir + "/logs/eval-second.log";
+    const pid_t second = rz::testing::spawn(live_argv(run), second_log);
+    CHECK(rz::testing::wait_exit(second, 10) == 1);
+    CHECK(rz::testing::read_text(second_log).find("another evaluator (pid " + std::to_string(pid)) !=
+          std::string::npos);
+  }
   const double score = *evaluator_gauge(run, "eval_score");
   CHECK(score == Approx(std::stod(eval_rows(run)[0][8])).margin(1e-4));
   CHECK(run.slot(rz::shm::Role::kEvaluator, 0)->value("evaluations") == 1);
