@@ -12,6 +12,8 @@
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // line-buffered into the supervisor's pipe
+  std::setvbuf(stderr, nullptr, _IOLBF, 0);
   static std::atomic<uint32_t> interrupted{0};
   rz::install_stop_signal_handlers(&interrupted);
 

@@ -7,7 +7,10 @@
 //                                                                  the same network and batch
 //
 //   ringzero-bench-learner [--game connect4] [--blocks 2] [--filters 32] [--batch 128]
-//                          [--seconds 3]
+//                          [--seconds 3] [--heap-activations 1]
+//
+// --heap-activations 1 (default) calls keep_activation_memory_in_heap() first, as the CPU
+// learner does; 0 leaves glibc's defaults, to measure what that call is worth.
 #include <torch/torch.h>
 
 #include <chrono>
@@ -18,6 +21,7 @@
 #include <vector>
 
 #include "common/mcts/selfplay.h"
+#include "common/net/net_evaluator.h"
 #include "common/mcts/uniform_evaluator.h"
 #include "common/trajectory.h"
 #include "learner/batch_builder.h"
@@ -41,6 +45,8 @@ std::string arg(int argc, char** argv, const std::string& name, const std::strin
 int main(int argc, char** argv) {
   const std::string spec = arg(argc, argv, "--game", "connect4");
   const double seconds = std::stod(arg(argc, argv, "--seconds", "3"));
+  const bool heap_activations = arg(argc, argv, "--heap-activations", "1") != "0";
+  if (heap_activations) rz::keep_activation_memory_in_heap();
   rz::RunConfig config;
   config.game = spec;
   config.net.blocks = std::stoi(arg(argc, argv, "--blocks", "2"));
@@ -67,9 +73,10 @@ int main(int argc, char** argv) {
   }
   uint64_t record_bytes = 0;
   for (auto& r : records) record_bytes += r.size();
-  std::printf("game %s, net %s, batch %d, %zu records, mean %.0f bytes\n", spec.c_str(),
-              config.net.shape_string().c_str(), config.learner.batch_size, records.size(),
-              double(record_bytes) / records.size());
+  std::printf("game %s, net %s, batch %d, %zu records, mean %.0f bytes, activations %s\n",
+              spec.c_str(), config.net.shape_string().c_str(), config.learner.batch_size,
+              records.size(), double(record_bytes) / records.size(),
+              heap_activations ? "kept in the heap (as the CPU learner)" : "glibc defaults");
 
   // Replay insert (decode-validate + insert, as the learner's drain does) vs memcpy.
   std::vector<uint8_t> region(64 << 20);

@@ -11,6 +11,7 @@
 
 #include "common/checkpoint_file.h"
 #include "common/game.h"
+#include "common/net/net_evaluator.h"
 #include "learner/batch_builder.h"
 #include "learner/checkpoint.h"
 #include "learner/learner_region.h"
@@ -143,6 +144,11 @@ Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& 
   m_device_cuda = stats.gauge("device_cuda");
   m_behind = stats.gauge("samples_behind");
   stats.set_gauge(m_device_cuda, trainer.on_cuda() ? 1.0 : 0.0);
+  // On the CPU, keep LibTorch's large per-step activations in the heap: without it every
+  // forward/backward re-faults them as fresh pages (docs/performance.md, learner section).
+  if (!trainer.on_cuda()) keep_activation_memory_in_heap();
+  // The segment's count (this window's), not the run's: they differ after start --resume.
+  stats.set(m_bad, window.bad_records());
 
   std::vector<std::string> existing = list_checkpoints(run_dir);
   if (resume) {
@@ -187,7 +193,10 @@ void Learner::Impl::drain_lanes(int* drained) {
       continue;
     }
     if (!decode_record(*game, rec->data, rec->size, &decoded, &decode_error)) {
-      stats.add(m_bad, 1);
+      // Counted in the window's commit together with its sequence, then released: a learner
+      // killed in between finds it contained and skips it, so it is counted exactly once.
+      window.skip_bad(rec->lane, rec->sequence);
+      stats.set(m_bad, window.bad_records());
       if (logged_bad_kinds.insert(error_kind(decode_error)).second)
         fmt::print(stderr,
                    "learner: skipping bad record (lane {}, sequence {}): {} (further records "
@@ -222,13 +231,17 @@ void Learner::Impl::train_one_step() {
   loss_sum[2] += last_losses.value;
   loss_steps += 1;
   interval_samples += static_cast<uint64_t>(batch.size);
+  window.add_samples_trained(static_cast<uint64_t>(batch.size));
   stats.set(m_step, progress.step);
   stats.set(m_samples, progress.step * static_cast<uint64_t>(config.learner.batch_size));
 }
 
 void Learner::Impl::publish_weights() {
   std::vector<uint8_t> blob = trainer.weights_blob();
-  progress.weight_version = weight_slot.publish(blob.data(), blob.size(), trainer.layout_tag());
+  // Floor: one above the version this learner knows (its checkpoint's, after --resume). A
+  // new segment's slot starts at 0, and versions must never go back across a restart.
+  progress.weight_version = weight_slot.publish(blob.data(), blob.size(), trainer.layout_tag(),
+                                                progress.weight_version + 1);
   stats.set(m_version, progress.weight_version);
 }
 
@@ -240,8 +253,7 @@ void Learner::Impl::save_checkpoint() {
 
 void Learner::Impl::report() {
   double dt = seconds_since(interval_start);
-  uint64_t samples_total = progress.step * static_cast<uint64_t>(config.learner.batch_size);
-  double behind = limiter.samples_behind(samples_total, window.targets_inserted());
+  double behind = limiter.samples_behind(window.samples_trained(), window.targets_inserted());
   MetricsRow row;
   row.time = wall_seconds();
   row.step = progress.step;
@@ -296,15 +308,16 @@ int Learner::run() {
   const LearnerConfig& lc = s.config.learner;
   s.segment.control().learner_pid.store(static_cast<uint32_t>(::getpid()));
   s.publish_weights();
+  fmt::print("learner: published starting weights as version {}\n", s.progress.weight_version);
   s.stats.set(s.m_step, s.progress.step);
   s.stats.set_state(shm::ProcessState::kRunning);
   uint64_t steps_since_publish = 0;
   while (!s.should_stop()) {
     int drained = 0;
     s.drain_lanes(&drained);
-    uint64_t samples = s.progress.step * static_cast<uint64_t>(lc.batch_size);
     bool trained = false;
-    if (s.limiter.can_train(samples, s.window.targets_inserted(), s.window.targets())) {
+    if (s.limiter.can_train(s.window.samples_trained(), s.window.targets_inserted(),
+                            s.window.targets())) {
       s.train_one_step();
       trained = true;
       if (++steps_since_publish >= static_cast<uint64_t>(lc.publish_every)) {

@@ -16,6 +16,9 @@
 #include "shm/segment.h"
 
 int main(int argc, char** argv) {
+  // Line-buffered even into the supervisor's pipe or a log file: each line is out when printed.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  std::setvbuf(stderr, nullptr, _IOLBF, 0);
   rz::RoleOptions role("learner",
                        "ringzero-learner --shm NAME --run-dir RUN --config RUN/config.ini [--resume]");
   role.flags.add_options()("resume", "continue from the newest valid checkpoint in RUN/checkpoints");

@@ -8,7 +8,7 @@ namespace rz {
 namespace {
 
 constexpr uint64_t kRegionMagic = 0x315759414c504552ULL;  // "REPLAYW1"
-constexpr uint32_t kRegionVersion = 1;
+constexpr uint32_t kRegionVersion = 2;  // 2: bad_records, samples_trained
 constexpr uint32_t kEntryKind = 0x52544e45;  // "ENTR"
 constexpr uint32_t kWrapKind = 0x50415257;   // "WRAP": skip to the start of the ring
 constexpr uint32_t kMaxPositionsPerRecord = 65535;  // target indices are u16
@@ -26,6 +26,7 @@ struct CommitSlot {
   uint64_t next_ordinal;   // records ever inserted
   uint64_t next_position;  // positions ever inserted
   uint64_t next_target;    // full-search positions ever inserted
+  uint64_t bad_records;    // records refused by validation (committed with their sequence)
   uint64_t lane_next_sequence[kReplayMaxLanes];
 };
 
@@ -41,6 +42,9 @@ struct RegionHeader {
   // reused; never beyond the committed tail.
   alignas(64) std::atomic<uint64_t> head;
   std::atomic<uint32_t> active;
+  // Samples trained on this region's positions: the rate limiter's count, of the same epoch
+  // (this segment) as next_target. One writer; relaxed (a counter, ordered with nothing).
+  std::atomic<uint64_t> samples_trained;
   CommitSlot slots[2];
 };
 
@@ -140,6 +144,7 @@ ReplayWindow::ReplayWindow(uint8_t* region, uint64_t bytes, uint64_t max_positio
     header_->game_tag = game_tag;
     header_->head.store(0, std::memory_order_relaxed);
     header_->active.store(0, std::memory_order_relaxed);
+    header_->samples_trained.store(0, std::memory_order_relaxed);
     std::memset(header_->slots, 0, sizeof header_->slots);
     header_->magic.store(kRegionMagic, std::memory_order_release);
   } else {
@@ -247,6 +252,31 @@ void ReplayWindow::insert(uint32_t lane, uint64_t sequence, const uint8_t* recor
   positions_in_window_ += positions;
 }
 
+void ReplayWindow::skip_bad(uint32_t lane, uint64_t sequence) {
+  if (lane >= lanes_) throw ReplayError("record from lane " + std::to_string(lane) + " out of range");
+  // A commit without an entry: the same one-store publication as insert()'s step 3.
+  uint32_t active = header_->active.load(std::memory_order_relaxed) & 1;
+  const CommitSlot& cur = header_->slots[active];
+  CommitSlot& next = header_->slots[active ^ 1];
+  std::memcpy(&next, &cur, sizeof next);
+  next.bad_records = cur.bad_records + 1;
+  next.lane_next_sequence[lane] = std::max(next.lane_next_sequence[lane], sequence + 1);
+  header_->active.store(active ^ 1, std::memory_order_release);
+}
+
+uint64_t ReplayWindow::bad_records() const {
+  return header_->slots[header_->active.load(std::memory_order_acquire) & 1].bad_records;
+}
+
+uint64_t ReplayWindow::samples_trained() const {
+  return header_->samples_trained.load(std::memory_order_relaxed);
+}
+
+void ReplayWindow::add_samples_trained(uint64_t n) {
+  header_->samples_trained.store(header_->samples_trained.load(std::memory_order_relaxed) + n,
+                                 std::memory_order_relaxed);
+}
+
 ReplayWindow::Sample ReplayWindow::target(uint64_t i) const {
   if (i >= targets_in_window_) throw ReplayError("replay sample index out of range");
   uint64_t key = index_.front().targets_before + i;
@@ -281,6 +311,8 @@ ReplayCounts ReplayWindow::inspect(const uint8_t* region, uint64_t bytes) {
   c.records_inserted = slot.next_ordinal;
   c.positions_inserted = slot.next_position;
   c.targets_inserted = slot.next_target;
+  c.bad_records = slot.bad_records;
+  c.samples_trained = h->samples_trained.load(std::memory_order_relaxed);
   c.records_evicted = slot.next_ordinal;
   bool first = true;
   walk(h, region + data_offset(), [&](uint64_t, const EntryHeader& e) {

@@ -42,7 +42,8 @@ struct ReplayError : std::runtime_error {
 // Upper bound on lanes the window tracks sequences for (= actor slots).
 constexpr uint32_t kReplayMaxLanes = 256;
 
-// Counts of a region, derivable from its committed state alone.
+// Counts of a region, derivable from its committed state alone (samples_trained: from the
+// region's counter).
 struct ReplayCounts {
   uint64_t records_inserted = 0;   // ever, in this segment
   uint64_t records_evicted = 0;    // dropped out of the window by age
@@ -51,6 +52,8 @@ struct ReplayCounts {
   uint64_t targets_inserted = 0;   // full-search positions ever inserted
   uint64_t positions_in_window = 0;
   uint64_t targets_in_window = 0;  // full-search positions in the window
+  uint64_t bad_records = 0;        // records refused by validation, ever, in this segment
+  uint64_t samples_trained = 0;    // samples trained on this region, ever, in this segment
   std::vector<uint64_t> lane_next_sequence;  // per lane: 1 + last inserted sequence (0 = none)
 };
 
@@ -77,6 +80,18 @@ class ReplayWindow {
   // cannot fit in the region at all.
   void insert(uint32_t lane, uint64_t sequence, const uint8_t* record, uint32_t size,
               uint32_t positions, const std::vector<uint16_t>& targets);
+
+  // Commits a record that failed validation: no entry, but bad_records + 1 and the lane's
+  // sequence marked consumed in ONE commit, so that a learner killed before releasing the
+  // record finds it contains()ed and skips it instead of counting it again.
+  void skip_bad(uint32_t lane, uint64_t sequence);
+  uint64_t bad_records() const;
+
+  // Samples trained on this region's positions since the segment was made (kept in the
+  // region, so a restarted learner continues the count). The rate limiter compares it with
+  // targets_inserted(): both counts belong to this segment, whatever the checkpoint's step.
+  uint64_t samples_trained() const;
+  void add_samples_trained(uint64_t n);
 
   // A sample: the record holding the position, and the position's index in its game.
   struct Sample {

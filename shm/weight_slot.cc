@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -45,14 +46,22 @@ WeightSlot::WeightSlot(Segment& segment) {
 }
 
 uint64_t WeightSlot::publish(const void* blob, size_t size, uint64_t layout_tag) {
+  return publish(blob, size, layout_tag, 0);
+}
+
+uint64_t WeightSlot::publish(const void* blob, size_t size, uint64_t layout_tag,
+                             uint64_t min_version) {
   if (size > capacity_)
     throw ShmError(fmt::format("weight blob of {} bytes exceeds weight_bytes = {}: start the "
                                "run with a larger weight_bytes", size, capacity_));
   const uint64_t published = header_->published.load(std::memory_order_acquire);
-  const uint64_t version = (published >> 2) + 1;
-  // Version v always goes to buffer v % 3: never the published buffer (v-1) nor the one
-  // before it (v-2), which slow readers may still be copying.
-  const uint32_t index = uint32_t(version % 3);
+  const uint64_t version = std::max((published >> 2) + 1, min_version);
+  // Each publish goes to the buffer after the published one: never the published buffer nor
+  // the one published before it (which slow readers may still be copying), since every
+  // publish advances the index by one. Without a version floor this is buffer version % 3
+  // (the first publish, from published == 0, goes to buffer 1); with a jump the index still
+  // advances by one, so the argument does not depend on versions being consecutive.
+  const uint32_t index = uint32_t(((published & 3) + 1) % 3);
   WeightBufferHeader& b = header_->buffers[index];
   uint8_t* dst = buffers_ + index * buffer_stride(capacity_);
 

@@ -1,9 +1,9 @@
 // WeightSlot: the learner's newest weights, readable by every actor without locks.
 //
 // Three buffers of weight_bytes, each with its own sequence word (odd while being written),
-// and one 64-bit published word = version << 2 | buffer index. Version v is written into
-// buffer v % 3, a buffer that is neither the published one nor the one published before it,
-// then `published` is flipped with a release store. Readers load `published`, copy that
+// and one 64-bit published word = version << 2 | buffer index. Each publish writes the buffer
+// after the published one ((index + 1) % 3), a buffer that is neither the published one nor
+// the one published before it, then `published` is flipped with a release store. Readers load `published`, copy that
 // buffer and re-check its sequence word (seqlock), retrying a bounded number of times; they
 // never block the publisher and never accept a torn copy. A publisher killed mid-write leaves
 // only an unpublished buffer with an odd sequence word; the published version is untouched.
@@ -25,6 +25,11 @@ class WeightSlot {
   // Publishes a copy of blob; returns the new version (previous + 1, first is 1). Throws
   // ShmError if size > weight_bytes.
   uint64_t publish(const void* blob, size_t size, uint64_t layout_tag);
+  // Same, with a version floor: the new version is max(previous + 1, min_version). A learner
+  // resumed from a checkpoint of version c into a NEW segment (whose slot starts at 0)
+  // publishes with min_version = c + 1, so versions never go back across a restart; readers
+  // only ever see versions grow, possibly by more than one.
+  uint64_t publish(const void* blob, size_t size, uint64_t layout_tag, uint64_t min_version);
   // Newest published version, 0 if none. One atomic load: the cheap "anything new?" check.
   uint64_t latest_version() const;
   // Copies the newest complete version into *out (resized to the blob size); returns its

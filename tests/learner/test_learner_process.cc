@@ -8,6 +8,9 @@
 #include <cstring>
 #include <thread>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include "common/checkpoint_file.h"
 #include "learner/replay_window.h"
 #include "shm/trajectory_ring.h"
@@ -274,4 +277,159 @@ TEST_CASE("resume skips a corrupt newest checkpoint and refuses another game or 
   pid = spawn(learner_argv(run), run.dir + "/logs/noresume.log");
   CHECK(wait_exit(pid, 30) == 1);
   CHECK(read_text(run.dir + "/logs/noresume.log").find("pass --resume") != std::string::npos);
+}
+
+namespace {
+
+void write_records(shm::Segment& segment, uint32_t lane, size_t from, size_t to) {
+  shm::LaneWriter writer(segment, lane);
+  for (size_t i = from; i < to; ++i) REQUIRE(writer.write(ttt_records()[i].data(), ttt_records()[i].size()));
+}
+
+// SIGKILLs and reaps a learner still running when a test ends early (a failed REQUIRE), so
+// no process outlives its test.
+struct KillOnExit {
+  pid_t* pid;
+  ~KillOnExit() {
+    if (*pid > 0 && ::waitpid(*pid, nullptr, WNOHANG) == 0) {
+      ::kill(*pid, SIGKILL);
+      ::waitpid(*pid, nullptr, 0);
+    }
+  }
+};
+
+ReplayCounts region_counts(const TestRun& run) {
+  return ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
+}
+
+}  // namespace
+
+// launch.sh start --resume: the run directory and its checkpoints are old, the segment (ring,
+// weight slot, stats, replay window) is new. The learner must train at its ratio on the new
+// window's positions at once (it compared the checkpoint's cumulative samples with the new
+// window's positions and stalled), and its weight versions must continue above the
+// checkpoint's (the new slot starts at 0).
+TEST_CASE("after start --resume (new segment, old run directory) the learner trains at its ratio and versions keep growing") {
+  TestRun run("lp-newseg", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 40; });
+  write_records(*run.segment, 0, 0, 300);
+  pid_t pid = spawn(learner_argv(run, false, {"--learner.max_steps=120"}), run.dir + "/logs/first.log");
+  KillOnExit guard{&pid};
+  REQUIRE(wait_exit(pid, 50) == 0);
+  CheckpointInfo ckpt = read_checkpoint(latest_valid_checkpoint(run.dir));
+  REQUIRE(ckpt.step == 120);
+  REQUIRE(ckpt.weight_version == 13);
+
+  // What `launch.sh start --resume` does: a new segment of the same geometry.
+  shm::SegmentSizes sizes = run.segment->sizes();
+  run.segment.reset();
+  shm::Segment::remove(run.config.shm.name);
+  run.segment = shm::Segment::create(run.config.shm.name, sizes, "resumed test run " + run.dir);
+  // 40 new games: ~300 target positions, far fewer than 120 steps * 32 / 4 = 960.
+  write_records(*run.segment, 0, 300, 340);
+  pid = spawn(learner_argv(run, true), run.dir + "/logs/learner.log");
+  REQUIRE(wait_until([&] { return run.learner_metric("records_consumed") == 40; }, 30));
+  const uint64_t targets = region_counts(run).targets_inserted;
+  REQUIRE(targets >= 64);  // min_replay
+  // R = 4 samples per target position, batches of 32: exactly floor(4 T / 32) steps.
+  const uint64_t new_steps = 4 * targets / 32;
+  const uint64_t expected = ckpt.step + new_steps;
+  bool reached = wait_until([&] { return run.learner_metric("step") == expected; }, 40);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  const uint64_t after_wait = run.learner_metric("step");
+  run.segment->control().request_stop();
+  int status = wait_exit(pid, 20);
+  std::string log = read_text(run.dir + "/logs/learner.log");
+  INFO(log);
+  INFO("targets " << targets << ", step " << after_wait << ", expected " << expected);
+  CHECK(reached);
+  CHECK(after_wait == expected);  // and no further: the ratio holds on the new window
+  CHECK(status == 0);
+  CHECK(region_counts(run).samples_trained == new_steps * 32);
+  // Versions: the first publish of the resumed learner is the checkpoint's + 1, never 1.
+  CHECK(log.find("published starting weights as version " + std::to_string(ckpt.weight_version + 1) + "\n") != std::string::npos);
+  shm::WeightSlot slot(*run.segment);
+  CHECK(slot.latest_version() > ckpt.weight_version + 1);
+  CheckpointInfo last = read_checkpoint(latest_valid_checkpoint(run.dir));
+  CHECK(last.step == expected);
+  CHECK(last.weight_version == slot.latest_version());
+}
+
+// restart-learner: same segment, the window survives. The restarted learner continues the
+// window's own sample count: it trains what the ratio still allows on the surviving window
+// (no stall waiting for new games), then stops (no over-training of old positions), and its
+// versions continue above the killed learner's.
+TEST_CASE("a learner restarted in the same segment continues the window's sample budget and versions") {
+  TestRun run("lp-samesegment", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 20; });
+  write_records(*run.segment, 0, 0, 150);
+  pid_t pid = spawn(learner_argv(run), run.dir + "/logs/learner.log");
+  KillOnExit guard{&pid};
+  bool trained = wait_until([&] { return run.learner_metric("step") >= 50; }, 40);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  INFO(read_text(run.dir + "/logs/learner.log"));
+  REQUIRE(trained);
+  const ReplayCounts killed = region_counts(run);
+  REQUIRE(killed.records_inserted == 150);
+  const uint64_t killed_version = shm::WeightSlot(*run.segment).latest_version();
+  const uint64_t ckpt_step = read_checkpoint(latest_valid_checkpoint(run.dir)).step;
+  REQUIRE(ckpt_step >= 40);
+  // Budget of this window: floor(4 T / 32) steps in all; the killed learner used
+  // killed.samples_trained / 32 of them (including the ones after its checkpoint).
+  const uint64_t budget_steps = 4 * killed.targets_inserted / 32;
+  REQUIRE(killed.samples_trained % 32 == 0);
+  REQUIRE(budget_steps > killed.samples_trained / 32 + 5);
+  const uint64_t expected = ckpt_step + budget_steps - killed.samples_trained / 32;
+
+  pid = spawn(learner_argv(run, true), run.dir + "/logs/learner.log");
+  bool reached = wait_until([&] { return run.learner_metric("step") == expected; }, 40);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  const uint64_t after_wait = run.learner_metric("step");
+  run.segment->control().request_stop();
+  int status = wait_exit(pid, 20);
+  std::string log = read_text(run.dir + "/logs/learner.log");
+  INFO(log);
+  INFO("step " << after_wait << ", expected " << expected);
+  CHECK(reached);
+  CHECK(after_wait == expected);
+  CHECK(status == 0);
+  CHECK(region_counts(run).samples_trained == budget_steps * 32);
+  CHECK(log.find("published starting weights as version " + std::to_string(killed_version + 1) + "\n") != std::string::npos);
+}
+
+// The supervisor reads the learner's output through a pipe: every line must arrive when it
+// is printed, not when a 4 KiB stdio buffer fills or the process exits.
+TEST_CASE("the learner's output reaches a pipe line by line while it runs") {
+  TestRun run("lp-pipe", "tictactoe", [](RunConfig& c) {
+    c.learner.checkpoint_every = 20;
+    c.learner.metrics_seconds = 1000;  // no periodic report (which flushes) during the test
+  });
+  write_records(*run.segment, 0, 0, 100);
+  const std::string fifo = run.dir + "/learner.fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Reader end first (non-blocking), so that the child's open for writing does not block.
+  int fd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  REQUIRE(fd >= 0);
+  pid_t pid = spawn(learner_argv(run), fifo);
+  KillOnExit guard{&pid};
+  std::string out;
+  auto read_available = [&] {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  };
+  // A checkpoint file on disk means its "learner: checkpoint" line was printed just after.
+  bool line_seen = wait_until([&] {
+    read_available();
+    return out.find("learner: checkpoint ") != std::string::npos;
+  }, 40);
+  bool still_running = alive(pid);
+  run.segment->control().request_stop();
+  int status = wait_exit(pid, 20);
+  read_available();
+  ::close(fd);
+  INFO(out);
+  CHECK(line_seen);
+  CHECK(still_running);
+  CHECK(status == 0);
+  CHECK(out.find("published starting weights as version 1\n") != std::string::npos);
 }

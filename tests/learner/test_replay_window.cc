@@ -184,3 +184,77 @@ TEST_CASE("SIGKILL of an inserting process at random instants never damages the 
     check_all_targets(w);
   }
 }
+
+TEST_CASE("bad records and samples trained are committed in the region and survive a re-attach") {
+  Region region(64 << 10);
+  {
+    ReplayWindow w(region.mem, region.size, 1000, 2, 42);
+    insert(w, 0, 0);
+    w.skip_bad(0, 1);  // a record that failed validation: no entry, but counted and consumed
+    insert(w, 1, 0);
+    w.add_samples_trained(96);
+    CHECK(w.bad_records() == 1);
+    CHECK(w.contains(0, 1));
+    CHECK_FALSE(w.contains(0, 2));
+    CHECK(w.counts().records_inserted == 2);
+    CHECK_THROWS_WITH(w.skip_bad(2, 0), Catch::Contains("out of range"));
+  }
+  // A restarted learner: the bad record is contained (skipped, not counted again) and the
+  // limiter's count continues from the region.
+  ReplayWindow again(region.mem, region.size, 1000, 2, 42);
+  CHECK(again.bad_records() == 1);
+  CHECK(again.contains(0, 1));
+  CHECK(again.samples_trained() == 96);
+  again.add_samples_trained(32);
+  ReplayCounts c = ReplayWindow::inspect(region.mem, region.size);
+  CHECK(c.bad_records == 1);
+  CHECK(c.samples_trained == 128);
+  CHECK(c.records_inserted == 2);
+  CHECK(c.lane_next_sequence[0] == 2);
+  CHECK(c.lane_next_sequence[1] == 1);
+}
+
+TEST_CASE("SIGKILL while inserting and skipping bad records: every sequence counted exactly once") {
+  Region region(48 << 10);
+  Region progress(4096);
+  auto* done_by_child = reinterpret_cast<std::atomic<uint64_t>*>(progress.mem);
+  // Record k goes to lane k % 2 with sequence k / 2; every fifth one is bad.
+  auto is_bad = [](uint64_t k) { return k % 5 == 3; };
+  std::mt19937 rng(4321);
+  for (int round = 0; round < 8; ++round) {
+    done_by_child->store(0);
+    uint64_t start;
+    {
+      ReplayWindow w(region.mem, region.size, 400, 2, 42);
+      start = w.counts().records_inserted + w.bad_records();
+    }
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      ReplayWindow w(region.mem, region.size, 400, 2, 42);
+      for (uint64_t k = start;; ++k) {
+        if (is_bad(k))
+          w.skip_bad(static_cast<uint32_t>(k % 2), k / 2);
+        else
+          insert(w, static_cast<uint32_t>(k % 2), k / 2);
+        done_by_child->fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    for (int i = 0; i < 5000 && done_by_child->load() == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 20000));
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    ReplayWindow w(region.mem, region.size, 400, 2, 42);
+    ReplayCounts c = w.counts();
+    const uint64_t n = c.records_inserted + c.bad_records;  // records committed, good or bad
+    REQUIRE(n > start);
+    uint64_t bad = 0;
+    for (uint64_t k = 0; k < n; ++k) bad += is_bad(k);
+    REQUIRE(c.bad_records == bad);
+    REQUIRE(c.lane_next_sequence[0] == (n + 1) / 2);
+    REQUIRE(c.lane_next_sequence[1] == n / 2);
+    REQUIRE(c.records_in_window + c.records_evicted == c.records_inserted);
+    check_all_targets(w);
+  }
+}

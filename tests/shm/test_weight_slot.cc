@@ -85,6 +85,66 @@ TEST_CASE("weight slot: versions, tags, sizes", "[weights]") {
   CHECK(blob_ok(10, out, 1 << 16));
 }
 
+TEST_CASE("weight slot: a version floor jumps forward, never back, and spares the published buffers", "[weights]") {
+  SegmentGuard g(unique_name("wfloor"));
+  const size_t max_size = 1 << 16;
+  auto seg = Segment::create(g.name, weight_sizes(max_size), "");
+  WeightSlot slot(*seg);
+  auto* header = reinterpret_cast<WeightSlotHeader*>(seg->base() + seg->layout().weight_slot);
+  std::vector<uint8_t> blob, out;
+  // A learner resumed from a checkpoint of version 5 into a new segment: first publish is 6.
+  fill_blob(6, &blob, max_size);
+  CHECK(slot.publish(blob.data(), blob.size(), 6 * 3 + 1, 6) == 6);
+  uint64_t tag = 0;
+  CHECK(slot.read(&out, &tag) == 6);
+  CHECK(tag == 6 * 3 + 1);
+  CHECK(blob_ok(6, out, max_size));
+  // A floor at or below the current version changes nothing: previous + 1.
+  fill_blob(7, &blob, max_size);
+  CHECK(slot.publish(blob.data(), blob.size(), 7 * 3 + 1, 3) == 7);
+  // A jump of 3 (same v % 3 as the published version): the published buffer and the one
+  // before it stay intact for slow readers, whatever the jump.
+  const uint64_t published_index = header->published.load() & 3;
+  fill_blob(10, &blob, max_size);
+  CHECK(slot.publish(blob.data(), blob.size(), 10 * 3 + 1, 10) == 10);
+  const uint64_t new_index = header->published.load() & 3;
+  CHECK(new_index != published_index);
+  CHECK(header->buffers[published_index].version.load() == 7);
+  CHECK(header->buffers[published_index].seq.load() % 2 == 0);
+  for (int b = 0; b < 3; ++b)
+    if (b != int(published_index) && b != int(new_index))
+      CHECK(header->buffers[b].version.load() == 6);
+  CHECK(slot.read(&out, &tag) == 10);
+  CHECK(blob_ok(10, out, max_size));
+  // The old overload continues from the jump.
+  fill_blob(11, &blob, max_size);
+  CHECK(slot.publish(blob.data(), blob.size(), 11 * 3 + 1) == 11);
+  CHECK(slot.read_if_newer(7, &out) == 11);
+  CHECK(blob_ok(11, out, max_size));
+}
+
+TEST_CASE("weight slot: readers in threads never accept a torn copy while versions jump", "[weights][threads]") {
+  SegmentGuard g(unique_name("wjump"));
+  const size_t max_size = 1 << 16;
+  auto seg = Segment::create(g.name, weight_sizes(max_size), "");
+  WeightSlot slot(*seg);
+  std::atomic<bool> done{false};
+  std::vector<std::thread> readers;
+  std::vector<int> results(2, -1);
+  for (int i = 0; i < 2; ++i)
+    readers.emplace_back([&, i] { results[i] = reader_loop(slot, max_size, [&] { return done.load(); }); });
+  std::vector<uint8_t> blob;
+  uint64_t v = 0;
+  for (int i = 0; i < 400; ++i) {
+    v += 1 + static_cast<uint64_t>(i % 4);  // jumps of 0..3 beyond previous + 1
+    fill_blob(v, &blob, max_size);
+    REQUIRE(slot.publish(blob.data(), blob.size(), v * 3 + 1, v) == v);
+  }
+  done = true;
+  for (auto& t : readers) t.join();
+  CHECK(results == std::vector<int>{0, 0});
+}
+
 TEST_CASE("weight slot: readers in threads never accept a torn copy", "[weights][threads]") {
   SegmentGuard g(unique_name("wthr"));
   const size_t max_size = 1 << 16;
