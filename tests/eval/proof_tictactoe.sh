@@ -21,6 +21,8 @@ if ! [[ "$train_seconds" =~ ^[0-9]+$ ]] || ((train_seconds < 10 || train_seconds
 fi
 run_dir="${RZ_PROOF_RUN_DIR:-$root/runs/proof-ttt-$(date -u +%Y%m%d-%H%M%S)}"
 eval_bin="$build/common/eval/ringzero-eval"
+# A run directory given by the caller (CTest) is the caller's scratch space: start afresh.
+[[ -n "${RZ_PROOF_RUN_DIR:-}" ]] && rm -rf "$run_dir"
 
 # A small network and a fast learner: tic-tac-toe has 5478 positions, so a 2x32 residual net
 # is ample, and a steady trickle of published weights lets the actor's data improve quickly.
