@@ -204,7 +204,7 @@ TEST_CASE("launch.sh: plot and play pass their arguments on to plot.sh and ringz
   CHECK(play.output.find("runs/latest") == std::string::npos);
 }
 
-TEST_CASE("stats snapshot: every slot but the supervisor's round-trips; a damaged file is refused whole") {
+TEST_CASE("stats snapshot: every slot but the supervisor's round-trips - a damaged file is refused whole") {
   using rz::shm::MetricKind;
   using rz::shm::Role;
   std::vector<rz::shm::SlotSnapshot> slots(3);

@@ -52,7 +52,7 @@ TEST_CASE("stats: a restarted process gets its slot back with counters intact", 
   CHECK(std::string(role_name(Role::kLearner)) == "learner");
 }
 
-TEST_CASE("stats: a seeded slot carries counters into a new segment; its first owner is no restart",
+TEST_CASE("stats: a seeded slot carries counters into a new segment - its first owner is no restart",
           "[stats]") {
   ReapChildrenOnExit reap;
   // Generation 1: an actor counts games, is restarted once, and the table is saved.
