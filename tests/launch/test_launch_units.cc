@@ -1,5 +1,6 @@
 // Unit tests of the supervisor's parts that need no run: the restart policy, liveness
 // (zombies count as dead), the run directory's small files and the log line format.
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -7,6 +8,8 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <thread>
 #include <algorithm>
 #include <cstdio>
 #include <regex>
@@ -277,4 +280,61 @@ TEST_CASE("stats snapshot: every slot but the supervisor's round-trips - a damag
   rz::shm::Segment::remove(name);
   std::filesystem::remove(file);
   CHECK(rz::launch::load_stats_snapshot(file).empty());  // no file: nothing to carry over
+}
+
+TEST_CASE("launch.sh: the arguments it fills in (small-machine Connect Four, play's runs/latest)") {
+  // launch.sh's own logic, observed through what it execs: a build tree whose binaries only
+  // print their arguments (they are newer than every source, so launch.sh builds nothing).
+  const std::string root =
+      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string();
+  const std::string tree = std::filesystem::temp_directory_path().string() + "/rz-launchsh-" +
+                           std::to_string(::getpid());
+  for (const char* binary : {"launch/ringzero-launch", "launch/ringzero-monitor", "actor/ringzero-actor",
+                             "learner/ringzero-learner", "common/eval/ringzero-eval",
+                             "common/play/ringzero-play"}) {
+    const std::filesystem::path path = std::filesystem::path(tree) / binary;
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path) << "#!/bin/sh\necho \"argv: $*\"\n";
+    std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  }
+  auto run = [&](const std::string& args) {
+    return rz::testing::run_command("RZ_BUILD_DIR=" + tree + " " + root + "/launch/launch.sh " + args);
+  };
+  cpu_set_t cpus;  // what nproc counts (launch.sh's test): the CPUs we may run on
+  CPU_ZERO(&cpus);
+  REQUIRE(sched_getaffinity(0, sizeof cpus, &cpus) == 0);
+  const bool small_machine = CPU_COUNT(&cpus) <= 4;
+  const std::string small = "--net.blocks 2 --net.filters 32 --mcts.simulations 40 --actor.games_in_flight 32";
+
+  const auto plain = run("start --run-dir /tmp/x --detach");
+  INFO(plain.output);
+  CHECK(plain.code == 0);
+  CHECK((plain.output.find(small) != std::string::npos) == small_machine);
+  // An option the user gives wins; the others are still filled in.
+  const auto own = run("--mcts.simulations=90 --run-dir /tmp/x");
+  INFO(own.output);
+  CHECK(own.output.find("--mcts.simulations 40") == std::string::npos);
+  CHECK((own.output.find("--net.blocks 2 --net.filters 32") != std::string::npos) == small_machine);
+  // Another game, a config file or a resume: nothing is filled in.
+  for (const char* args : {"start --game tictactoe --run-dir /tmp/x", "start --game=dotsandboxes --run-dir /tmp/x",
+                           "start --config /tmp/c.ini --run-dir /tmp/x", "start --resume --run-dir /tmp/x"}) {
+    const auto r = run(args);
+    INFO(args << ": " << r.output);
+    CHECK(r.output.find("--net.blocks") == std::string::npos);
+    CHECK(r.output.find("argv: start") != std::string::npos);
+  }
+
+  // play: arguments passed through; runs/latest only when no network is named.
+  const auto named = run("play --checkpoint /tmp/c.rzck --sims 0");
+  CHECK(named.output == "argv: --checkpoint /tmp/c.rzck --sims 0\n");
+  const auto by_default = run("play --color second");
+  if (std::filesystem::exists(root + "/runs/latest")) {
+    CHECK(by_default.output == "argv: --color second --run-dir " + root + "/runs/latest\n");
+  } else {
+    CHECK(by_default.code == 2);
+    CHECK(by_default.output.find("play needs --run-dir DIR, --checkpoint FILE or --weights BLOB") !=
+          std::string::npos);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(tree, ec);
 }
