@@ -23,9 +23,13 @@ namespace rz::shm {
 
 constexpr size_t kCacheLine = 64;
 constexpr uint64_t kSegmentMagic = 0x314d48535a52ull;  // "RZSHM1" little-endian
+// The creator's first store into a fresh (all-zero) object: every non-zero byte create()
+// writes comes after it, so an object under our name whose magic is neither word and whose
+// bytes are not all zero was never ours (see probe_existing in segment.cc).
+constexpr uint64_t kCreatingMagic = 0x304d48535a52ull;  // "RZSHM0": being created
 
 struct SegmentHeader {
-  std::atomic<uint64_t> magic;     // kSegmentMagic once fully initialised (release store)
+  std::atomic<uint64_t> magic;     // kCreatingMagic first, kSegmentMagic once ready (release)
   uint32_t layout_version;         // kLayoutVersion of the creating build
   uint32_t header_bytes;           // sizeof(SegmentHeader) of the creating build
   uint64_t total_bytes;            // SegmentLayout::total_bytes

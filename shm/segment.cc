@@ -1,15 +1,20 @@
 #include "shm/segment.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/interprocess/shared_memory_object.hpp>
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <thread>
 
 #include "shm/layout.h"
@@ -106,38 +111,149 @@ Segment::~Segment() {
 
 namespace {
 
+std::string dev_shm_path(const std::string& name) { return "/dev/shm/" + boost_name(name); }
+
+// Reserves [offset, offset + len) of the object's storage so that touching it later can
+// never fail. ftruncate alone makes a sparse object: on a full tmpfs the first write to an
+// unbacked page kills the writer with SIGBUS, possibly hours into a run. Returns 0 or an
+// errno value (ENOSPC, EFBIG, ...).
+int reserve_storage(int fd, uint64_t offset, uint64_t len) {
+  int rc;
+  do {
+    rc = ::posix_fallocate(fd, off_t(offset), off_t(len));
+  } while (rc == EINTR);
+  if (rc != EOPNOTSUPP && rc != ENOSYS && rc != EINVAL) return rc;
+  // A filesystem without fallocate: write zeros page by page (these pages are still all
+  // zero, nothing has been stored in them); pwrite reports ENOSPC where a store would SIGBUS.
+  static const char kZeros[4096] = {};
+  for (uint64_t p = offset, end = offset + len; p < end;) {
+    ssize_t n = ::pwrite(fd, kZeros, size_t(std::min<uint64_t>(sizeof kZeros, end - p)), off_t(p));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    p += uint64_t(n);
+  }
+  return 0;
+}
+
+std::string human_bytes(uint64_t b) {
+  if (b >= (1ull << 30)) return fmt::format("{:.1f} GiB", double(b) / double(1ull << 30));
+  if (b >= (1ull << 20)) return fmt::format("{:.1f} MiB", double(b) / double(1ull << 20));
+  return fmt::format("{:.1f} KiB", double(b) / 1024.0);
+}
+
+std::string no_space_message(const std::string& name, uint64_t bytes, int err) {
+  struct statvfs vfs;
+  std::string free_space = "unknown";
+  if (::statvfs("/dev/shm", &vfs) == 0)
+    free_space = human_bytes(uint64_t(vfs.f_bavail) * uint64_t(vfs.f_frsize));
+  return fmt::format("cannot reserve {} bytes ({}) for shared-memory segment {}: {} (/dev/shm "
+                     "has {} free): mount a larger /dev/shm (docker run --shm-size=1g) or "
+                     "lower shm.lane_bytes / learner.replay_positions",
+                     bytes, human_bytes(bytes), display_name(name), std::strerror(err),
+                     free_space);
+}
+
 enum class Existing { kGone, kLive, kDead };
 
-// Decides whether an existing object `name` belongs to a live creator. A dead creator's
-// mutex is left held by us (we own it after EOWNERDEAD) until the object is unlinked.
+// Decides what an existing object `name` is, before create() unlinks anything:
+//
+//   nothing but zero bytes (or empty)      our create() killed before its first store (the
+//                                          creating magic is its first store): after 1 s,
+//                                          kDead. Deleting it loses no data.
+//   magic 0 but other bytes non-zero,      FOREIGN: never ours, never reclaimed; ShmError
+//   or a magic that is not ours            naming the object and `rm`.
+//   kCreatingMagic, creator_mutex_ready 0  ours, creator killed before its mutex existed:
+//                                          after 1 s, kDead.
+//   our magic, ready: layout_version and   only now are the mutex bytes trusted: trylock;
+//   header_bytes must be this build's      busy + live pid -> kLive, else kDead.
+//
+// A dead creator's mutex is released again at once (no process must own a mutex in an
+// object about to be unlinked).
+// One look: std::nullopt means "look again in a moment".
+std::optional<Existing> probe_once(const std::string& name, uint32_t* pid) {
+  const std::string path = dev_shm_path(name);
+  try {
+    bip::shared_memory_object obj(bip::open_only, boost_name(name).c_str(), bip::read_write);
+    bip::offset_t size = 0;
+    obj.get_size(size);
+    const uint64_t n = std::min<uint64_t>(uint64_t(size), sizeof(SegmentHeader));
+    if (n == 0) return std::nullopt;  // created, not yet sized
+    bip::mapped_region region(obj, bip::read_write, 0, n);
+    const auto* bytes = static_cast<const volatile uint8_t*>(region.get_address());
+    auto* h = static_cast<SegmentHeader*>(region.get_address());
+    uint64_t magic = 0;
+    if (n >= sizeof(uint64_t)) magic = h->magic.load(std::memory_order_acquire);
+    if (magic == 0) {
+      bool zero = true;
+      for (uint64_t i = 0; i < n && zero; ++i) zero = bytes[i] == 0;
+      if (zero) return std::nullopt;
+      // Our creator's first store is the magic, so bytes it stored after it imply the
+      // magic is visible now (acquire fence pairs with its fence). Re-check it.
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (n < sizeof(uint64_t) || h->magic.load(std::memory_order_acquire) == 0)
+        throw ShmError(
+            fmt::format("{} exists but is not a ringzero segment (bad magic): "
+                        "remove it with `rm {}` if nothing else uses it",
+                        path, path));
+      return std::nullopt;  // our creator just started: look again
+    }
+    if (magic != kSegmentMagic && magic != kCreatingMagic)
+      throw ShmError(
+          fmt::format("{} exists but is not a ringzero segment (bad magic): "
+                      "remove it with `rm {}` if nothing else uses it",
+                      path, path));
+    if (n < sizeof(SegmentHeader))
+      throw ShmError(
+          fmt::format("{} is a ringzero segment cut short to {} bytes: remove "
+                      "it with `rm {}` if no run uses it",
+                      path, size, path));
+    uint32_t ready = h->creator_mutex_ready.load(std::memory_order_acquire);
+    if (ready == 0) return std::nullopt;  // creator still creating, or killed before its mutex
+    // ready (acquire) makes the fields stored before it visible; check them before the
+    // mutex bytes mean anything.
+    if (h->layout_version != kLayoutVersion)
+      throw ShmError(
+          fmt::format("{} was made by a ringzero build with layout version {} "
+                      "(this build: {}): stop that run with the launch.sh that "
+                      "started it, or remove it with `rm {}` if no run uses it",
+                      path, h->layout_version, kLayoutVersion, path));
+    if (ready != 1 || h->header_bytes != sizeof(SegmentHeader))
+      throw ShmError(
+          fmt::format("{} is a ringzero segment with a corrupt header: remove "
+                      "it with `rm {}` if no run uses it",
+                      path, path));
+    *pid = h->creator_pid;
+    sys::Claim c;
+    try {
+      c = sys::robust_mutex_try(&h->creator_mutex);
+    } catch (const ShmError& e) {
+      throw ShmError(
+          fmt::format("{} is a ringzero segment with a corrupt creator mutex "
+                      "({}): remove it with `rm {}` if no run uses it",
+                      path, e.what(), path));
+    }
+    if (c == sys::Claim::kBusy && sys::process_alive(h->creator_pid, h->creator_start_ticks))
+      return Existing::kLive;
+    // We hold it now (or its owner is provably gone): release so that no process is
+    // left owning a mutex in an object about to be unlinked.
+    if (c != sys::Claim::kBusy) sys::robust_mutex_release(&h->creator_mutex);
+    return Existing::kDead;
+  } catch (const bip::interprocess_exception& e) {
+    if (e.get_error_code() == bip::not_found_error) return Existing::kGone;
+    throw ShmError(
+        fmt::format("cannot open existing shared-memory segment {}: {}: remove "
+                    "it with `rm {}` if no run uses it",
+                    display_name(name), e.what(), path));
+  }
+}
+
 Existing probe_existing(const std::string& name, uint32_t* pid) {
   for (int attempt = 0; attempt < 100; ++attempt) {
-    try {
-      bip::shared_memory_object obj(bip::open_only, boost_name(name).c_str(), bip::read_write);
-      bip::offset_t size = 0;
-      obj.get_size(size);
-      if (uint64_t(size) >= sizeof(SegmentHeader)) {
-        bip::mapped_region region(obj, bip::read_write, 0, sizeof(SegmentHeader));
-        auto* h = static_cast<SegmentHeader*>(region.get_address());
-        if (h->creator_mutex_ready.load(std::memory_order_acquire)) {
-          *pid = h->creator_pid;
-          sys::Claim c = sys::robust_mutex_try(&h->creator_mutex);
-          if (c == sys::Claim::kBusy && sys::process_alive(h->creator_pid, h->creator_start_ticks))
-            return Existing::kLive;
-          // We hold it now (or its owner is provably gone): release so that no process is
-          // left owning a mutex in an object about to be unlinked.
-          if (c != sys::Claim::kBusy) sys::robust_mutex_release(&h->creator_mutex);
-          return Existing::kDead;
-        }
-      }
-    } catch (const bip::interprocess_exception& e) {
-      if (e.get_error_code() == bip::not_found_error) return Existing::kGone;
-      throw ShmError(fmt::format("cannot open existing shared-memory segment {}: {}: remove "
-                                 "it with launch.sh stop",
-                                 display_name(name), e.what()));
-    }
-    // A creator initialises its mutex microseconds after creating the object: wait up to
-    // 1 s before deciding it died during creation.
+    if (auto e = probe_once(name, pid)) return *e;
+    // A creator stores its magic and initialises its mutex microseconds after creating the
+    // object: wait up to 1 s before deciding it died during creation.
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return Existing::kDead;
@@ -176,37 +292,64 @@ std::unique_ptr<Segment> Segment::create(const std::string& name, const SegmentS
                                  seg->name_, pid));
     if (ex == Existing::kDead) bip::shared_memory_object::remove(boost_name(name).c_str());
   }
+  const int fd = seg->impl_->object.get_mapping_handle().handle;
   // Boost applies the permissions through the umask-free fchmod path, but make sure.
-  ::fchmod(seg->impl_->object.get_mapping_handle().handle, 0600);
+  ::fchmod(fd, 0600);
+  auto unlink_and_throw = [&](const std::string& message) {
+    bip::shared_memory_object::remove(boost_name(name).c_str());
+    throw ShmError(message);
+  };
   try {
     seg->impl_->object.truncate(bip::offset_t(layout.total_bytes));
+  } catch (const bip::interprocess_exception& e) {
+    unlink_and_throw(fmt::format("cannot size shared-memory segment {} to {} bytes: {}: free "
+                                 "space in /dev/shm or lower the run's sizes",
+                                 seg->name_, layout.total_bytes, e.what()));
+  }
+  // Reserve the header pages first, the rest once our live mutex is in place: reserving a
+  // large segment takes a while (~0.6 s per GiB on tmpfs), and a concurrent create() must
+  // see a live creator during that time, not an all-zero object it would reclaim after 1 s.
+  if (int err = reserve_storage(fd, 0, layout.ring_header))
+    unlink_and_throw(no_space_message(name, layout.total_bytes, err));
+  try {
     seg->impl_->region = bip::mapped_region(seg->impl_->object, bip::read_write);
   } catch (const bip::interprocess_exception& e) {
-    bip::shared_memory_object::remove(boost_name(name).c_str());
-    throw ShmError(fmt::format("cannot size shared-memory segment {} to {} bytes: {}: free "
-                               "space in /dev/shm or lower the run's sizes",
-                               seg->name_, layout.total_bytes, e.what()));
+    unlink_and_throw(fmt::format("cannot map shared-memory segment {} ({} bytes): {}: free "
+                                 "memory or lower the run's sizes",
+                                 seg->name_, layout.total_bytes, e.what()));
   }
   seg->base_ = static_cast<uint8_t*>(seg->impl_->region.get_address());
   seg->mapped_bytes_ = seg->impl_->region.get_size();
   seg->sizes_ = sizes;
   seg->layout_ = layout;
 
-  // The object is zero-filled by ftruncate. Initialise in an order that makes every crash
-  // point safe: pid and the held mutex first (so a concurrent create() can tell we are
-  // alive), then everything else, then the magic word last with release.
+  // The object is zero-filled. Initialise in an order that makes every crash point safe:
+  // the creating magic first (so every non-zero byte of ours is behind our magic), then pid
+  // and the held mutex (so a concurrent create() can tell we are alive), then everything
+  // else, then the ready magic last with release.
   auto* h = new (seg->base_) SegmentHeader();  // zeroes; nobody can see magic yet
+  h->magic.store(kCreatingMagic, std::memory_order_relaxed);
+  // Keeps every later store after the magic, for the compiler and the CPU: a creator killed
+  // at any instant leaves either an all-zero object or one that starts with our magic.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  h->layout_version = kLayoutVersion;
+  h->header_bytes = sizeof(SegmentHeader);
+  h->total_bytes = layout.total_bytes;
   h->creator_pid = uint32_t(::getpid());
   h->creator_start_ticks = sys::process_start_ticks(h->creator_pid);
   sys::robust_mutex_init(&h->creator_mutex);
   if (sys::robust_mutex_try(&h->creator_mutex) == sys::Claim::kBusy)
     throw ShmError("cannot take the creator mutex of a fresh segment: this is a bug");
   seg->is_creator_ = true;
+  // release: a prober that sees ready also sees the magic, version, header size and pid.
   h->creator_mutex_ready.store(1, std::memory_order_release);
 
-  h->layout_version = kLayoutVersion;
-  h->header_bytes = sizeof(SegmentHeader);
-  h->total_bytes = layout.total_bytes;
+  if (int err = reserve_storage(fd, layout.ring_header, layout.total_bytes - layout.ring_header)) {
+    sys::robust_mutex_release(&h->creator_mutex);
+    seg->is_creator_ = false;
+    unlink_and_throw(no_space_message(name, layout.total_bytes, err));
+  }
+
   h->lanes = sizes.lanes;
   h->stats_slots = sizes.stats_slots;
   h->lane_bytes = sizes.lane_bytes;
@@ -256,9 +399,10 @@ std::unique_ptr<Segment> Segment::open(const std::string& name, bool read_only) 
       h = static_cast<const SegmentHeader*>(seg->impl_->region.get_address());
       uint64_t magic = h->magic.load(std::memory_order_acquire);
       if (magic == kSegmentMagic) break;
-      if (magic != 0)
+      if (magic != 0 && magic != kCreatingMagic)
         throw ShmError(fmt::format("shared-memory segment {} is not a ringzero segment (bad "
-                                   "magic): choose another run name or remove it", dn));
+                                   "magic): choose another run name, or remove it with `rm {}` "
+                                   "if nothing else uses it", dn, dev_shm_path(name)));
     }
     h = nullptr;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

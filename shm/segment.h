@@ -20,12 +20,14 @@
 //   | learner region     |  learner_region_bytes, opaque to shm (the learner's replay
 //   +--------------------+  window lives here so that it survives a learner crash)
 //
-// Crash-safe creation: the object is created with O_EXCL and mode 0600, sized, initialised,
-// and only then is the magic word stored with release; openers load it with acquire, so a
-// half-initialised segment is never mistaken for a ready one. The creator holds a
-// process-shared robust mutex for its whole life; a later create() of the same name
-// reclaims (unlinks and re-creates) the segment if that mutex reports its owner dead, and
-// refuses with a ShmError naming the live pid otherwise. See docs/shm.md.
+// Crash-safe creation: the object is created with O_EXCL and mode 0600, sized, its storage
+// reserved with posix_fallocate (a full /dev/shm is a ShmError at create, never a SIGBUS
+// later), initialised, and only then is the ready magic stored with release; openers load
+// it with acquire, so a half-initialised segment is never mistaken for a ready one. The
+// creator holds a process-shared robust mutex for its whole life; a later create() of the
+// same name reclaims (unlinks and re-creates) the segment if that mutex reports its owner
+// dead, and refuses with a ShmError naming the live pid otherwise. An object without our
+// magic (other than an all-zero one) is foreign: refused, never removed. See docs/shm.md.
 #pragma once
 
 #include <cstdint>
@@ -72,9 +74,10 @@ struct SegmentLayout {
 
 class Segment {
  public:
-  // Creates the segment `name` ("/rz-myrun" or "rz-myrun"), mode 0600. Reclaims a segment
-  // left by a dead creator; throws ShmError if a live process created it or the sizes are
-  // invalid. The calling thread holds the creator mutex until the Segment is destroyed, so
+  // Creates the segment `name` ("/rz-myrun" or "rz-myrun"), mode 0600, with all of its
+  // memory reserved. Reclaims a segment left by a dead creator; throws ShmError if a live
+  // process created it, the object under that name is not ours, /dev/shm lacks the space,
+  // or the sizes are invalid. The calling thread holds the creator mutex until the Segment is destroyed, so
   // create from the thread that lives as long as the run (normally main).
   static std::unique_ptr<Segment> create(const std::string& name, const SegmentSizes& sizes,
                                          const std::string& run_info);

@@ -95,7 +95,24 @@ LaneWriter::LaneWriter(Segment& segment, uint32_t lane) : segment_(segment), lan
   control_->pending_seq.store(next_sequence_, std::memory_order_release);
   control_->pending_end.store(tail_, std::memory_order_relaxed);
   control_->owner_pid.store(uint32_t(::getpid()), std::memory_order_relaxed);
-  head_cache_ = control_->head.load(std::memory_order_acquire);
+  try {
+    head_cache_ = load_head(std::memory_order_acquire);
+  } catch (...) {
+    sys::robust_mutex_release(&control_->owner_mutex);  // no destructor runs for us
+    throw;
+  }
+}
+
+uint64_t LaneWriter::load_head(std::memory_order order) {
+  // The consumer only ever moves head forward to a tail it read, so tail - capacity <= head
+  // <= tail. A head outside that window (corrupt shared memory) would make fits() wrap
+  // around: free space that is not free, overwriting records not yet consumed.
+  const uint64_t head = control_->head.load(order);
+  if (head > tail_ || tail_ - head > capacity_)
+    throw ShmError(fmt::format("lane {} of {} has a corrupt head {} (tail {}, lane_bytes {}): "
+                               "the segment is damaged; stop the run (launch.sh stop) and "
+                               "start it again", lane_, segment_.name(), head, tail_, capacity_));
+  return head;
 }
 
 LaneWriter::~LaneWriter() {
@@ -107,9 +124,9 @@ bool LaneWriter::wait_for_space(uint64_t need, const std::atomic<uint32_t>* stop
   auto fits = [&] { return capacity_ - (tail_ - head_cache_) >= need; };
   if (fits()) return true;
   // acquire: the consumer finished reading the bytes before head, so we may overwrite them.
-  head_cache_ = control_->head.load(std::memory_order_acquire);
+  head_cache_ = load_head(std::memory_order_acquire);
   if (!fits()) spin_until([&] {
-    head_cache_ = control_->head.load(std::memory_order_acquire);
+    head_cache_ = load_head(std::memory_order_acquire);
     return fits();
   });
   while (!fits()) {
@@ -119,10 +136,10 @@ bool LaneWriter::wait_for_space(uint64_t need, const std::atomic<uint32_t>* stop
     // the other's store, so we never sleep through a release.
     control_->producer_waiting.store(1, std::memory_order_seq_cst);
     uint32_t signal = control_->space_signal.load(std::memory_order_seq_cst);
-    head_cache_ = control_->head.load(std::memory_order_seq_cst);
+    head_cache_ = load_head(std::memory_order_seq_cst);
     if (fits()) break;
     sys::futex_wait(&control_->space_signal, signal, kSleepSlice);
-    head_cache_ = control_->head.load(std::memory_order_acquire);
+    head_cache_ = load_head(std::memory_order_acquire);
   }
   control_->producer_waiting.store(0, std::memory_order_relaxed);
   return true;

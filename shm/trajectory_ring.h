@@ -64,6 +64,8 @@ class LaneWriter {
 
  private:
   bool wait_for_space(uint64_t need, const std::atomic<uint32_t>* stop);
+  // The consumer's head, checked against our tail (ShmError if shared memory is corrupt).
+  uint64_t load_head(std::memory_order order);
   void publish(uint64_t new_tail);
   void commit_with_checksum(uint64_t checksum);
   Segment& segment_;

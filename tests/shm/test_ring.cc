@@ -156,6 +156,46 @@ TEST_CASE("ring: a full lane blocks the producer until space frees, or until sto
   CHECK(lane_status(*seg)[0].records_committed == 8);
 }
 
+TEST_CASE("ring: a corrupt head in shared memory is refused by the producer, never trusted", "[ring]") {
+  SegmentGuard g(unique_name("ringhead"));
+  auto seg = Segment::create(g.name, small_sizes(1, 8192, 1024), "");
+  auto& control = reinterpret_cast<LaneControl*>(seg->base() + seg->layout().lane_controls)[0];
+  std::vector<uint8_t> rec(1000, 7);
+  std::atomic<uint32_t> stop{1};  // a write that would have to wait returns false at once
+  {
+    // Two laps through the lane so that tail > lane_bytes, then fill it.
+    LaneWriter w(*seg, 0);
+    RingReader r(*seg);
+    for (int i = 0; i < 20; ++i) {
+      REQUIRE(w.write(rec.data(), rec.size(), &stop));
+      r.release(*r.peek());
+    }
+    int n = 0;
+    while (w.write(rec.data(), rec.size(), &stop)) ++n;
+    REQUIRE(n >= 6);  // 8192 / 1040 = 7, one less if padding is needed: the lane is full
+    const uint64_t tail = control.tail.load();
+    const uint64_t head = control.head.load();
+    REQUIRE(tail > 8192);
+    const std::string corrupt = "lane 0 of " + g.name + " has a corrupt head";
+    // A head a lap behind the tail: fits() would see 8192 - (tail - head) wrap to a huge
+    // free space and overwrite the 7 records not yet consumed.
+    control.head.store(tail - 8192 - 64);
+    CHECK_THROWS_WITH(w.write(rec.data(), rec.size(), &stop), Catch::StartsWith(corrupt));
+    // A head ahead of the tail: tail - head wraps the other way.
+    control.head.store(tail + 64);
+    CHECK_THROWS_WITH(w.write(rec.data(), rec.size(), &stop), Catch::StartsWith(corrupt));
+    CHECK(control.tail.load() == tail);  // nothing was written
+    control.head.store(head);
+    CHECK(r.peek());  // the records are intact
+  }
+  // A new owner checks the head it finds too, and leaves the lane free when it refuses.
+  control.head.store(control.tail.load() + 64);
+  CHECK_THROWS_WITH(LaneWriter(*seg, 0), Catch::Contains("has a corrupt head"));
+  control.head.store(control.tail.load());
+  LaneWriter again(*seg, 0);
+  CHECK(again.write(rec.data(), rec.size(), &stop));
+}
+
 TEST_CASE("ring: a lane or the consumer role held by a live process is refused", "[ring]") {
   SegmentGuard g(unique_name("ringown"));
   auto seg = Segment::create(g.name, small_sizes(), "");

@@ -1,11 +1,16 @@
 // Segment: creation, validation, permissions, version refusal, crash-safe creation and
 // reclaiming of a dead creator's segment.
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
+#include <iterator>
+#include <random>
 #include <thread>
 
 #include "shm/layout.h"
@@ -32,6 +37,18 @@ uint8_t* raw_map(const std::string& name, size_t bytes) {
   ::close(fd);
   REQUIRE(p != MAP_FAILED);
   return static_cast<uint8_t*>(p);
+}
+std::string dev_shm(const std::string& name) { return "/dev/shm" + name; }
+// Creates the object `name` with exactly these bytes, as another program would.
+void write_object(const std::string& name, const std::string& bytes) {
+  int fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+  REQUIRE(fd >= 0);
+  REQUIRE(::write(fd, bytes.data(), bytes.size()) == ssize_t(bytes.size()));
+  ::close(fd);
+}
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 }  // namespace
 
@@ -195,4 +212,121 @@ TEST_CASE("segment: remove reports whether the segment existed", "[segment]") {
   { auto seg = Segment::create(name, small_sizes(), ""); }
   CHECK(Segment::remove(name));
   CHECK_FALSE(Segment::remove(name));
+}
+
+TEST_CASE("segment: creation reserves the whole size, so a full /dev/shm fails at create, not with SIGBUS later", "[segment]") {
+  ReapChildrenOnExit reap;
+  // The child gets its own mount namespace with a 1 MiB tmpfs on /dev/shm (Docker's default
+  // /dev/shm is a 64 MiB tmpfs). ftruncate alone would "succeed" there and the first store
+  // to an unbacked page would kill a process with SIGBUS much later.
+  int out[2];
+  REQUIRE(::pipe(out) == 0);
+  const std::string name = unique_name("nospace");
+  SegmentSizes big = small_sizes();
+  big.learner_region_bytes = 4 << 20;
+  const uint64_t big_bytes = SegmentLayout::compute(big).total_bytes;
+  SegmentSizes fits = small_sizes();
+  fits.learner_region_bytes = 4096;
+  fits.learner_region_bytes += (512 << 10) - SegmentLayout::compute(fits).total_bytes;
+  REQUIRE(SegmentLayout::compute(fits).total_bytes == 512 << 10);
+  pid_t child = spawn([&] {
+    ::close(out[0]);
+    auto say = [&](const std::string& line) {
+      std::string l = line + "\n";
+      return ::write(out[1], l.data(), l.size()) == ssize_t(l.size());
+    };
+    if (::unshare(CLONE_NEWNS) != 0)
+      return say(std::string("skip: unshare(CLONE_NEWNS): ") + std::strerror(errno)) ? 77 : 2;
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount("tmpfs", "/dev/shm", "tmpfs", 0, "size=1m,mode=1777") != 0)
+      return say(std::string("skip: mount tmpfs on /dev/shm: ") + std::strerror(errno)) ? 77 : 2;
+    std::string msg = "created";
+    try {
+      Segment::create(name, big, "too big");
+    } catch (const ShmError& e) {
+      msg = e.what();
+    }
+    say("big: " + msg);
+    say(std::string("left: ") + (::access(dev_shm(name).c_str(), F_OK) == 0 ? "yes" : "no"));
+    auto seg = Segment::create(name, fits, "fits");
+    std::memset(seg->learner_region(), 0x5a, seg->learner_region_bytes());  // every page
+    say("small: " + Segment::open(name)->run_info());
+    return 0;
+  });
+  ::close(out[1]);
+  std::string lines;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) lines.append(buf, size_t(n));
+  ::close(out[0]);
+  int rc = wait_child(child);
+  if (rc == 77) {
+    WARN("skipped: cannot mount a small tmpfs on /dev/shm here (needs root / CAP_SYS_ADMIN): " + lines);
+    return;
+  }
+  INFO(lines);
+  REQUIRE(rc == 0);
+  // The free space is what statvfs reports (1 MiB less the header page already reserved).
+  CHECK_THAT(lines, Catch::Matches("big: cannot reserve " + std::to_string(big_bytes) +
+                                   " bytes \\(4\\.3 MiB\\) for shared-memory segment " + name +
+                                   ": No space left on device \\(/dev/shm has 10[0-9][0-9]\\.0 "
+                                   "KiB free\\): mount a larger /dev/shm \\(docker run "
+                                   "--shm-size=1g\\) or lower shm\\.lane_bytes / "
+                                   "learner\\.replay_positions\nleft: no\nsmall: fits\n"));
+  // "left: no": the half-created object was unlinked; "small: fits": a 512 KiB segment is
+  // created and every page of it written in the same 1 MiB /dev/shm.
+}
+
+TEST_CASE("segment: a foreign object under the run's name is refused naming it, and never removed", "[segment]") {
+  std::mt19937_64 rng(12345);
+  std::string random(1 << 16, '\0');
+  for (char& c : random) c = char(rng());
+  std::string zero_magic(8192, '\0');  // not all zero: bytes after an all-zero magic word
+  zero_magic[100] = 1;
+  const std::vector<std::pair<std::string, std::string>> objects = {
+      {"random bytes", random},
+      {"0xFF bytes", std::string(1 << 16, '\xff')},
+      {"a tiny text file", "hello"},
+      {"zero magic, other bytes set", zero_magic},
+  };
+  for (const auto& [what, bytes] : objects) {
+    SECTION(what) {
+      SegmentGuard g(unique_name("foreign"));
+      write_object(g.name, bytes);
+      const std::string path = dev_shm(g.name);
+      auto msg = error_of([&] { Segment::create(g.name, small_sizes(), "intruder"); });
+      CHECK(msg == path + " exists but is not a ringzero segment (bad magic): remove it with `rm " +
+                       path + "` if nothing else uses it");
+      CHECK(read_file(path) == bytes);  // untouched
+    }
+  }
+}
+
+TEST_CASE("segment: an object of ours from another layout version is refused, not probed", "[segment]") {
+  SegmentGuard g(unique_name("otherver"));
+  { auto seg = Segment::create(g.name, small_sizes(), "old build"); }  // creator gone
+  uint8_t* raw = raw_map(g.name, 4096);
+  uint32_t other = kLayoutVersion + 1;
+  std::memcpy(raw + 8, &other, 4);
+  const std::string path = dev_shm(g.name);
+  CHECK(error_of([&] { Segment::create(g.name, small_sizes(), "new build"); }) ==
+        path + " was made by a ringzero build with layout version " + std::to_string(other) +
+            " (this build: " + std::to_string(kLayoutVersion) +
+            "): stop that run with the launch.sh that started it, or remove it with `rm " +
+            path + "` if no run uses it");
+  CHECK(raw[8] == uint8_t(other));  // untouched
+  ::munmap(raw, 4096);
+}
+
+TEST_CASE("segment: empty objects and ours killed before the mutex existed are reclaimed", "[segment]") {
+  // Zero bytes hold no one's data: our create() leaves that if killed between shm_open and
+  // its first store. kCreatingMagic with nothing else: killed right after its first store.
+  std::string creating(1 << 16, '\0');
+  std::memcpy(&creating[0], &kCreatingMagic, 8);
+  for (const std::string& bytes : {std::string(), std::string(100, '\0'), creating}) {
+    SegmentGuard g(unique_name("empty"));
+    write_object(g.name, bytes);
+    CHECK_THAT(error_of([&] { Segment::open(g.name); }), Catch::Contains("is not initialised"));
+    auto seg = Segment::create(g.name, small_sizes(), "fresh");
+    CHECK(Segment::open(g.name)->run_info() == "fresh");
+  }
 }
