@@ -309,8 +309,13 @@ std::unique_ptr<Segment> Segment::create(const std::string& name, const SegmentS
   // Reserve the header pages first, the rest once our live mutex is in place: reserving a
   // large segment takes a while (~0.6 s per GiB on tmpfs), and a concurrent create() must
   // see a live creator during that time, not an all-zero object it would reclaim after 1 s.
-  if (int err = reserve_storage(fd, 0, layout.ring_header))
+  // Out of space: give back what was reserved before measuring what is free, so that the
+  // message reports the space the user actually has.
+  auto no_space = [&](int err) {
+    (void)!::ftruncate(fd, 0);  // nothing touches the mapping after this
     unlink_and_throw(no_space_message(name, layout.total_bytes, err));
+  };
+  if (int err = reserve_storage(fd, 0, layout.ring_header)) no_space(err);
   try {
     seg->impl_->region = bip::mapped_region(seg->impl_->object, bip::read_write);
   } catch (const bip::interprocess_exception& e) {
@@ -345,9 +350,9 @@ std::unique_ptr<Segment> Segment::create(const std::string& name, const SegmentS
   h->creator_mutex_ready.store(1, std::memory_order_release);
 
   if (int err = reserve_storage(fd, layout.ring_header, layout.total_bytes - layout.ring_header)) {
-    sys::robust_mutex_release(&h->creator_mutex);
+    sys::robust_mutex_release(&h->creator_mutex);  // before the pages go
     seg->is_creator_ = false;
-    unlink_and_throw(no_space_message(name, layout.total_bytes, err));
+    no_space(err);
   }
 
   h->lanes = sizes.lanes;
