@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <random>
 #include <sstream>
@@ -332,7 +333,7 @@ const std::vector<Option>& options() {
                                     RZ_FIELD(learner.max_steps), 0, kI64Max));
 
     t.push_back(int_option<int>("launch.actors", "actor processes (0 = cores - 1, at least 1)",
-                                RZ_FIELD(launch.actors), 0, 1024));
+                                RZ_FIELD(launch.actors), 0, kMaxActors));
     t.push_back(int_option<int>("launch.restart_backoff_ms", "delay before restarting a process",
                                 RZ_FIELD(launch.restart_backoff_ms), 0, 600000));
     t.push_back(int_option<int>("launch.max_restarts",
@@ -512,9 +513,29 @@ RunConfig build(const po::variables_map& cmdline, const po::variables_map& file)
 }
 
 po::variables_map parse_ini(std::istream& in, const std::string& where) {
+  // Kept as text so that a syntax error can be reported with its line number.
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream parsed(text);
   po::variables_map vm;
   try {
-    po::store(po::parse_config_file(in, option_description(), /*allow_unregistered=*/false), vm);
+    po::store(po::parse_config_file(parsed, option_description(), /*allow_unregistered=*/false), vm);
+  } catch (const po::invalid_config_file_syntax& e) {
+    // Boost names the line but not where it is, nor what a valid one looks like.
+    const std::string bad = trim(e.tokens());
+    std::istringstream lines(text);
+    std::string line;
+    int number = 0, found = 0;
+    while (std::getline(lines, line)) {
+      ++number;
+      if (trim(line) == bad) {
+        found = number;
+        break;
+      }
+    }
+    throw ConfigError(fmt::format(
+        "{}: line {} '{}' is not valid INI: write section headers as '[section]' and settings "
+        "as 'key=value' ('#' starts a comment)",
+        where, found > 0 ? std::to_string(found) : "?", bad));
   } catch (const po::error& e) {
     throw ConfigError(explain(e, where));
   }
@@ -559,6 +580,16 @@ void validate(const RunConfig& c) {
     throw ConfigError(fmt::format(
         "option shm.max_record_bytes={} is invalid: use at most shm.lane_bytes / 2 - 48 = {}",
         c.shm.max_record_bytes, c.shm.lane_bytes / 2 - 48));
+  // Every process of the run takes a stats slot (StatsWriter refuses when none is free, and
+  // the process would die at start): the actors, the learner, the evaluator (counted even
+  // when off: --resume may turn it on), the supervisor, and a few spare. Checked once the
+  // number of actors is known (launch.actors=0 is resolved by `start`, which checks again).
+  if (c.launch.actors > 0 && c.shm.stats_slots < stats_slots_needed(c))
+    throw ConfigError(fmt::format(
+        "option shm.stats_slots={} is invalid: use at least {} (one per process: {} actor{} + "
+        "learner + evaluator + supervisor, and {} spare)",
+        c.shm.stats_slots, stats_slots_needed(c), effective_actor_count(c),
+        effective_actor_count(c) == 1 ? "" : "s", kSpareStatsSlots));
   if (c.shm.weight_bytes != 0 && c.shm.weight_bytes < 4096)
     throw ConfigError(
         fmt::format("option shm.weight_bytes={} is invalid: use 0 (computed) or at least 4096",
@@ -698,6 +729,10 @@ void resolve_random_seed(RunConfig* config) {
   uint64_t s = 0;
   while (s == 0) s = (static_cast<uint64_t>(rd()) << 32) ^ rd();
   config->seed = s;
+}
+
+int stats_slots_needed(const RunConfig& config) {
+  return effective_actor_count(config) + 3 + kSpareStatsSlots;
 }
 
 int effective_actor_count(const RunConfig& config) {

@@ -170,6 +170,14 @@ void resolve_random_seed(RunConfig* config);
 // launch.actors, with 0 replaced by (hardware threads - 1), at least 1.
 int effective_actor_count(const RunConfig& config);
 
+// The most actor processes a run can have: the learner's replay window interleaves at most
+// 256 lanes (learner/replay_window.cc).
+constexpr int kMaxActors = 256;
+// Stats slots beyond one per process (actors, learner, evaluator, supervisor).
+constexpr int kSpareStatsSlots = 2;
+// The least shm.stats_slots a run with this configuration works with.
+int stats_slots_needed(const RunConfig& config);
+
 // The learning rate in force at `step` under learner.lr and learner.lr_schedule.
 double learning_rate_at(const LearnerConfig& learner, int64_t step);
 // Parses "step:rate,step:rate"; throws ConfigError naming learner.lr_schedule.

@@ -97,6 +97,7 @@ LogPump& LogPump::operator=(LogPump&& other) noexcept {
     pipe_fd_ = other.pipe_fd_;
     log_fd_ = other.log_fd_;
     partial_ = std::move(other.partial_);
+    last_line_ = std::move(other.last_line_);
     other.pipe_fd_ = -1;
     other.log_fd_ = -1;
   }
@@ -111,7 +112,16 @@ void LogPump::close_all() {
   pipe_fd_ = log_fd_ = -1;
 }
 
-void LogPump::write_line(const std::string& text) { append_to_fd(log_fd_, stamp_line(role_, text)); }
+void LogPump::write_line(const std::string& text) {
+  if (text.find_first_not_of(" \t\r") != std::string::npos) last_line_ = text;
+  append_to_fd(log_fd_, stamp_line(role_, text));
+}
+
+std::string LogPump::last_line() const {
+  std::string line = partial_.find_first_not_of(" \t\r") != std::string::npos ? partial_ : last_line_;
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  return line;
+}
 
 void LogPump::pump() {
   if (pipe_fd_ < 0) return;

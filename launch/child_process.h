@@ -48,6 +48,9 @@ class LogPump {
   // Reads what is available without blocking. On EOF flushes a partial last line and
   // closes the pipe (open() becomes false).
   void pump();
+  // The last non-empty line this incarnation printed (a partial one included): what a
+  // failing child said last, usually its one-line error.
+  std::string last_line() const;
 
  private:
   void write_line(const std::string& text);
@@ -56,6 +59,7 @@ class LogPump {
   int pipe_fd_ = -1;
   int log_fd_ = -1;
   std::string partial_;
+  std::string last_line_;
 };
 
 // Appends an already formatted text to a file opened O_APPEND (one write() per call, so

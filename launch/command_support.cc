@@ -49,7 +49,7 @@ std::string shm_name_of(const RunDir& dir) {
   const std::string name = read_shm_name(dir);
   if (name.empty()) {
     throw UsageError(fmt::format("no run in {} ({} is missing); start one with: {} start --run-dir {}",
-                                 dir.path(), dir.shm_name_file(), script(), dir.path()));
+                                 dir.path(), dir.shm_name_file(), script(), shell_quote(dir.path())));
   }
   return name;
 }
@@ -70,7 +70,15 @@ void print_next_steps(const RunDir& dir, std::FILE* out) {
              "  restart the learner from its checkpoint: {0} restart-learner --run-dir {1}\n"
              "  stop:    {0} stop --run-dir {1}\n"
              "  logs:    {1}/logs/\n",
-             script(), dir.path());
+             script(), shell_quote(dir.path()));
+}
+
+void require_run(const RunDir& dir) {
+  if (std::filesystem::exists(dir.config_file())) return;
+  throw UsageError(fmt::format("there is no run in {} ({}); start one with: {} start --run-dir {}",
+                               dir.path(),
+                               dir.exists() ? "no config.ini in it" : "the directory does not exist",
+                               script(), shell_quote(dir.path())));
 }
 
 }  // namespace rz::launch

@@ -36,7 +36,12 @@ std::string shm_name_of(const RunDir& dir);
 // Polls `done` every 100 ms until it holds (true) or `timeout` passes (false).
 bool wait_until(const std::function<bool()>& done, std::chrono::seconds timeout);
 
-// The "watch / status / restart / stop / logs" lines every start ends with.
+// Throws UsageError ("there is no run in DIR ...; start one with ...") unless DIR holds a
+// run (its config.ini).
+void require_run(const RunDir& dir);
+
+// The "watch / status / restart / stop / logs" lines every start ends with (the run
+// directory shell-quoted, so that each line can be pasted).
 void print_next_steps(const RunDir& dir, std::FILE* out);
 
 }  // namespace rz::launch

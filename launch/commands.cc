@@ -88,6 +88,7 @@ int stop_command(int argc, char** argv) {
     return 0;
   }
   const RunDir dir(args.run_dir);
+  require_run(dir);
   pid_t pid = 0;
   if (!supervisor_alive(dir, &pid)) {
     const std::string name = shm_name_of(dir);
@@ -120,7 +121,7 @@ int stop_command(int argc, char** argv) {
     return 1;
   }
   std::printf("ringzero: run %s stopped; continue it with: %s start --resume --run-dir %s\n",
-              dir.path().c_str(), script().c_str(), dir.path().c_str());
+              dir.path().c_str(), script().c_str(), shell_quote(dir.path()).c_str());
   return 0;
 }
 
@@ -133,13 +134,23 @@ int status_command(int argc, char** argv) {
     return 0;
   }
   const RunDir dir(args.run_dir);
+  require_run(dir);
   const std::string name = shm_name_of(dir);
   pid_t pid = 0;
   if (!supervisor_alive(dir, &pid) || !shm::Segment::creator_alive(name)) {
     std::printf("ringzero: run %s is not running; continue it with: %s start --resume --run-dir %s\n",
-                dir.path().c_str(), script().c_str(), dir.path().c_str());
+                dir.path().c_str(), script().c_str(), shell_quote(dir.path()).c_str());
     for (const auto& [role, r] : read_role_records(dir)) {
-      std::printf("  %-9s %s, %u restart%s%s%s\n", role.c_str(), r.state.c_str(), r.restarts,
+      // The records are the supervisor's last word: after a SIGKILL they still say
+      // "running". What is true now comes from /proc.
+      std::string state = r.state;
+      if (r.pid > 0 && process_alive(r.pid, "ringzero-")) {
+        state = fmt::format("still alive as pid {} without a supervisor (stop ends it)", r.pid);
+      } else if (state != "stopped" && state != "gave-up" && state != "failed") {
+        state = r.pid > 0 ? fmt::format("dead (was {} as pid {})", r.state, r.pid)
+                          : fmt::format("dead (was {})", r.state);
+      }
+      std::printf("  %-9s %s, %u restart%s%s%s\n", role.c_str(), state.c_str(), r.restarts,
                   r.restarts == 1 ? "" : "s", r.note.empty() ? "" : ": ", r.note.c_str());
     }
     return 3;
@@ -160,10 +171,11 @@ int restart_learner_command(int argc, char** argv) {
     return 0;
   }
   const RunDir dir(args.run_dir);
+  require_run(dir);
   pid_t pid = 0;
   if (!supervisor_alive(dir, &pid)) {
     throw UsageError(fmt::format("run {} is not running; start it with {} start --resume --run-dir {}",
-                                 dir.path(), script(), dir.path()));
+                                 dir.path(), script(), shell_quote(dir.path())));
   }
   const auto segment = shm::Segment::open(shm_name_of(dir), /*read_only=*/false);
   shm::ControlBlock& control = segment->control();

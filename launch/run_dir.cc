@@ -120,4 +120,37 @@ void write_role_records(const RunDir& dir, const std::vector<RoleRecord>& record
   write_text_atomically(dir.roles_file(), text);
 }
 
+uint64_t read_generation(const RunDir& dir) {
+  std::string text;
+  if (!read_text_file(dir.generation_file(), &text)) return 0;
+  size_t end = text.size();
+  while (end > 0 && std::isspace(static_cast<unsigned char>(text[end - 1]))) --end;
+  const std::string digits = text.substr(0, end);
+  const bool numeric = !digits.empty() && digits.size() <= 18 &&
+                       digits.find_first_not_of("0123456789") == std::string::npos;
+  const uint64_t value = numeric ? std::stoull(digits) : 0;
+  if (value == 0) {
+    std::string shown = digits.substr(0, 40);
+    for (char& ch : shown)
+      if (!std::isprint(static_cast<unsigned char>(ch))) ch = '?';
+    throw std::runtime_error(
+        "run file " + dir.generation_file() + " holds '" + shown +
+        "', not a generation number; write the number of earlier starts of this run into it "
+        "(e.g. 1), or delete it to count from 1 again");
+  }
+  return value;
+}
+
+std::string shell_quote(const std::string& text) {
+  if (text.empty()) return "''";
+  std::string out;
+  for (char ch : text) {
+    const bool safe = std::isalnum(static_cast<unsigned char>(ch)) ||
+                      std::string("/._-+:,@%=").find(ch) != std::string::npos;
+    if (!safe) out += '\\';
+    out += ch;
+  }
+  return out;
+}
+
 }  // namespace rz::launch

@@ -20,6 +20,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -71,5 +72,15 @@ void write_text_atomically(const std::string& path, const std::string& text);
 pid_t read_pid_file(const std::string& path);
 // The segment name recorded in RUN/shm_name, or "" when there is none.
 std::string read_shm_name(const RunDir& dir);
+
+// RUN/generation: 0 when the file is missing (a fresh run), else the number it holds.
+// Throws std::runtime_error (one line naming the file and the fix) when it holds anything
+// but a positive whole number: a generation must never silently start again from 1.
+uint64_t read_generation(const RunDir& dir);
+
+// `text` as one shell word, the way bash's printf %q writes it (a backslash before every
+// character a shell would interpret), so that printed next-step commands can be pasted
+// even when the run directory holds spaces.
+std::string shell_quote(const std::string& text);
 
 }  // namespace rz::launch

@@ -3,9 +3,11 @@
 // is up.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "common/checkpoint_file.h"
 #include "common/config.h"
 #include "launch/command_support.h"
 #include "launch/commands.h"
@@ -32,6 +35,37 @@ namespace po = boost::program_options;
 
 // How long --detach waits for every role to report running (the learner loads LibTorch).
 constexpr auto kReadyTimeout = std::chrono::seconds(180);
+
+bool given_on_command_line(int argc, char** argv, const std::string& flag) {
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == flag || a.rfind(flag + "=", 0) == 0) return true;
+  }
+  return false;
+}
+
+// `start --resume` on a run whose newest checkpoint does not fit config.ini (edited by hand,
+// copied from another run) would only make the learner die at start: refuse up front.
+void check_checkpoint_fits(const RunDir& dir, const RunConfig& config) {
+  const std::string newest = latest_valid_checkpoint(dir.path());
+  if (newest.empty()) return;  // nothing to resume from: the learner starts fresh
+  CheckpointInfo info;
+  try {
+    info = read_checkpoint(newest);
+  } catch (const CheckpointError& e) {
+    throw UsageError(fmt::format("cannot read the run's newest checkpoint: {}", e.what()));
+  }
+  const std::string shape = config.net.shape_string();
+  if (info.game_spec != config.game || info.net_shape != shape) {
+    throw UsageError(fmt::format(
+        "cannot resume {}: its newest checkpoint {} is for game '{}' with a {} network but "
+        "{} says game '{}' with a {} network; put game={} and the net.blocks/net.filters of "
+        "{} back into {}, or start a new run in another --run-dir",
+        dir.path(), fs::path(newest).filename().string(), info.game_spec, info.net_shape,
+        fs::path(dir.config_file()).filename().string(), config.game, shape, info.game_spec,
+        info.net_shape, dir.config_file()));
+  }
+}
 
 // launch.sh sets RZ_LATEST_LINK (runs/latest) for runs in its default place: point it at
 // this run, atomically (a new link renamed over the old one).
@@ -98,7 +132,28 @@ int start_detached(const SupervisorOptions& options, const RunDir& dir) {
     return 0;
   }
   if (reply.rfind("error: ", 0) == 0) {
-    fmt::print(stderr, "ringzero-launch: {} (logs in {}/logs/)\n", reply.substr(7), dir.path());
+    // The supervisor stops the whole run after a failed start: wait for it, so that nothing
+    // of the run is left when we return (its children are reaped by it; it is ours).
+    const auto stop_deadline =
+        std::chrono::steady_clock::now() +
+        std::chrono::seconds(options.config.launch.learner_stop_timeout_s + 15);
+    bool gone = false;
+    while (std::chrono::steady_clock::now() < stop_deadline) {
+      int status = 0;
+      const pid_t r = ::waitpid(pid, &status, WNOHANG);
+      if (r == pid || (r < 0 && errno == ECHILD)) {
+        gone = true;
+        break;
+      }
+      ::usleep(100 * 1000);
+    }
+    if (gone) {
+      fmt::print(stderr, "ringzero-launch: {}; the run is stopped, nothing is left running\n",
+                 reply.substr(7));
+    } else {
+      fmt::print(stderr, "ringzero-launch: {}; the supervisor (pid {}) is still stopping the run\n",
+                 reply.substr(7), pid);
+    }
   } else if (reply.empty() && !process_alive(pid)) {
     fmt::print(stderr, "ringzero-launch: the supervisor exited before the run was up; see {}\n",
                dir.log_file("launch"));
@@ -106,7 +161,7 @@ int start_detached(const SupervisorOptions& options, const RunDir& dir) {
     fmt::print(stderr,
                "ringzero-launch: not every role came up within {} s; see {}/logs/ (the run is "
                "still supervised: stop it with {} stop --run-dir {})\n",
-               kReadyTimeout.count(), dir.path(), script(), dir.path());
+               kReadyTimeout.count(), dir.path(), script(), shell_quote(dir.path()));
   }
   return 1;
 }
@@ -124,8 +179,40 @@ int start_command(int argc, char** argv) {
     if (a == "--resume") resume = true;
     if (a == "--config" || a.rfind("--config=", 0) == 0) has_config = true;
   }
+  // --actors N is launch.actors=N, checked here so that a bad value gets a message that says
+  // what is expected (boost's would not), and rewritten before the parse so that validate()
+  // sizes everything (the stats slots) for the real number of actors.
+  std::vector<std::string> owned;  // strings args points into; reserved: never reallocates
+  owned.reserve(8);
   std::vector<const char*> args = {"ringzero-launch start"};
-  for (int i = 0; i < argc; ++i) args.push_back(argv[i]);
+  std::string actors_text;
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--actors" || a.rfind("--actors=", 0) == 0) {
+      if (a == "--actors" && i + 1 >= argc) throw UsageError("--actors needs a value (0 to 256, 0 = cores - 1)");
+      actors_text = a == "--actors" ? argv[++i] : a.substr(9);
+      const bool digits = !actors_text.empty() && actors_text.size() <= 4 &&
+                          actors_text.find_first_not_of("0123456789") == std::string::npos;
+      const int n = digits ? std::stoi(actors_text) : -1;
+      if (n < 0 || n > kMaxActors) {
+        throw UsageError(fmt::format("--actors must be a whole number from 0 to {} (0 = cores - 1), "
+                                     "not '{}'", kMaxActors, actors_text));
+      }
+      owned.push_back("--launch.actors=" + std::to_string(n));
+      args.push_back(owned.back().c_str());
+      // A new run sized by --actors alone gets the stats slots its processes need, unless
+      // the user chose their number (validate() then refuses too few).
+      RunConfig sizing;
+      sizing.launch.actors = n;
+      if (!resume && !has_config && !given_on_command_line(argc, argv, "--shm.stats_slots") &&
+          stats_slots_needed(sizing) > sizing.shm.stats_slots) {
+        owned.push_back("--shm.stats_slots=" + std::to_string(stats_slots_needed(sizing)));
+        args.push_back(owned.back().c_str());
+      }
+      continue;
+    }
+    args.push_back(argv[i]);
+  }
   if (run_dir.empty()) {
     if (resume) throw UsageError("start --resume needs --run-dir DIR (the run to continue)");
     std::time_t now = std::time(nullptr);
@@ -139,6 +226,12 @@ int start_command(int argc, char** argv) {
   }
   RunDir dir(run_dir);
   const std::string config_file = dir.config_file();
+  if (resume && !fs::exists(config_file)) {
+    throw UsageError(fmt::format(
+        "there is no run in {} to resume ({}); start a new one with: {} start --run-dir {}",
+        dir.path(), dir.exists() ? "no config.ini in it" : "the directory does not exist",
+        script(), shell_quote(dir.path())));
+  }
   if (resume && !has_config) {
     args.push_back("--config");
     args.push_back(config_file.c_str());
@@ -148,7 +241,7 @@ int start_command(int argc, char** argv) {
                    "ringzero-launch start [--game tictactoe|connect4|dotsandboxes] [--actors N] "
                    "[--run-dir DIR] [--config FILE] [--resume] [--detach] [--<option> VALUE ...]");
   role.flags.add_options()
-      ("actors", po::value<int>(), "actor processes (default: launch.actors, 0 = cores - 1)")
+      ("actors", po::value<std::string>(), "actor processes, 0 to 256 (default: launch.actors; 0 = cores - 1)")
       ("resume", po::bool_switch(), "continue the stopped run in --run-dir from its checkpoint")
       ("detach", po::bool_switch(), "run in the background; return once every role is up");
   po::variables_map flags;
@@ -160,7 +253,8 @@ int start_command(int argc, char** argv) {
   if (supervisor_alive(dir, &pid)) {
     throw UsageError(fmt::format("run {} is already running (supervisor pid {}); watch it with {} "
                                  "monitor --run-dir {} or stop it with {} stop --run-dir {}",
-                                 dir.path(), pid, script(), dir.path(), script(), dir.path()));
+                                 dir.path(), pid, script(), shell_quote(dir.path()), script(),
+                                 shell_quote(dir.path())));
   }
   const bool has_run = fs::exists(config_file);
   if (!resume && has_run) {
@@ -180,13 +274,18 @@ int start_command(int argc, char** argv) {
           "(start a new run in another --run-dir instead)",
           dir.path(), before.game, before.net.shape_string()));
     }
-  }
-  if (flags.count("actors")) {
-    const int n = flags["actors"].as<int>();
-    if (n < 1 || n > 256) {
-      throw UsageError(fmt::format("--actors must be between 1 and 256, not {}", n));
+    check_checkpoint_fits(dir, config);
+    try {
+      read_generation(dir);
+    } catch (const std::exception& e) {
+      throw UsageError(e.what());
     }
-    config.launch.actors = n;
+  }
+  // 0 = cores - 1, resolved here so that config.ini records the real number (every process
+  // and a later --resume see the same), and the stats slots are sized for it.
+  config.launch.actors = effective_actor_count(config);
+  if (!resume && !has_config && !given_on_command_line(argc, argv, "--shm.stats_slots")) {
+    config.shm.stats_slots = std::max(config.shm.stats_slots, stats_slots_needed(config));
   }
   config.run_dir = dir.path();
   if (config.shm.name.empty()) config.shm.name = default_shm_name(dir.path());

@@ -71,6 +71,19 @@ std::string describe_status(int status) {
   return fmt::format("ended with wait status {}", status);
 }
 
+// What a child said last, without the "ringzero-learner: " its error lines start with: the
+// cause, for a one-line error that names it.
+std::string last_words(const LogPump& pump) {
+  std::string line = pump.last_line();
+  if (line.rfind("ringzero-", 0) == 0) {
+    const auto colon = line.find(": ");
+    if (colon != std::string::npos && line.find(' ') > colon) line = line.substr(colon + 2);
+  }
+  constexpr size_t kMax = 400;  // a runaway line must not become the whole message
+  if (line.size() > kMax) line = line.substr(0, kMax) + "...";
+  return line;
+}
+
 // One supervised role: an actor lane, the learner or the evaluator, across all its
 // incarnations.
 struct Child {
@@ -122,6 +135,8 @@ class Supervisor {
   uint32_t restart_requests_seen_ = 0;
   bool stopping_ = false;
   bool ready_told_ = false;
+  // Why the run ended on its own (a role failed during start-up); "" after a requested stop.
+  std::string failure_;
   std::optional<Clock::time_point> all_reaped_at_;
   Clock::time_point stats_saved_at_{};
 };
@@ -231,6 +246,25 @@ void Supervisor::on_exit(Child& child, int status) {
   child.kill_at.reset();
   ::unlink(dir_.pid_file(child.role).c_str());
   if (pid > 0) log(fmt::format("{} pid {} {}", child.role, pid, describe_status(status)));
+  // Fail fast: a role that dies before every role has reported ready has a cause restarting
+  // cannot fix (a config or checkpoint that does not fit, a missing library, a full segment).
+  // Retrying it for a minute would only hide the cause behind "keeps dying": stop the whole
+  // run and say what the child said last.
+  if (!stopping_ && !ready_told_ && !child.restart_after_exit) {
+    const std::string said = last_words(child.pump);
+    failure_ = fmt::format("{} {} during start-up{}{} (see {})", child.role,
+                           pid > 0 ? describe_status(status) : "could not be started",
+                           said.empty() ? "" : ": ", said, dir_.log_file(child.role));
+    child.state = "failed";
+    child.note = said.empty() ? describe_status(status) : said;
+    log(failure_);
+    save_roles();
+    tell_ready("error: " + failure_);
+    begin_stop(fmt::format("{} failed during start-up", child.role));
+    child.state = "failed";
+    save_roles();
+    return;
+  }
   // A process that set the stop flag (a fatal error) makes its peers exit too: that is the
   // end of the run, not a crash to restart.
   if (!stopping_ && segment_->control().stop_requested()) {
@@ -256,12 +290,14 @@ void Supervisor::on_exit(Child& child, int status) {
     log(fmt::format(
         "giving up on {}: {}, it keeps dying (see {}); fix the cause, then {}", child.role,
         child.policy.reason(), dir_.log_file(child.role),
-        child.is_learner     ? "run `launch/launch.sh restart-learner --run-dir " + dir_.path() + "`"
+        child.is_learner     ? "run `launch/launch.sh restart-learner --run-dir " + shell_quote(dir_.path()) + "`"
         : child.is_evaluator ? "stop and start the run again with --resume (--eval.enabled false "
                                "runs it without an evaluator)"
                              : "stop and start the run again with --resume"));
     save_roles();  // before telling anyone: a `status` right after must see it
-    tell_ready(fmt::format("error: {} keeps dying ({}); see {}", child.role, child.policy.reason(),
+    const std::string said = last_words(child.pump);
+    tell_ready(fmt::format("error: {} keeps dying ({}){}{} (see {})", child.role,
+                           child.policy.reason(), said.empty() ? "" : ": ", said,
                            dir_.log_file(child.role)));
   } else {
     child.state = "backoff";
@@ -428,14 +464,12 @@ int Supervisor::run() {
 
   // Generation: 1 for a fresh run, +1 at every start of an existing one.
   uint64_t generation = 1;
-  {
-    std::string text;
-    if (read_text_file(dir_.generation_file(), &text)) {
-      try {
-        generation = std::stoull(text) + 1;
-      } catch (const std::exception&) {
-      }
-    }
+  try {
+    generation = read_generation(dir_) + 1;
+  } catch (const std::exception& e) {
+    log(e.what());
+    tell_ready(std::string("error: ") + e.what());
+    return 1;
   }
   const std::string& shm_name = options_.config.shm.name;
   const auto game = make_game(options_.config.game);
@@ -540,9 +574,21 @@ int Supervisor::run() {
   shm::Segment::remove(name);
   ::unlink(dir_.pid_file("launch").c_str());
   const char* script = std::getenv("RZ_LAUNCH_SCRIPT");
-  log(fmt::format("run stopped cleanly; segment {} removed. Continue it with: "
-                  "{} start --resume --run-dir {}", name, script && *script ? script : "ringzero-launch",
-                  dir_.path()));
+  const std::string resume_command =
+      fmt::format("{} start --resume --run-dir {}", script && *script ? script : "ringzero-launch",
+                  shell_quote(dir_.path()));
+  if (!failure_.empty()) {
+    log(fmt::format("run stopped because a role failed during start-up; segment {} removed. "
+                    "Fix the cause, then: {}", name, resume_command));
+    // The foreground user's last line is the cause (a detached start prints it itself).
+    if (options_.echo_log_to_stderr) {
+      append_to_fd(STDERR_FILENO, fmt::format("ringzero-launch: {}; the run is stopped, nothing "
+                                              "is left running\n", failure_));
+    }
+    return 1;
+  }
+  log(fmt::format("run stopped cleanly; segment {} removed. Continue it with: {}", name,
+                  resume_command));
   return 0;
 }
 

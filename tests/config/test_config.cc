@@ -178,9 +178,27 @@ TEST_CASE("config: bad files are refused naming the file and the key") {
   CHECK(err.find("learner.lr") != std::string::npos);
   CHECK(err.find('\n') == std::string::npos);
 
-  err = error_of({"--config", dir.write("s.ini", "[learner\nlr=0.1\n")});
-  CHECK(!err.empty());
+  err = error_of({"--config", dir.write("s.ini", "[learner]\nlr=0.1\n\n[mcts\nsimulations=3\n")});
+  CHECK(err.find("s.ini") != std::string::npos);
+  CHECK(err.find("line 4 '[mcts'") != std::string::npos);  // where, and what a valid line is
+  CHECK(err.find("'[section]'") != std::string::npos);
   CHECK(err.find('\n') == std::string::npos);
+}
+
+TEST_CASE("config: actors capped at the replay window's 256 lanes - stats slots fit every process") {
+  CHECK(error_of({"--launch.actors", "257"}).find("launch.actors") != std::string::npos);
+  CHECK(error_of({"--launch.actors", "256", "--shm.stats_slots", "300"}).empty());
+  // 3 actors + learner + evaluator + supervisor + 2 spare = 8.
+  const std::string err = error_of({"--launch.actors", "3", "--shm.stats_slots", "2"});
+  CHECK(err.find("shm.stats_slots=2") != std::string::npos);
+  CHECK(err.find("at least 8") != std::string::npos);
+  CHECK(err.find('\n') == std::string::npos);
+  CHECK_FALSE(error_of({"--launch.actors", "3", "--shm.stats_slots", "7"}).empty());
+  CHECK(error_of({"--launch.actors", "3", "--shm.stats_slots", "8"}).empty());
+  rz::RunConfig c;
+  c.launch.actors = 10;
+  CHECK(rz::stats_slots_needed(c) == 15);
+  CHECK(rz::kMaxActors == 256);
 }
 
 TEST_CASE("config: to_ini reads back to the same configuration, written atomically") {

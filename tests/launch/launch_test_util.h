@@ -80,21 +80,23 @@ class TestRun {
  public:
   TestRun() {
     char pattern[] = "/tmp/rz-launch-test-XXXXXX";
-    dir = ::mkdtemp(pattern);
-    dir += "/run";
+    base = ::mkdtemp(pattern);
+    dir = base + "/run";
   }
   ~TestRun() { cleanup(); }
 
   CommandResult start(const std::string& extra = "") {
     const std::string eval = extra.find("--eval.enabled") == std::string::npos ? " --eval.enabled false" : "";
-    return run_command(kLaunch + " start --detach --actors 2 --run-dir " + dir + kTinyRun + eval + " " + extra);
+    return run_command(kLaunch + " start --detach --actors 2 --run-dir " + quoted_dir() + kTinyRun + eval + " " + extra);
   }
   CommandResult command(const std::string& sub, const std::string& extra = "") {
-    return run_command(kLaunch + " " + sub + " --run-dir " + dir + " " + extra);
+    return run_command(kLaunch + " " + sub + " --run-dir " + quoted_dir() + " " + extra);
   }
+  // The run directory as one shell word (tests use one with a space in it).
+  std::string quoted_dir() const { return "'" + dir + "'"; }
   // One monitor snapshot; throws if the monitor fails or prints malformed JSON.
   Json snapshot() {
-    const CommandResult r = run_command(kMonitor + " --run-dir " + dir + " --once --json");
+    const CommandResult r = run_command(kMonitor + " --run-dir " + quoted_dir() + " --once --json");
     if (r.code != 0) throw std::runtime_error("monitor failed: " + r.output);
     return parse_json(r.output);
   }
@@ -116,10 +118,11 @@ class TestRun {
     }
     if (!shm_name().empty()) ::unlink(("/dev/shm" + shm_name()).c_str());
     std::error_code ec;
-    std::filesystem::remove_all(std::filesystem::path(dir).parent_path(), ec);
+    std::filesystem::remove_all(base, ec);
     dir.clear();
   }
 
+  std::string base;  // the temporary directory; dir is in it (a test may rename dir)
   std::string dir;
 };
 

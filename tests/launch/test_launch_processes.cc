@@ -12,6 +12,8 @@
 #include <iterator>
 #include <sstream>
 #include <set>
+#include <algorithm>
+#include <vector>
 #include <thread>
 
 #include "common/checkpoint_file.h"
@@ -54,6 +56,23 @@ bool all_alive(const Json& s) {
     if (!a["alive"].flag()) return false;
   }
   return s["learner"]["alive"].flag();
+}
+
+// Live processes whose command line names `dir` (the run's processes all get it, through
+// --run-dir or the config file in it).
+std::vector<pid_t> processes_of(const std::string& dir) {
+  std::vector<pid_t> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(name));
+    std::string cmdline = rz::testing::read_file(entry.path().string() + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(dir + "/") != std::string::npos || cmdline.find(dir + " ") != std::string::npos) {
+      if (process_alive(pid)) found.push_back(pid);
+    }
+  }
+  return found;
 }
 
 }  // namespace
@@ -283,7 +302,12 @@ TEST_CASE("a second start on a live run is refused - a killed supervisor's segme
   }, 40s));
   const Json killed = run.snapshot();  // the segment left behind, read-only
   CHECK(run.shm_exists());
-  CHECK(run.command("status").code == 3);  // not running, although the segment is still there
+  const CommandResult dead = run.command("status");
+  INFO(dead.output);
+  CHECK(dead.code == 3);  // not running, although the segment is still there
+  // The roles file still says "running"; /proc says they are gone.
+  CHECK(dead.output.find("learner   dead (was running as pid " + std::to_string(learner) + ")") != std::string::npos);
+  CHECK(dead.output.find("running,") == std::string::npos);
   const CommandResult resumed = run.start("--resume");
   INFO(resumed.output << "\n" << run.log("launch"));
   REQUIRE(resumed.code == 0);
@@ -330,28 +354,160 @@ TEST_CASE("the supervisor never maps LibTorch or a CUDA library", "[launch]") {
   }
 }
 
-TEST_CASE("an actor that cannot run is given up after the crash-loop limit - status says why",
+TEST_CASE("a role that fails during start-up ends the whole run at once - the error names its last line",
           "[launch]") {
   TestRun run;
-  // A real program that exits at once with status 1, in the actor's place.
+  // A real program in the learner's place that says why it cannot run and exits, the way the
+  // learner does with a config it cannot use.
+  const std::string failing = run.base + "/failing-learner.sh";
+  {
+    std::ofstream script(failing);
+    script << "#!/bin/sh\necho 'ringzero-learner: the learner cannot start (test cause)' >&2\nexit 3\n";
+  }
+  std::filesystem::permissions(failing, std::filesystem::perms::owner_all);
+  const auto t0 = std::chrono::steady_clock::now();
   const CommandResult r = rz::testing::run_command(
-      "RZ_ACTOR_BINARY=/bin/false " + rz::testing::kLaunch + " start --detach --actors 2 --run-dir " +
-      run.dir + rz::testing::kTinyRun + " --eval.enabled false --launch.max_restarts 3 --launch.restart_window_s 60");
+      "RZ_LEARNER_BINARY=" + failing + " " + rz::testing::kLaunch + " start --detach --actors 2 --run-dir " +
+      run.quoted_dir() + rz::testing::kTinyRun + " --eval.enabled false");
   INFO(r.output << "\n" << run.log("launch"));
   CHECK(r.code == 1);
-  CHECK(r.output.find("keeps dying (3 exits within 60 s)") != std::string::npos);
-  const std::string log = run.log("launch");
-  CHECK(log.find("giving up on actor-0: 3 exits within 60 s") != std::string::npos);
-  // The supervisor stays up so that a human can look; status shows the reason.
-  const CommandResult status = run.command("status");
-  CHECK(status.code == 0);
-  CHECK(status.output.find("3 exits within 60 s") != std::string::npos);
-  const Json s = run.snapshot();
-  CHECK(s["actors"][0]["state"].str() == "gave-up");
-  CHECK_FALSE(s["actors"][0]["alive"].flag());
-  CHECK(s["actors"][0]["restarts"].num() == 2);  // started 3 times in all
-  CHECK(run.command("stop").code == 0);
+  // Fail fast: no five restarts over a minute.
+  CHECK(std::chrono::steady_clock::now() - t0 < 20s);
+  CHECK(r.output.find("learner exited with status 3 during start-up: the learner cannot start (test "
+                      "cause) (see " + run.dir + "/logs/learner.log); the run is stopped") != std::string::npos);
+  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+  // Nothing of the run is left: no process, no segment, no pid file.
+  CHECK(processes_of(run.dir).empty());
   CHECK_FALSE(run.shm_exists());
+  CHECK_FALSE(std::filesystem::exists(run.dir + "/pids/launch.pid"));
+  CHECK(run.log("launch").find("giving up") == std::string::npos);
+  const CommandResult status = run.command("status");
+  INFO(status.output);
+  CHECK(status.code == 3);
+  CHECK(status.output.find("learner   failed, 0 restarts: the learner cannot start") != std::string::npos);
+
+  // In the foreground too: the last line says why, and the run is gone.
+  TestRun fg;
+  const CommandResult f = rz::testing::run_command(
+      "RZ_ACTOR_BINARY=/bin/false " + rz::testing::kLaunch + " start --actors 2 --run-dir " +
+      fg.quoted_dir() + rz::testing::kTinyRun + " --eval.enabled false");
+  INFO(f.output);
+  CHECK(f.code == 1);
+  std::string last = f.output.substr(0, f.output.size() - 1);
+  last = last.substr(last.rfind('\n') + 1);
+  CHECK(last.rfind("ringzero-launch: actor-", 0) == 0);
+  CHECK(last.find("exited with status 1 during start-up") != std::string::npos);
+  CHECK(last.find("the run is stopped, nothing is left running") != std::string::npos);
+  CHECK(processes_of(fg.dir).empty());
+  CHECK_FALSE(fg.shm_exists());
+}
+
+TEST_CASE("start --resume refuses a config.ini its checkpoint does not fit - and a garbage generation file",
+          "[launch]") {
+  TestRun run;
+  start_run(run);
+  REQUIRE(eventually([&] { return !rz::latest_valid_checkpoint(run.dir).empty(); }, 40s));
+  REQUIRE(run.command("stop").code == 0);
+  const std::string config = rz::testing::read_file(run.dir + "/config.ini");
+  const std::string generation = rz::testing::read_file(run.dir + "/generation");
+
+  // A copied or edited config.ini that says another game (Repro A).
+  std::string edited = config;
+  const auto at = edited.find("game=tictactoe");
+  REQUIRE(at != std::string::npos);
+  edited.replace(at, 14, "game=connect4");
+  { std::ofstream(run.dir + "/config.ini") << edited; }
+  const auto t0 = std::chrono::steady_clock::now();
+  const CommandResult r = rz::testing::run_command(rz::testing::kLaunch + " start --resume --detach --run-dir " +
+                                                   run.quoted_dir());
+  INFO(r.output);
+  CHECK(r.code == 2);
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);  // refused up front, nothing spawned
+  CHECK(r.output.find("is for game 'tictactoe' with a 1x8 network but config.ini says game 'connect4'") !=
+        std::string::npos);
+  CHECK(r.output.find("put game=tictactoe") != std::string::npos);
+  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+  CHECK(processes_of(run.dir).empty());
+  CHECK_FALSE(run.shm_exists());
+  CHECK(rz::testing::read_file(run.dir + "/generation") == generation);
+
+  // The same for a network shape that does not fit.
+  std::string shape = config;
+  const auto filters = shape.find("filters=8");
+  REQUIRE(filters != std::string::npos);
+  shape.replace(filters, 9, "filters=16");
+  { std::ofstream(run.dir + "/config.ini") << shape; }
+  const CommandResult s = rz::testing::run_command(rz::testing::kLaunch + " start --resume --detach --run-dir " +
+                                                   run.quoted_dir());
+  INFO(s.output);
+  CHECK(s.code == 2);
+  CHECK(s.output.find("with a 1x8 network but config.ini says game 'tictactoe' with a 1x16 network") !=
+        std::string::npos);
+
+  // A generation file that holds no number is refused, not silently counted from 1.
+  { std::ofstream(run.dir + "/config.ini") << config; }
+  { std::ofstream(run.dir + "/generation") << "garbage\n"; }
+  const CommandResult g = rz::testing::run_command(rz::testing::kLaunch + " start --resume --detach --run-dir " +
+                                                   run.quoted_dir());
+  INFO(g.output);
+  CHECK(g.code == 2);
+  CHECK(g.output.find("holds 'garbage', not a generation number") != std::string::npos);
+  CHECK(std::count(g.output.begin(), g.output.end(), '\n') == 1);
+  CHECK(processes_of(run.dir).empty());
+}
+
+TEST_CASE("start with actors 0 runs cores - 1 actors - printed commands quote a run directory with a space",
+          "[launch]") {
+  TestRun run;
+  run.dir = run.base + "/my run";
+  // launch.sh sets RZ_LAUNCH_SCRIPT so that hints name the script; here, the binary itself.
+  const CommandResult r = rz::testing::run_command("RZ_LAUNCH_SCRIPT=" + rz::testing::kLaunch + " " +
+                                                   rz::testing::kLaunch + " start --detach --actors 0 --run-dir " +
+                                                   run.quoted_dir() + rz::testing::kTinyRun + " --eval.enabled false");
+  INFO(r.output << "\n" << run.log("launch"));
+  REQUIRE(r.code == 0);
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  const size_t expected = static_cast<size_t>(std::max(1, cores - 1));
+  CHECK(run.snapshot()["actors"].size() == expected);
+  // config.ini records the resolved number: every process and a later --resume agree on it.
+  CHECK(rz::testing::read_file(run.dir + "/config.ini").find("\nactors=" + std::to_string(expected) + "\n") !=
+        std::string::npos);
+  CHECK(r.output.find("  stop:    " + rz::testing::kLaunch + " stop --run-dir " + run.base + "/my\\ run\n") !=
+        std::string::npos);
+  // Each printed command works when pasted into a shell.
+  const auto line_start = r.output.find("  status:  ");
+  REQUIRE(line_start != std::string::npos);
+  const std::string status_line =
+      r.output.substr(line_start + 11, r.output.find('\n', line_start) - line_start - 11);
+  CHECK(rz::testing::run_command(status_line).code == 0);
+}
+
+TEST_CASE("bad start and restart requests are refused in one line that says what to do", "[launch]") {
+  TestRun run;
+  struct Case {
+    std::string args;
+    std::string must_contain;
+  };
+  const std::vector<Case> cases = {
+      {"start --actors abc --run-dir " + run.quoted_dir(),
+       "--actors must be a whole number from 0 to 256 (0 = cores - 1), not 'abc'"},
+      {"start --actors 257 --run-dir " + run.quoted_dir(), "not '257'"},
+      {"start --detach --actors 3 --shm.stats_slots 2 --run-dir " + run.quoted_dir(),
+       "option shm.stats_slots=2 is invalid: use at least 8"},
+      {"start --resume --run-dir " + run.quoted_dir(),
+       "there is no run in " + run.dir + " to resume (the directory does not exist); start a new one with: "},
+      {"restart-learner --run-dir " + run.quoted_dir(),
+       "there is no run in " + run.dir + " (the directory does not exist); start one with: "},
+      {"status --run-dir " + run.quoted_dir(), "there is no run in " + run.dir},
+  };
+  for (const Case& c : cases) {
+    const CommandResult r = rz::testing::run_command(rz::testing::kLaunch + " " + c.args);
+    INFO(c.args << "\n" << r.output);
+    CHECK(r.code == 2);
+    CHECK(r.output.find(c.must_contain) != std::string::npos);
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+  }
+  CHECK_FALSE(std::filesystem::exists(run.dir + "/generation"));  // nothing was started
 }
 
 TEST_CASE("the stop flag set by any process ends the run cleanly", "[launch]") {

@@ -116,6 +116,37 @@ TEST_CASE("run directory: role records and pid files round-trip - garbage reads 
   std::filesystem::remove_all(base);
 }
 
+TEST_CASE("run directory: the generation file must hold a number - shell quoting of printed paths") {
+  char pattern[] = "/tmp/rz-gen-XXXXXX";
+  const std::string base = ::mkdtemp(pattern);
+  const rz::launch::RunDir dir(base);
+  CHECK(rz::launch::read_generation(dir) == 0);  // missing: a fresh run
+  rz::launch::write_text_atomically(dir.generation_file(), "7\n");
+  CHECK(rz::launch::read_generation(dir) == 7);
+  for (const char* garbage : {"garbage\n", "", "0\n", "-3\n", "12x\n", "99999999999999999999999\n"}) {
+    INFO(garbage);
+    rz::launch::write_text_atomically(dir.generation_file(), garbage);
+    try {
+      rz::launch::read_generation(dir);
+      FAIL("accepted");
+    } catch (const std::runtime_error& e) {
+      const std::string what = e.what();
+      CHECK(what.find(dir.generation_file()) != std::string::npos);
+      CHECK(what.find("not a generation number") != std::string::npos);
+      CHECK(what.find('\n') == std::string::npos);
+    }
+  }
+  std::filesystem::remove_all(base);
+
+  CHECK(rz::launch::shell_quote("/work/runs/c4-60") == "/work/runs/c4-60");
+  CHECK(rz::launch::shell_quote("/tmp/my run") == "/tmp/my\\ run");
+  CHECK(rz::launch::shell_quote("it's") == "it\\'s");
+  CHECK(rz::launch::shell_quote("") == "''");
+  // What bash makes of it is the original word.
+  const auto echoed = rz::testing::run_command("printf '%s' " + rz::launch::shell_quote("/tmp/a b$c'd"));
+  CHECK(echoed.output == "/tmp/a b$c'd");
+}
+
 TEST_CASE("log lines carry an ISO UTC time with milliseconds and the role") {
   const std::string line = rz::launch::stamp_line("actor-3", "hello");
   CHECK(std::regex_match(line, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z actor-3: hello\n)")));
