@@ -287,9 +287,11 @@ void Supervisor::on_exit(Child& child, int status) {
   if (!child.policy.died(now)) {
     child.state = "gave-up";
     child.note = child.policy.reason();
+    const std::string last = last_words(child.pump);
+    if (!last.empty()) child.note += ": " + last;
     log(fmt::format(
-        "giving up on {}: {}, it keeps dying (see {}); fix the cause, then {}", child.role,
-        child.policy.reason(), dir_.log_file(child.role),
+        "giving up on {}: {}{}{}, it keeps dying (see {}); fix the cause, then {}", child.role,
+        child.policy.reason(), last.empty() ? "" : "; it said last: ", last, dir_.log_file(child.role),
         child.is_learner     ? "run `launch/launch.sh restart-learner --run-dir " + shell_quote(dir_.path()) + "`"
         : child.is_evaluator ? "stop and start the run again with --resume (--eval.enabled false "
                                "runs it without an evaluator)"

@@ -8,10 +8,13 @@
 //      counters of the run's earlier generations (stats_snapshot.h). The supervisor itself never loads LibTorch
 //      or CUDA (it links only ringzero_shm and the torch-free config), so nothing CUDA-related
 //      is ever inherited across a fork;
-//   3. watch: reap children, carry their output into RUN/logs/<role>.log, restart a dead
-//      actor on its lane, a dead learner with --resume and a dead evaluator (exponential
-//      backoff, give up on a crash loop), restart the learner on request (control block
-//      counter or SIGUSR1) while the actors keep playing; save the counters every 10 s;
+//   3. watch: reap children, carry their output into RUN/logs/<role>.log. A child that dies
+//      before every role has reported running ends the run (fail fast: its cause is one a
+//      restart cannot fix; the error names the child and the last line it printed, and the
+//      run is stopped as in 4, exit code 1). Once the run is up: restart a dead actor on its
+//      lane, a dead learner with --resume and a dead evaluator (exponential backoff, give up
+//      on a crash loop), restart the learner on request (control block counter or SIGUSR1)
+//      while the actors keep playing; save the counters every 10 s;
 //   4. on SIGINT/SIGTERM (or the stop flag) stop in order: stop flag, SIGTERM to everyone
 //      (the learner writes its final checkpoint), SIGKILL whoever hangs past its timeout,
 //      reap, save the counters to RUN/stats.snapshot, remove the segment and the pid files,
@@ -39,7 +42,9 @@ struct SupervisorOptions {
   int ready_fd = -1;  // if >= 0: "ready <run dir>\n" or "error: ...\n" is written here once
 };
 
-// Runs the supervisor to completion. Returns the process exit code (0 after a clean stop).
+// Runs the supervisor to completion. Returns the process exit code: 0 after a clean stop, 1
+// when a role failed during start-up (the run is stopped all the same; the one-line cause
+// went to ready_fd, or to stderr in the foreground).
 int run_supervisor(const SupervisorOptions& options);
 
 }  // namespace rz::launch

@@ -402,6 +402,35 @@ TEST_CASE("a role that fails during start-up ends the whole run at once - the er
   CHECK_FALSE(fg.shm_exists());
 }
 
+TEST_CASE("once the run is up a crash loop is given up - the supervisor stays up and status says why",
+          "[launch]") {
+  TestRun run;
+  start_run(run, "--launch.max_restarts 2 --launch.restart_window_s 60");
+  const pid_t supervisor = run.pid_of("launch");
+  // Two deaths of actor-0 within the window: restarted after the first, given up after the
+  // second.
+  const pid_t first = run.pid_of("actor-0");
+  REQUIRE(kill(first, SIGKILL) == 0);
+  REQUIRE(eventually([&] {
+    const pid_t now = run.pid_of("actor-0");
+    return now > 0 && now != first && process_alive(now);
+  }, 20s));
+  REQUIRE(kill(run.pid_of("actor-0"), SIGKILL) == 0);
+  REQUIRE(eventually([&] { return run.log("launch").find("giving up on actor-0: 2 exits within 60 s") != std::string::npos; }, 20s));
+  CHECK(process_alive(supervisor, "ringzero-launch"));
+  const Json s = run.snapshot();
+  CHECK(s["actors"][0]["state"].str() == "gave-up");
+  CHECK_FALSE(s["actors"][0]["alive"].flag());
+  CHECK(s["actors"][1]["alive"].flag());
+  CHECK(s["learner"]["alive"].flag());
+  const CommandResult status = run.command("status");
+  CHECK(status.code == 0);
+  CHECK(status.output.find("2 exits within 60 s") != std::string::npos);
+  CHECK(run.command("stop").code == 0);
+  CHECK_FALSE(run.shm_exists());
+  CHECK(processes_of(run.dir).empty());
+}
+
 TEST_CASE("start --resume refuses a config.ini its checkpoint does not fit - and a garbage generation file",
           "[launch]") {
   TestRun run;
