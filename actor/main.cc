@@ -5,6 +5,7 @@
 //
 // Exit status: 0 after a clean stop (run stop flag, SIGTERM, SIGINT), 2 for a bad command
 // line or configuration, 1 for any other fatal problem (message on stderr, one line).
+#include <csignal>
 #include <cstdio>
 
 #include "actor/actor.h"
@@ -12,6 +13,9 @@
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
+  // A closed reader of our output (a dead supervisor's pipe) must cost a lost line (EPIPE),
+  // not the process (SIGPIPE) while it finishes its games and stops.
+  std::signal(SIGPIPE, SIG_IGN);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // line-buffered into the supervisor's pipe
   std::setvbuf(stderr, nullptr, _IOLBF, 0);
   static std::atomic<uint32_t> interrupted{0};

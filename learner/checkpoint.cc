@@ -1,12 +1,14 @@
 #include "learner/checkpoint.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <sstream>
 
 #include "common/checkpoint_file.h"
+#include "learner/starting_point.h"
 
 namespace rz {
 namespace {
@@ -34,6 +36,15 @@ std::string save_learner_checkpoint(const std::string& run_dir, const RunConfig&
       {"rng", text_bytes(rng_text.str())},
   };
   std::string path = checkpoint_path(run_dir, progress.step);
+  // Same name as an existing file: this learner's own checkpoint of this step (replaced), or
+  // a damaged file from before a resume (kept, as evidence, under another name).
+  if (::access(path.c_str(), F_OK) == 0) {
+    try {
+      read_checkpoint_sections(path);
+    } catch (const CheckpointError&) {
+      set_aside_corrupt_checkpoint(path);
+    }
+  }
   write_checkpoint_sections(path, sections);
   prune_checkpoints(run_dir, config.learner.keep_checkpoints);
   return path;

@@ -2,10 +2,10 @@
 // (common/checkpoint_file.h), so that a killed learner resumes where the checkpoint left it.
 //
 // Written every learner.checkpoint_every steps or learner.checkpoint_seconds, atomically,
-// keeping the newest learner.keep_checkpoints. On --resume the newest checkpoint that
-// validates is loaded (corrupt newer ones are skipped with a one-line warning); a checkpoint
-// of another game or network shape is refused with a one-line error before anything is
-// changed.
+// keeping the newest learner.keep_checkpoints. Which checkpoint a learner starts from, and
+// what happens to damaged ones, is learner/starting_point.h. A checkpoint of another game or
+// network shape is refused with a one-line error before anything is changed. A damaged file
+// is never overwritten by a new checkpoint of the same step: it is set aside first.
 //
 // THIS HEADER INCLUDES LIBTORCH (through trainer.h): learner only.
 #pragma once
@@ -25,7 +25,10 @@ struct LearnerProgress {
   uint64_t weight_version = 0;  // last WeightSlot version this learner published
 };
 
-// Writes RUN/checkpoints/ckpt-<step>.rzck and prunes old ones. Throws CheckpointError.
+// Writes RUN/checkpoints/ckpt-<step>.rzck (a file of that name that does not validate is set
+// aside first) and prunes old ones. Throws CheckpointError (one line, with the errno text)
+// if it cannot be written; the previous checkpoints are then untouched and no tmp file is
+// left behind.
 std::string save_learner_checkpoint(const std::string& run_dir, const RunConfig& config,
                                     const Game& game, Trainer& trainer,
                                     const LearnerProgress& progress, const std::mt19937_64& rng);

@@ -5,9 +5,11 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <ctime>
 #include <random>
 #include <set>
+#include <utility>
 
 #include "common/checkpoint_file.h"
 #include "common/game.h"
@@ -19,6 +21,7 @@
 #include "learner/rate_limiter.h"
 #include "learner/record_decode.h"
 #include "learner/replay_window.h"
+#include "learner/starting_point.h"
 #include "learner/trainer.h"
 #include "shm/stats.h"
 #include "shm/trajectory_ring.h"
@@ -52,6 +55,21 @@ std::string error_kind(const std::string& error) {
   return kind;
 }
 
+// Prints one line and flushes it; never throws. The supervisor stamps each line of our
+// output with time and role ("<time> learner: <text>"), so the text carries no role prefix.
+// Output is best-effort: once the supervisor is gone its pipe has no reader, writes fail
+// with EPIPE (SIGPIPE is ignored, main.cc), and the shutdown must still write the checkpoint.
+template <typename... Args>
+void log_line(std::FILE* out, fmt::format_string<Args...> format, Args&&... args) noexcept {
+  try {
+    std::string line = fmt::format(format, std::forward<Args>(args)...);
+    line += '\n';
+    std::fputs(line.c_str(), out);
+    std::fflush(out);
+  } catch (...) {
+  }
+}
+
 // Records drained per iteration before the learner trains again: keeps training going while
 // a backlog is moved, and keeps the ring moving while training.
 constexpr int kMaxDrainPerIteration = 256;
@@ -72,13 +90,16 @@ struct Learner::Impl {
   void drain_lanes(int* drained);
   void train_one_step();
   void publish_weights();
-  void save_checkpoint();
+  bool save_checkpoint(bool final);
   void report();
   bool should_stop() const;
 
   shm::Segment& segment;
   RunConfig config;
   std::string run_dir;
+  // Decided before anything else is built: a refusal must leave the segment and run
+  // directory exactly as they were.
+  StartingPoint start;
   std::unique_ptr<Game> game;
   Trainer trainer;
   std::mt19937_64 rng;
@@ -116,6 +137,7 @@ Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& 
     : segment(seg),
       config(cfg),
       run_dir(dir),
+      start(choose_starting_point(dir, resume)),
       game(make_game(cfg.game)),
       trainer(*game, cfg, cfg.seed * 0x9E3779B97F4A7C15ULL + 1),
       rng(cfg.seed ^ 0x5bd1e995),
@@ -150,29 +172,29 @@ Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& 
   // The segment's count (this window's), not the run's: they differ after start --resume.
   stats.set(m_bad, window.bad_records());
 
-  std::vector<std::string> existing = list_checkpoints(run_dir);
-  if (resume) {
-    std::string path = latest_valid_checkpoint(run_dir);
-    if (path.empty()) {
-      fmt::print("learner: --resume but no valid checkpoint in {}; starting fresh\n",
-                 checkpoint_dir(run_dir));
-    } else {
-      progress = load_learner_checkpoint(path, config, *game, trainer, &rng);
-      fmt::print("learner: resumed from {} (step {}, weight version {})\n", path, progress.step,
-                 progress.weight_version);
-    }
-  } else if (!existing.empty()) {
-    throw std::runtime_error(checkpoint_dir(run_dir) +
-                             " already holds checkpoints; pass --resume to continue that run "
-                             "or use a new run directory");
-  }
   ReplayCounts c = window.counts();
-  fmt::print("learner: game {}, net {}, device {}, replay window {} positions ({} records, {} "
-             "evicted) of at most {}\n",
-             game->spec(), config.net.shape_string(), trainer.device_name(),
-             c.positions_in_window, c.records_in_window, c.records_evicted,
-             config.learner.replay_positions);
-  std::fflush(stdout);
+  if (!start.path.empty()) {
+    progress = load_learner_checkpoint(start.path, config, *game, trainer, &rng);
+    log_line(stdout, "resumed from {} (step {}, weight version {})", start.path, progress.step,
+             progress.weight_version);
+    // Only now, with a good checkpoint loaded, are the newer damaged ones moved out of the
+    // way: a new checkpoint of their step must not replace them, nor pruning count them.
+    for (const auto& [path, reason] : start.skipped)
+      log_line(stderr, "warning: skipping checkpoint: {}; kept as {}", reason,
+               set_aside_corrupt_checkpoint(path));
+  } else if (resume) {
+    // The learner died before its first checkpoint (early in a run). Its replay window lives
+    // in the segment, not the checkpoint: it is kept, so no committed game is lost.
+    log_line(stdout,
+             "--resume: no checkpoint in {} yet; starting from fresh weights at step 0 with "
+             "the segment's replay window kept ({} positions, {} records)",
+             checkpoint_dir(run_dir), c.positions_in_window, c.records_in_window);
+  }
+  log_line(stdout,
+           "game {}, net {}, device {}, replay window {} positions ({} records, {} evicted) of "
+           "at most {}",
+           game->spec(), config.net.shape_string(), trainer.device_name(), c.positions_in_window,
+           c.records_in_window, c.records_evicted, config.learner.replay_positions);
 }
 
 bool Learner::Impl::should_stop() const {
@@ -198,10 +220,10 @@ void Learner::Impl::drain_lanes(int* drained) {
       window.skip_bad(rec->lane, rec->sequence);
       stats.set(m_bad, window.bad_records());
       if (logged_bad_kinds.insert(error_kind(decode_error)).second)
-        fmt::print(stderr,
-                   "learner: skipping bad record (lane {}, sequence {}): {} (further records "
-                   "with this problem are counted in bad_records, not logged)\n",
-                   rec->lane, rec->sequence, decode_error);
+        log_line(stderr,
+                 "skipping bad record (lane {}, sequence {}): {} (further records with this "
+                 "problem are counted in bad_records, not logged)",
+                 rec->lane, rec->sequence, decode_error);
       reader.release(*rec);
       continue;
     }
@@ -245,10 +267,29 @@ void Learner::Impl::publish_weights() {
   stats.set(m_version, progress.weight_version);
 }
 
-void Learner::Impl::save_checkpoint() {
-  std::string path = save_learner_checkpoint(run_dir, config, *game, trainer, progress, rng);
-  last_checkpoint = Clock::now();
-  fmt::print("learner: checkpoint {} (step {})\n", path, progress.step);
+// A failed write (disk full, quota, I/O error) is reported, not fatal: training goes on and
+// the next interval tries again. Crash-looping would lose more (every restart rewinds to the
+// last checkpoint) and would not free a byte. The previous checkpoints are untouched.
+// At shutdown (`final`) there is no next interval: the caller exits non-zero.
+bool Learner::Impl::save_checkpoint(bool final) {
+  last_checkpoint = Clock::now();  // also after a failure: retry at the next interval
+  try {
+    std::string path = save_learner_checkpoint(run_dir, config, *game, trainer, progress, rng);
+    log_line(stdout, "checkpoint {} (step {})", path, progress.step);
+    return true;
+  } catch (const CheckpointError& e) {
+    if (final)
+      log_line(stderr,
+               "final checkpoint at step {} not written: {}; free space in {}, then resume "
+               "(the steps after the last written checkpoint are lost)",
+               progress.step, e.what(), checkpoint_dir(run_dir));
+    else
+      log_line(stderr,
+               "checkpoint at step {} not written: {}; free space in {} (training continues "
+               "and retries at the next checkpoint interval)",
+               progress.step, e.what(), checkpoint_dir(run_dir));
+    return false;
+  }
 }
 
 void Learner::Impl::report() {
@@ -284,12 +325,16 @@ void Learner::Impl::report() {
     stats.set_gauge(m_loss_policy, row.loss_policy);
     stats.set_gauge(m_loss_value, row.loss_value);
   }
-  fmt::print("learner: step {} loss {:.4f} (policy {:.4f} value {:.4f}) replay {} new/s {:.1f} "
-             "samples/s {:.1f} version {} lag {:.2f} consumed {} bad {}\n",
-             row.step, row.loss_total, row.loss_policy, row.loss_value, row.replay_positions,
-             row.new_positions_per_s, row.samples_per_s, row.weight_version,
-             row.mean_version_lag, row.records_consumed, row.bad_records);
-  std::fflush(stdout);
+  // No step in this interval: no loss was measured, and "0.0000" would read as a perfect one.
+  const std::string losses =
+      loss_steps > 0 ? fmt::format("{:.4f} (policy {:.4f} value {:.4f})", row.loss_total,
+                                   row.loss_policy, row.loss_value)
+                     : "- (policy - value -)";
+  log_line(stdout,
+           "step {} loss {} replay {} new/s {:.1f} samples/s {:.1f} version {} lag {:.2f} "
+           "consumed {} bad {}",
+           row.step, losses, row.replay_positions, row.new_positions_per_s, row.samples_per_s,
+           row.weight_version, row.mean_version_lag, row.records_consumed, row.bad_records);
   interval_start = Clock::now();
   loss_sum[0] = loss_sum[1] = loss_sum[2] = 0;
   loss_steps = interval_positions = interval_samples = 0;
@@ -308,7 +353,7 @@ int Learner::run() {
   const LearnerConfig& lc = s.config.learner;
   s.segment.control().learner_pid.store(static_cast<uint32_t>(::getpid()));
   s.publish_weights();
-  fmt::print("learner: published starting weights as version {}\n", s.progress.weight_version);
+  log_line(stdout, "published starting weights as version {}", s.progress.weight_version);
   s.stats.set(s.m_step, s.progress.step);
   s.stats.set_state(shm::ProcessState::kRunning);
   uint64_t steps_since_publish = 0;
@@ -326,7 +371,7 @@ int Learner::run() {
       }
       if (s.progress.step % static_cast<uint64_t>(lc.checkpoint_every) == 0 ||
           (lc.checkpoint_seconds > 0 && seconds_since(s.last_checkpoint) >= lc.checkpoint_seconds))
-        s.save_checkpoint();
+        s.save_checkpoint(false);
     }
     if (seconds_since(s.interval_start) >= lc.metrics_seconds) s.report();
     s.stats.heartbeat();
@@ -336,10 +381,12 @@ int Learner::run() {
   }
   s.stats.set_state(shm::ProcessState::kStopping);
   if (steps_since_publish > 0) s.publish_weights();
+  // The checkpoint before any output: with the supervisor gone (its pipe closed) the lines
+  // below may go nowhere, but the training state must reach the disk.
+  bool saved = s.progress.step == 0 || s.save_checkpoint(true);
   s.report();
-  if (s.progress.step > 0) s.save_checkpoint();
   s.stats.set_state(shm::ProcessState::kExited);
-  return 0;
+  return saved ? 0 : 1;
 }
 
 }  // namespace rz

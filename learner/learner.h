@@ -11,7 +11,10 @@
 //   persist   every learner.checkpoint_every steps or learner.checkpoint_seconds;
 //   report    every learner.metrics_seconds, a metrics.csv row, stats and a log line;
 //   wait      if there was nothing to do, sleep on the ring's doorbell (no spinning).
-// It stops on SIGTERM/SIGINT, the run's stop flag, or learner.max_steps, checkpointing first.
+// It stops on SIGTERM/SIGINT, the run's stop flag, or learner.max_steps: it writes its final
+// checkpoint before printing anything, since its output may have no reader any more.
+// Output never stops it: a checkpoint that cannot be written (disk full) is logged and
+// retried at the next interval; only a final one that cannot be written makes run() fail.
 #pragma once
 
 #include <memory>
@@ -26,12 +29,14 @@ class Learner {
  public:
   // Attaches to the segment's ring, weight slot, stats and learner region; builds the
   // network (fresh, or from the newest valid checkpoint when `resume`). Throws
-  // std::runtime_error with a one-line message on any setup problem.
+  // std::runtime_error with a one-line message on any setup problem, before touching the
+  // segment or the run directory when the problem is the checkpoints (learner/checkpoint.h).
   Learner(shm::Segment& segment, const RunConfig& config, const std::string& run_dir,
           bool resume);
   ~Learner();
 
-  // Publishes the initial weights, then loops until stopped. Returns the exit status.
+  // Publishes the initial weights, then loops until stopped. Returns the exit status: 0, or 1
+  // if the final checkpoint could not be written (the one-line reason is on stderr).
   int run();
 
  private:

@@ -7,6 +7,10 @@
 // publishes new weights until the run stops. With --resume it continues from the newest
 // valid checkpoint in RUN/checkpoints. It owns the training device; no other process of a
 // run touches CUDA.
+//
+// Exit status: 0 after a clean stop with its final checkpoint written; 1 for a setup problem
+// (one line on stderr, nothing changed) or when the final checkpoint could not be written.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -16,6 +20,10 @@
 #include "shm/segment.h"
 
 int main(int argc, char** argv) {
+  // Our output goes to the supervisor's pipe. If the supervisor dies (SIGKILL), we get SIGTERM
+  // and shut down, and the pipe has no reader: a write must then fail with EPIPE (ignored by
+  // our logging), not kill us with SIGPIPE before the final checkpoint is written.
+  std::signal(SIGPIPE, SIG_IGN);
   // Line-buffered even into the supervisor's pipe or a log file: each line is out when printed.
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::setvbuf(stderr, nullptr, _IOLBF, 0);

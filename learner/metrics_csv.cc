@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -44,7 +45,8 @@ void MetricsCsv::append(const MetricsRow& r) {
   // metrics, not training, so it is not fatal.
   if (::write(fd_, line.data(), line.size()) < 0) {
     static bool warned = false;
-    if (!warned) fmt::print(stderr, "warning: cannot append to {}: {}\n", path_, std::strerror(errno));
+    // fprintf, not fmt::print: an unwritable stderr (no reader) must not throw from here.
+    if (!warned) std::fprintf(stderr, "warning: cannot append to %s: %s\n", path_.c_str(), std::strerror(errno));
     warned = true;
   }
 }

@@ -272,6 +272,9 @@ int run_live(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A closed reader of our output (a dead supervisor's pipe) must cost a lost line, not the
+  // process: write() then fails with EPIPE instead of SIGPIPE killing us mid-shutdown.
+  ::signal(SIGPIPE, SIG_IGN);
   const std::string command = argc > 1 ? argv[1] : "";
   if (command == "--help" || command == "-h" || command == "help") {
     fmt::print("{}", kUsage);

@@ -5,6 +5,7 @@
 // build that game and a NetEvaluator for it; then one TerminalMatch on stdin/stdout. Every
 // start-up problem is one line on stderr and a non-zero exit (2: usage, 1: files).
 #include <fmt/format.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -84,6 +85,8 @@ LoadedNetwork load_network(const rz::PlayOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A closed reader of our output must cost a lost line (EPIPE), not the process (SIGPIPE).
+  ::signal(SIGPIPE, SIG_IGN);
   rz::PlayOptions options;
   try {
     options = rz::parse_play_options(argc, argv);

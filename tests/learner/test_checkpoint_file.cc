@@ -1,5 +1,5 @@
 // The checkpoint container: round trip, every kind of damage refused, newest-valid
-// selection with a warning, pruning.
+// selection with a warning, pruning; the learner's starting point (learner/starting_point.h).
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "common/checkpoint_file.h"
+#include "learner/starting_point.h"
 #include "tests/learner/process_harness.h"
 
 using namespace rz;
@@ -104,4 +105,65 @@ TEST_CASE("latest_valid_checkpoint skips a corrupt newest one and prune keeps th
   CHECK(left[0] == checkpoint_path(dir, 300));
   CHECK(left[1] == checkpoint_path(dir, 1000));
   CHECK(::access((checkpoint_path(dir, 5000) + ".tmp.99999").c_str(), F_OK) != 0);
+}
+
+TEST_CASE("the starting point: fresh, newest valid, refusal when none is valid or without --resume") {
+  rz::testing::TempDir temp("start");
+  const std::string& dir = temp.path;
+  // No directory, then an empty one: fresh weights, with or without --resume.
+  CHECK(choose_starting_point(dir, false).path.empty());
+  CHECK(choose_starting_point(dir, true).path.empty());
+  ::mkdir(checkpoint_dir(dir).c_str(), 0755);
+  put_bytes(checkpoint_dir(dir) + "/ckpt-0000000300.rzck.corrupt", {1, 2, 3});  // set aside before
+  CHECK(choose_starting_point(dir, true).path.empty());
+  CHECK(choose_starting_point(dir, true).skipped.empty());
+
+  for (uint64_t step : {100, 200}) write_checkpoint_sections(checkpoint_path(dir, step), sample_sections(step));
+  CHECK_THROWS_WITH(choose_starting_point(dir, false), Catch::Contains("already holds checkpoints; pass --resume"));
+  StartingPoint s = choose_starting_point(dir, true);
+  CHECK(s.path == checkpoint_path(dir, 200));
+  CHECK(s.skipped.empty());
+
+  // The newest damaged: the one before it, the damaged one reported (nothing renamed yet).
+  auto b = file_bytes(checkpoint_path(dir, 200));
+  b[b.size() / 2] ^= 1;
+  put_bytes(checkpoint_path(dir, 200), b);
+  s = choose_starting_point(dir, true);
+  CHECK(s.path == checkpoint_path(dir, 100));
+  REQUIRE(s.skipped.size() == 1);
+  CHECK(s.skipped[0].first == checkpoint_path(dir, 200));
+  CHECK(s.skipped[0].second == "checkpoint " + checkpoint_path(dir, 200) + " is corrupt (checksum mismatch)");
+  CHECK(file_bytes(checkpoint_path(dir, 200)) == b);
+
+  // All damaged: refused, naming the count, the directory, the newest's problem and the fix.
+  put_bytes(checkpoint_path(dir, 100), {'R', 'Z'});
+  CHECK_THROWS_WITH(choose_starting_point(dir, true),
+                    "no valid checkpoint among 2 file(s) in " + checkpoint_dir(dir) +
+                        " (newest: checkpoint " + checkpoint_path(dir, 200) +
+                        " is corrupt (checksum mismatch)): restore a good checkpoint or start a "
+                        "new run without --resume");
+  CHECK(list_checkpoints(dir).size() == 2);
+}
+
+TEST_CASE("a set-aside checkpoint keeps its bytes under a free name, out of listing and pruning") {
+  rz::testing::TempDir temp("aside");
+  const std::string& dir = temp.path;
+  ::mkdir(checkpoint_dir(dir).c_str(), 0755);
+  const std::string p = checkpoint_path(dir, 500);
+  put_bytes(p, {9, 9, 9});
+  CHECK(set_aside_corrupt_checkpoint(p) == p + ".corrupt");
+  put_bytes(p, {8, 8});
+  CHECK(set_aside_corrupt_checkpoint(p) == p + ".corrupt.2");  // the first is not overwritten
+  CHECK(file_bytes(p + ".corrupt") == std::vector<uint8_t>{9, 9, 9});
+  CHECK(file_bytes(p + ".corrupt.2") == std::vector<uint8_t>{8, 8});
+  CHECK(::access(p.c_str(), F_OK) != 0);
+  CHECK_THROWS_WITH(set_aside_corrupt_checkpoint(p), Catch::Contains("cannot set aside corrupt checkpoint"));
+
+  // Pruning counts real checkpoints only and never deletes set-aside files.
+  for (uint64_t step : {100, 200, 300}) write_checkpoint_sections(checkpoint_path(dir, step), sample_sections(step));
+  CHECK(list_checkpoints(dir).size() == 3);
+  prune_checkpoints(dir, 2);
+  CHECK(list_checkpoints(dir) == std::vector<std::string>{checkpoint_path(dir, 200), checkpoint_path(dir, 300)});
+  CHECK(file_bytes(p + ".corrupt") == std::vector<uint8_t>{9, 9, 9});
+  CHECK(file_bytes(p + ".corrupt.2") == std::vector<uint8_t>{8, 8});
 }

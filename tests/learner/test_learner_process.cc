@@ -417,10 +417,10 @@ TEST_CASE("the learner's output reaches a pipe line by line while it runs") {
     ssize_t n;
     while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
   };
-  // A checkpoint file on disk means its "learner: checkpoint" line was printed just after.
+  // A checkpoint file on disk means its "checkpoint ..." line was printed just after.
   bool line_seen = wait_until([&] {
     read_available();
-    return out.find("learner: checkpoint ") != std::string::npos;
+    return out.find("checkpoint " + checkpoint_dir(run.dir)) != std::string::npos;
   }, 40);
   bool still_running = alive(pid);
   run.segment->control().request_stop();

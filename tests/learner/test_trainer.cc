@@ -1,11 +1,14 @@
 // Trainer and SgdMomentum (LibTorch): the loss falls on fixed data, and restoring weights +
 // optimiser state continues training bit-for-bit as if never interrupted (the momentum
-// buffers matter: without them the continuation differs).
+// buffers matter: without them the continuation differs). Learner checkpoints written from a
+// Trainer: a damaged file of the same step is set aside, never overwritten.
 #include <catch2/catch.hpp>
 
 #include <sys/mman.h>
 
+#include "common/checkpoint_file.h"
 #include "learner/batch_builder.h"
+#include "learner/checkpoint.h"
 #include "learner/record_decode.h"
 #include "learner/replay_window.h"
 #include "learner/trainer.h"
@@ -89,4 +92,25 @@ TEST_CASE("restored weights and momentum continue training exactly") {
   std::vector<uint8_t> before = e.weights_blob();
   CHECK_THROWS(e.load(weights, momentum));
   CHECK(e.weights_blob() == before);
+}
+
+TEST_CASE("a learner checkpoint over a damaged file of its step sets that file aside first") {
+  Fixture f;
+  rz::testing::TempDir run("ckpt-aside");
+  Trainer trainer(*f.game, f.config, 1);
+  std::mt19937_64 rng(5);
+  LearnerProgress progress{40, 4};
+  ::mkdir(checkpoint_dir(run.path).c_str(), 0755);
+  const std::string path = checkpoint_path(run.path, 40);
+  { std::ofstream(path, std::ios::binary) << "damaged bytes"; }
+  CHECK(save_learner_checkpoint(run.path, f.config, *f.game, trainer, progress, rng) == path);
+  CHECK(read_checkpoint(path).step == 40);
+  CHECK(rz::testing::read_text(path + ".corrupt") == "damaged bytes");
+
+  // A valid file of the same step (this learner's own, e.g. the final save at a periodic
+  // checkpoint's step) is simply replaced: nothing set aside.
+  trainer.train_step(f.batches[0], 0.05);
+  CHECK(save_learner_checkpoint(run.path, f.config, *f.game, trainer, progress, rng) == path);
+  CHECK(read_checkpoint(path).weights == trainer.weights_blob());
+  CHECK(::access((path + ".corrupt.2").c_str(), F_OK) != 0);
 }
