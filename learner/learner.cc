@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -302,6 +303,8 @@ void Learner::Impl::report() {
     row.loss_total = loss_sum[0] / loss_steps;
     row.loss_policy = loss_sum[1] / loss_steps;
     row.loss_value = loss_sum[2] / loss_steps;
+  } else {
+    row.loss_total = row.loss_policy = row.loss_value = std::nan("");
   }
   row.replay_positions = window.positions();
   row.new_positions_per_s = dt > 0 ? interval_positions / dt : 0;

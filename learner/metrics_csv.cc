@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
@@ -36,9 +37,10 @@ MetricsCsv::~MetricsCsv() {
 }
 
 void MetricsCsv::append(const MetricsRow& r) {
+  auto loss = [](double v) { return std::isnan(v) ? std::string() : fmt::format("{:.6f}", v); };
   std::string line = fmt::format(
-      "{:.3f},{},{:.6f},{:.6f},{:.6f},{},{:.2f},{:.2f},{},{:.3f},{},{},{:.3f},{:.0f}\n", r.time,
-      r.step, r.loss_total, r.loss_policy, r.loss_value, r.replay_positions,
+      "{:.3f},{},{},{},{},{},{:.2f},{:.2f},{},{:.3f},{},{},{:.3f},{:.0f}\n", r.time, r.step,
+      loss(r.loss_total), loss(r.loss_policy), loss(r.loss_value), r.replay_positions,
       r.new_positions_per_s, r.samples_per_s, r.weight_version, r.mean_version_lag,
       r.records_consumed, r.bad_records, r.samples_per_position, r.samples_behind);
   // One write per row: a crash leaves whole rows. A failed write (disk full) loses a row of

@@ -15,7 +15,9 @@ namespace rz {
 struct MetricsRow {
   double time = 0;               // seconds since the epoch (CLOCK_REALTIME)
   uint64_t step = 0;
-  double loss_total = 0, loss_policy = 0, loss_value = 0;  // means over the interval
+  // Means over the interval; NaN when no step was trained in it (written as empty fields,
+  // so plots show a gap instead of a fall to zero).
+  double loss_total = 0, loss_policy = 0, loss_value = 0;
   uint64_t replay_positions = 0;  // positions in the replay window
   double new_positions_per_s = 0;
   double samples_per_s = 0;       // samples trained per second

@@ -79,7 +79,10 @@ TEST_CASE("tic-tac-toe: two actors and the learner train, loss falls, weights fl
   CHECK(actor_status[0] == 0);
   CHECK(actor_status[1] == 0);
 
-  auto rows = metrics_rows(run.dir + "/metrics.csv");
+  // Rows of intervals in which the learner trained (an idle interval leaves the losses empty).
+  std::vector<std::vector<std::string>> rows;
+  for (auto& r : metrics_rows(run.dir + "/metrics.csv"))
+    if (r.size() > 2 && !r[2].empty()) rows.push_back(r);
   REQUIRE(rows.size() >= 4);
   CHECK(run.learner_metric("step") >= 100);
   // Loss (col 2) of the first quarter of the rows against the last quarter.

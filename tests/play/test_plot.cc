@@ -30,6 +30,9 @@ void write_metrics(const std::string& run_dir, int rows) {
     r.loss_policy = 2.0 * std::exp(-0.05 * i) + 0.5;
     r.loss_value = 0.9 * std::exp(-0.03 * i) + 0.2;
     r.loss_total = r.loss_policy + r.loss_value;
+    // The first intervals of a real run train nothing yet: the learner leaves their losses
+    // empty (NaN), and the plots must cope with the gaps.
+    if (i < 2) r.loss_policy = r.loss_value = r.loss_total = std::nan("");
     r.replay_positions = static_cast<uint64_t>(1000 * (i + 1));
     r.new_positions_per_s = 200 + 20 * std::sin(i);
     r.samples_per_s = 900 + 80 * std::cos(i);
@@ -75,6 +78,8 @@ TEST_CASE("plot.sh renders losses, throughput and versions from the learner's me
   const ScratchDir scratch("plot");
   const std::string& run = scratch.path();
   write_metrics(run, 40);
+  // Idle intervals are written with empty loss fields, not zeros.
+  CHECK_THAT(read_file(run + "/metrics.csv"), Catch::Contains(",50,,,,1000,"));
   // A learner killed mid-row leaves a torn last line: it is skipped, not fatal.
   std::ofstream(run + "/metrics.csv", std::ios::app) << "1800000400.000,2050,1.2";
   const auto r = plot({"--run-dir", run});
