@@ -112,7 +112,12 @@ TEST_CASE("tic-tac-toe: the learner is SIGKILLed mid-run, resumes, and no game i
   pid_t learner = spawn(learner_argv(run), run.dir + "/logs/learner.log");
   pid_t actors[2] = {spawn(actor_argv(run, 0), run.dir + "/logs/actor-0.log"),
                      spawn(actor_argv(run, 1), run.dir + "/logs/actor-1.log")};
-  bool trained = wait_until([&] { return run.learner_metric("step") >= 50; }, 40);
+  // Kill only once the window has overflowed, so eviction is exercised on every machine: a
+  // tic-tac-toe game is at least 5 positions, so 320 consumed games are > 1500 positions. (A
+  // step count alone was reached on a loaded machine with only 233 games: nothing evicted.)
+  bool trained = wait_until([&] {
+    return run.learner_metric("step") >= 50 && run.learner_metric("records_consumed") >= 320;
+  }, 40);
   ::kill(learner, SIGKILL);
   ::waitpid(learner, nullptr, 0);
   // Actors keep playing into their lanes with no learner for a moment, then stop.
