@@ -26,7 +26,7 @@ trap 'rm -rf "$scratch"' EXIT
 failed=0
 for set in Test_L3_R1 Test_L2_R1; do
   json=$("$eval_bin" accuracy --positions "$data/$set" --checkpoint "$model" --sims 200 \
-           --labels "$scratch/$set.labels" --json 2>/dev/null)
+           --labels "$scratch/$set.labels" --json)
   echo "$json"
   python3 - "$json" "$set" <<'PY' || failed=1
 import json, sys
