@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/game.h"
+#include "common/hash.h"
 #include "common/mcts/selfplay.h"
 #include "common/net/net_evaluator.h"
 #include "common/net/weight_blob.h"
@@ -131,13 +132,6 @@ struct ActorStats {
   uint64_t rate_positions = 0, rate_sims = 0;
   bool rate_initialised = false;
 };
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 // Distinct per slot and per restart of a slot, so that a restarted actor does not replay
 // the games its predecessor already delivered; reproducible from the run's seed.

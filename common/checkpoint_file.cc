@@ -1,5 +1,7 @@
 #include "common/checkpoint_file.h"
 
+#include "common/durable_file.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -92,15 +94,6 @@ std::string text_of(const std::vector<uint8_t>& b) { return std::string(b.begin(
 
 }  // namespace
 
-uint64_t fnv1a64(const void* data, size_t size, uint64_t hash) {
-  const uint8_t* p = static_cast<const uint8_t*>(data);
-  for (size_t i = 0; i < size; ++i) {
-    hash ^= p[i];
-    hash *= 1099511628211ULL;
-  }
-  return hash;
-}
-
 std::vector<uint8_t> u64_bytes(uint64_t v) {
   std::vector<uint8_t> out;
   put_u64(&out, v);
@@ -126,32 +119,10 @@ void write_checkpoint_sections(const std::string& path, const CheckpointSections
   }
   put_u64(&bytes, fnv1a64(bytes.data(), bytes.size()));
 
-  // The pid in the tmp name keeps two writers (a stale learner and its replacement) from
-  // interleaving into one tmp file.
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw CheckpointError("cannot create " + tmp + ": " + errno_text());
   try {
-    write_all(fd, bytes.data(), bytes.size(), tmp);
-    // fsync before rename: otherwise a crash could leave the new name pointing at a file
-    // whose data never reached the disk.
-    if (::fsync(fd) != 0) throw CheckpointError("cannot fsync " + tmp + ": " + errno_text());
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string err = errno_text();
-    ::unlink(tmp.c_str());
-    throw CheckpointError("cannot rename " + tmp + " to " + path + ": " + err);
-  }
-  // fsync the directory so the rename itself is durable.
-  int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
+    write_file_durably(path, bytes.data(), bytes.size());
+  } catch (const DurableWriteError& e) {
+    throw CheckpointError(std::string("cannot write checkpoint: ") + e.what());
   }
 }
 
@@ -258,12 +229,9 @@ void prune_checkpoints(const std::string& run_dir, int keep) {
   std::string dir = checkpoint_dir(run_dir);
   if (DIR* d = ::opendir(dir.c_str())) {
     std::vector<std::string> stray;
-    std::string own = ".tmp." + std::to_string(::getpid());
     while (dirent* e = ::readdir(d)) {
-      std::string name = e->d_name;
-      if (name.find(kSuffix + std::string(".tmp.")) != std::string::npos &&
-          name.find(own) == std::string::npos)
-        stray.push_back(dir + "/" + name);
+      if (is_durable_temporary(e->d_name, kSuffix, ::getpid()))
+        stray.push_back(dir + "/" + e->d_name);
     }
     ::closedir(d);
     for (auto& s : stray) ::unlink(s.c_str());

@@ -35,6 +35,8 @@
 #include <string>
 #include <vector>
 
+#include "common/hash.h"  // fnv1a64, the file checksum
+
 namespace rz {
 
 constexpr uint32_t kCheckpointFormatVersion = 1;
@@ -82,9 +84,6 @@ std::string latest_valid_checkpoint(const std::string& run_dir);
 // Deletes all but the newest `keep` checkpoints and any stray tmp files.
 void prune_checkpoints(const std::string& run_dir, int keep);
 
-// 64-bit FNV-1a, continuing from `hash` (start with kFnvOffsetBasis).
-constexpr uint64_t kFnvOffsetBasis = 1469598103934665603ULL;
-uint64_t fnv1a64(const void* data, size_t size, uint64_t hash = kFnvOffsetBasis);
 
 // Little-endian u64 <-> 8 bytes, for the numeric sections.
 std::vector<uint8_t> u64_bytes(uint64_t v);

@@ -1,5 +1,8 @@
 #include "common/config.h"
 
+#include "common/durable_file.h"
+#include "common/hash.h"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -554,12 +557,6 @@ po::variables_map read_ini_file(const std::string& path) {
   return parse_ini(in, fmt::format("config file '{}'", path));
 }
 
-uint64_t fnv1a64(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
-  return h;
-}
-
 }  // namespace
 
 void validate(const RunConfig& c) {
@@ -679,39 +676,10 @@ std::string to_ini(const RunConfig& c) {
 }
 
 void write_config_atomically(const RunConfig& config, const std::string& path) {
-  const std::string text = to_ini(config);
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  auto fail = [&](const char* what) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw ConfigError(
-        fmt::format("cannot write config '{}': {} failed: {}", path, what, std::strerror(err)));
-  };
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("open");
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      fail("write");
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    fail("fsync");
-  }
-  if (::close(fd) != 0) fail("close");
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("rename");
-  // The rename itself is durable only once the directory is synced.
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
+  try {
+    write_file_durably(path, to_ini(config));
+  } catch (const DurableWriteError& e) {
+    throw ConfigError(fmt::format("cannot write config '{}': {}", path, e.what()));
   }
 }
 

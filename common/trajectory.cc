@@ -1,5 +1,7 @@
 #include "common/trajectory.h"
 
+#include "common/hash.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -21,12 +23,6 @@ constexpr uint8_t kBitFullSearch = 1u << 1;
 constexpr uint8_t kKnownBits = kBitMover | kBitFullSearch;
 
 constexpr float kValueScale = 32767.0f;
-
-uint32_t fnv1a32(const uint8_t* p, size_t n) {
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 16777619u;
-  return h;
-}
 
 // ---- writing ------------------------------------------------------------------------------
 
@@ -104,11 +100,7 @@ int16_t quantise_value(float v) {
 
 }  // namespace
 
-uint64_t game_spec_hash(const std::string& spec) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char ch : spec) h = (h ^ ch) * 1099511628211ull;
-  return h;
-}
+uint64_t game_spec_hash(const std::string& spec) { return fnv1a64(spec); }
 
 void encode_trajectory(const FinishedGame& game, const TrajectoryOrigin& origin,
                        std::vector<uint8_t>* out) {

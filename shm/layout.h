@@ -43,6 +43,8 @@ struct SegmentHeader {
   uint32_t run_info_bytes;
   uint64_t creator_start_ticks;    // /proc/<pid>/stat starttime: tells a reused pid apart
   uint64_t start_time_ns;          // CLOCK_REALTIME at creation
+  uint64_t run_token;              // random, chosen by the creator's caller: tells two runs
+                                   // that derived the same name apart (never 0 when set)
   std::atomic<uint32_t> creator_mutex_ready;  // 1 once creator_mutex is initialised and held
   alignas(kCacheLine) pthread_mutex_t creator_mutex;  // robust; held by the creator for life
   alignas(kCacheLine) ControlBlock control;
@@ -74,6 +76,10 @@ struct LaneControl {
   alignas(kCacheLine) std::atomic<uint64_t> head;   // bytes consumed (monotonic)
   std::atomic<uint64_t> consumed_seq;               // records consumed (stored before head)
   std::atomic<uint32_t> space_signal;               // futex word the producer sleeps on
+  std::atomic<uint32_t> resync;                     // 1 after a corrupt-record skip: the
+                                                    // next record that verifies is accepted
+                                                    // whatever its sequence (cleared by the
+                                                    // next release, stored before head)
   // Lane ownership.
   alignas(kCacheLine) pthread_mutex_t owner_mutex;  // robust; held by the producer for life
 };

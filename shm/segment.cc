@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -234,11 +235,12 @@ std::optional<Existing> probe_once(const std::string& name, uint32_t* pid) {
                       "({}): remove it with `rm {}` if no run uses it",
                       path, e.what(), path));
     }
-    if (c == sys::Claim::kBusy && sys::process_alive(h->creator_pid, h->creator_start_ticks))
-      return Existing::kLive;
-    // We hold it now (or its owner is provably gone): release so that no process is
-    // left owning a mutex in an object about to be unlinked.
-    if (c != sys::Claim::kBusy) sys::robust_mutex_release(&h->creator_mutex);
+    // The mutex alone decides: a creator in another pid namespace (two containers sharing
+    // /dev/shm) has a pid our /proc does not show, and is alive all the same.
+    if (c == sys::Claim::kBusy) return Existing::kLive;
+    // We hold it now: release so that no process is left owning a mutex in an object about
+    // to be unlinked.
+    sys::robust_mutex_release(&h->creator_mutex);
     return Existing::kDead;
   } catch (const bip::interprocess_exception& e) {
     if (e.get_error_code() == bip::not_found_error) return Existing::kGone;
@@ -262,7 +264,7 @@ Existing probe_existing(const std::string& name, uint32_t* pid) {
 }  // namespace
 
 std::unique_ptr<Segment> Segment::create(const std::string& name, const SegmentSizes& sizes,
-                                         const std::string& run_info) {
+                                         const std::string& run_info, uint64_t run_token) {
   check_name(name);
   sizes.validate();
   if (run_info.size() > kMaxRunInfoBytes)
@@ -364,6 +366,9 @@ std::unique_ptr<Segment> Segment::create(const std::string& name, const SegmentS
   h->start_time_ns = realtime_ns();
   h->run_info_bytes = uint32_t(run_info.size());
   std::memcpy(h->run_info, run_info.data(), run_info.size());
+  h->run_token = run_token;
+  seg->run_info_ = run_info;
+  seg->run_token_ = run_token;
 
   auto* ring = new (seg->base_ + layout.ring_header) RingHeader();
   sys::robust_mutex_init(&ring->consumer_mutex);
@@ -444,6 +449,10 @@ std::unique_ptr<Segment> Segment::open(const std::string& name, bool read_only) 
   seg->mapped_bytes_ = mapped;
   seg->sizes_ = s;
   seg->layout_ = layout;
+  // Copied once, after its size was checked above: a later writer cannot change what we
+  // read, or make us read past the field.
+  seg->run_info_.assign(h->run_info, h->run_info_bytes);
+  seg->run_token_ = h->run_token;
   return seg;
 }
 
@@ -456,28 +465,37 @@ bool Segment::remove(const std::string& name) {
 bool Segment::creator_alive(const std::string& name) {
   check_name(name);
   try {
-    auto seg = open(name, true);
+    // Writable when we may (the run's own user): then the robust mutex decides.
+    std::unique_ptr<Segment> seg;
+    try {
+      seg = open(name, false);
+    } catch (const ShmError&) {
+      seg = open(name, true);
+    }
     return seg->creator_alive();
   } catch (const ShmError&) {
     return false;
   }
 }
 
+uint64_t Segment::new_run_token() {
+  uint64_t token = 0;
+  while (token == 0) {
+    if (::getrandom(&token, sizeof token, 0) != ssize_t(sizeof token))
+      token = uint64_t(realtime_ns()) * 0x9e3779b97f4a7c15ull ^ uint64_t(::getpid());
+  }
+  return token;
+}
+
 bool Segment::creator_alive() const {
   auto* h = reinterpret_cast<SegmentHeader*>(base_);
   if (is_creator_) return true;
-  if (!sys::process_alive(h->creator_pid, h->creator_start_ticks)) return false;
-  if (read_only_) return true;
+  if (read_only_) return sys::process_alive(h->creator_pid, h->creator_start_ticks);
   // The robust mutex is the authority: EOWNERDEAD / free means the creator thread is gone.
   sys::Claim c = sys::robust_mutex_try(&h->creator_mutex);
   if (c == sys::Claim::kBusy) return true;
   sys::robust_mutex_release(&h->creator_mutex);
   return false;
-}
-
-std::string Segment::run_info() const {
-  auto* h = reinterpret_cast<const SegmentHeader*>(base_);
-  return std::string(h->run_info, h->run_info_bytes);
 }
 uint32_t Segment::creator_pid() const {
   return reinterpret_cast<const SegmentHeader*>(base_)->creator_pid;

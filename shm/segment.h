@@ -40,7 +40,7 @@
 namespace rz::shm {
 
 // Current layout version. Bump whenever any struct in the segment changes.
-constexpr uint32_t kLayoutVersion = 1;
+constexpr uint32_t kLayoutVersion = 2;
 constexpr size_t kMaxRunInfoBytes = 1024;
 
 struct SegmentSizes {
@@ -79,8 +79,12 @@ class Segment {
   // process created it, the object under that name is not ours, /dev/shm lacks the space,
   // or the sizes are invalid. The calling thread holds the creator mutex until the Segment is destroyed, so
   // create from the thread that lives as long as the run (normally main).
+  // `run_token` (see new_run_token) is recorded in the header: whoever later finds a segment
+  // under this name can tell whether it is their run's (stop removes only its own).
   static std::unique_ptr<Segment> create(const std::string& name, const SegmentSizes& sizes,
-                                         const std::string& run_info);
+                                         const std::string& run_info, uint64_t run_token = 0);
+  // A random non-zero 64-bit token (getrandom).
+  static uint64_t new_run_token();
   // Opens an existing, fully created segment. Validates magic, layout version, and the
   // recorded sizes against the mapped size; waits up to ~1 s for a segment still being
   // created. Throws ShmError with a one-line message on any mismatch.
@@ -88,7 +92,8 @@ class Segment {
   // Unlinks the name (processes that have it mapped keep their mapping). Returns false if
   // there was no such segment.
   static bool remove(const std::string& name);
-  // True if a segment `name` exists and its creator is still alive.
+  // True if a segment `name` exists and its creator is still alive (decided by the creator's
+  // robust mutex whenever the object can be mapped writable, never by /proc alone).
   static bool creator_alive(const std::string& name);
 
   ~Segment();
@@ -98,12 +103,15 @@ class Segment {
   const std::string& name() const { return name_; }  // always with the leading '/'
   const SegmentSizes& sizes() const { return sizes_; }
   const SegmentLayout& layout() const { return layout_; }
-  std::string run_info() const;
+  // Copied and bounds-checked once when the segment is opened: never re-read from shm.
+  const std::string& run_info() const { return run_info_; }
+  uint64_t run_token() const { return run_token_; }
   uint32_t creator_pid() const;
   uint64_t start_time_ns() const;  // CLOCK_REALTIME ns since the epoch, set at creation
   bool read_only() const { return read_only_; }
-  // True while the creating process is alive (robust-mutex probe on a writable mapping,
-  // /proc start-time check on a read-only one).
+  // True while the creating process is alive. On a writable mapping the robust mutex decides
+  // (a pid in another pid namespace, or no /proc at all, changes nothing); a read-only
+  // mapping cannot probe it and falls back to the /proc pid + start time.
   bool creator_alive() const;
 
   ControlBlock& control();
@@ -126,6 +134,8 @@ class Segment {
   uint64_t mapped_bytes_ = 0;
   SegmentSizes sizes_;
   SegmentLayout layout_;
+  std::string run_info_;
+  uint64_t run_token_ = 0;
   std::unique_ptr<Impl> impl_;
 };
 

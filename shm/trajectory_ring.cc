@@ -258,6 +258,12 @@ RingReader::RingReader(Segment& segment) : segment_(segment) {
     LaneCursor& c = cursors_[l];
     c.head = controls_[l].head.load(std::memory_order_relaxed);
     c.expected_seq = controls_[l].consumed_seq.load(std::memory_order_relaxed);
+    // A consumer killed after skipping a corrupt stretch (and before releasing the next
+    // record) left the lane in resync: its consumed_seq is not the next record's sequence.
+    if (controls_[l].resync.load(std::memory_order_relaxed)) {
+      c.resync = true;
+      continue;
+    }
     // A consumer killed between storing consumed_seq (= s + 1) and head leaves head at
     // record s: then the record at head carries consumed_seq - 1 and is still to be read.
     // Look at it accepting any sequence (resync); everything else is verified as usual.
@@ -282,6 +288,9 @@ void RingReader::skip_lane(uint32_t lane, uint64_t tail) {
   LaneCursor& c = cursors_[lane];
   c.head = tail;
   c.resync = true;
+  // In shared memory too, before head (head's seq_cst store keeps it there): a consumer that
+  // takes over after us must not expect consumed_seq from the record at the new head.
+  controls_[lane].resync.store(1, std::memory_order_relaxed);
   controls_[lane].head.store(tail, std::memory_order_seq_cst);
   if (controls_[lane].producer_waiting.load(std::memory_order_seq_cst)) {
     controls_[lane].space_signal.fetch_add(1, std::memory_order_seq_cst);
@@ -358,6 +367,10 @@ void RingReader::release(const Record& record) {
   // consumed_seq before head (release on head keeps it there): a restart that finds
   // consumed_seq one ahead of the record at head knows we died between the two.
   lc.consumed_seq.store(c.expected_seq, std::memory_order_relaxed);
+  // After consumed_seq: killed between the two, the resync flag still accepts the record at
+  // head, whose sequence is consumed_seq - 1. One load on the common path, no store.
+  if (__builtin_expect(lc.resync.load(std::memory_order_relaxed) != 0, 0))
+    lc.resync.store(0, std::memory_order_relaxed);
   fault_point(FaultPoint::kConsumerBeforeHeadStore, record.sequence);
   // release: we are done reading the record's bytes before the producer may reuse them.
   // seq_cst: the Dekker pairing with LaneWriter::wait_for_space().

@@ -12,7 +12,8 @@
 #include <iterator>
 #include <sstream>
 
-#include "common/checkpoint_file.h"
+#include "common/durable_file.h"
+#include "common/hash.h"
 #include "common/solver/position_file.h"
 
 namespace rz {
@@ -81,29 +82,13 @@ std::string parse_cache(const std::string& text, uint64_t file_hash,
 
 // Atomic replace: a reader sees the old cache or the new one, never a torn file.
 bool write_atomically(const std::string& path, const std::string& text, std::string* error) {
-  const std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) {
-    *error = fmt::format("cannot write label cache '{}' ({}): pass a writable path", path,
-                         std::strerror(errno));
+  try {
+    write_file_durably(path, text);
+    return true;
+  } catch (const DurableWriteError& e) {
+    *error = fmt::format("cannot write label cache: {} (pass a writable path)", e.what());
     return false;
   }
-  size_t done = 0;
-  bool ok = true;
-  while (ok && done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) done += static_cast<size_t>(n);
-  }
-  ok = ok && ::fsync(fd) == 0;
-  ok = (::close(fd) == 0) && ok;
-  ok = ok && std::rename(tmp.c_str(), path.c_str()) == 0;
-  if (!ok) {
-    *error = fmt::format("cannot write label cache '{}' ({})", path, std::strerror(errno));
-    ::unlink(tmp.c_str());
-  }
-  return ok;
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "common/game.h"
+#include "common/hash.h"
 
 namespace rz {
 namespace {
@@ -40,14 +41,6 @@ constexpr int kPlanes = 4;
 constexpr int kMaxGridSide = 2 * kMaxSide + 1;
 
 int popcount(uint32_t x) { return __builtin_popcount(x); }
-
-uint64_t mix64(uint64_t x) {  // splitmix64 finaliser
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 // The state is a few words so MCTS can clone it cheaply; the board geometry is two bytes and
 // box completion is recomputed from it (four bit tests), instead of sharing a lookup table.

@@ -315,3 +315,53 @@ TEST_CASE("ring processes: a consumer SIGKILLed mid-stream and restarted loses a
   CHECK(duplicates >= 2);  // the two hook kills each leave their record to be retaken
   CHECK(kills >= 5);
 }
+
+// Issue #13 finding 6: after a corrupt-record skip the lane's consumed_seq is no longer the
+// next record's sequence. A consumer SIGKILLed right after the skip (before it released
+// anything on that lane) must not make its successor reject the lane's next good records.
+TEST_CASE("ring: a consumer SIGKILLed right after a corrupt-record skip - its successor keeps the next good records",
+          "[ring][processes][kill]") {
+  SegmentGuard g(unique_name("skipkill"));
+  auto seg = Segment::create(g.name, small_sizes(1, 1 << 16, 4096), "");
+  std::vector<uint8_t> rec(200, 7);
+  uint8_t* lane = seg->base() + seg->layout().lane_data;
+  {
+    LaneWriter w(*seg, 0);
+    for (int i = 0; i < 3; ++i) REQUIRE(w.write(rec.data(), rec.size()));  // seq 0, 1, 2
+    // Record 1's payload is corrupted in place: the consumer must skip the lane to its tail.
+    const uint64_t span = record_span(rec.size());
+    lane[span + sizeof(RecordHeader) + 5] ^= 0x40;
+  }
+  // Consumer child: takes record 0, releases it, meets the corrupt record 1 (skip), and is
+  // SIGKILLed right there, before the next release.
+  const pid_t consumer = spawn([&] {
+    auto s = Segment::open(g.name);
+    RingReader r(*s);
+    auto first = r.peek();
+    if (!first || first->sequence != 0) return 2;
+    r.release(*first);
+    if (r.peek()) return 3;                       // record 1 is corrupt: nothing delivered
+    if (r.corrupt_records_skipped() != 1) return 4;
+    ::raise(SIGKILL);
+    return 5;
+  });
+  REQUIRE(wait_child(consumer) == 128 + SIGKILL);
+  // The producer goes on: records 3, 4, 5 are good.
+  {
+    LaneWriter w(*seg, 0);
+    for (int i = 0; i < 3; ++i) REQUIRE(w.write(rec.data(), rec.size()));
+  }
+  // The successor (this process, taking over the dead consumer's role) gets all three.
+  RingReader r(*seg);
+  CHECK(r.took_over());
+  std::vector<uint64_t> got;
+  while (auto rec_view = r.peek()) {
+    got.push_back(rec_view->sequence);
+    r.release(*rec_view);
+  }
+  CHECK(got == std::vector<uint64_t>{3, 4, 5});
+  CHECK(r.corrupt_records_skipped() == 0);
+  auto status = lane_status(*seg);
+  CHECK(status[0].records_consumed == 6);
+  CHECK(status[0].bytes_in_flight == 0);
+}

@@ -348,3 +348,44 @@ TEST_CASE("segment: empty objects and ours killed before the mutex existed are r
     CHECK(Segment::open(g.name)->run_info() == "fresh");
   }
 }
+
+// Issue #13 finding 2: liveness is the robust mutex's answer, never /proc's. A live creator
+// whose recorded pid our /proc does not show (another pid namespace sharing /dev/shm, or
+// no /proc at all) must be refused, not unlinked; and the run token names the run.
+TEST_CASE("segment: a live creator whose pid /proc does not show is still live - never unlinked",
+          "[segment]") {
+  ReapChildrenOnExit reap;
+  SegmentGuard g(unique_name("ns"));
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  const uint64_t token = Segment::new_run_token();
+  CHECK(token != 0);
+  CHECK(Segment::new_run_token() != token);
+  pid_t child = spawn([&] {
+    auto seg = Segment::create(g.name, small_sizes(), "first run", token);
+    // What a creator in another pid namespace looks like from here: a pid and start time
+    // that name no process of ours.
+    auto* h = reinterpret_cast<SegmentHeader*>(seg->base());
+    h->creator_pid = 0x3fffffff;
+    h->creator_start_ticks = 1;
+    char c = 1;
+    if (::write(ready[1], &c, 1) != 1) return 2;
+    ::pause();  // killed by the parent
+    return 0;
+  });
+  char c;
+  REQUIRE(::read(ready[0], &c, 1) == 1);
+  auto msg = error_of([&] { Segment::create(g.name, small_sizes(), "second run"); });
+  CHECK_THAT(msg, Catch::Contains("is in use by live process"));
+  auto seg = Segment::open(g.name);
+  CHECK(seg->run_info() == "first run");
+  CHECK(seg->run_token() == token);
+  CHECK(Segment::creator_alive(g.name));
+  CHECK(seg->creator_alive());
+  ::kill(child, SIGKILL);
+  CHECK(wait_child(child) == 128 + SIGKILL);
+  CHECK_FALSE(Segment::creator_alive(g.name));
+  CHECK_FALSE(seg->creator_alive());
+  ::close(ready[0]);
+  ::close(ready[1]);
+}
