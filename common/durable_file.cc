@@ -76,6 +76,12 @@ void write_file_durably(const std::string& path, const void* data, size_t size) 
   ::close(dfd);
 }
 
+int open_for_append(const std::string& path, bool readable) {
+  return ::open(path.c_str(),
+                (readable ? O_RDWR : O_WRONLY) | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+                0600);
+}
+
 bool is_durable_temporary(const std::string& name, const std::string& suffix, long own_pid) {
   const std::string marker = suffix + ".tmp.";
   const size_t at = name.find(marker);

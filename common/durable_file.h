@@ -33,6 +33,11 @@ inline void write_file_durably(const std::string& path, const std::string& text)
   write_file_durably(path, text.data(), text.size());
 }
 
+// The one way a log or CSV is opened for appending: O_APPEND | O_CREAT | O_NOFOLLOW |
+// O_CLOEXEC, mode 0600 (a planted symlink is never followed: the open fails with ELOOP).
+// Returns the fd, or -1 with errno set. `readable` adds read access (O_RDWR).
+int open_for_append(const std::string& path, bool readable = false);
+
 // True if `name` (a directory entry, no '/') is a temporary left by write_file_durably for a
 // file whose name ends in `suffix` ("" = any), and not one of process `own_pid`.
 bool is_durable_temporary(const std::string& name, const std::string& suffix, long own_pid);

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "common/durable_file.h"
 #include "launch/log_stamp.h"
 
 namespace rz::launch {
@@ -83,7 +84,7 @@ void append_to_fd(int fd, const std::string& text) {
 
 LogPump::LogPump(std::string role, int pipe_fd, const std::string& log_path)
     : role_(std::move(role)), pipe_fd_(pipe_fd) {
-  log_fd_ = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  log_fd_ = open_for_append(log_path);
 }
 
 LogPump::~LogPump() { close_all(); }

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "common/file_lock.h"
 #include "launch/process_liveness.h"
 
 namespace rz::launch {
@@ -41,8 +42,7 @@ std::string child_binary(const char* env, const std::string& relative) {
 }
 
 bool supervisor_alive(const RunDir& dir, pid_t* pid) {
-  *pid = read_pid_file(dir.pid_file("launch"));
-  return process_alive(*pid, "ringzero-launch");
+  return FileLock::held(dir.lock_file(), pid);
 }
 
 std::string shm_name_of(const RunDir& dir) {
@@ -74,7 +74,14 @@ void print_next_steps(const RunDir& dir, std::FILE* out) {
 }
 
 void require_run(const RunDir& dir) {
-  if (std::filesystem::exists(dir.config_file())) return;
+  if (std::filesystem::exists(dir.config_file())) {
+    try {
+      dir.check_private();
+    } catch (const std::runtime_error& e) {
+      throw UsageError(e.what());
+    }
+    return;
+  }
   throw UsageError(fmt::format("there is no run in {} ({}); start one with: {} start --run-dir {}",
                                dir.path(),
                                dir.exists() ? "no config.ini in it" : "the directory does not exist",

@@ -26,8 +26,9 @@ std::string script();
 // (build/launch/../actor/ringzero-actor). Throws UsageError if it is not executable.
 std::string child_binary(const char* env, const std::string& relative);
 
-// True if the run's supervisor (RUN/pids/launch.pid) is a living ringzero-launch; *pid gets
-// the recorded pid either way.
+// True if the run's supervisor is alive: it holds RUN/lock (common/file_lock.h), whatever any
+// pid file says (pids are reused; a copied run directory copies its pid files). *pid gets
+// the pid the holder recorded (0 when not running).
 bool supervisor_alive(const RunDir& dir, pid_t* pid);
 
 // The run's segment name; throws UsageError naming the fix if the directory holds no run.

@@ -17,7 +17,9 @@
 #include "common/config.h"
 #include "launch/command_support.h"
 #include "launch/process_liveness.h"
+#include "common/file_lock.h"
 #include "launch/run_dir.h"
+#include "launch/run_segment.h"
 #include "launch/run_snapshot.h"
 #include "launch/stats_snapshot.h"
 #include "shm/segment.h"
@@ -76,6 +78,48 @@ SimpleArgs parse_simple(int argc, char** argv, const std::string& command, int d
   return args;
 }
 
+// `stop` of a run whose supervisor is dead (SIGKILLed): what it left behind. A learner that
+// outlived it (writing its final checkpoint) is asked to finish and waited for; then the
+// segment goes, but only if it is this run's (its header records this run directory and
+// token) and its creator is dead: never a foreign object, another build's segment, one
+// being created, or another run's.
+void stop_orphans(const RunDir& dir, int timeout_s) {
+  const std::string checkpoint_lock = dir.checkpoints_dir() + "/lock";
+  pid_t learner = 0;
+  if (FileLock::held(checkpoint_lock, &learner)) {
+    std::printf("ringzero: the learner (pid %d) outlived its supervisor: asking it to stop\n", learner);
+    std::fflush(stdout);
+    if (learner > 0) ::kill(learner, SIGTERM);  // it holds the lock: alive, not a reused pid
+    if (!wait_until([&] { return !FileLock::held(checkpoint_lock); }, std::chrono::seconds(timeout_s))) {
+      throw std::runtime_error(fmt::format(
+          "the learner (pid {}) of {} did not stop within {} s; kill it (kill -9 {}) and run stop "
+          "again", learner, dir.path(), timeout_s, learner));
+    }
+  }
+  const std::string name = shm_name_of(dir);
+  const SegmentCheck c = check_segment(dir, name);
+  if (c.owner == SegmentOwner::kNone) return;
+  if (c.owner != SegmentOwner::kThisRun || c.creator_alive) {
+    std::printf("ringzero: left the shared memory %s alone: %s\n", name.c_str(),
+                c.owner == SegmentOwner::kUnknown ? c.why.c_str()
+                : c.owner == SegmentOwner::kOtherRun
+                    ? fmt::format("it belongs to the run in {} (another run token)", c.run_dir).c_str()
+                    : "its creator is alive");
+    return;
+  }
+  // The killed supervisor's counters are fresher than its last RUN/stats.snapshot: keep
+  // them for the next start --resume before the segment goes.
+  try {
+    const auto left = shm::Segment::open(name, /*read_only=*/true);
+    save_stats_snapshot(*left, dir.stats_snapshot_file());
+  } catch (const std::exception&) {
+    // An unusable one: the file stays as it was.
+  }
+  if (shm::Segment::remove(name)) {
+    std::printf("ringzero: removed the shared memory %s left by a killed supervisor\n", name.c_str());
+  }
+}
+
 }  // namespace
 
 int stop_command(int argc, char** argv) {
@@ -91,30 +135,15 @@ int stop_command(int argc, char** argv) {
   require_run(dir);
   pid_t pid = 0;
   if (!supervisor_alive(dir, &pid)) {
-    const std::string name = shm_name_of(dir);
-    if (!shm::Segment::creator_alive(name)) {
-      // The killed supervisor's counters are fresher than its last RUN/stats.snapshot: keep
-      // them for the next start --resume before the segment goes.
-      try {
-        const auto left = shm::Segment::open(name, /*read_only=*/true);
-        if (run_info_value(left->run_info(), "run_dir") == dir.path()) {
-          save_stats_snapshot(*left, dir.stats_snapshot_file());
-        }
-      } catch (const std::exception&) {
-        // No segment left (nothing to save), or an unusable one: the file stays as it was.
-      }
-    }
-    if (!shm::Segment::creator_alive(name) && shm::Segment::remove(name)) {
-      std::printf("ringzero: removed the shared memory %s left by a killed supervisor\n", name.c_str());
-    }
+    stop_orphans(dir, args.timeout_s);
     std::printf("ringzero: run %s is not running\n", dir.path().c_str());
     return 0;
   }
   std::printf("ringzero: stopping run %s (supervisor pid %d); the learner writes a final checkpoint\n",
               dir.path().c_str(), pid);
   std::fflush(stdout);
-  ::kill(pid, SIGTERM);
-  if (!wait_until([&] { return !process_alive(pid, "ringzero-launch"); },
+  if (pid > 0) ::kill(pid, SIGTERM);  // the lock's holder: alive, so this pid is not reused
+  if (!wait_until([&] { return !supervisor_alive(dir, &pid); },
                   std::chrono::seconds(args.timeout_s))) {
     fmt::print(stderr, "ringzero-launch: the run did not stop within {} s; see {} (a second stop "
                        "kills every process)\n", args.timeout_s, dir.log_file("launch"));

@@ -1,5 +1,7 @@
 // ringzero-launch: starts, supervises, inspects and stops a training run.
 // The user-facing entry point is launch/launch.sh, which builds first and then runs this.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -21,6 +23,9 @@ void print_usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Everything a run writes (and its children inherit this) is private to the user: files
+  // 0600, directories 0700, whatever the caller's umask. Modes are also given explicitly.
+  ::umask(077);
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     print_usage();
     return argc < 2 ? 2 : 0;

@@ -28,13 +28,64 @@ RunDir::RunDir(const std::string& path) {
 bool RunDir::exists() const { return fs::is_directory(path_); }
 
 void RunDir::create_layout() const {
-  for (const std::string& d : {path_, pids_dir(), logs_dir()}) {
-    std::error_code ec;
-    fs::create_directories(d, ec);
+  std::error_code ec;
+  fs::create_directories(fs::path(path_).parent_path(), ec);
+  for (const std::string& d : {path_, pids_dir(), logs_dir(), checkpoints_dir()}) {
+    if (!ec && ::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST)
+      ec = std::error_code(errno, std::generic_category());
     if (ec) {
       throw std::runtime_error(
           fmt::format("cannot create directory {}: {} (choose a writable --run-dir)", d,
                       ec.message()));
+    }
+  }
+  check_private();
+}
+
+void RunDir::check_private() const {
+  const std::vector<std::string> dirs = {path_, pids_dir(), logs_dir(), checkpoints_dir()};
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    const std::string& d = dirs[i];
+    struct stat st {};
+    // RUN itself may be a symlink of the user's (runs/latest): judge what it points to.
+    const int rc = i == 0 ? ::stat(d.c_str(), &st) : ::lstat(d.c_str(), &st);
+    if (rc != 0) {
+      if (errno == ENOENT && i > 0) continue;  // created later, by us, private
+      throw std::runtime_error(fmt::format("cannot inspect run directory {}: {}", d,
+                                           std::strerror(errno)));
+    }
+    std::string why;
+    if (S_ISLNK(st.st_mode)) {
+      why = "is a symbolic link";
+    } else if (!S_ISDIR(st.st_mode)) {
+      why = "is not a directory";
+    } else if (st.st_uid != ::geteuid()) {
+      why = fmt::format("is owned by uid {}, not by you (uid {})", st.st_uid, ::geteuid());
+    } else if (st.st_mode & 022) {
+      why = fmt::format("is writable by {} (mode {:04o})",
+                        (st.st_mode & 020) && (st.st_mode & 002) ? "group and others"
+                        : (st.st_mode & 020)                     ? "group"
+                                                                 : "others",
+                        st.st_mode & 07777);
+    }
+    if (!why.empty()) {
+      throw std::runtime_error(fmt::format(
+          "run directory {} {}: a run directory must be your own and private, since whoever "
+          "can write there controls what the run writes and reads; use another --run-dir{}",
+          d, why,
+          S_ISDIR(st.st_mode) && st.st_uid == ::geteuid()
+              ? fmt::format(", or make it private with chmod 700 {}", shell_quote(d))
+              : ""));
+    }
+    // Nothing in it may be a symlink: whoever planted one chose what we would write to.
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(d, ec)) {
+      if (entry.is_symlink(ec)) {
+        throw std::runtime_error(fmt::format(
+            "run directory {} holds a symbolic link {}: a run never writes through a link; "
+            "remove it (rm {}) or use another --run-dir",
+            d, entry.path().filename().string(), shell_quote(entry.path().string())));
+      }
     }
   }
 }

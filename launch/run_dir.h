@@ -14,8 +14,14 @@
 //   RUN/stats.snapshot          every process's counters, saved by the supervisor at stop and
 //                               every few seconds; seeds the next generation (stats_snapshot.h)
 //
-// Small files are written atomically (tmp, fsync, rename) so that a SIGKILL at any instant
-// leaves the old or the new content, never a torn one.
+//   RUN/lock                    held (F_OFD_SETLK) by the supervisor for its whole life; it
+//                               holds the supervisor's pid (common/file_lock.h)
+//   RUN/shm_token               the run token recorded in the run's segment
+//   RUN/checkpoints/lock        held by the learner that writes the checkpoints
+//
+// Small files are written atomically (common/durable_file.h) so that a SIGKILL at any
+// instant leaves the old or the new content, never a torn one. Everything is private to the
+// user: directories 0700, files 0600, and a run directory anyone else can write is refused.
 #pragma once
 
 #include <sys/types.h>
@@ -43,9 +49,20 @@ class RunDir {
   std::string roles_file() const { return pids_dir() + "/roles"; }
   std::string stats_snapshot_file() const { return path_ + "/stats.snapshot"; }
 
+  std::string lock_file() const { return path_ + "/lock"; }
+  std::string token_file() const { return path_ + "/shm_token"; }
+  std::string checkpoints_dir() const { return path_ + "/checkpoints"; }
+
   bool exists() const;
-  // Creates RUN, RUN/pids and RUN/logs. Throws std::runtime_error (one line) on failure.
+  // Creates RUN, RUN/pids, RUN/logs and RUN/checkpoints (mode 0700), then check_private().
+  // Throws std::runtime_error (one line) on failure.
   void create_layout() const;
+  // Refuses, with one line naming the directory, the reason and the fix, a run directory that
+  // is not this user's own and private: RUN (followed if it is a symlink, so runs/latest
+  // works) and each of its subdirectories that exists (never a symlink) must be owned by
+  // this user and writable by nobody else. Another local user who can write there could
+  // plant symlinks (our logs appended to their target), a config.ini, checkpoints or a pid.
+  void check_private() const;
 
  private:
   std::string path_;

@@ -13,13 +13,16 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "common/durable_file.h"
 #include "common/checkpoint_file.h"
 #include "common/config.h"
+#include "common/file_lock.h"
 #include "launch/command_support.h"
 #include "launch/commands.h"
 #include "launch/process_liveness.h"
@@ -80,8 +83,10 @@ void point_latest_link(const RunDir& dir) {
   if (ec) fs::remove(tmp, ec);
 }
 
-// Fork a session leader that runs the supervisor; return once it reports every role up.
-int start_detached(const SupervisorOptions& options, const RunDir& dir) {
+// Fork a session leader that runs the supervisor; return once it reports every role up. The
+// child inherits `lock` (RUN/lock: an OFD lock survives fork) and holds it for its life.
+int start_detached(const SupervisorOptions& options, const RunDir& dir,
+                   std::unique_ptr<FileLock> lock) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("cannot create a pipe");
   const pid_t pid = ::fork();
@@ -89,8 +94,13 @@ int start_detached(const SupervisorOptions& options, const RunDir& dir) {
   if (pid == 0) {
     ::close(fds[0]);
     ::setsid();
+    try {
+      lock->record_pid(::getpid());
+    } catch (const std::exception&) {
+      // Only messages use the recorded pid; the lock itself is what counts.
+    }
     const int null_fd = ::open("/dev/null", O_RDWR);
-    const int log_fd = ::open(dir.log_file("launch").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    const int log_fd = open_for_append(dir.log_file("launch"));
     ::dup2(null_fd, STDIN_FILENO);
     ::dup2(log_fd >= 0 ? log_fd : null_fd, STDOUT_FILENO);
     ::dup2(log_fd >= 0 ? log_fd : null_fd, STDERR_FILENO);
@@ -107,6 +117,7 @@ int start_detached(const SupervisorOptions& options, const RunDir& dir) {
     _exit(code);
   }
   ::close(fds[1]);
+  lock.reset();  // our fd only: the supervisor holds the same lock through its own
   std::string reply;
   const auto deadline = std::chrono::steady_clock::now() + kReadyTimeout;
   while (reply.find('\n') == std::string::npos) {
@@ -226,6 +237,13 @@ int start_command(int argc, char** argv) {
   }
   RunDir dir(run_dir);
   const std::string config_file = dir.config_file();
+  if (dir.exists()) {
+    try {
+      dir.check_private();
+    } catch (const std::runtime_error& e) {
+      throw UsageError(e.what());
+    }
+  }
   if (resume && !fs::exists(config_file)) {
     throw UsageError(fmt::format(
         "there is no run in {} to resume ({}); start a new one with: {} start --run-dir {}",
@@ -305,12 +323,31 @@ int start_command(int argc, char** argv) {
                                    e.what()));
     }
   }
-  dir.create_layout();
+  try {
+    dir.create_layout();
+  } catch (const std::runtime_error& e) {
+    throw UsageError(e.what());
+  }
+  // One start at a time per directory: whoever holds RUN/lock owns the run from here on;
+  // a loser is refused before it writes anything.
+  std::unique_ptr<FileLock> lock = FileLock::try_acquire(dir.lock_file());
+  if (!lock) {
+    FileLock::held(dir.lock_file(), &pid);
+    throw UsageError(fmt::format("run {} is already running (supervisor pid {}); watch it with {} "
+                                 "monitor --run-dir {} or stop it with {} stop --run-dir {}",
+                                 dir.path(), pid, script(), shell_quote(dir.path()), script(),
+                                 shell_quote(dir.path())));
+  }
+  if (!resume && fs::exists(config_file)) {
+    throw UsageError(fmt::format("{} already holds a run; continue it with --resume or choose "
+                                 "another --run-dir", dir.path()));
+  }
   write_config_atomically(config, config_file);
   options.config = config;
   point_latest_link(dir);
 
-  if (detach) return start_detached(options, dir);
+  if (detach) return start_detached(options, dir, std::move(lock));
+  lock->record_pid(::getpid());
   fmt::print(stderr, "ringzero: {} {} with {} actor{} + learner{} in {} (Ctrl-C stops it cleanly)\n",
              resume ? "resuming" : "training", config.game, options.actors,
              options.actors == 1 ? "" : "s", config.eval.enabled ? " + evaluator" : "", dir.path());

@@ -16,11 +16,13 @@
 
 #include <fmt/format.h>
 
+#include "common/durable_file.h"
 #include "common/checkpoint_file.h"
 #include "common/game.h"
 #include "launch/child_process.h"
 #include "launch/log_stamp.h"
 #include "launch/restart_policy.h"
+#include "launch/run_segment.h"
 #include "launch/run_snapshot.h"
 #include "launch/segment_sizes.h"
 #include "launch/stats_snapshot.h"
@@ -462,7 +464,7 @@ int Supervisor::run() {
   signal_fd_ = ::signalfd(-1, &handled, SFD_NONBLOCK | SFD_CLOEXEC);
 
   dir_.create_layout();
-  log_fd_ = ::open(dir_.log_file("launch").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  log_fd_ = open_for_append(dir_.log_file("launch"));
 
   // Generation: 1 for a fresh run, +1 at every start of an existing one.
   uint64_t generation = 1;
@@ -486,7 +488,12 @@ int Supervisor::run() {
     const shm::SegmentSizes sizes = segment_sizes_for(options_.config, *game, options_.actors);
     const std::string run_info =
         fmt::format("game={}\nrun_dir={}\ngeneration={}\n", game->spec(), dir_.path(), generation);
-    segment_ = shm::Segment::create(shm_name, sizes, run_info);
+    refuse_other_runs_segment(dir_, shm_name);
+    // The token is on disk before the segment exists: a segment of ours always has its
+    // token in RUN (stop removes only such a segment).
+    const uint64_t token = shm::Segment::new_run_token();
+    write_run_token(dir_, token);
+    segment_ = shm::Segment::create(shm_name, sizes, run_info, token);
   } catch (const std::exception& e) {
     const std::string message = fmt::format("cannot create the run's shared memory: {}", e.what());
     log(message);
@@ -495,9 +502,20 @@ int Supervisor::run() {
   }
   segment_->control().generation.store(generation, std::memory_order_release);
   segment_->control().supervisor_pid.store(static_cast<uint32_t>(getpid()), std::memory_order_relaxed);
-  write_text_atomically(dir_.generation_file(), fmt::format("{}\n", generation));
-  write_text_atomically(dir_.shm_name_file(), segment_->name() + "\n");
-  write_text_atomically(dir_.pid_file("launch"), fmt::format("{}\n", getpid()));
+  try {
+    write_text_atomically(dir_.generation_file(), fmt::format("{}\n", generation));
+    write_text_atomically(dir_.shm_name_file(), segment_->name() + "\n");
+    write_text_atomically(dir_.pid_file("launch"), fmt::format("{}\n", getpid()));
+  } catch (const std::exception& e) {
+    // Nothing runs yet: take the segment with us rather than leak it.
+    const std::string message = fmt::format("cannot record the run in {}: {}", dir_.path(), e.what());
+    const std::string name = segment_->name();
+    segment_.reset();
+    shm::Segment::remove(name);
+    log(message);
+    tell_ready("error: " + message);
+    return 1;
+  }
   if (!earlier_stats.empty()) {
     try {
       const int seeded = seed_stats(*segment_, earlier_stats);

@@ -21,7 +21,7 @@ std::string save_learner_checkpoint(const std::string& run_dir, const RunConfig&
                                     const Game& game, Trainer& trainer,
                                     const LearnerProgress& progress, const std::mt19937_64& rng) {
   std::string dir = checkpoint_dir(run_dir);
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     throw CheckpointError("cannot create " + dir + ": " + std::strerror(errno));
   std::ostringstream rng_text;
   rng_text << rng;

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "common/durable_file.h"
+
 namespace rz {
 
 const char* MetricsCsv::header() {
@@ -21,7 +23,7 @@ const char* MetricsCsv::header() {
 }
 
 MetricsCsv::MetricsCsv(const std::string& path) : path_(path) {
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  fd_ = open_for_append(path);
   if (fd_ < 0)
     throw std::runtime_error("cannot open metrics file " + path + ": " + std::strerror(errno));
   struct stat st;

@@ -1,5 +1,6 @@
 #include "common/eval/eval_csv.h"
 
+#include "common/durable_file.h"
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,7 +50,7 @@ std::string format_eval_row(const EvalRow& r) {
 
 void append_eval_row(const std::string& path, const EvalRow& row) {
   // O_RDWR, not O_WRONLY: the torn-row check below reads the last byte.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int fd = open_for_append(path, /*readable=*/true);
   if (fd < 0)
     throw std::runtime_error(
         fmt::format("cannot open '{}' for appending: {}", path, std::strerror(errno)));

@@ -176,7 +176,7 @@ void LiveEvaluator::run() {
     if (accuracy) {
       if (!labels_loaded) {
         const std::string dir = config_.run_dir + "/eval";
-        ::mkdir(dir.c_str(), 0755);
+        ::mkdir(dir.c_str(), 0700);
         const std::string base = accuracy_positions_.substr(accuracy_positions_.rfind('/') + 1);
         Connect4Solver solver;
         LabelLoad load = load_or_solve_labels(accuracy_positions_, dir + "/labels-" + base,
