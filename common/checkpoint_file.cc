@@ -225,12 +225,13 @@ void prune_checkpoints(const std::string& run_dir, int keep) {
   auto paths = list_checkpoints(run_dir);
   for (size_t i = 0; i + static_cast<size_t>(std::max(keep, 1)) < paths.size(); ++i)
     ::unlink(paths[i].c_str());
-  // Stray tmp files are left by a writer killed before its rename.
+  // Stray temporaries are left by a writer killed before its rename (only one learner at a
+  // time holds the checkpoints: RUN/checkpoints/lock).
   std::string dir = checkpoint_dir(run_dir);
   if (DIR* d = ::opendir(dir.c_str())) {
     std::vector<std::string> stray;
     while (dirent* e = ::readdir(d)) {
-      if (is_durable_temporary(e->d_name, kSuffix, ::getpid()))
+      if (is_durable_temporary(e->d_name, "", ::getpid()))
         stray.push_back(dir + "/" + e->d_name);
     }
     ::closedir(d);

@@ -22,12 +22,19 @@ void BatchBuilder::build(const ReplayWindow& window, std::mt19937_64& rng, Batch
   std::uniform_int_distribution<int> symmetry(0, game_.num_symmetries() - 1);
   FinishedGame record;
   std::string error;
-  for (int i = 0; i < batch_size_; ++i) {
+  int misses = 0;
+  for (int i = 0; i < batch_size_;) {
     ReplayWindow::Sample s = window.target(pick(rng));
     if (!decode_record(game_, s.record, s.size, &record, &error) ||
-        s.position >= record.positions.size())
-      throw ReplayError("a record in the replay window no longer decodes (" + error +
-                        "); the learner region is damaged");
+        s.position >= record.positions.size()) {
+      ++undecodable_skipped_;
+      if (++misses >= kMaxMisses)
+        throw ReplayError("the last " + std::to_string(misses) + " replay window entries " +
+                          "sampled no longer decode (" + error + "); the learner region is " +
+                          "damaged: stop the run and start it again with --resume");
+      continue;
+    }
+    misses = 0;
     std::unique_ptr<State> state = game_.new_initial_state();
     for (uint32_t m = 0; m < s.position; ++m) state->apply(record.positions[m].action);
     const PositionRecord& p = record.positions[s.position];
@@ -47,6 +54,7 @@ void BatchBuilder::build(const ReplayWindow& window, std::mt19937_64& rng, Batch
       game_.apply_symmetry(sym, o, pi);
       game_.apply_symmetry(sym, nullptr, legal);
     }
+    ++i;
   }
 }
 

@@ -31,14 +31,22 @@ class BatchBuilder {
  public:
   BatchBuilder(const Game& game, int batch_size);
   // Samples batch_size target positions uniformly (with replacement) from `window`, which
-  // must hold at least one. Records in the window were validated on insertion; a record that
-  // no longer decodes would mean a damaged region and throws ReplayError.
+  // must hold at least one. Records in the window were validated on insertion; one that no
+  // longer decodes (a damaged byte in the region) is skipped, counted and another sample
+  // drawn: one bad entry must not stop training, nor crash-loop a learner that would meet it
+  // again after every restart. Only a window where kMaxMisses samples in a row fail throws
+  // ReplayError. Running out of memory while decoding propagates std::bad_alloc: that is the
+  // machine's problem, not the entry's.
   void build(const ReplayWindow& window, std::mt19937_64& rng, Batch* batch);
+  // Samples skipped because their entry no longer decodes, over this builder's life.
+  uint64_t undecodable_skipped() const { return undecodable_skipped_; }
+  static constexpr int kMaxMisses = 1000;
 
  private:
   const Game& game_;
   int batch_size_;
   std::vector<uint8_t> mask_;
+  uint64_t undecodable_skipped_ = 0;
 };
 
 }  // namespace rz

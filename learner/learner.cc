@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "common/checkpoint_file.h"
+#include "common/durable_file.h"
 #include "common/game.h"
 #include "common/net/net_evaluator.h"
 #include "learner/batch_builder.h"
@@ -24,6 +25,7 @@
 #include "learner/replay_window.h"
 #include "learner/starting_point.h"
 #include "learner/trainer.h"
+#include "learner/version_floor.h"
 #include "shm/stats.h"
 #include "shm/trajectory_ring.h"
 #include "shm/weight_slot.h"
@@ -114,9 +116,10 @@ struct Learner::Impl {
   Batch batch;
   SamplesPerInsertLimiter limiter;
   MetricsCsv metrics;
+  WeightVersionFloor version_floor;
 
   // Stats handles.
-  int m_step, m_version, m_consumed, m_replay, m_samples, m_bad, m_duplicates, m_ring_corrupt, m_loss_total,
+  int m_step, m_version, m_consumed, m_replay, m_samples, m_bad, m_duplicates, m_ring_corrupt, m_undecodable, m_loss_total,
       m_loss_policy, m_loss_value, m_device_cuda, m_behind;
 
   // Interval accumulators for the metrics row.
@@ -151,7 +154,8 @@ Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& 
       batch_builder(*game, cfg.learner.batch_size),
       limiter(cfg.learner.samples_per_position, static_cast<uint64_t>(cfg.learner.min_replay),
               static_cast<uint64_t>(cfg.learner.batch_size)),
-      metrics(dir + "/metrics.csv") {
+      metrics(dir + "/metrics.csv"),
+      version_floor(dir) {
   m_step = stats.metric("step");
   m_version = stats.metric("published_version");
   m_consumed = stats.metric("records_consumed");
@@ -161,6 +165,8 @@ Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& 
   m_duplicates = stats.metric("duplicates_skipped");
   // Records the ring itself refused (damaged header or checksum): never reach decode.
   m_ring_corrupt = stats.metric("ring_corrupt_skipped");
+  // Window entries that no longer decode when sampled (batch_builder.h): skipped, counted.
+  m_undecodable = stats.metric("window_undecodable");
   m_loss_total = stats.gauge("loss_total");
   m_loss_policy = stats.gauge("loss_policy");
   m_loss_value = stats.gauge("loss_value");
@@ -257,14 +263,24 @@ void Learner::Impl::train_one_step() {
   window.add_samples_trained(static_cast<uint64_t>(batch.size));
   stats.set(m_step, progress.step);
   stats.set(m_samples, progress.step * static_cast<uint64_t>(config.learner.batch_size));
+  stats.set(m_undecodable, batch_builder.undecodable_skipped());
 }
 
 void Learner::Impl::publish_weights() {
   std::vector<uint8_t> blob = trainer.weights_blob();
-  // Floor: one above the version this learner knows (its checkpoint's, after --resume). A
-  // new segment's slot starts at 0, and versions must never go back across a restart.
-  progress.weight_version = weight_slot.publish(blob.data(), blob.size(), trainer.layout_tag(),
-                                                progress.weight_version + 1);
+  // Versions never go back across any restart (learner/version_floor.h): reserved on disk
+  // first. Unreservable (disk full): this publish waits for the next interval, except the
+  // first one, without which the actors have no weights at all.
+  const uint64_t version =
+      version_floor.next_version(weight_slot.latest_version(), progress.weight_version);
+  try {
+    version_floor.cover(version);
+  } catch (const DurableWriteError& e) {
+    if (progress.weight_version == 0 && weight_slot.latest_version() == 0) throw;
+    log_line(stderr, "weights not published: {}; training continues and retries", e.what());
+    return;
+  }
+  progress.weight_version = weight_slot.publish(blob.data(), blob.size(), trainer.layout_tag(), version);
   stats.set(m_version, progress.weight_version);
 }
 

@@ -1,5 +1,7 @@
 #include "learner/record_decode.h"
 
+#include <new>
+
 #include "common/trajectory.h"
 
 namespace rz {
@@ -12,6 +14,8 @@ bool decode_record(const Game& game, const uint8_t* data, size_t size, FinishedG
     return true;
   } catch (const TrajectoryError& e) {
     *error = e.what();
+  } catch (const std::bad_alloc&) {
+    throw;  // out of memory says nothing about the record: never drop a good one for it
   } catch (const std::exception& e) {
     // Anything else decoding may throw (a game rejecting a move, an allocation for absurd
     // counts) is still a bad record, never a learner crash.

@@ -13,6 +13,7 @@ namespace rz {
 
 // Decodes `data` into *game. On a bad record returns false and sets *error to a one-line
 // reason; never reads outside [data, data + size) (decode_trajectory bounds-checks).
+// std::bad_alloc propagates: running out of memory is fatal, not a bad record.
 bool decode_record(const Game& game, const uint8_t* data, size_t size, FinishedGame* out,
                    std::string* error);
 

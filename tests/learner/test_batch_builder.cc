@@ -2,6 +2,13 @@
 #include <catch2/catch.hpp>
 
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
 
 #include <cmath>
 #include <numeric>
@@ -82,4 +89,89 @@ TEST_CASE("samples-per-position limiter: min_replay gate, ratio, and 'behind' re
   SamplesPerInsertLimiter unlimited(0, 10, 32);
   CHECK(unlimited.can_train(1000000, 10, 10));
   CHECK_FALSE(unlimited.can_train(0, 10, 9));
+}
+
+namespace {
+// Flips one payload byte of record `i` where the window stores it (its checksum then fails).
+void damage_in_window(FilledWindow& fw, size_t i) {
+  const auto& rec = fw.records[i];
+  auto at = std::search(fw.mem.begin(), fw.mem.end(), rec.begin(), rec.end());
+  REQUIRE(at != fw.mem.end());
+  at[rec.size() / 2] ^= 0x5a;
+}
+}  // namespace
+
+// Issue #13 finding 8: one window entry that no longer decodes used to throw out of build()
+// on every step, and again after every restart (the entry stays in the segment): a crash
+// loop until the supervisor gave up. Now it is skipped and counted; training goes on.
+TEST_CASE("an undecodable replay window entry is skipped and counted - the batch is still full") {
+  auto game = make_game("tictactoe");
+  FilledWindow fw(*game, 4);
+  damage_in_window(fw, 1);
+  BatchBuilder builder(*game, 256);
+  std::mt19937_64 rng(9);
+  Batch b;
+  REQUIRE_NOTHROW(builder.build(*fw.window, rng, &b));
+  CHECK(b.size == 256);
+  CHECK(builder.undecodable_skipped() > 0);
+  const uint64_t skipped = builder.undecodable_skipped();
+  REQUIRE_NOTHROW(builder.build(*fw.window, rng, &b));
+  CHECK(builder.undecodable_skipped() > skipped);
+  // Every entry damaged: that is a damaged region, refused with the fix.
+  for (size_t i = 0; i < fw.records.size(); ++i)
+    if (i != 1) damage_in_window(fw, i);
+  CHECK_THROWS_WITH(builder.build(*fw.window, rng, &b),
+                    Catch::Contains("no longer decode") && Catch::Contains("--resume"));
+}
+
+// ... and running out of memory while decoding is not a bad record: it propagates, so the
+// learner stops instead of dropping a good record and counting it as bad.
+TEST_CASE("std::bad_alloc while decoding a record propagates - never counted as a bad record") {
+  auto game = make_game("tictactoe");
+  auto records = rz::testing::selfplay_records(*game, 1, 5);
+  REQUIRE(records.size() == 1);
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    // Leave no address space to grow into, then take what the allocator still has.
+    std::vector<void*> hog;
+    hog.reserve(1 << 20);  // the hog's own bookkeeping must not be what runs out
+    // A little room given back once memory is exhausted: enough for a one-line error
+    // message, far too little for a decoded game. That is when a decoder's catch-all used to
+    // turn an allocation failure into "bad record".
+    void* slack[16];
+    for (void*& p : slack) p = std::malloc(40);
+    rlimit limit{};
+    ::getrlimit(RLIMIT_AS, &limit);
+    std::ifstream statm("/proc/self/statm");
+    unsigned long pages = 0;
+    statm >> pages;
+    limit.rlim_cur = pages * 4096 + (8u << 20);
+    if (::setrlimit(RLIMIT_AS, &limit) != 0) ::_exit(10);
+    for (size_t size = 1 << 20; size >= 16 && hog.size() < hog.capacity();) {
+      void* p = std::malloc(size);
+      if (p) {
+        hog.push_back(p);
+      } else {
+        size /= 2;
+      }
+    }
+    FinishedGame g;
+    std::string error;
+    if (hog.size() == hog.capacity()) ::_exit(13);  // could not exhaust memory
+    for (void* p : slack) std::free(p);
+    try {
+      const bool ok = decode_record(*game, records[0].data(), records[0].size(), &g, &error);
+      ::_exit(ok ? 11 : 12);  // 11: no allocation failed (test setup); 12: counted as bad
+    } catch (const std::bad_alloc&) {
+      ::_exit(0);
+    } catch (...) {
+      ::_exit(14);
+    }
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  INFO("exit " << WEXITSTATUS(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
