@@ -127,9 +127,32 @@ void write_checkpoint_sections(const std::string& path, const CheckpointSections
 }
 
 std::map<std::string, std::vector<uint8_t>> read_checkpoint_sections(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw CheckpointError("cannot open checkpoint " + path + ": " + errno_text());
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Type and size before a byte is read: a FIFO named ckpt-*.rzck would block us forever, a
+  // huge file would be read whole into memory. O_NONBLOCK: opening a FIFO does not wait.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) throw CheckpointError("cannot open checkpoint " + path + ": " + errno_text());
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || uint64_t(st.st_size) > kMaxCheckpointBytes) {
+    const bool regular = S_ISREG(st.st_mode);
+    ::close(fd);
+    throw CheckpointError(regular ? "checkpoint " + path + " is " + std::to_string(st.st_size) +
+                                        " bytes, more than any checkpoint (" +
+                                        std::to_string(kMaxCheckpointBytes) +
+                                        "): move it out of the checkpoints folder"
+                                  : "checkpoint " + path + " is not a regular file: move it out "
+                                        "of the checkpoints folder");
+  }
+  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  for (size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      bytes.resize(done);  // shrunk while we read: judged as truncated below
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
   if (bytes.size() < sizeof(kMagic) + 8 + 8)
     throw CheckpointError("checkpoint " + path + " is truncated (" + std::to_string(bytes.size()) +
                           " bytes)");

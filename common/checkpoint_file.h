@@ -38,6 +38,12 @@
 #include "common/hash.h"  // fnv1a64, the file checksum
 
 namespace rz {
+// No checkpoint is larger (weights of a large network, optimiser state, config): a bigger
+// file named ckpt-*.rzck is refused before it is read.
+constexpr uint64_t kMaxCheckpointBytes = 16ull << 30;
+}  // namespace rz
+
+namespace rz {
 
 constexpr uint32_t kCheckpointFormatVersion = 1;
 

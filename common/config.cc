@@ -210,12 +210,12 @@ std::string check_game(const std::string& name, const std::string& value) {
 }
 
 std::string check_shm_name(const std::string& name, const std::string& value) {
-  const bool ok = value.empty() || (value.size() >= 2 && value.size() <= 250 && value[0] == '/' &&
+  const bool ok = value.empty() || (value.size() >= 2 && value.size() <= 201 && value[0] == '/' &&
                                     value.find('/', 1) == std::string::npos);
   if (!ok)
     refuse(name, value,
            "a POSIX shared-memory name like /ringzero-run1 (one leading '/', "
-           "no other '/', at most 250 characters), or empty to derive it");
+           "no other '/', at most 200 characters after the '/'), or empty to derive it");
   return value;
 }
 
@@ -354,7 +354,7 @@ const std::vector<Option>& options() {
     t.push_back(u64_option("shm.lane_bytes", "bytes of each actor's trajectory lane",
                            RZ_FIELD(shm.lane_bytes), 64ull << 10, 1ull << 32));
     t.push_back(u64_option("shm.max_record_bytes", "largest trajectory record",
-                           RZ_FIELD(shm.max_record_bytes), 1ull << 10, 1ull << 31));
+                           RZ_FIELD(shm.max_record_bytes), 1ull << 10, 1ull << 30));
     t.push_back(u64_option("shm.weight_bytes",
                            "bytes of each weight buffer (0 = from the network size)",
                            RZ_FIELD(shm.weight_bytes), 0, 1ull << 34));
@@ -568,6 +568,18 @@ void validate(const RunConfig& c) {
     if (msg.rfind("mcts: ", 0) == 0) msg = "option mcts." + msg.substr(6);
     throw ConfigError(msg);
   }
+  // No full search, no training target: the learner would wait for min_replay forever.
+  if (c.mcts.full_search_prob <= 0.0f)
+    throw ConfigError(fmt::format(
+        "option mcts.full_search_prob={} is invalid for a run: no position would ever be a "
+        "training target and the learner would never train; use a value in (0, 1]",
+        c.mcts.full_search_prob));
+  // The segment records the run directory in its 1 KiB run_info (shm/segment.h): checked
+  // here, before anything is written, not when the segment is made.
+  if (c.run_dir.size() > kMaxRunDirBytes)
+    throw ConfigError(fmt::format(
+        "option run.dir is {} bytes long, the limit is {}: use a shorter --run-dir",
+        c.run_dir.size(), kMaxRunDirBytes));
   if (c.learner.min_replay > c.learner.replay_positions)
     throw ConfigError(fmt::format(
         "option learner.min_replay={} is invalid: use at most learner.replay_positions={}",

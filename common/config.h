@@ -175,6 +175,9 @@ int effective_actor_count(const RunConfig& config);
 constexpr int kMaxActors = 256;
 // Stats slots beyond one per process (actors, learner, evaluator, supervisor).
 constexpr int kSpareStatsSlots = 2;
+// Longest run directory path: the segment keeps it in its 1 KiB run_info with the game and
+// the generation (shm::kMaxRunInfoBytes), and config.ini must name it.
+constexpr size_t kMaxRunDirBytes = 900;
 // The least shm.stats_slots a run with this configuration works with.
 int stats_slots_needed(const RunConfig& config);
 

@@ -89,6 +89,10 @@ int StatsWriter::metric(const char* name, MetricKind kind) {
     throw ShmError(fmt::format("metric name '{}' must be 1 to {} characters: shorten it", name,
                                kMaxMetricName));
   uint32_t count = slot_->metric_count.load(std::memory_order_relaxed);  // only we write it
+  if (count > uint32_t(kMaxMetrics))  // never trust shared memory: a damaged slot
+    throw ShmError(fmt::format("stats slot {} is damaged (metric_count {} > {}): stop the run "
+                               "and start it again with --resume",
+                               slot_index_, count, kMaxMetrics));
   for (uint32_t i = 0; i < count; ++i)
     if (std::strncmp(slot_->metrics[i].name, name, sizeof slot_->metrics[i].name) == 0)
       return int(i);

@@ -82,7 +82,8 @@ void refuse_second_evaluator(const shm::Segment& segment) {
     if (slot.role != shm::Role::kEvaluator || slot.index != 0) continue;
     const pid_t pid = static_cast<pid_t>(slot.pid);
     if (slot.state == shm::ProcessState::kExited || pid <= 0 || pid == ::getpid()) return;
-    if (::kill(pid, 0) == 0 || errno == EPERM)
+    // EPERM: a process of another user holds that pid now (reused), not our evaluator.
+    if (::kill(pid, 0) == 0)
       throw std::runtime_error(fmt::format(
           "another evaluator (pid {}) is already running for this run: stop it first, or "
           "start the run with --eval.enabled false to evaluate by hand",

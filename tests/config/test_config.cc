@@ -154,6 +154,13 @@ TEST_CASE("config: nonsense is refused with one line naming the option") {
       {{"--mcts.reuse_tree", "maybe"}, "true or false"},
       {{"--shm.name", "no-slash"}, "shm.name"},
       {{"--config", "/nonexistent/rz.ini"}, "cannot read config file"},
+      // Issue #13 finding 9: a run that could never train, and limits that must agree with
+      // the segment's (checked here, before anything is written).
+      {{"--mcts.full_search_prob", "0", "--mcts.fast_simulations", "8"}, "never train"},
+      {{"--shm.max_record_bytes", "1610612736", "--shm.lane_bytes", "4294967296"},
+       "shm.max_record_bytes"},
+      {{"--shm.name", "/" + std::string(201, 'x')}, "at most 200 characters"},
+      {{"--run-dir", "/tmp/" + std::string(950, 'r')}, "use a shorter --run-dir"},
   };
   for (const auto& c : cases) {
     INFO("args: " << c.args.front());

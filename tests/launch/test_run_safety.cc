@@ -236,3 +236,51 @@ TEST_CASE("run token: a start never reclaims another run's segment, even with it
   auto seg = rz::shm::Segment::open(first.shm_name(), true);
   CHECK(seg->run_info().find("run_dir=" + first.dir + "\n") != std::string::npos);
 }
+
+namespace {
+// The versions "published starting weights as version N" lines of learner.log, in order.
+std::vector<uint64_t> starting_versions(const std::string& log) {
+  std::vector<uint64_t> found;
+  const std::string key = "published starting weights as version ";
+  for (size_t at = log.find(key); at != std::string::npos; at = log.find(key, at + 1))
+    found.push_back(std::stoull(log.substr(at + key.size())));
+  return found;
+}
+}  // namespace
+
+// Issue #13 finding 7: a learner SIGKILLed (with its supervisor) after publishing versions
+// its last checkpoint does not know, resumed into a new segment, must not publish those
+// versions again: the evaluator and the actors' version stamps take versions to only grow.
+TEST_CASE("weight versions never go back across a learner + supervisor SIGKILL and a resume into a new segment",
+          "[launch][safety]") {
+  TestRun run;
+  // No checkpoint before the kill: everything published is unknown to the checkpoints.
+  std::string tiny = rz::testing::kTinyRun;
+  tiny.replace(tiny.find("--learner.checkpoint_every 10"), 29, "--learner.checkpoint_every 1000000");
+  const CommandResult started = rz::testing::run_command(
+      rz::testing::kLaunch + " start --detach --actors 2 --eval.enabled false --run-dir " +
+      run.quoted_dir() + tiny);
+  INFO(started.output);
+  REQUIRE(started.code == 0);
+  const pid_t supervisor = run.pid_of("launch");
+  const pid_t learner = run.pid_of("learner");
+  REQUIRE(eventually([&] { return run.snapshot()["learner"]["published_version"].num() >= 3; }, 90s));
+  // The supervisor frozen (it restarts nothing), the learner killed without a last word,
+  // then the supervisor killed: what a machine-wide kill or an OOM kill of both leaves.
+  REQUIRE(::kill(supervisor, SIGSTOP) == 0);
+  REQUIRE(::kill(learner, SIGKILL) == 0);
+  REQUIRE(eventually([&] { return !process_alive(learner); }, 20s));
+  const uint64_t before = static_cast<uint64_t>(run.snapshot()["learner"]["published_version"].num());
+  REQUIRE(::kill(supervisor, SIGKILL) == 0);
+  REQUIRE(eventually([&] { return !process_alive(supervisor); }, 20s));
+  CHECK_FALSE(has_checkpoint(run.dir));
+  REQUIRE(run.command("stop").code == 0);  // removes the segment: the resume makes a new one
+  REQUIRE_FALSE(run.shm_exists());
+  const CommandResult r = run.start("--resume");
+  INFO(r.output << "\n" << run.log("learner"));
+  REQUIRE(r.code == 0);
+  REQUIRE(eventually([&] { return starting_versions(run.log("learner")).size() >= 2; }, 60s));
+  const std::vector<uint64_t> starts = starting_versions(run.log("learner"));
+  INFO("published before the kill: " << before << ", first after the resume: " << starts.back());
+  CHECK(starts.back() > before);
+}

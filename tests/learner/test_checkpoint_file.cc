@@ -2,9 +2,12 @@
 // selection with a warning, pruning; the learner's starting point (learner/starting_point.h).
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "common/checkpoint_file.h"
@@ -166,4 +169,44 @@ TEST_CASE("a set-aside checkpoint keeps its bytes under a free name, out of list
   CHECK(list_checkpoints(dir) == std::vector<std::string>{checkpoint_path(dir, 200), checkpoint_path(dir, 300)});
   CHECK(file_bytes(p + ".corrupt") == std::vector<uint8_t>{9, 9, 9});
   CHECK(file_bytes(p + ".corrupt.2") == std::vector<uint8_t>{8, 8});
+}
+
+// Issue #13 finding 9: a FIFO or a huge file under a checkpoint's name is refused by its type
+// and size before a byte is read (a FIFO used to block the learner forever, a huge file was
+// read whole into memory).
+TEST_CASE("a FIFO or an oversized file named ckpt-*.rzck is refused at once, the valid one used") {
+  const std::string dir = rz::testing::make_temp_dir("ckpt-fifo");
+  REQUIRE(::mkdir(checkpoint_dir(dir).c_str(), 0700) == 0);
+  write_checkpoint_sections(checkpoint_path(dir, 10), sample_sections(10));
+  REQUIRE(::mkfifo(checkpoint_path(dir, 30).c_str(), 0600) == 0);
+  {
+    const int fd = ::open(checkpoint_path(dir, 20).c_str(), O_WRONLY | O_CREAT, 0600);
+    REQUIRE(fd >= 0);
+    REQUIRE(::ftruncate(fd, static_cast<off_t>(kMaxCheckpointBytes + 1)) == 0);  // sparse
+    ::close(fd);
+  }
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::alarm(10);  // a read that blocks on the FIFO fails the test instead of hanging it
+    bool ok = false;
+    try {
+      read_checkpoint(checkpoint_path(dir, 30));
+    } catch (const CheckpointError& e) {
+      ok = std::string(e.what()).find("is not a regular file") != std::string::npos;
+    }
+    try {
+      read_checkpoint(checkpoint_path(dir, 20));
+      ok = false;
+    } catch (const CheckpointError& e) {
+      ok = ok && std::string(e.what()).find("more than any checkpoint") != std::string::npos;
+    }
+    ok = ok && latest_valid_checkpoint(dir) == checkpoint_path(dir, 10);
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  std::filesystem::remove_all(dir);
 }
