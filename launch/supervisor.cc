@@ -502,60 +502,64 @@ int Supervisor::run() {
   }
   segment_->control().generation.store(generation, std::memory_order_release);
   segment_->control().supervisor_pid.store(static_cast<uint32_t>(getpid()), std::memory_order_relaxed);
+  // From here until every child is spawned, a failure (a file that cannot be written, a full
+  // stats table) must not leak the segment: nothing runs yet, so it goes with us.
   try {
     write_text_atomically(dir_.generation_file(), fmt::format("{}\n", generation));
     write_text_atomically(dir_.shm_name_file(), segment_->name() + "\n");
     write_text_atomically(dir_.pid_file("launch"), fmt::format("{}\n", getpid()));
+    if (!earlier_stats.empty()) {
+      try {
+        const int seeded = seed_stats(*segment_, earlier_stats);
+        log(fmt::format("counters of {} process{} carried over from {}", seeded,
+                        seeded == 1 ? "" : "es", stats_origin));
+      } catch (const std::exception& e) {
+        log(fmt::format("warning: cannot carry the counters over: {}", e.what()));
+      }
+    }
+    stats_ = std::make_unique<shm::StatsWriter>(*segment_, shm::Role::kSupervisor, 0);
+    stats_saved_at_ = Clock::now();
+    stats_->set_state(shm::ProcessState::kRunning);
+    log(fmt::format("run {} generation {}: game {}, {} actor{}{}, segment {} ({} MiB), pid {}",
+                    dir_.path(), generation, game->spec(), options_.actors,
+                    options_.actors == 1 ? "" : "s",
+                    options_.config.eval.enabled ? ", evaluator on" : ", no evaluator", segment_->name(),
+                    segment_->mapped_bytes() >> 20, getpid()));
+
+    // Restart counts carry over from earlier generations of the run.
+    const auto previous = read_role_records(dir_);
+    RestartPolicy::Options policy;
+    policy.initial_backoff = std::chrono::milliseconds(options_.config.launch.restart_backoff_ms);
+    policy.crash_loop_limit = options_.config.launch.max_restarts;
+    policy.crash_loop_window = std::chrono::seconds(options_.config.launch.restart_window_s);
+    const size_t actors = static_cast<size_t>(options_.actors);
+    children_.resize(actors + 1 + (options_.config.eval.enabled ? 1 : 0));
+    for (size_t i = 0; i < children_.size(); ++i) {
+      Child& c = children_[i];
+      c.is_learner = i == actors;
+      c.is_evaluator = i > actors;
+      c.slot = i < actors ? static_cast<uint32_t>(i) : 0;
+      c.role = c.is_learner ? "learner" : c.is_evaluator ? "eval" : fmt::format("actor-{}", i);
+      c.policy = RestartPolicy(policy);
+      auto it = previous.find(c.role);
+      if (it != previous.end()) c.restarts = it->second.restarts;
+    }
+    // Actors first, then the learner: the order the founders' design asks for (nothing touches
+    // a device before every actor exists), and the learner finds lanes already being filled.
+    // The evaluator (CPU only, nice 10) comes last: it only reads the weight slot.
+    for (Child& c : children_) spawn(c);
   } catch (const std::exception& e) {
-    // Nothing runs yet: take the segment with us rather than leak it.
-    const std::string message = fmt::format("cannot record the run in {}: {}", dir_.path(), e.what());
+    const std::string message = fmt::format("cannot start run {}: {}", dir_.path(), e.what());
+    for (Child& c : children_)
+      if (c.pid > 0) ::kill(c.pid, SIGKILL);
     const std::string name = segment_->name();
+    stats_.reset();
     segment_.reset();
     shm::Segment::remove(name);
-    log(message);
+    log(message + "; segment " + name + " removed");
     tell_ready("error: " + message);
     return 1;
   }
-  if (!earlier_stats.empty()) {
-    try {
-      const int seeded = seed_stats(*segment_, earlier_stats);
-      log(fmt::format("counters of {} process{} carried over from {}", seeded,
-                      seeded == 1 ? "" : "es", stats_origin));
-    } catch (const std::exception& e) {
-      log(fmt::format("warning: cannot carry the counters over: {}", e.what()));
-    }
-  }
-  stats_ = std::make_unique<shm::StatsWriter>(*segment_, shm::Role::kSupervisor, 0);
-  stats_saved_at_ = Clock::now();
-  stats_->set_state(shm::ProcessState::kRunning);
-  log(fmt::format("run {} generation {}: game {}, {} actor{}{}, segment {} ({} MiB), pid {}",
-                  dir_.path(), generation, game->spec(), options_.actors,
-                  options_.actors == 1 ? "" : "s",
-                  options_.config.eval.enabled ? ", evaluator on" : ", no evaluator", segment_->name(),
-                  segment_->mapped_bytes() >> 20, getpid()));
-
-  // Restart counts carry over from earlier generations of the run.
-  const auto previous = read_role_records(dir_);
-  RestartPolicy::Options policy;
-  policy.initial_backoff = std::chrono::milliseconds(options_.config.launch.restart_backoff_ms);
-  policy.crash_loop_limit = options_.config.launch.max_restarts;
-  policy.crash_loop_window = std::chrono::seconds(options_.config.launch.restart_window_s);
-  const size_t actors = static_cast<size_t>(options_.actors);
-  children_.resize(actors + 1 + (options_.config.eval.enabled ? 1 : 0));
-  for (size_t i = 0; i < children_.size(); ++i) {
-    Child& c = children_[i];
-    c.is_learner = i == actors;
-    c.is_evaluator = i > actors;
-    c.slot = i < actors ? static_cast<uint32_t>(i) : 0;
-    c.role = c.is_learner ? "learner" : c.is_evaluator ? "eval" : fmt::format("actor-{}", i);
-    c.policy = RestartPolicy(policy);
-    auto it = previous.find(c.role);
-    if (it != previous.end()) c.restarts = it->second.restarts;
-  }
-  // Actors first, then the learner: the order the founders' design asks for (nothing touches
-  // a device before every actor exists), and the learner finds lanes already being filled.
-  // The evaluator (CPU only, nice 10) comes last: it only reads the weight slot.
-  for (Child& c : children_) spawn(c);
 
   while (true) {
     std::vector<pollfd> fds;

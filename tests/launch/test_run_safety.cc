@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include "common/config.h"
 #include "common/file_lock.h"
 #include "launch/process_liveness.h"
 #include "shm/segment.h"
@@ -283,4 +284,19 @@ TEST_CASE("weight versions never go back across a learner + supervisor SIGKILL a
   const std::vector<uint64_t> starts = starting_versions(run.log("learner"));
   INFO("published before the kill: " << before << ", first after the resume: " << starts.back());
   CHECK(starts.back() > before);
+}
+
+// Issue #13 finding 9: a supervisor that fails between creating its segment and its main
+// loop (here: RUN/pids/launch.pid cannot be written) used to leave the segment behind.
+TEST_CASE("a start that fails after its segment was created removes the segment", "[launch][safety]") {
+  TestRun run;
+  fs::create_directories(run.dir + "/pids/launch.pid");  // rename onto a directory fails
+  ::chmod(run.base.c_str(), 0700);
+  for (const char* d : {"", "/pids", "/pids/launch.pid"}) ::chmod((run.dir + d).c_str(), 0700);
+  const CommandResult r = run.start();
+  INFO(r.output << "\n" << run.log("launch"));
+  CHECK(r.code != 0);
+  CHECK(run.log("launch").find("cannot start run") != std::string::npos);
+  const std::string name = rz::default_shm_name(run.dir);
+  CHECK_FALSE(fs::exists("/dev/shm" + name));
 }
