@@ -38,6 +38,8 @@ namespace po = boost::program_options;
 
 // How long --detach waits for every role to report running (the learner loads LibTorch).
 constexpr auto kReadyTimeout = std::chrono::seconds(180);
+// How long start waits for RUN/lock held by a supervisor that may be dying.
+constexpr auto kLockGrace = std::chrono::milliseconds(2000);
 
 bool given_on_command_line(int argc, char** argv, const std::string& flag) {
   for (int i = 0; i < argc; ++i) {
@@ -268,7 +270,9 @@ int start_command(int argc, char** argv) {
   const bool detach = flags["detach"].as<bool>();
 
   pid_t pid = 0;
-  if (supervisor_alive(dir, &pid)) {
+  if (supervisor_alive(dir, &pid) &&
+      !wait_until([&] { return !supervisor_alive(dir, &pid); },
+                  std::chrono::duration_cast<std::chrono::seconds>(kLockGrace))) {
     throw UsageError(fmt::format("run {} is already running (supervisor pid {}); watch it with {} "
                                  "monitor --run-dir {} or stop it with {} stop --run-dir {}",
                                  dir.path(), pid, script(), shell_quote(dir.path()), script(),
@@ -330,7 +334,9 @@ int start_command(int argc, char** argv) {
   }
   // One start at a time per directory: whoever holds RUN/lock owns the run from here on;
   // a loser is refused before it writes anything.
-  std::unique_ptr<FileLock> lock = FileLock::try_acquire(dir.lock_file());
+  // A supervisor SIGKILLed a moment ago still holds it until the kernel has torn it down:
+  // give that a moment rather than call the run running.
+  std::unique_ptr<FileLock> lock = FileLock::acquire(dir.lock_file(), kLockGrace);
   if (!lock) {
     FileLock::held(dir.lock_file(), &pid);
     throw UsageError(fmt::format("run {} is already running (supervisor pid {}); watch it with {} "
