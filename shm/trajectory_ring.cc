@@ -360,6 +360,7 @@ void RingReader::release(const Record& record) {
                    "record last returned by peek()");
   LaneCursor& c = cursors_[record.lane];
   LaneControl& lc = controls_[record.lane];
+  const bool was_resync = c.resync;  // the lane's shared resync word is set only if ours is
   c.head = held_end_;
   c.expected_seq = record.sequence + 1;
   c.resync = false;
@@ -368,9 +369,9 @@ void RingReader::release(const Record& record) {
   // consumed_seq one ahead of the record at head knows we died between the two.
   lc.consumed_seq.store(c.expected_seq, std::memory_order_relaxed);
   // After consumed_seq: killed between the two, the resync flag still accepts the record at
-  // head, whose sequence is consumed_seq - 1. One load on the common path, no store.
-  if (__builtin_expect(lc.resync.load(std::memory_order_relaxed) != 0, 0))
-    lc.resync.store(0, std::memory_order_relaxed);
+  // head, whose sequence is consumed_seq - 1. Nothing on the common path: our own cursor
+  // says whether the lane is in resync.
+  if (__builtin_expect(was_resync, 0)) lc.resync.store(0, std::memory_order_relaxed);
   fault_point(FaultPoint::kConsumerBeforeHeadStore, record.sequence);
   // release: we are done reading the record's bytes before the producer may reuse them.
   // seq_cst: the Dekker pairing with LaneWriter::wait_for_space().

@@ -8,7 +8,8 @@
 # --resume), the evaluator, or the supervisor itself (then `start --resume` at once: the new
 # learner must wait for the old one still writing its final checkpoint). The first half of
 # the kills run on Tic-tac-toe, the second half on Connect Four (--games tictactoe,connect4;
-# one game is fine too). It stops after N kills or S seconds, whichever comes first.
+# one game is fine too), each game getting its share of N and S. It stops after N kills or S
+# seconds, whichever comes first (plus the last recovery and the final stop).
 #
 # After every recovery it checks:
 #   - the run is up again: every role alive and running (the time from the kill to this is
@@ -213,12 +214,18 @@ soak_game() {  # $1 = game, $2 = kills for it
   say "$game: $done_kills kills, checks failed so far: $failures"
 }
 
-per_game=$(((kills + ${#game_list[@]} - 1) / ${#game_list[@]}))
+# Kills and time are shared out evenly between the games (what one game leaves over goes to
+# the next).
+end_of_all=$deadline
+games_left=${#game_list[@]}
 for g in "${game_list[@]}"; do
   left=$((kills - total_kills))
   ((left > 0)) || break
-  ((SECONDS < deadline)) || break
-  soak_game "$g" $((left < per_game ? left : per_game))
+  ((SECONDS < end_of_all)) || break
+  share=$(((left + games_left - 1) / games_left))
+  deadline=$((SECONDS + (end_of_all - SECONDS) / games_left))
+  soak_game "$g" "$share"
+  games_left=$((games_left - 1))
 done
 
 roles_text=""
