@@ -122,7 +122,9 @@ void write_checkpoint_sections(const std::string& path, const CheckpointSections
   try {
     write_file_durably(path, bytes.data(), bytes.size());
   } catch (const DurableWriteError& e) {
-    throw CheckpointError(std::string("cannot write checkpoint: ") + e.what());
+    std::string message = e.what();  // "cannot write PATH: STEP failed: REASON"
+    if (message.rfind("cannot write ", 0) == 0) message.insert(13, "checkpoint ");
+    throw CheckpointError(message);
   }
 }
 
