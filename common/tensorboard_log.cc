@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -66,8 +67,10 @@ TensorBoardLog::TensorBoardLog(const std::string& run_dir, const std::string& ro
   const std::string dir = base + "/" + role;
   make_private_dir(dir);
   const double now = std::time(nullptr);
-  path_ = fmt::format("{}/events.out.tfevents.{:.0f}.{}.{}", dir, now, host_name(), ::getpid());
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  static std::atomic<int> logs_opened{0};  // a second log of one process, in the same second
+  path_ = fmt::format("{}/events.out.tfevents.{:.0f}.{}.{}.{}", dir, now, host_name(), ::getpid(),
+                      logs_opened++);
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
   if (fd_ < 0)
     throw std::runtime_error(fmt::format("cannot create TensorBoard event file '{}': {}",
                                          path_, std::strerror(errno)));

@@ -11,7 +11,7 @@
 // Summary {1: Value {1: tag, 2: simple_value float}}}. The first record carries the file
 // version; each write_scalars call is one Event holding all its values.
 //
-// One new file per process start (events.out.tfevents.<unix time>.<host>.<pid>): a restarted
+// One new file per process start (events.out.tfevents.<unix time>.<host>.<pid>.<n>): a restarted
 // learner never appends to a file a killed one may have left with a torn last record, and
 // TensorBoard merges all files of a directory by step. Each record goes out in one write(2)
 // on an O_APPEND descriptor, so a SIGKILL leaves whole records (at worst the last one torn,

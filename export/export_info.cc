@@ -22,7 +22,7 @@ ExportedNetwork read_exported_network(const std::string& path) {
     info = read_checkpoint(path);
   } catch (const CheckpointError& e) {
     throw std::runtime_error(std::string(e.what()) +
-                             ": export another checkpoint (RUN/checkpoints/ keeps the last few)");
+                             ": check the path, or export another checkpoint (RUN/checkpoints/ keeps the last few)");
   }
   try {
     net.header = parse_weight_blob_header(info.weights.data(), info.weights.size());
