@@ -83,6 +83,14 @@ TensorBoardLog::~TensorBoardLog() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+void TensorBoardLog::start_session(int64_t step, double wall_time) {
+  ProtoWriter session_log;
+  session_log.varint(1, 1);  // SessionLog.START
+  ProtoWriter event;
+  event.double_field(1, wall_time).varint(2, step).message(7, session_log);
+  write_record(event.data());
+}
+
 void TensorBoardLog::write_scalars(int64_t step, double wall_time,
                                    const std::vector<std::pair<std::string, double>>& scalars) {
   ProtoWriter summary;

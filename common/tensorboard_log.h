@@ -8,8 +8,9 @@
 //   u64 length | u32 masked CRC32C(length) | data | u32 masked CRC32C(data)
 // (little-endian; masked(c) = ((c >> 15) | (c << 17)) + 0xa282ead8), and the data is an
 // Event proto {1: wall_time double, 2: step int64, 3: file_version "brain.Event:2" | 5:
-// Summary {1: Value {1: tag, 2: simple_value float}}}. The first record carries the file
-// version; each write_scalars call is one Event holding all its values.
+// Summary {1: Value {1: tag, 2: simple_value float}} | 7: SessionLog {1: status, START = 1}}.
+// The first record carries the file version; each write_scalars call is one Event holding all
+// its values.
 //
 // One new file per process start (events.out.tfevents.<unix time>.<host>.<pid>.<n>): a restarted
 // learner never appends to a file a killed one may have left with a torn last record, and
@@ -35,6 +36,12 @@ class TensorBoardLog {
   ~TensorBoardLog();
   TensorBoardLog(const TensorBoardLog&) = delete;
   TensorBoardLog& operator=(const TensorBoardLog&) = delete;
+
+  // Marks a process start at training step `step` (an Event with SessionLog START): a
+  // restarted learner resumes from its checkpoint's step, and TensorBoard's reader drops the
+  // earlier files' points at or past it (the training they show was lost with the weights),
+  // as it does for restarted TensorFlow jobs. The CSV keeps every row.
+  void start_session(int64_t step, double wall_time);
 
   // One event at `step` with every finite value of `scalars` (NaN: "not measured in this
   // interval"; +-inf Elo of a clean sweep cannot be drawn: both are left out, as the CSV

@@ -103,6 +103,7 @@ TEST_CASE("TensorBoardLog writes framed, checksummed events, private to the user
   {
     TensorBoardLog log(run, "learner");
     path = log.path();
+    log.start_session(5, 1230.0);
     log.write_scalars(7, 1234.5, {{"loss_total", 2.5}, {"loss_value", std::nan("")},
                                   {"elo", INFINITY}, {"samples_per_s", 100.25}});
     log.write_scalars(9, 1240.0, {{"loss_total", std::nan("")}});  // nothing finite: no event
@@ -133,13 +134,15 @@ TEST_CASE("TensorBoardLog writes framed, checksummed events, private to the user
     events.push_back(parse(data));
     pos += 12 + length + 4;
   }
-  REQUIRE(events.size() == 3);  // the version record and two scalar events
+  REQUIRE(events.size() == 4);  // the version record, the session start, two scalar events
   CHECK(events[0].bytes.find(3)->second == "brain.Event:2");
-  CHECK(events[1].ints.find(2)->second == 7);
+  CHECK(events[1].ints.find(2)->second == 5);
+  CHECK(parse(events[1].bytes.find(7)->second).ints.find(1)->second == 1);  // START
+  CHECK(events[2].ints.find(2)->second == 7);
   double wall;
-  std::memcpy(&wall, events[1].bytes.find(1)->second.data(), 8);
+  std::memcpy(&wall, events[2].bytes.find(1)->second.data(), 8);
   CHECK(wall == 1234.5);
-  const Fields summary = parse(events[1].bytes.find(5)->second);
+  const Fields summary = parse(events[2].bytes.find(5)->second);
   std::map<std::string, float> values;
   for (auto it = summary.bytes.lower_bound(1); it != summary.bytes.upper_bound(1); ++it) {
     const Fields v = parse(it->second);
@@ -148,7 +151,7 @@ TEST_CASE("TensorBoardLog writes framed, checksummed events, private to the user
     values[v.bytes.find(1)->second] = f;
   }
   CHECK(values == std::map<std::string, float>{{"loss_total", 2.5f}, {"samples_per_s", 100.25f}});
-  CHECK(events[2].ints.find(2)->second == 11);
+  CHECK(events[3].ints.find(2)->second == 11);
 
   // A second log (a restarted process) starts its own file beside the first.
   {
