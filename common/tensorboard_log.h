@@ -38,9 +38,10 @@ class TensorBoardLog {
   TensorBoardLog& operator=(const TensorBoardLog&) = delete;
 
   // Marks a process start at training step `step` (an Event with SessionLog START): a
-  // restarted learner resumes from its checkpoint's step, and TensorBoard's reader drops the
-  // earlier files' points at or past it (the training they show was lost with the weights),
-  // as it does for restarted TensorFlow jobs. The CSV keeps every row.
+  // restarted learner resumes from its checkpoint's step, and TensorBoard's Python reader
+  // (EventAccumulator) drops the earlier files' points at or past it (the training they show
+  // was lost with the weights), as it does for restarted TensorFlow jobs. The CSV keeps every
+  // row.
   void start_session(int64_t step, double wall_time);
 
   // One event at `step` with every finite value of `scalars` (NaN: "not measured in this

@@ -12,7 +12,9 @@ given its inputs runs; each prints one line; any failure exits 1.
         (FILE: its output), or ties with it; the script's command line prints the same
   --run-dir RUN
         (d) TensorBoard's EventAccumulator reads RUN/tensorboard/{learner,eval}: every
-        metrics.csv / eval.csv column is a tag with the CSV's steps and values
+        metrics.csv / eval.csv column is a tag with the CSV's steps and values (for the
+        learner: those of the rows that survive its restarts, see lineage());
+        --expect-restart: the learner was killed and restarted during the run
 """
 import argparse
 import csv
@@ -129,22 +131,39 @@ def check_play(args):
               f"{r.stdout.strip()!r} {r.stderr.strip()[-200:]!r}")
 
 
-def csv_series(path):
-    """column -> [(step, value)] for every non-empty field of every complete row."""
+def csv_rows(path):
+    """[(step, {column: value})] for every complete row, non-empty finite fields only."""
     with open(path) as f:
         rows = list(csv.reader(f))
-    header, series = rows[0], {}
+    header, out = rows[0], []
     for row in rows[1:]:
         if len(row) != len(header):
             continue
-        step = int(row[header.index("step")])
+        values = {}
         for name, field in zip(header, row):
             if name in ("time", "step") or field == "":
                 continue
-            value = float(field)
-            if math.isfinite(value):
-                series.setdefault(name, []).append((step, value))
-    return series
+            if math.isfinite(float(field)):
+                values[name] = float(field)
+        out.append((int(row[header.index("step")]), values))
+    return out
+
+
+def lineage(directory, rows):
+    """The rows TensorBoard should show: the CSV rows are the event files' scalar events in
+    order; each file's SessionLog START at step S drops the earlier rows at or past S."""
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    kept, used, starts = [], 0, []
+    for name in sorted(os.listdir(directory)):
+        events = list(EventFileLoader(os.path.join(directory, name)).Load())
+        for e in events:
+            if e.HasField("session_log") and e.session_log.status == 1:
+                starts.append(e.step)
+                kept = [r for r in kept if r[0] < e.step]
+        n = sum(1 for e in events if e.HasField("summary"))
+        kept += rows[used:used + n]
+        used += n
+    return kept, starts, used
 
 
 def check_tensorboard(args):
@@ -155,21 +174,29 @@ def check_tensorboard(args):
         acc = EventAccumulator(directory, size_guidance={"scalars": 0})
         acc.Reload()
         tags = set(acc.Tags()["scalars"])
-        expected = csv_series(os.path.join(args.run_dir, csv_name))
-        missing = (set(expected) | extra) - tags
-        check(expected and not missing,
+        rows = csv_rows(os.path.join(args.run_dir, csv_name))
+        columns = set().union(*(values.keys() for _, values in rows)) if rows else set()
+        missing = (columns | extra) - tags
+        check(columns and not missing,
               f"TensorBoard reads {len(tags)} tags from tensorboard/{role} "
-              f"({len(expected)} columns of {csv_name} with values" +
+              f"({len(columns)} columns of {csv_name} with values" +
               (f"; missing {sorted(missing)})" if missing else ")"))
+        files = len(os.listdir(directory))
+        if role == "learner":
+            rows, starts, events = lineage(directory, rows)
+            check(len(starts) == files and events == len(csv_rows(os.path.join(args.run_dir, csv_name))),
+                  f"tensorboard/{role}: {files} file(s) (one per learner start, resumed at steps "
+                  f"{starts}), {events} events for {events} rows of {csv_name}")
         mismatches, points = [], 0
-        for name, series in expected.items():
+        for name in sorted(columns):
             if name not in tags:
                 continue
+            series = [(step, values[name]) for step, values in rows if name in values]
             events = [(e.step, e.value) for e in acc.Scalars(name)]
             points += len(events)
             if [s for s, _ in events] != [s for s, _ in series]:
-                mismatches.append(f"{name}: steps {[s for s, _ in events][:8]} vs csv "
-                                  f"{[s for s, _ in series][:8]}")
+                mismatches.append(f"{name}: steps {[s for s, _ in events][-8:]} vs csv "
+                                  f"{[s for s, _ in series][-8:]}")
                 continue
             for (step, got), (_, want) in zip(events, series):
                 # The CSV rounds (to 6, 4, 3, 2 decimals, Elo to 1); TensorBoard keeps float32.
@@ -178,11 +205,15 @@ def check_tensorboard(args):
                     break
         check(not mismatches and points > 0,
               f"tensorboard/{role}: {points} points, steps and values equal {csv_name}'s" +
+              (" (after the restarts' purge)" if role == "learner" and files > 1 else "") +
               (f"; {mismatches[:4]}" if mismatches else ""))
         modes = sorted({oct(os.stat(os.path.join(directory, f)).st_mode & 0o777)
                         for f in os.listdir(directory)})
         check(modes == ["0o600"] and (os.stat(directory).st_mode & 0o777) == 0o700,
               f"tensorboard/{role} files {modes}, directory private")
+    if args.expect_restart:
+        starts = lineage(os.path.join(args.run_dir, "tensorboard", "learner"), [])[1]
+        check(len(starts) >= 2, f"the killed learner's restart began a new event file ({len(starts)} starts)")
 
 
 def main():
@@ -191,6 +222,7 @@ def main():
                    "run-dir"):
         parser.add_argument("--" + option)
     parser.add_argument("--min-positions", type=int, default=500)
+    parser.add_argument("--expect-restart", action="store_true")
     args = parser.parse_args()
     if args.reference:
         check_models(args)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue #15 end to end on a fresh tic-tac-toe run: train briefly (a real supervised run: an
-# actor, the learner and the live evaluator), stop it, then check with the real Python
+# actor, the learner and the live evaluator; the learner SIGKILLed once midway and restarted
+# by the supervisor from its checkpoint), stop it, then check with the real Python
 # packages (check_export.py) that TensorBoard's own reader sees the learner's and the
 # evaluator's curves with metrics.csv's and eval.csv's tags, steps and values, and that the
 # run's final checkpoint exports in both formats with LibTorch's outputs.
@@ -34,13 +35,24 @@ RZ_BUILD_DIR="$build" "$root/launch/launch.sh" start --detach --game tictactoe -
   --learner.batch_size 64 --learner.min_replay 200 --learner.publish_every 10 \
   --learner.metrics_seconds 1 --learner.checkpoint_seconds 5 \
   --eval.games 4 --eval.sims 8 --eval.opponent_sims 8 --eval.every_versions 1 >/dev/null
-# Until the learner has trained through a few metrics rows and the evaluator has scored
-# two versions (bounded: 120 s).
+# Rows at a step > 0 (the learner has trained).
+trained_rows() {
+  [[ -f "$1" ]] || { echo 0; return; }
+  grep -c '^[0-9.]*,[1-9]' "$1" || true
+}
+# Until the learner has trained through a few metrics rows and has a checkpoint (bounded).
 for ((i = 0; i < 240; i++)); do
-  if (($(rows "$run_dir/metrics.csv") >= 4 && $(rows "$run_dir/eval.csv") >= 2)) &&
-     grep -q '^[0-9.]*,[1-9]' "$run_dir/metrics.csv"; then
-    break
-  fi
+  (($(trained_rows "$run_dir/metrics.csv") >= 3)) && compgen -G "$run_dir/checkpoints/ckpt-*.rzck" >/dev/null && break
+  sleep 0.5
+done
+# SIGKILL the learner: the supervisor restarts it from its checkpoint, and its TensorBoard
+# file must then show the resumed lineage (check_export.py --expect-restart).
+before=$(trained_rows "$run_dir/metrics.csv")
+kill -KILL "$(cat "$run_dir/pids/learner.pid")"
+# Until the restarted learner has trained through more rows and the evaluator has scored two
+# versions (bounded: 120 s).
+for ((i = 0; i < 240; i++)); do
+  (($(trained_rows "$run_dir/metrics.csv") >= before + 3 && $(rows "$run_dir/eval.csv") >= 2)) && break
   sleep 0.5
 done
 RZ_BUILD_DIR="$build" "$root/launch/launch.sh" stop --run-dir "$run_dir" >/dev/null
@@ -50,5 +62,5 @@ checkpoint=$(ls "$run_dir"/checkpoints/ckpt-*.rzck | sort | tail -n 1)
 "$build/export/ringzero-export" --checkpoint "$checkpoint" --format torchscript --out "$work/ttt.pt"
 "$build/export/ringzero-export" --checkpoint "$checkpoint" --format onnx --out "$work/ttt.onnx"
 "$build/tests/export/rz-export-reference" "$checkpoint" 128 2 "$work/reference.bin"
-"$venv/bin/python" "$root/tests/export/check_export.py" --game tictactoe --run-dir "$run_dir" \
+"$venv/bin/python" "$root/tests/export/check_export.py" --game tictactoe --run-dir "$run_dir" --expect-restart \
   --reference "$work/reference.bin" --torchscript "$work/ttt.pt" --onnx "$work/ttt.onnx"
