@@ -15,11 +15,11 @@
 #include "common/checkpoint_file.h"
 #include "common/game.h"
 #include "common/net/net_evaluator.h"
+#include "common/tensorboard_log.h"
 #include "learner/batch_builder.h"
 #include "learner/checkpoint.h"
 #include "learner/learner_region.h"
 #include "learner/metrics_csv.h"
-#include "common/tensorboard_log.h"
 #include "learner/rate_limiter.h"
 #include "learner/record_decode.h"
 #include "learner/replay_window.h"
@@ -325,7 +325,8 @@ void Learner::Impl::report() {
   if (loss_steps > 0 || interval_positions > 0) {
     metrics.append(row);
     auto scalars = metrics_scalars(row);
-    scalars.emplace_back("learning_rate", learning_rate_at(config.learner, static_cast<int64_t>(row.step)));
+    scalars.emplace_back("learning_rate",
+                         learning_rate_at(config.learner, static_cast<int64_t>(row.step)));
     tensorboard.write_scalars(static_cast<int64_t>(row.step), row.time, scalars);
   }
   stats.set(m_replay, window.positions());
