@@ -7,9 +7,10 @@ given its inputs runs; each prints one line; any failure exits 1.
   --reference REF --torchscript PT --onnx ONNX [--game SPEC]
         (a) torch.jit.load'ed PT and (b) ONNX Runtime on ONNX (after onnx.checker) against
         LibTorch's outputs in REF (rz-export-reference), within 1e-4
-  --eval-moves FILE --torchscript PT --play-script ringzero_play.py
-        (c) ringzero_play's column for every position equals `ringzero-eval moves --sims 0`'s
-        (FILE: its output), or ties with it; the script's command line prints the same
+  --eval-moves FILE --torchscript PT [--play-script ringzero_play.py]
+        (c) for a Connect Four model, ringzero_play's column for every position equals
+        `ringzero-eval moves --sims 0`'s (FILE: its output), or ties with it, and the script's
+        command line prints the same; for tic-tac-toe, the same with docs/export.md's encoding
   --run-dir RUN
         (d) TensorBoard's EventAccumulator reads RUN/tensorboard/{learner,eval}: every
         metrics.csv / eval.csv column is a tag with the CSV's steps and values (for the
@@ -93,31 +94,58 @@ def check_models(args):
           f"{meta.get('step')}, weight version {meta.get('weight_version')})")
 
 
-def check_play(args):
+def tictactoe_position(moves):
+    """Tic-tac-toe as docs/export.md encodes it: plane 0 the mover's marks, plane 1 the
+    opponent's, cell k (1-9 in the move string) at row (k-1)//3, column (k-1)%3."""
     import torch
-    spec = importlib.util.spec_from_file_location("ringzero_play", args.play_script)
-    play = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(play)
+    obs = torch.zeros(2, 3, 3)
+    mover = len(moves) % 2
+    for k, ch in enumerate(moves):
+        cell = int(ch) - 1
+        obs[0 if k % 2 == mover else 1, cell // 3, cell % 3] = 1.0
+    legal = [a for a in range(9) if obs[0].flatten()[a] == 0 and obs[1].flatten()[a] == 0]
+    return obs, legal
+
+
+def check_play(args):
+    """The exported model, fed by a Python encoder, chooses ringzero-eval's moves."""
+    import torch
     model = torch.jit.load(args.torchscript)
     model.eval()
     with open(args.eval_moves) as f:
         expected = [line.split() for line in f if line.strip()]
-    positions = [play.parse_moves(m) for m, _ in expected]
-    chosen = play.choose(model, positions)
+    if model.game == "connect4":
+        spec = importlib.util.spec_from_file_location("ringzero_play", args.play_script)
+        play = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(play)
+        chosen = play.choose(model, [play.parse_moves(m) for m, _ in expected])
+        who = "ringzero_play.py"
+    elif model.game == "tictactoe":
+        encoded = [tictactoe_position(m) for m, _ in expected]
+        with torch.no_grad():
+            logits, values = model(torch.stack([obs for obs, _ in encoded]))
+        chosen = [(max(legal, key=lambda a: (row[a].item(), -a)), v.item(), row.tolist())
+                  for (_, legal), row, v in zip(encoded, logits, values)]
+        who = "the docs' tic-tac-toe encoding"
+    else:
+        check(False, f"no Python encoder here for {model.game}")
+        return
     agree = ties = 0
     disagreements = []
-    for (moves, eval_column), (column, _, logits) in zip(expected, chosen):
-        e = int(eval_column) - 1
-        if column == e:
+    for (moves, eval_move), (move, _, logits) in zip(expected, chosen):
+        e = int(eval_move) - 1
+        if move == e:
             agree += 1
-        elif abs(logits[column] - logits[e]) <= 1e-4 * max(1.0, abs(logits[e])):
+        elif abs(logits[move] - logits[e]) <= 1e-4 * max(1.0, abs(logits[e])):
             ties += 1  # equal up to float rounding: either is the raw policy's choice
         else:
-            disagreements.append(f"{moves}: python {column + 1} eval {e + 1}")
+            disagreements.append(f"{moves}: python {move + 1} eval {e + 1}")
     check(not disagreements and agree + ties == len(expected) and len(expected) >= args.min_positions,
-          f"ringzero_play.py agrees with ringzero-eval moves --sims 0 on {agree} of "
-          f"{len(expected)} positions, ties on {ties}" +
+          f"{who} + {model.game} TorchScript agrees with ringzero-eval moves --sims 0 on {agree} "
+          f"of {len(expected)} positions, ties on {ties}" +
           (f"; differs: {disagreements[:5]}" if disagreements else ""))
+    if model.game != "connect4":
+        return
     # The command line itself, on the first position: one line, the same column.
     moves, eval_column = expected[0]
     r = subprocess.run([sys.executable, "-W", "ignore", args.play_script, args.torchscript, moves],

@@ -4,7 +4,8 @@
 # by the supervisor from its checkpoint), stop it, then check with the real Python
 # packages (check_export.py) that TensorBoard's own reader sees the learner's and the
 # evaluator's curves with metrics.csv's and eval.csv's tags, steps and values, and that the
-# run's final checkpoint exports in both formats with LibTorch's outputs.
+# run's final checkpoint exports in both formats with LibTorch's outputs and, fed by
+# docs/export.md's encoding, plays ringzero-eval's raw-policy moves.
 # Exit 77 (CTest: skipped) only when the Python package registry cannot be reached.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -61,6 +62,9 @@ echo "run: $(rows "$run_dir/metrics.csv") metrics rows, $(rows "$run_dir/eval.cs
 checkpoint=$(ls "$run_dir"/checkpoints/ckpt-*.rzck | sort | tail -n 1)
 "$build/export/ringzero-export" --checkpoint "$checkpoint" --format torchscript --out "$work/ttt.pt"
 "$build/export/ringzero-export" --checkpoint "$checkpoint" --format onnx --out "$work/ttt.onnx"
-"$build/tests/export/rz-export-reference" "$checkpoint" 128 2 "$work/reference.bin"
+"$build/tests/export/rz-export-reference" "$checkpoint" 128 2 "$work/reference.bin" "$work/moves.txt"
+"$build/common/eval/ringzero-eval" moves --positions "$work/moves.txt" --checkpoint "$checkpoint" \
+  --sims 0 >"$work/eval_moves.txt"
 "$venv/bin/python" "$root/tests/export/check_export.py" --game tictactoe --run-dir "$run_dir" --expect-restart \
-  --reference "$work/reference.bin" --torchscript "$work/ttt.pt" --onnx "$work/ttt.onnx"
+  --reference "$work/reference.bin" --torchscript "$work/ttt.pt" --onnx "$work/ttt.onnx" \
+  --eval-moves "$work/eval_moves.txt" --min-positions 100
