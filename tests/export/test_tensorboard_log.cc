@@ -15,8 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "common/eval/eval_csv.h"
 #include "common/protobuf_writer.h"
 #include "common/tensorboard_log.h"
+#include "learner/metrics_csv.h"
 
 namespace rz {
 namespace {
@@ -159,6 +161,53 @@ TEST_CASE("TensorBoardLog writes framed, checksummed events, private to the user
     CHECK(again.path() != path);
   }
   std::filesystem::remove_all(run);
+}
+
+}  // namespace rz
+
+// The TensorBoard tags are the CSV column names: every column but time and step, in order.
+namespace rz {
+namespace {
+std::vector<std::string> csv_columns(std::string header) {
+  while (!header.empty() && header.back() == '\n') header.pop_back();
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t comma; (comma = header.find(',', start)) != std::string::npos; start = comma + 1)
+    out.push_back(header.substr(start, comma - start));
+  out.push_back(header.substr(start));
+  out.erase(out.begin(), out.begin() + 2);  // time, step
+  return out;
+}
+template <typename Pairs>
+std::vector<std::string> names(const Pairs& pairs) {
+  std::vector<std::string> out;
+  for (const auto& p : pairs) out.push_back(p.first);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("the TensorBoard tags are metrics.csv's and eval.csv's column names", "[export]") {
+  MetricsRow m;
+  m.loss_total = 1.25;
+  m.samples_per_s = 300;
+  const auto ms = metrics_scalars(m);
+  CHECK(names(ms) == csv_columns(MetricsCsv::header()));
+  CHECK(ms[0].second == 1.25);
+
+  EvalRow e;
+  e.won = 3;
+  e.elo = 120.5;
+  auto without = csv_columns(kEvalCsvHeader);
+  without.resize(without.size() - 4);  // the four accuracies: only when measured
+  CHECK(names(eval_scalars(e)) == without);
+  e.policy_accuracy_keep = 0.8;
+  e.policy_accuracy_optimal = 0.7;
+  e.mcts_accuracy_keep = 0.95;
+  e.mcts_accuracy_optimal = 0.9;
+  const auto es = eval_scalars(e);
+  CHECK(names(es) == csv_columns(kEvalCsvHeader));
+  CHECK(es.back().second == 0.9);
+  CHECK(es[2].second == 3);  // won
 }
 
 }  // namespace rz
