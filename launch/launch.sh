@@ -8,10 +8,12 @@
 #   launch/launch.sh status|stop|restart-learner|monitor [--run-dir DIR] [...]
 #   launch/launch.sh play [--run-dir DIR | --checkpoint FILE | --weights BLOB] [...]
 #   launch/launch.sh plot [--run-dir DIR] [--out DIR]
+#   launch/launch.sh export --checkpoint CKPT --format torchscript|onnx --out FILE
 #
 # Every command takes --help. Without --run-dir, status/stop/restart-learner/monitor/play/plot
 # use runs/latest (the run started last from this checkout). The work is done by
-# build/launch/ringzero-launch (play: build/common/play/ringzero-play, plot: launch/plot.sh);
+# build/launch/ringzero-launch (play: build/common/play/ringzero-play, plot: launch/plot.sh,
+# export: build/export/ringzero-export);
 # this script only builds and fills in defaults.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -34,6 +36,8 @@ usage: $0 [command] [options]        (each command takes --help)
                    [--run-dir DIR | --checkpoint FILE | --weights BLOB] [--color first|second]
                    [--sims N]
   plot             draw a run's training curves to DIR/plots/*.png [--run-dir DIR] [--out DIR]
+  export           a checkpoint as a TorchScript module or an ONNX model (docs/export.md)
+                   --checkpoint CKPT --format torchscript|onnx --out FILE
 Without --run-dir, the commands other than start use runs/latest.
 On a machine with at most 4 cores, a new Connect Four run started without --config uses the
 small-machine settings (docs/usage.md): --net.blocks 2 --net.filters 32
@@ -43,10 +47,10 @@ USAGE
 
 command=start
 case "${1:-}" in
-  start|stop|status|restart-learner|monitor|play|plot) command="$1"; shift ;;
+  start|stop|status|restart-learner|monitor|play|plot|export) command="$1"; shift ;;
   -h|--help|help) usage; exit 0 ;;
   -*|"") ;;
-  *) echo "launch.sh: unknown command '$1'; use start, status, monitor, restart-learner, stop, play or plot (see $0 --help)" >&2
+  *) echo "launch.sh: unknown command '$1'; use start, status, monitor, restart-learner, stop, play, plot or export (see $0 --help)" >&2
      exit 2 ;;
 esac
 
@@ -91,6 +95,12 @@ if [[ "$command" == play ]]; then
     set -- "$@" --run-dir "$root/runs/latest"
   fi
   exec "$play" "$@"
+fi
+
+if [[ "$command" == export ]]; then
+  exporter="$build/export/ringzero-export"
+  [[ -x "$exporter" ]] || build_targets ringzero-export
+  exec "$exporter" "$@"
 fi
 
 # Build when a binary is missing, or (for start) when a source is newer than one: a running
