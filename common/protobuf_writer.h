@@ -1,5 +1,5 @@
 // ProtoWriter: the few lines of protocol-buffer wire format that ringzero writes, for the two
-// standard files it produces without the protobuf library: ONNX models (export/onnx_model.h)
+// standard files it produces without the protobuf library: ONNX models (common/export/onnx_model.h)
 // and TensorBoard event files (common/tensorboard_log.h). Both formats are fixed, published
 // .proto schemas; encoding them by hand keeps a 20 MB dependency (and its generated code) out
 // of the build for a few hundred bytes of framing.

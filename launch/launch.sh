@@ -13,7 +13,7 @@
 # Every command takes --help. Without --run-dir, status/stop/restart-learner/monitor/play/plot
 # use runs/latest (the run started last from this checkout). The work is done by
 # build/launch/ringzero-launch (play: build/common/play/ringzero-play, plot: launch/plot.sh,
-# export: build/export/ringzero-export);
+# export: build/common/export/ringzero-export);
 # this script only builds and fills in defaults.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -98,7 +98,7 @@ if [[ "$command" == play ]]; then
 fi
 
 if [[ "$command" == export ]]; then
-  exporter="$build/export/ringzero-export"
+  exporter="$build/common/export/ringzero-export"
   [[ -x "$exporter" ]] || build_targets ringzero-export
   exec "$exporter" "$@"
 fi

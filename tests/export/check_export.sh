@@ -22,8 +22,8 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rz-check-export.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-"$build/export/ringzero-export" --checkpoint "$model" --format torchscript --out "$work/c4.pt"
-"$build/export/ringzero-export" --checkpoint "$model" --format onnx --out "$work/c4.onnx"
+"$build/common/export/ringzero-export" --checkpoint "$model" --format torchscript --out "$work/c4.pt"
+"$build/common/export/ringzero-export" --checkpoint "$model" --format onnx --out "$work/c4.onnx"
 "$build/tests/export/rz-export-reference" "$model" 256 1 "$work/reference.bin"
 for set in Test_L1_R1 Test_L2_R1 Test_L2_R2 Test_L3_R1; do
   head -n 125 "$data/$set"

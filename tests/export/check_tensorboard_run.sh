@@ -60,8 +60,8 @@ RZ_BUILD_DIR="$build" "$root/launch/launch.sh" stop --run-dir "$run_dir" >/dev/n
 echo "run: $(rows "$run_dir/metrics.csv") metrics rows, $(rows "$run_dir/eval.csv") eval rows"
 
 checkpoint=$(ls "$run_dir"/checkpoints/ckpt-*.rzck | sort | tail -n 1)
-"$build/export/ringzero-export" --checkpoint "$checkpoint" --format torchscript --out "$work/ttt.pt"
-"$build/export/ringzero-export" --checkpoint "$checkpoint" --format onnx --out "$work/ttt.onnx"
+"$build/common/export/ringzero-export" --checkpoint "$checkpoint" --format torchscript --out "$work/ttt.pt"
+"$build/common/export/ringzero-export" --checkpoint "$checkpoint" --format onnx --out "$work/ttt.onnx"
 "$build/tests/export/rz-export-reference" "$checkpoint" 128 2 "$work/reference.bin" "$work/moves.txt"
 "$build/common/eval/ringzero-eval" moves --positions "$work/moves.txt" --checkpoint "$checkpoint" \
   --sims 0 >"$work/eval_moves.txt"

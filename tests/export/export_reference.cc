@@ -18,7 +18,7 @@
 
 #include "common/game.h"
 #include "common/net/network.h"
-#include "export/export_info.h"
+#include "common/export/export_info.h"
 
 int main(int argc, char** argv) {
   if (argc != 5 && argc != 6) {

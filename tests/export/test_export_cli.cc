@@ -25,7 +25,7 @@
 namespace rz {
 namespace {
 
-const std::string kExport = std::string(RZ_BINARY_DIR) + "/export/ringzero-export";
+const std::string kExport = std::string(RZ_BINARY_DIR) + "/common/export/ringzero-export";
 
 struct Scratch {
   std::string dir = std::filesystem::temp_directory_path() /

@@ -11,9 +11,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "export/export_info.h"
-#include "export/onnx_model.h"
-#include "export/torchscript_model.h"
+#include "common/export/export_info.h"
+#include "common/export/onnx_model.h"
+#include "common/export/torchscript_model.h"
 #include "launch/run_dir.h"
 
 namespace {

@@ -1,4 +1,4 @@
-#include "export/onnx_model.h"
+#include "common/export/onnx_model.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "export/export_info.h"
+#include "common/export/export_info.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "export/torchscript_model.h"
+#include "common/export/torchscript_model.h"
 
 #include <fmt/format.h>
 #include <torch/script.h>
@@ -13,7 +13,7 @@ namespace rz {
 namespace {
 
 static_assert(std::string_view(kNetworkArchitecture) == std::string_view(kExportedArchitecture),
-              "the exporters restate rz-resnet-v1: update export/ with the architecture");
+              "the exporters restate rz-resnet-v1: update common/export/ with the architecture");
 
 std::string attr_name(std::string name) {
   for (char& c : name)

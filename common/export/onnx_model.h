@@ -15,7 +15,7 @@
 
 #include <string>
 
-#include "export/export_info.h"
+#include "common/export/export_info.h"
 
 namespace rz {
 
