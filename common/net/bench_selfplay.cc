@@ -44,6 +44,7 @@
 #include "common/mcts/tree_cost.h"
 #include "common/net/net_config.h"
 #include "common/net/net_evaluator.h"
+#include "shm/cpu_topology.h"
 
 namespace rz {
 namespace {
@@ -417,13 +418,14 @@ int run(int argc, char** argv) {
   set_cpu_threads(1);
   const std::string blas = blas_library_in_use();
 
+  const std::string topology = shm::read_cpu_topology().describe();
   const ActorComparison actor = compare_actor(*game, o, NetConfig{4, 64}, 50);
   const ActorComparison small = compare_actor(*game, o, NetConfig{2, 32}, 40);
   if (o.actor_only) {
     if (o.json) {
-      std::printf("{\"game\":\"connect4\",\"threads\":1,\"actor_vs_baseline\":%s,"
-                  "\"actor_vs_baseline_small\":%s}\n",
-                  comparison_json(actor).c_str(), comparison_json(small).c_str());
+      std::printf("{\"game\":\"connect4\",\"threads\":1,\"topology\":\"%s\","
+                  "\"actor_vs_baseline\":%s,\"actor_vs_baseline_small\":%s}\n",
+                  topology.c_str(), comparison_json(actor).c_str(), comparison_json(small).c_str());
       return 0;
     }
   }
@@ -445,9 +447,9 @@ int run(int argc, char** argv) {
 
   if (o.json) {
     std::string out = fmt::format(
-        "{{\"game\":\"connect4\",\"network\":\"{}\",\"threads\":1,\"simulations\":{},"
+        "{{\"game\":\"connect4\",\"topology\":\"{}\",\"network\":\"{}\",\"threads\":1,\"simulations\":{},"
         "\"seconds_per_figure\":{},\"blas\":\"{}\",\"blas_kind\":\"{}\",\"rows\":[",
-        o.net.shape_string(), o.simulations, o.seconds, blas, blas_kind(blas));
+        topology, o.net.shape_string(), o.simulations, o.seconds, blas, blas_kind(blas));
     for (size_t i = 0; i < rows.size(); ++i) {
       const Row& r = rows[i];
       out += fmt::format(
@@ -477,26 +479,29 @@ int run(int argc, char** argv) {
       "ringzero-bench-selfplay: connect4, network {}, 1 core (1 intra-op thread), "
       "{} simulations/move, {} s per figure\n",
       o.net.shape_string(), o.simulations, o.seconds);
-  fmt::print("BLAS bound to LibTorch: {} ({})\n\n", blas.empty() ? "-" : blas, blas_kind(blas));
-  fmt::print("{:>6} {:>6} {:>9} {:>15} {:>17} {:>24} {:>8} {:>9}\n", "games", "leaves", "avg batch",
-             "selfplay pos/s", "selfplay evals/s", "raw forward pos/s @batch", "ratio",
-             "cpu share");
-  for (const Row& r : rows)
-    fmt::print("{:>6} {:>6} {:>9.1f} {:>15.1f} {:>17.1f} {:>17.1f} @{:<5} {:>7.1f}% {:>8.0f}%\n",
-               r.games, r.virtual_leaves, r.avg_batch, r.positions_per_s, r.evals_per_s,
-               r.forward_per_s, r.forward_batch, 100 * r.ratio, 100 * r.cpu_share);
-  fmt::print(
-      "\ntree alone (uniform evaluator, 32 games): {:.0f} simulations/s, {:.1f} bytes/node "
-      "(sizeof(Node) = {})\n",
-      tree.sims_per_s, tree.bytes_per_node, tree.node_size);
-  fmt::print(
-      "weight swap (load_blob of a {}-byte blob): {:.3f} ms; memcpy of the same bytes: "
-      "{:.3f} ms\n",
-      swap.bytes, swap.load_ms, swap.memcpy_ms);
-  if (!sweep.empty()) {
-    fmt::print("raw forward positions/s by batch:");
-    for (const auto& [b, rate] : sweep) fmt::print(" {}: {:.0f};", b, rate);
-    fmt::print("\n");
+  fmt::print("BLAS bound to LibTorch: {} ({})\n", blas.empty() ? "-" : blas, blas_kind(blas));
+  fmt::print("topology: {}\n\n", topology);
+  if (!o.actor_only) {
+    fmt::print("{:>6} {:>6} {:>9} {:>15} {:>17} {:>24} {:>8} {:>9}\n", "games", "leaves", "avg batch",
+               "selfplay pos/s", "selfplay evals/s", "raw forward pos/s @batch", "ratio",
+               "cpu share");
+    for (const Row& r : rows)
+      fmt::print("{:>6} {:>6} {:>9.1f} {:>15.1f} {:>17.1f} {:>17.1f} @{:<5} {:>7.1f}% {:>8.0f}%\n",
+                 r.games, r.virtual_leaves, r.avg_batch, r.positions_per_s, r.evals_per_s,
+                 r.forward_per_s, r.forward_batch, 100 * r.ratio, 100 * r.cpu_share);
+    fmt::print(
+        "\ntree alone (uniform evaluator, 32 games): {:.0f} simulations/s, {:.1f} bytes/node "
+        "(sizeof(Node) = {})\n",
+        tree.sims_per_s, tree.bytes_per_node, tree.node_size);
+    fmt::print(
+        "weight swap (load_blob of a {}-byte blob): {:.3f} ms; memcpy of the same bytes: "
+        "{:.3f} ms\n",
+        swap.bytes, swap.load_ms, swap.memcpy_ms);
+    if (!sweep.empty()) {
+      fmt::print("raw forward positions/s by batch:");
+      for (const auto& [b, rate] : sweep) fmt::print(" {}: {:.0f};", b, rate);
+      fmt::print("\n");
+    }
   }
   for (const ActorComparison* c : {&actor, &small})
     fmt::print(
