@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <new>
 #include <random>
 #include <thread>
 #include <vector>
@@ -230,7 +231,15 @@ void Actor::run() {
                         kMaxForwardBatch));
   NetEvaluator net(*game, config_.net, max_batch, config_.actor.threads);
   // Every leaf goes through the cache; answers of old weights are dropped on a switch.
-  CachingEvaluator evaluator(*game, net, size_t(config_.actor.eval_cache_mib) << 20);
+  std::unique_ptr<CachingEvaluator> cache;
+  try {
+    cache = std::make_unique<CachingEvaluator>(*game, net, size_t(config_.actor.eval_cache_mib) << 20);
+  } catch (const std::bad_alloc&) {
+    throw ActorError(fmt::format("actor.eval_cache_mib={} does not fit in memory: use a smaller "
+                                 "cache (default 32, 0 = off)",
+                                 config_.actor.eval_cache_mib));
+  }
+  CachingEvaluator& evaluator = *cache;
   std::vector<uint8_t> blob;
   // Loads a blob into the evaluator; a blob of another network is fatal (the run's config
   // and the learner disagree, and no amount of waiting fixes that).

@@ -308,7 +308,7 @@ const std::vector<Option>& options() {
                             "network precision: auto (measured at start-up), fp32 or bf16",
                             RZ_FIELD(actor.precision), "auto, fp32 or bf16", check_precision));
     t.push_back(int_option<int>("actor.eval_cache_mib", "evaluation cache per actor, MiB (0 = off)",
-                                RZ_FIELD(actor.eval_cache_mib), 0, 65536));
+                                RZ_FIELD(actor.eval_cache_mib), 0, 4096));
 
     t.push_back(int_option<int>("learner.batch_size", "positions per training step",
                                 RZ_FIELD(learner.batch_size), 1, 65536));

@@ -86,11 +86,12 @@ struct NetEvaluator::Impl {
     }
   }
 
-  // Seconds per forward pass at batch n (best of a few, after one warm-up).
+  // Seconds per forward pass at batch n (best of two, after one warm-up: a start-up cost of
+  // six forward passes in all).
   double time_forward(int n) {
     forward(n);
     double best = 1e30;
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 2; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       forward(n);
       best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
