@@ -227,6 +227,16 @@ std::string check_device(const std::string& name, const std::string& value) {
   return value;
 }
 
+std::string check_precision(const std::string& name, const std::string& value) {
+  if (value == "int8")
+    throw ConfigError(fmt::format(
+        "option {}='int8' is not available: LibTorch 1.13's C++ API has no quantized "
+        "convolution without Python's quantization tooling: use auto, fp32 or bf16",
+        name));
+  if (value != "auto" && value != "fp32" && value != "bf16") refuse(name, value, "auto, fp32 or bf16");
+  return value;
+}
+
 std::string any_text(const std::string&, const std::string& value) { return value; }
 
 constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
@@ -294,6 +304,11 @@ const std::vector<Option>& options() {
                                 RZ_FIELD(actor.games_in_flight), 1, 65536));
     t.push_back(int_option<int>("actor.threads", "CPU threads of one actor's network",
                                 RZ_FIELD(actor.threads), 1, 256));
+    t.push_back(text_option("actor.precision",
+                            "network precision: auto (measured at start-up), fp32 or bf16",
+                            RZ_FIELD(actor.precision), "auto, fp32 or bf16", check_precision));
+    t.push_back(int_option<int>("actor.eval_cache_mib", "evaluation cache per actor, MiB (0 = off)",
+                                RZ_FIELD(actor.eval_cache_mib), 0, 4096));
 
     t.push_back(int_option<int>("learner.batch_size", "positions per training step",
                                 RZ_FIELD(learner.batch_size), 1, 65536));

@@ -50,6 +50,8 @@ struct ConfigError : std::runtime_error {
 struct ActorConfig {
   int games_in_flight = 64;  // games one actor plays at once (one batched forward per round)
   int threads = 1;           // CPU threads of the actor's network (torch intra-op, BLAS)
+  std::string precision = "auto";  // network forward: auto (measured at start-up), fp32, bf16
+  int eval_cache_mib = 32;         // evaluation cache per actor, MiB (0 = off)
 };
 
 struct LearnerConfig {
