@@ -82,7 +82,7 @@ class Relay {
       stats_.heartbeat();
       update_lane_totals();
       if (stopping() && !drain_since) drain_since = Clock::now();
-      if (drain_since && (drained() || Clock::now() - *drain_since > kDrainLimit || !redis_)) break;
+      if (drain_since && (drained() || Clock::now() - *drain_since > kDrainLimit)) break;
       if (!redis_) {
         try {
           connect();
@@ -121,8 +121,13 @@ class Relay {
       } catch (const redis::RedisError&) {
       }
     }
+    const uint64_t committed = stats_.get(m_committed_), released = stats_.get(m_released_);
     say(fmt::format("relay stopped: lanes committed {} records, released {} (sent and acknowledged)",
-                    stats_.get(m_committed_), stats_.get(m_released_)));
+                    committed, released));
+    if (committed > released) {
+      say(fmt::format("warning: {} records were not sent (the learner host was unreachable for the "
+                      "whole stop grace): they stay in this segment until it is removed", committed - released));
+    }
     stats_.set_state(shm::ProcessState::kExited);
     return 0;
   }
@@ -133,10 +138,7 @@ class Relay {
   }
   void pause(std::chrono::milliseconds d) {
     const auto until = Clock::now() + d;
-    while (Clock::now() < until) {
-      if (stopping() && !redis_) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    while (Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   // Every actor gone and every committed record sent and acknowledged.
   bool drained() {
