@@ -1,7 +1,7 @@
 // ringzero-bench-relay: records/s and MB/s through the scale-out data plane, relay -> Redis ->
 // ingest, next to its physical reference measured in the same run against the same server:
 // raw pipelined XADD of the same messages (the redis-benchmark -P style upper bound of what
-// any client could push into that stream with that batch size).
+// one client can push into that stream: the fastest of pipelines of 16, 64 and 256).
 //
 //   ringzero-bench-relay [--json] [--records N]
 //
@@ -134,6 +134,7 @@ struct Case {
   double raw_records_per_s = 0, relay_records_per_s = 0, relay_mb_per_s = 0;
   double relay_cpu_us = 0, ingest_cpu_us = 0;
   bool spec_has_ingest = true;
+  uint64_t raw_pipeline = 0;
 };
 
 int wait_for_redis(int port, const std::string& secret) {
@@ -202,14 +203,14 @@ Case run_case(const std::string& name, const std::string& spec, int sims, size_t
   // Reference: raw pipelined XADD of the same messages, same batch (256 records or 4 MiB,
   // like the relay), measured before AND after the relay path; the better of the two is the
   // reference (the disk under the AOF is shared with whatever else the machine does).
-  auto raw_rate = [&] {
+  auto raw_rate = [&](uint64_t pipeline) {
     rz::redis::RedisClient r("127.0.0.1", port, secret, 30000);
     const auto start = Clock::now();
     uint64_t sent = 0;
     while (sent < n) {
       uint64_t batch = 0;
       size_t batch_bytes = 0;
-      while (batch < 256 && batch_bytes < (4u << 20) && sent + batch < n) {
+      while (batch < pipeline && batch_bytes < (4u << 20) && sent + batch < n) {
         const auto& rec = records[(sent + batch) % records.size()];
         const std::string seq = std::to_string(sent + batch);
         r.append({"XADD", "bench:raw", "*", "v", "1", "host", "bench", "epoch", "1", "lane", "0",
@@ -224,7 +225,18 @@ Case run_case(const std::string& name, const std::string& spec, int sims, size_t
     r.command({"DEL", "bench:raw"});
     return rate;
   };
-  const double raw_before = raw_rate();
+  // Pipelines of 16, 64 and 256 commands: the reference is the fastest of them, so a batch
+  // size that happens to suit this server's fsync pattern is not held against the reference.
+  uint64_t best_pipeline = 256;
+  double raw_before = 0;
+  for (uint64_t p : {16, 64, 256}) {
+    const double r = raw_rate(p);
+    if (r > raw_before) {
+      raw_before = r;
+      best_pipeline = p;
+    }
+  }
+  c.raw_pipeline = best_pipeline;
 
   // The two segments, as the two supervisors make them.
   config.launch.actors = 1;
@@ -286,7 +298,7 @@ Case run_case(const std::string& name, const std::string& spec, int sims, size_t
   jseg->control().request_stop();
   actor.join();
   const double relay_cpu = cpu_seconds(relay) - relay_cpu0;
-  c.raw_records_per_s = std::max(raw_before, got >= n ? raw_rate() : 0.0);
+  c.raw_records_per_s = std::max(raw_before, got >= n ? raw_rate(best_pipeline) : 0.0);
   const double ingest_cpu = ingest > 0 ? cpu_seconds(ingest) - ingest_cpu0 : 0;
   stop(relay);
   stop(ingest);
@@ -333,10 +345,10 @@ int main(int argc, char** argv) {
       const Case& c = cases[i];
       out += fmt::format(
           "{}{{\"case\":\"{}\",\"game\":\"{}\",\"record_bytes\":{:.0f},\"records\":{},"
-          "\"raw_xadd_records_per_s\":{:.0f},\"relay_records_per_s\":{:.0f},\"relay_mb_per_s\":{:.2f},"
+          "\"raw_xadd_records_per_s\":{:.0f},\"raw_xadd_pipeline\":{},\"relay_records_per_s\":{:.0f},\"relay_mb_per_s\":{:.2f},"
           "\"relay_vs_raw\":{:.3f},\"relay_cpu_us_per_record\":{:.2f},\"ingest_cpu_us_per_record\":{},"
           "\"floor_50pct_met\":{}}}",
-          i ? "," : "", c.name, c.spec, c.record_bytes, c.records, c.raw_records_per_s,
+          i ? "," : "", c.name, c.spec, c.record_bytes, c.records, c.raw_records_per_s, c.raw_pipeline,
           c.relay_records_per_s, c.relay_mb_per_s, c.relay_records_per_s / c.raw_records_per_s,
           c.relay_cpu_us, c.spec_has_ingest ? fmt::format("{:.2f}", c.ingest_cpu_us) : "null", c.relay_records_per_s >= 0.5 * c.raw_records_per_s);
     }
