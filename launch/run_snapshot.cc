@@ -329,7 +329,8 @@ std::string snapshot_table(const RunSnapshot& s, bool ansi) {
     return v && l.step > 0 && *v != 0 ? fmt::format("{:.3f}", *v) : std::string("-");
   };
   const std::string samples_rate = s.has_rates ? fmt::format("{:.0f}", l.samples_per_s) : "-";
-  out += fmt::format("{}learner{}   pid {} {}  state {}  step {}  loss p {} v {}  samples/s {}  "
+  // An actor host (scale-out join) has no learner: its relay row (below) takes its place.
+  if (!s.scale.relay) out += fmt::format("{}learner{}   pid {} {}  state {}  step {}  loss p {} v {}  samples/s {}  "
                      "replay {}  published v{}  device {}  beat {}  restarts {}\n",
                      bold, reset, l.pid, alive_text(l.alive), l.state, l.step, loss(l.loss_policy),
                      loss(l.loss_value), samples_rate, l.replay_positions, l.published_version,
