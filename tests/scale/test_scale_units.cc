@@ -147,3 +147,61 @@ TEST_CASE("ingest dedup table: duplicates, gaps, epochs - and the pending update
   CHECK_THROWS_WITH(IngestState(dir + "/junk", 1, 0), Catch::Contains("not an ingest state"));
   std::filesystem::remove_all(dir);
 }
+
+// The relay's pipelined consumption on a real segment: records read ahead stay in the lane until
+// release_through, and a consumer SIGKILLed with records read ahead (and some released) leaves
+// the next consumer exactly at the first unreleased one.
+#include "shm/trajectory_ring.h"
+#include "tests/shm/shm_test_util.h"
+
+TEST_CASE("ring read-ahead: release_through frees a prefix - rewind re-reads - a SIGKILLed "
+          "consumer's successor starts at the first unreleased record") {
+  using namespace rz::shm;
+  const std::string name = rz::shm::test::unique_name("readahead");
+  rz::shm::test::SegmentGuard guard(name);
+  auto seg = Segment::create(name, rz::shm::test::small_sizes(2), "test");
+  {
+    LaneWriter w0(*seg, 0), w1(*seg, 1);
+    for (uint64_t i = 0; i < 10; ++i) {
+      const uint64_t v = i;
+      w0.write(&v, sizeof v);
+      w1.write(&v, sizeof v);
+    }
+  }
+  {
+    RingReader r(*seg);
+    int seen = 0;
+    while (auto rec = r.read_ahead()) ++seen;
+    CHECK(seen == 20);
+    CHECK(lane_status(*seg)[0].records_consumed == 0);  // nothing released yet
+    r.release_through(0, 3);
+    CHECK(lane_status(*seg)[0].records_consumed == 4);
+    CHECK(lane_status(*seg)[1].records_consumed == 0);
+    r.rewind();  // a failed send: read again from the first unreleased record of each lane
+    auto again = r.read_ahead();
+    REQUIRE(again);
+    CHECK(((again->lane == 0 && again->sequence == 4) || (again->lane == 1 && again->sequence == 0)));
+  }
+  const pid_t child = rz::shm::test::spawn([&] {
+    auto s = Segment::open(name);
+    RingReader r(*s);
+    int n = 0;
+    while (r.read_ahead()) ++n;
+    r.release_through(1, 6);
+    ::raise(SIGKILL);  // records 4..9 of lane 0 and 7..9 of lane 1 read ahead, not released
+    return n;
+  });
+  CHECK(rz::shm::test::wait_child(child) == 128 + SIGKILL);
+  RingReader next(*seg);
+  CHECK(next.took_over());
+  std::vector<std::pair<uint32_t, uint64_t>> got;
+  while (auto rec = next.peek()) {
+    uint64_t v = 0;
+    std::memcpy(&v, rec->data, sizeof v);
+    CHECK(v == rec->sequence);
+    got.emplace_back(rec->lane, rec->sequence);
+    next.release(*rec);
+  }
+  CHECK(got.size() == 6 + 3);
+  for (const auto& [lane, seq] : got) CHECK(seq >= (lane == 0 ? 4u : 7u));
+}
