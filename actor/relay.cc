@@ -122,8 +122,8 @@ class Relay {
       }
     }
     const uint64_t committed = stats_.get(m_committed_), released = stats_.get(m_released_);
-    say(fmt::format("relay stopped: lanes committed {} records, released {} (sent and acknowledged)",
-                    committed, released));
+    say(fmt::format("relay stopped (epoch {}): lanes committed {} records, released {} (sent and "
+                    "acknowledged)", epoch_, committed, released));
     if (committed > released) {
       say(fmt::format("warning: {} records were not sent (the learner host was unreachable for the "
                       "whole stop grace): they stay in this segment until it is removed", committed - released));

@@ -464,9 +464,10 @@ void Supervisor::on_tick() {
   if (!stopping_ && now - stats_saved_at_ >= kStatsSnapshotEvery) save_stats();
   if (!ready_told_ && !stopping_ && every_role_up()) {
     ready_told_ = true;
-    log(fmt::format("every role is up: {} actor{}, the learner{}", options_.actors,
+    log(fmt::format("every role is up: {} actor{}, {}{}", options_.actors,
                     options_.actors == 1 ? "" : "s",
-                    options_.config.eval.enabled ? " and the evaluator" : ""));
+                    learner() ? "the learner" : "the relay",
+                    learner() && options_.config.eval.enabled ? " and the evaluator" : ""));
     tell_ready("ready " + dir_.path());
   }
 }

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <map>
 #include <regex>
 #include <string>
 #include <thread>
@@ -39,14 +40,16 @@ double ingest_metric(TwoHosts& h, const std::string& name) {
   return s["ingest"][name].num();
 }
 
-// "relay stopped: lanes committed N records, released M" of the relay's last incarnation.
+// "relay stopped (epoch E): lanes committed N records, released M": the last line of the
+// actor host's newest epoch (segment).
 std::pair<uint64_t, uint64_t> relay_final_counts(TwoHosts& h) {
   const std::string log = h.log(h.join, "relay");
-  std::regex re("lanes committed ([0-9]+) records, released ([0-9]+)");
-  std::pair<uint64_t, uint64_t> last{0, ~0ull};
+  std::regex re("epoch ([0-9]+)\\): lanes committed ([0-9]+) records, released ([0-9]+)");
+  std::map<uint64_t, std::pair<uint64_t, uint64_t>> last;
   for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it)
-    last = {std::stoull((*it)[1]), std::stoull((*it)[2])};
-  return last;
+    last[std::stoull((*it)[1])] = {std::stoull((*it)[2]), std::stoull((*it)[3])};
+  if (last.empty()) return {0, ~0ull};
+  return last.rbegin()->second;
 }
 
 void require_up(const CommandResult& r, TwoHosts& h, const std::string& dir) {
@@ -56,14 +59,17 @@ void require_up(const CommandResult& r, TwoHosts& h, const std::string& dir) {
 
 // Stops the actor host, then checks that every record its actors committed was ingested
 // exactly once by the learner host (and that nothing was skipped).
-void stop_join_and_check_exact(TwoHosts& h, bool one_learner_generation = true) {
+// `earlier_epochs`: records committed (and all released) by the actor host's earlier segments.
+void stop_join_and_check_exact(TwoHosts& h, bool one_learner_generation = true,
+                               uint64_t earlier_epochs = 0) {
   const CommandResult stopped = h.stop(h.join);
   INFO(stopped.output);
   REQUIRE(stopped.code == 0);
-  const auto [committed, released] = relay_final_counts(h);
+  const auto [last_committed, released] = relay_final_counts(h);
   INFO("relay log:\n" << h.log(h.join, "relay"));
-  REQUIRE(committed > 0);
-  REQUIRE(committed == released);  // the relay drained every lane before it exited
+  REQUIRE(last_committed > 0);
+  REQUIRE(last_committed == released);  // the relay drained every lane before it exited
+  const uint64_t committed = last_committed + earlier_epochs;
   REQUIRE(eventually([&] { return ingested(h) >= committed; }, 30s));
   const Json row = host_row(h);
   CHECK(static_cast<uint64_t>(row["records_ingested"].num()) == committed);
@@ -206,7 +212,28 @@ TEST_CASE("two hosts, Tic-tac-toe: games flow to the learner host, weights back 
     CHECK(eventually([&] { return ingested(h) >= before + 20; }, 30s));
   }
 
-  stop_join_and_check_exact(h);
+  uint64_t epoch1 = 0;
+  // The actor host's supervisor SIGKILLed: its children get SIGTERM from the kernel, the relay
+  // sends what the actors committed before it exits; `join` again with the same run directory
+  // continues in a new segment (epoch 2, lanes counting from 0 again).
+  {
+    const pid_t supervisor = h.pid_of(h.join, "launch");
+    const pid_t relay = h.pid_of(h.join, "relay");
+    REQUIRE(::kill(supervisor, SIGKILL) == 0);
+    REQUIRE(eventually([&] { return !process_alive(relay) && !process_alive(supervisor); }, 20s));
+    // The dead supervisor's segment is still there (read-only for the monitor): every record
+    // its actors committed was sent and released before the relay exited.
+    const Json left = h.snapshot(h.join);
+    epoch1 = static_cast<uint64_t>(left["ring"]["records_committed"].num());
+    CHECK(left["ring"]["records_in_flight"].num() == 0);
+    require_up(h.join_host(), h, h.join);
+    CHECK(eventually([&] {
+      const Json row = host_row(h);
+      return row["epoch"].num() == 2 && row["records_ingested"].num() >= epoch1 + 20;
+    }, 60s));
+  }
+
+  stop_join_and_check_exact(h, true, epoch1);
   stop_learner_and_check_clean(h);
 }
 
