@@ -105,7 +105,11 @@ fi
 binaries=("$build/launch/ringzero-launch" "$build/launch/ringzero-monitor"
           "$build/actor/ringzero-actor" "$build/learner/ringzero-learner")
 # The run's evaluator (eval.enabled, on by default) is started by start only.
-[[ "$command" == start ]] && binaries+=("$build/common/eval/ringzero-eval" "$build/learner/ringzero-ingest")
+[[ "$command" == start ]] && binaries+=("$build/common/eval/ringzero-eval")
+# Scale-out (docs/scale-out.md): a learner host's ingest, an actor host's relay.
+if [[ "$command" == start ]] && { given --serve "$@" || given --scale.serve "$@"; }; then
+  binaries+=("$build/learner/ringzero-ingest")
+fi
 [[ "$command" == join ]] && binaries+=("$build/actor/ringzero-relay")
 needs_build=0
 for b in "${binaries[@]}"; do
