@@ -390,6 +390,16 @@ const std::vector<Option>& options() {
                             any_text));
     t.push_back(int_option<int>("eval.accuracy_limit", "positions of that file tested",
                                 RZ_FIELD(eval.accuracy_limit), 1, 100000000));
+
+    // Scale-out (docs/scale-out.md); launch.sh start --serve / join --learner set them.
+    t.push_back(text_option("scale.serve", "learner host: HOST:PORT of the run's redis-server (empty = none)",
+                            RZ_FIELD(scale.serve), "HOST:PORT or empty", any_text));
+    t.push_back(text_option("scale.secret_file", "file with the shared Redis secret",
+                            RZ_FIELD(scale.secret_file), "a file path or empty", any_text));
+    t.push_back(text_option("scale.learner", "actor host: the learner host's HOST:PORT (set by join)",
+                            RZ_FIELD(scale.learner), "HOST:PORT or empty", any_text));
+    t.push_back(text_option("scale.host_id", "actor host: this host's id (set by join)",
+                            RZ_FIELD(scale.host_id), "letters, digits, . _ -", any_text));
     return t;
   }();
   return table;

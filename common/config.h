@@ -105,6 +105,14 @@ struct EvalConfig {
   int accuracy_limit = 200;  // first positions of the file labelled and tested
 };
 
+// Scale-out over Redis Streams (docs/scale-out.md). All empty: a single-host run, no Redis.
+struct ScaleConfig {
+  std::string serve;        // learner host: HOST:PORT its redis-server listens on
+  std::string secret_file;  // the shared secret (learner host: RUN/secret when generated)
+  std::string learner;      // actor host (join): the learner host's HOST:PORT
+  std::string host_id;      // actor host (join): this host's id, unique among the joins
+};
+
 struct RunConfig {
   std::string game = "connect4";  // game spec, canonicalised by make_game(spec)->spec()
   uint64_t seed = 0;              // 0 = random (see resolve_random_seed)
@@ -116,6 +124,7 @@ struct RunConfig {
   LaunchConfig launch;
   ShmConfig shm;
   EvalConfig eval;
+  ScaleConfig scale;
 };
 
 // What a role adds to the shared parser.

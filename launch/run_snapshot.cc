@@ -99,7 +99,10 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
   std::map<std::string, RoleRecord> roles;
   if (!s.run_dir.empty()) roles = read_role_records(RunDir(s.run_dir));
 
-  const uint32_t lanes = segment.sizes().lanes;
+  uint32_t lanes = segment.sizes().lanes;
+  // A learner host's last lane is the ingest's (scale-out): not an actor.
+  const std::string ingest_lane = run_info_value(segment.run_info(), "ingest_lane");
+  if (!ingest_lane.empty() && std::stoul(ingest_lane) < lanes) lanes = static_cast<uint32_t>(std::stoul(ingest_lane));
   s.actors.resize(lanes);
   for (uint32_t k = 0; k < lanes; ++k) {
     s.actors[k].slot = k;
@@ -210,6 +213,8 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
     s.records_committed += row.records_committed;
     s.lanes.push_back(row);
   }
+  s.scale = take_scale_snapshot(segment, s.run_dir);
+  if (!ingest_lane.empty()) s.scale.serving = true;
   return s;
 }
 
@@ -292,7 +297,9 @@ std::string snapshot_json(const RunSnapshot& s) {
                        i ? "," : "", r.lane, r.records_in_flight, r.bytes_in_flight,
                        r.records_committed, json_number(r.fill));
   }
-  out += "]}}";
+  out += "]}";
+  out += scale_json(s.scale);
+  out += "}";
   return out;
 }
 
@@ -335,7 +342,8 @@ std::string snapshot_table(const RunSnapshot& s, bool ansi) {
     return v && l.step > 0 && *v != 0 ? fmt::format("{:.3f}", *v) : std::string("-");
   };
   const std::string samples_rate = s.has_rates ? fmt::format("{:.0f}", l.samples_per_s) : "-";
-  out += fmt::format("{}learner{}   pid {} {}  state {}  step {}  loss p {} v {}  samples/s {}  "
+  // An actor host (scale-out join) has no learner: its relay row (below) takes its place.
+  if (!s.scale.relay) out += fmt::format("{}learner{}   pid {} {}  state {}  step {}  loss p {} v {}  samples/s {}  "
                      "replay {}  published v{}  device {}  beat {}  restarts {}\n",
                      bold, reset, l.pid, alive_text(l.alive), l.state, l.step, loss(l.loss_policy),
                      loss(l.loss_value), samples_rate, l.replay_positions, l.published_version,
@@ -360,6 +368,7 @@ std::string snapshot_table(const RunSnapshot& s, bool ansi) {
     out += fmt::format("{}eval{}      weights v{:.0f} score {:.3f}\n", bold, reset,
                        l.eval_version.value_or(0), *l.eval_score);
   }
+  out += scale_table(s.scale);
   return out;
 }
 

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "launch/run_dir.h"
+#include "launch/scale_snapshot.h"
 #include "shm/segment.h"
 
 namespace rz::launch {
@@ -96,6 +97,7 @@ struct RunSnapshot {
   double records_per_s = 0;  // ring throughput (committed), when has_rates
   uint64_t steady_ns = 0;  // CLOCK_MONOTONIC time of the snapshot
   bool has_rates = false;  // compute_rates() filled samples_per_s and records_per_s
+  ScaleSnapshot scale;     // hosts / ingest (learner host) or relay (actor host)
 };
 
 // Reads `segment` (may be a read-only mapping) and, if non-empty, the run directory.

@@ -47,4 +47,8 @@ struct SupervisorOptions {
 // went to ready_fd, or to stderr in the foreground).
 int run_supervisor(const SupervisorOptions& options);
 
+// start_command.cc (also used by join): forks a session leader running the supervisor and
+// returns once every role is up (0; the run directory on stdout) or with the one-line cause.
+int start_detached(const SupervisorOptions& options, const RunDir& dir);
+
 }  // namespace rz::launch
