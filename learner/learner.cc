@@ -191,6 +191,7 @@ Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& 
              "the segment's replay window kept ({} positions, {} records)",
              checkpoint_dir(run_dir), c.positions_in_window, c.records_in_window);
   }
+  log_line(stdout, "{}", trainer.device_choice());
   log_line(stdout,
            "game {}, net {}, device {}, replay window {} positions ({} records, {} evicted) of "
            "at most {}",
