@@ -82,6 +82,13 @@ endif()
 
 add_library(ringzero_torch INTERFACE)
 target_link_libraries(ringzero_torch INTERFACE ringzero_torch_cpu)
+# The learner's error for learner.device=cuda tells "this build has no CUDA" from "no usable GPU
+# here": LibTorch cannot say (at::hasCUDA() is false in both cases once no GPU is found).
+if(RINGZERO_TORCH_HAS_CUDA)
+  target_compile_definitions(ringzero_torch INTERFACE RZ_TORCH_HAS_CUDA=1)
+else()
+  target_compile_definitions(ringzero_torch INTERFACE RZ_TORCH_HAS_CUDA=0)
+endif()
 # 2.x with CUDA: libtorch_cuda and libc10_cuda by file, kept even though no symbol of ours
 # needs them (they register LibTorch's CUDA backend when loaded), and without their CMake
 # interface: that adds the toolkit's libcudart and puts its lib/ (an older NCCL than the wheel's)

@@ -18,10 +18,12 @@ torch::Device choose_device(const LearnerConfig& cfg, std::string* why) {
     return torch::kCPU;
   }
   const bool available = torch::cuda::is_available();
-  // Tells "this LibTorch was built without CUDA" from "no GPU or driver on this machine".
+  // Tells "this build has no CUDA" (RZ_TORCH_HAS_CUDA: cmake/ringzero_torch.cmake) from "no
+  // GPU or driver on this machine".
   const std::string reason =
-      !at::hasCUDA() ? "this LibTorch was built without CUDA (build with launch/setup_cuda.sh)"
-                     : "no usable GPU or driver on this machine (torch::cuda::is_available() is false)";
+      !RZ_TORCH_HAS_CUDA
+          ? "this build's LibTorch has no CUDA (build build-cuda/ with launch/setup_cuda.sh)"
+          : "no usable GPU or driver on this machine (torch::cuda::is_available() is false)";
   if (cfg.device == "auto") {
     *why = available ? "learner.device=auto: CUDA is available, training on cuda:0"
                      : "learner.device=auto: " + reason + ", training on the CPU";

@@ -359,7 +359,7 @@ std::string torch_cpu_needed(const std::string& maps) {
   return out;
 }
 
-TEST_CASE("the supervisor and live actors never map a CUDA library; the supervisor maps no LibTorch", "[launch]") {
+TEST_CASE("the supervisor and live actors never map a CUDA library - the supervisor maps no LibTorch", "[launch]") {
   TestRun run;
   start_run(run);
   const std::string supervisor_maps = rz::testing::read_file("/proc/" + std::to_string(run.pid_of("launch")) + "/maps");

@@ -22,28 +22,28 @@ build="${1:-${RZ_BUILD_DIR:-$root/build}}"
 cuda_libs='libtorch_cuda|libc10_cuda|libcuda\.so|libnccl|libcudnn|libnvrtc|libcublas'
 failed=0
 torch_cpu_lib=$(ldd "$build/learner/ringzero-learner" | grep -oE '/[^ ]*/libtorch_cpu\.so[^ ]*' | head -n1 || true)
-if [[ -n "$torch_cpu_lib" ]] && readelf -d "$torch_cpu_lib" | grep -qE 'NEEDED.*libcudart'; then
+if [[ -n "$torch_cpu_lib" ]] && grep -qE 'NEEDED.*libcudart' <<<"$(readelf -d "$torch_cpu_lib")"; then
   echo "torch_linkage: note: $torch_cpu_lib itself needs libcudart and libcupti: those two are allowed as its dependencies" >&2
 else
   cuda_libs="$cuda_libs|libcudart|libcupti"
 fi
 
-resolve() {  # ldd output of $1, failing on unresolved libraries
-  local out
-  out=$(ldd "$1") || { echo "torch_linkage: ldd $1 failed" >&2; exit 1; }
-  if grep -q "not found" <<<"$out"; then
-    grep "not found" <<<"$out" >&2
-    echo "torch_linkage: FAILED: $1 has unresolved libraries" >&2
+declare -A libs  # binary -> its ldd output
+for bin in actor/ringzero-actor common/eval/ringzero-eval common/play/ringzero-play \
+           launch/ringzero-launch launch/ringzero-monitor learner/ringzero-learner; do
+  path="$build/$bin"
+  [[ -x "$path" ]] || { echo "torch_linkage: $path is not built" >&2; exit 1; }
+  libs[$bin]=$(ldd "$path") || { echo "torch_linkage: ldd $path failed" >&2; exit 1; }
+  if grep -q "not found" <<<"${libs[$bin]}"; then
+    grep "not found" <<<"${libs[$bin]}" >&2
+    echo "torch_linkage: FAILED: $bin has unresolved libraries" >&2
     failed=1
   fi
-  echo "$out"
-}
+done
 
 for bin in actor/ringzero-actor common/eval/ringzero-eval common/play/ringzero-play \
            launch/ringzero-launch launch/ringzero-monitor; do
-  path="$build/$bin"
-  [[ -x "$path" ]] || { echo "torch_linkage: $path is not built" >&2; exit 1; }
-  if hits=$(resolve "$path" | grep -E "$cuda_libs"); then
+  if hits=$(grep -E "$cuda_libs" <<<"${libs[$bin]}"); then
     echo "$hits" >&2
     echo "torch_linkage: FAILED: $bin links a CUDA library (link ringzero_torch_cpu, not ringzero_torch)" >&2
     failed=1
@@ -51,17 +51,15 @@ for bin in actor/ringzero-actor common/eval/ringzero-eval common/play/ringzero-p
     echo "torch_linkage: $bin: no CUDA library" >&2
   fi
 done
-# The supervisor and the monitor link no LibTorch at all.
+# The supervisor and the monitor link no LibTorch at all, so not even libcudart.
 for bin in launch/ringzero-launch launch/ringzero-monitor; do
-  if resolve "$build/$bin" | grep -qE 'libtorch|libc10'; then
-    echo "torch_linkage: FAILED: $bin links LibTorch; it must not (it forks the actors)" >&2
+  if grep -qE 'libtorch|libc10|libcudart|libcupti' <<<"${libs[$bin]}"; then
+    echo "torch_linkage: FAILED: $bin links LibTorch or CUDA; it must not (it forks the actors)" >&2
     failed=1
   fi
 done
 
-learner="$build/learner/ringzero-learner"
-[[ -x "$learner" ]] || { echo "torch_linkage: $learner is not built" >&2; exit 1; }
-learner_libs=$(resolve "$learner")
+learner_libs=${libs[learner/ringzero-learner]}
 torch_dir=$(grep -oE '=> [^ ]*/libtorch_cpu\.so' <<<"$learner_libs" | head -n1 | sed 's/^=> //; s|/libtorch_cpu\.so$||')
 [[ -n "$torch_dir" ]] || { echo "torch_linkage: FAILED: the learner links no libtorch_cpu" >&2; exit 1; }
 if [[ -e "$torch_dir/libtorch_cuda.so" ]]; then
