@@ -11,7 +11,7 @@ namespace {
 
 // learner.device (auto | cpu | cuda | cuda:N, validated by the config) to a device, with the
 // line the learner logs about the choice. A CUDA device that cannot be used is an error, never
-// a silent fall-back to the CPU: a run that asked for the GPU must not train 50x slower.
+// a silent fall-back to the CPU: a run that asked for the GPU must not train on the CPU.
 torch::Device choose_device(const LearnerConfig& cfg, std::string* why) {
   if (cfg.device == "cpu") {
     *why = "learner.device=cpu: training on the CPU";
