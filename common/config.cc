@@ -222,8 +222,12 @@ std::string check_schedule(const std::string& name, const std::string& value) {
 }
 
 std::string check_device(const std::string& name, const std::string& value) {
-  if (value != "auto" && value != "cpu" && value != "cuda")
-    refuse(name, value, "auto, cpu or cuda");
+  // cuda:N names one GPU by its index (0..255); whether it exists is the learner's check.
+  const bool cuda_index = value.size() > 5 && value.size() <= 8 && value.compare(0, 5, "cuda:") == 0 &&
+                          value.find_first_not_of("0123456789", 5) == std::string::npos &&
+                          std::stoi(value.substr(5)) <= 255;
+  if (value != "auto" && value != "cpu" && value != "cuda" && !cuda_index)
+    refuse(name, value, "auto, cpu, cuda or cuda:N (N a GPU index, 0..255)");
   return value;
 }
 
@@ -342,8 +346,8 @@ const std::vector<Option>& options() {
                                     RZ_FIELD(learner.metrics_seconds), 0, 86400, true));
     t.push_back(int_option<int>("learner.threads", "CPU threads of the learner",
                                 RZ_FIELD(learner.threads), 1, 256));
-    t.push_back(text_option("learner.device", "training device: auto, cpu or cuda",
-                            RZ_FIELD(learner.device), "auto, cpu or cuda", check_device));
+    t.push_back(text_option("learner.device", "training device: auto, cpu, cuda or cuda:N",
+                            RZ_FIELD(learner.device), "auto, cpu, cuda or cuda:N", check_device));
     t.push_back(int_option<int64_t>("learner.max_steps", "stop after this many steps (0 = never)",
                                     RZ_FIELD(learner.max_steps), 0, kI64Max));
 

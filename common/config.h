@@ -72,7 +72,7 @@ struct LearnerConfig {
   int keep_checkpoints = 3;
   double metrics_seconds = 5.0;  // period of RUN/metrics.csv rows and log lines
   int threads = 1;
-  std::string device = "auto";  // auto | cpu | cuda
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N
   int64_t max_steps = 0;        // stop after this many steps (0 = unlimited)
 };
 

@@ -195,6 +195,7 @@ Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& 
              checkpoint_dir(run_dir), c.positions_in_window, c.records_in_window);
   }
   tensorboard.start_session(static_cast<int64_t>(progress.step), wall_seconds());
+  log_line(stdout, "{}", trainer.device_choice());
   log_line(stdout,
            "game {}, net {}, device {}, replay window {} positions ({} records, {} evicted) of "
            "at most {}",
