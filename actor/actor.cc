@@ -8,12 +8,14 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <new>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "common/game.h"
 #include "common/hash.h"
+#include "common/mcts/eval_cache.h"
 #include "common/mcts/selfplay.h"
 #include "common/net/net_evaluator.h"
 #include "common/net/weight_blob.h"
@@ -107,7 +109,11 @@ struct ActorStats {
         lane_wait_ms(w.metric("lane_wait_ms")),
         weight_version(w.gauge("weight_version")),
         positions_per_s(w.gauge("positions_per_s")),
-        sims_per_s(w.gauge("sims_per_s")) {}
+        sims_per_s(w.gauge("sims_per_s")),
+        eval_lookups(w.metric("eval_lookups")),
+        eval_saved(w.metric("eval_saved")),
+        eval_cache_hit_rate(w.gauge("eval_cache_hit_rate")),
+        precision_bf16(w.gauge("precision_bf16")) {}
 
   // Recomputes the rate gauges about once a second from the cumulative counters.
   void update_rates(Clock::time_point now) {
@@ -128,6 +134,9 @@ struct ActorStats {
   const int games, positions, records_committed, bytes_committed, simulations;
   const int resigned_games, resign_disabled_games, resign_false_pos, records_too_large;
   const int weight_switches, lane_wait_ms, weight_version, positions_per_s, sims_per_s;
+  // Evaluation cache: leaves looked up, leaves answered without a forward pass (table hits
+  // and duplicates within a batch), and their ratio; the forward precision (0 fp32, 1 bf16).
+  const int eval_lookups, eval_saved, eval_cache_hit_rate, precision_bf16;
   Clock::time_point rate_start = Clock::now();
   uint64_t rate_positions = 0, rate_sims = 0;
   bool rate_initialised = false;
@@ -214,22 +223,52 @@ void Actor::run() {
   const int max_batch = static_cast<int>(
       std::min<int64_t>(int64_t(config_.actor.games_in_flight) * config_.mcts.virtual_leaves,
                         kMaxForwardBatch));
-  NetEvaluator evaluator(*game, config_.net, max_batch, config_.actor.threads);
+  NetEvaluator net(*game, config_.net, max_batch, config_.actor.threads);
+  // Every leaf goes through the cache; answers of old weights are dropped on a switch.
+  std::unique_ptr<CachingEvaluator> cache;
+  try {
+    cache = std::make_unique<CachingEvaluator>(*game, net, size_t(config_.actor.eval_cache_mib) << 20);
+  } catch (const std::bad_alloc&) {
+    throw ActorError(fmt::format("actor.eval_cache_mib={} does not fit in memory: use a smaller "
+                                 "cache (default 32, 0 = off)",
+                                 config_.actor.eval_cache_mib));
+  }
+  CachingEvaluator& evaluator = *cache;
   std::vector<uint8_t> blob;
   // Loads a blob into the evaluator; a blob of another network is fatal (the run's config
   // and the learner disagree, and no amount of waiting fixes that).
   auto load = [&](uint64_t version) {
     try {
-      evaluator.load_blob(blob.data(), blob.size());
+      net.load_blob(blob.data(), blob.size());
     } catch (const WeightBlobError& e) {
       throw ActorError(
           fmt::format("weights version {} in {} do not fit this actor's network ({}): {}", version,
-                      segment->name(), evaluator.description(), e.what()));
+                      segment->name(), net.description(), e.what()));
     }
+    evaluator.invalidate();
     writer.set_gauge(stats.weight_version, double(version));
   };
   uint64_t version = weights.read(&blob);
   load(version);
+  // The forward precision, measured at the batch a round forms when "auto".
+  try {
+    if (config_.actor.precision == "auto") {
+      log(net.choose_precision_by_measurement(max_batch));
+    } else if (config_.actor.precision == "bf16") {
+      net.set_precision(Precision::kBf16);
+      log(cpu_has_native_bf16()
+              ? "precision bf16 (asked for; CPU has native bf16)"
+              : "precision bf16 (asked for; this CPU has no native bf16: oneDNN emulates it, "
+                "slower than fp32)");
+    } else {
+      log("precision fp32 (asked for)");
+    }
+  } catch (const std::runtime_error& e) {
+    throw ActorError(e.what());
+  }
+  writer.set_gauge(stats.precision_bf16, net.precision() == Precision::kBf16 ? 1.0 : 0.0);
+  log(fmt::format("evaluation cache {} MiB ({} entries)", config_.actor.eval_cache_mib,
+                  evaluator.capacity_entries()));
   log(fmt::format("playing with weights version {}", version));
 
   // 3. Self-play.
@@ -242,7 +281,7 @@ void Actor::run() {
   const uint64_t max_record = segment->sizes().max_record_bytes;
   std::vector<FinishedGame> finished;
   std::vector<uint8_t> record;
-  uint64_t sims_reported = 0;
+  uint64_t sims_reported = 0, lookups_reported = 0, saved_reported = 0;
   while (!stopping()) {
     // 5. Newer weights? One atomic load when there are none.
     if (weights.latest_version() > version) {
@@ -292,6 +331,11 @@ void Actor::run() {
     const uint64_t sims = driver.simulations();
     writer.add(stats.simulations, sims - sims_reported);
     sims_reported = sims;
+    writer.add(stats.eval_lookups, evaluator.lookups() - lookups_reported);
+    writer.add(stats.eval_saved, evaluator.saved() - saved_reported);
+    lookups_reported = evaluator.lookups();
+    saved_reported = evaluator.saved();
+    writer.set_gauge(stats.eval_cache_hit_rate, evaluator.hit_rate());
     stats.update_rates(Clock::now());
     writer.heartbeat();
   }

@@ -225,8 +225,22 @@ std::string check_schedule(const std::string& name, const std::string& value) {
 }
 
 std::string check_device(const std::string& name, const std::string& value) {
-  if (value != "auto" && value != "cpu" && value != "cuda")
-    refuse(name, value, "auto, cpu or cuda");
+  // cuda:N names one GPU by its index (0..255); whether it exists is the learner's check.
+  const bool cuda_index = value.size() > 5 && value.size() <= 8 && value.compare(0, 5, "cuda:") == 0 &&
+                          value.find_first_not_of("0123456789", 5) == std::string::npos &&
+                          std::stoi(value.substr(5)) <= 255;
+  if (value != "auto" && value != "cpu" && value != "cuda" && !cuda_index)
+    refuse(name, value, "auto, cpu, cuda or cuda:N (N a GPU index, 0..255)");
+  return value;
+}
+
+std::string check_precision(const std::string& name, const std::string& value) {
+  if (value == "int8")
+    throw ConfigError(fmt::format(
+        "option {}='int8' is not available: LibTorch 1.13's C++ API has no quantized "
+        "convolution without Python's quantization tooling: use auto, fp32 or bf16",
+        name));
+  if (value != "auto" && value != "fp32" && value != "bf16") refuse(name, value, "auto, fp32 or bf16");
   return value;
 }
 
@@ -297,6 +311,11 @@ const std::vector<Option>& options() {
                                 RZ_FIELD(actor.games_in_flight), 1, 65536));
     t.push_back(int_option<int>("actor.threads", "CPU threads of one actor's network",
                                 RZ_FIELD(actor.threads), 1, 256));
+    t.push_back(text_option("actor.precision",
+                            "network precision: auto (measured at start-up), fp32 or bf16",
+                            RZ_FIELD(actor.precision), "auto, fp32 or bf16", check_precision));
+    t.push_back(int_option<int>("actor.eval_cache_mib", "evaluation cache per actor, MiB (0 = off)",
+                                RZ_FIELD(actor.eval_cache_mib), 0, 4096));
 
     t.push_back(int_option<int>("learner.batch_size", "positions per training step",
                                 RZ_FIELD(learner.batch_size), 1, 65536));
@@ -330,8 +349,8 @@ const std::vector<Option>& options() {
                                     RZ_FIELD(learner.metrics_seconds), 0, 86400, true));
     t.push_back(int_option<int>("learner.threads", "CPU threads of the learner",
                                 RZ_FIELD(learner.threads), 1, 256));
-    t.push_back(text_option("learner.device", "training device: auto, cpu or cuda",
-                            RZ_FIELD(learner.device), "auto, cpu or cuda", check_device));
+    t.push_back(text_option("learner.device", "training device: auto, cpu, cuda or cuda:N",
+                            RZ_FIELD(learner.device), "auto, cpu, cuda or cuda:N", check_device));
     t.push_back(int_option<int64_t>("learner.max_steps", "stop after this many steps (0 = never)",
                                     RZ_FIELD(learner.max_steps), 0, kI64Max));
 
@@ -378,6 +397,16 @@ const std::vector<Option>& options() {
                             any_text));
     t.push_back(int_option<int>("eval.accuracy_limit", "positions of that file tested",
                                 RZ_FIELD(eval.accuracy_limit), 1, 100000000));
+
+    // Scale-out (docs/scale-out.md); launch.sh start --serve / join --learner set them.
+    t.push_back(text_option("scale.serve", "learner host: HOST:PORT of the run's redis-server (empty = none)",
+                            RZ_FIELD(scale.serve), "HOST:PORT or empty", any_text));
+    t.push_back(text_option("scale.secret_file", "file with the shared Redis secret",
+                            RZ_FIELD(scale.secret_file), "a file path or empty", any_text));
+    t.push_back(text_option("scale.learner", "actor host: the learner host's HOST:PORT (set by join)",
+                            RZ_FIELD(scale.learner), "HOST:PORT or empty", any_text));
+    t.push_back(text_option("scale.host_id", "actor host: this host's id (set by join)",
+                            RZ_FIELD(scale.host_id), "letters, digits, . _ -", any_text));
     return t;
   }();
   return table;

@@ -50,6 +50,8 @@ struct ConfigError : std::runtime_error {
 struct ActorConfig {
   int games_in_flight = 64;  // games one actor plays at once (one batched forward per round)
   int threads = 1;           // CPU threads of the actor's network (torch intra-op, BLAS)
+  std::string precision = "auto";  // network forward: auto (measured at start-up), fp32, bf16
+  int eval_cache_mib = 32;         // evaluation cache per actor, MiB (0 = off)
 };
 
 struct LearnerConfig {
@@ -70,7 +72,7 @@ struct LearnerConfig {
   int keep_checkpoints = 3;
   double metrics_seconds = 5.0;  // period of RUN/metrics.csv rows and log lines
   int threads = 1;
-  std::string device = "auto";  // auto | cpu | cuda
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N
   int64_t max_steps = 0;        // stop after this many steps (0 = unlimited)
 };
 
@@ -103,6 +105,14 @@ struct EvalConfig {
   int accuracy_limit = 200;  // first positions of the file labelled and tested
 };
 
+// Scale-out over Redis Streams (docs/scale-out.md). All empty: a single-host run, no Redis.
+struct ScaleConfig {
+  std::string serve;        // learner host: HOST:PORT its redis-server listens on
+  std::string secret_file;  // the shared secret (learner host: RUN/secret when generated)
+  std::string learner;      // actor host (join): the learner host's HOST:PORT
+  std::string host_id;      // actor host (join): this host's id, unique among the joins
+};
+
 struct RunConfig {
   std::string game = "connect4";  // game spec, canonicalised by make_game(spec)->spec()
   uint64_t seed = 0;              // 0 = random (see resolve_random_seed)
@@ -114,6 +124,7 @@ struct RunConfig {
   LaunchConfig launch;
   ShmConfig shm;
   EvalConfig eval;
+  ScaleConfig scale;
 };
 
 // What a role adds to the shared parser.

@@ -44,6 +44,10 @@ class State {
  public:
   virtual ~State() = default;
   virtual std::unique_ptr<State> clone() const = 0;
+  // Makes this state equal to `other`, a state of the same game (the same spec), without
+  // allocating: the search replays each simulation's leaf into a preallocated state with it
+  // instead of clone(), so a simulation costs no heap allocation.
+  virtual void copy_from(const State& other) = 0;
 
   // The player to move, 0 or 1. Meaningless (but safe to call) on a terminal state.
   virtual int current_player() const = 0;

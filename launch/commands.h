@@ -2,6 +2,7 @@
 // start_command.cc, the others in commands.cc, what they share in command_support.h:
 //
 //   start            create the run (or continue it with --resume) and supervise it
+//   join             an actor host joins a learner host started with --serve (scale-out)
 //   stop             ask a run's supervisor to stop it cleanly and wait until it has
 //   status           one screen about a run: every role, alive or not, and why
 //   restart-learner  restart the learner alone from its checkpoint; actors keep playing
@@ -16,6 +17,8 @@
 namespace rz::launch {
 
 int start_command(int argc, char** argv);
+// join_command.cc: an actor host joins a learner host (docs/scale-out.md).
+int join_command(int argc, char** argv);
 int stop_command(int argc, char** argv);
 int status_command(int argc, char** argv);
 int restart_learner_command(int argc, char** argv);

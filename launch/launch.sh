@@ -5,13 +5,18 @@
 #
 #   launch/launch.sh [start] [--game tictactoe|connect4|dotsandboxes] [--actors N]
 #                    [--run-dir DIR] [--config FILE] [--resume] [--detach] [--<option> VALUE ...]
+#   launch/launch.sh start ... --serve HOST:PORT [--secret-file F]   (learner host, scale-out)
+#   launch/launch.sh join --learner HOST:PORT --secret-file F [--actors N] [--run-dir DIR]
+#                    [--host-id ID] [--detach]                        (actor host, scale-out)
 #   launch/launch.sh status|stop|restart-learner|monitor [--run-dir DIR] [...]
 #   launch/launch.sh play [--run-dir DIR | --checkpoint FILE | --weights BLOB] [...]
 #   launch/launch.sh plot [--run-dir DIR] [--out DIR]
+#   launch/launch.sh export --checkpoint CKPT --format torchscript|onnx --out FILE
 #
 # Every command takes --help. Without --run-dir, status/stop/restart-learner/monitor/play/plot
 # use runs/latest (the run started last from this checkout). The work is done by
-# build/launch/ringzero-launch (play: build/common/play/ringzero-play, plot: launch/plot.sh);
+# build/launch/ringzero-launch (play: build/common/play/ringzero-play, plot: launch/plot.sh,
+# export: build/common/export/ringzero-export);
 # this script only builds and fills in defaults.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,6 +31,10 @@ usage: $0 [command] [options]        (each command takes --help)
   start            start a training run (the default command)
                    [--game tictactoe|connect4|dotsandboxes] [--actors N] [--run-dir DIR]
                    [--config FILE] [--resume] [--detach] [--<option> VALUE ...]
+                   [--serve HOST:PORT [--secret-file F]]  also take games from actor hosts
+  join             run actors for a learner host started with --serve (docs/scale-out.md)
+                   --learner HOST:PORT --secret-file F [--actors N] [--run-dir DIR]
+                   [--host-id ID] [--detach]
   status           every process of a run: alive, counters, restarts
   monitor          live table of a run (--once, --json)
   restart-learner  restart the learner from its checkpoint; the actors keep playing
@@ -34,6 +43,8 @@ usage: $0 [command] [options]        (each command takes --help)
                    [--run-dir DIR | --checkpoint FILE | --weights BLOB] [--color first|second]
                    [--sims N]
   plot             draw a run's training curves to DIR/plots/*.png [--run-dir DIR] [--out DIR]
+  export           a checkpoint as a TorchScript module or an ONNX model (docs/export.md)
+                   --checkpoint CKPT --format torchscript|onnx --out FILE
 Without --run-dir, the commands other than start use runs/latest.
 On a machine with at most 4 cores, a new Connect Four run started without --config uses the
 small-machine settings (docs/usage.md): --net.blocks 2 --net.filters 32
@@ -43,10 +54,10 @@ USAGE
 
 command=start
 case "${1:-}" in
-  start|stop|status|restart-learner|monitor|play|plot) command="$1"; shift ;;
+  start|join|stop|status|restart-learner|monitor|play|plot|export) command="$1"; shift ;;
   -h|--help|help) usage; exit 0 ;;
   -*|"") ;;
-  *) echo "launch.sh: unknown command '$1'; use start, status, monitor, restart-learner, stop, play or plot (see $0 --help)" >&2
+  *) echo "launch.sh: unknown command '$1'; use start, join, status, monitor, restart-learner, stop, play, plot or export (see $0 --help)" >&2
      exit 2 ;;
 esac
 
@@ -93,17 +104,28 @@ if [[ "$command" == play ]]; then
   exec "$play" "$@"
 fi
 
+if [[ "$command" == export ]]; then
+  exporter="$build/common/export/ringzero-export"
+  [[ -x "$exporter" ]] || build_targets ringzero-export
+  exec "$exporter" "$@"
+fi
+
 # Build when a binary is missing, or (for start) when a source is newer than one: a running
 # run keeps the binaries it started with, so status/stop/monitor never wait for a build.
 binaries=("$build/launch/ringzero-launch" "$build/launch/ringzero-monitor"
           "$build/actor/ringzero-actor" "$build/learner/ringzero-learner")
 # The run's evaluator (eval.enabled, on by default) is started by start only.
 [[ "$command" == start ]] && binaries+=("$build/common/eval/ringzero-eval")
+# Scale-out (docs/scale-out.md): a learner host's ingest, an actor host's relay.
+if [[ "$command" == start ]] && { given --serve "$@" || given --scale.serve "$@"; }; then
+  binaries+=("$build/learner/ringzero-ingest")
+fi
+[[ "$command" == join ]] && binaries+=("$build/actor/ringzero-relay")
 needs_build=0
 for b in "${binaries[@]}"; do
   if [[ ! -x "$b" ]]; then needs_build=1; break; fi
 done
-if ((needs_build == 0)) && [[ "$command" == start ]]; then
+if ((needs_build == 0)) && [[ "$command" == start || "$command" == join ]]; then
   oldest=$(ls -t "${binaries[@]}" | tail -n1)
   newer=$(find "$root/CMakeLists.txt" "$root/shm" "$root/common" "$root/actor" "$root/learner" \
             "$root/launch" \( -name '*.cc' -o -name '*.h' -o -name CMakeLists.txt \) \
@@ -111,7 +133,8 @@ if ((needs_build == 0)) && [[ "$command" == start ]]; then
   [[ -n "$newer" ]] && needs_build=1
 fi
 if ((needs_build)); then
-  build_targets ringzero-launch ringzero-monitor ringzero-actor ringzero-learner ringzero-eval
+  build_targets ringzero-launch ringzero-monitor ringzero-actor ringzero-learner ringzero-eval \
+    ringzero-ingest ringzero-relay
 fi
 
 has_run_dir=0
@@ -143,7 +166,11 @@ if [[ "$command" == start ]] && (($(nproc) <= 4)) && ! given --config "$@" && ! 
     fi
   fi
 fi
-if [[ "$command" == start ]]; then
+if [[ "$command" == join ]]; then
+  if ((has_run_dir == 0)); then
+    extra+=(--run-dir "$root/runs/join-$(date -u +%Y%m%d-%H%M%S)")
+  fi
+elif [[ "$command" == start ]]; then
   if ((has_run_dir == 0)) && [[ " $* " != *" --resume "* ]]; then
     extra+=(--run-dir "$root/runs/$(date -u +%Y%m%d-%H%M%S)")
     # ringzero-launch points runs/latest at the new run once its options are accepted.

@@ -14,6 +14,7 @@ void print_usage() {
   std::printf(
       "usage: ringzero-launch <command> [options]   (each command takes --help)\n"
       "  start            start a training run (default command of launch/launch.sh)\n"
+      "  join             join a learner host (start --serve) as an actor host\n"
       "  stop             stop a run cleanly (final checkpoint, no process or shm left)\n"
       "  status           show every process of a run\n"
       "  restart-learner  restart the learner from its checkpoint; actors keep playing\n"
@@ -35,13 +36,14 @@ int main(int argc, char** argv) {
   char** rest = argv + 2;
   using namespace rz::launch;
   if (command == "start") return run_command([&] { return start_command(rest_argc, rest); });
+  if (command == "join") return run_command([&] { return join_command(rest_argc, rest); });
   if (command == "stop") return run_command([&] { return stop_command(rest_argc, rest); });
   if (command == "status") return run_command([&] { return status_command(rest_argc, rest); });
   if (command == "restart-learner") {
     return run_command([&] { return restart_learner_command(rest_argc, rest); });
   }
   if (command == "monitor") return run_command([&] { return monitor_command(rest_argc, rest); });
-  std::fprintf(stderr, "ringzero-launch: unknown command '%s'; use start, stop, status, "
+  std::fprintf(stderr, "ringzero-launch: unknown command '%s'; use start, join, stop, status, "
                        "restart-learner or monitor (see ringzero-launch --help)\n", command.c_str());
   return 2;
 }

@@ -99,7 +99,10 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
   std::map<std::string, RoleRecord> roles;
   if (!s.run_dir.empty()) roles = read_role_records(RunDir(s.run_dir));
 
-  const uint32_t lanes = segment.sizes().lanes;
+  uint32_t lanes = segment.sizes().lanes;
+  // A learner host's last lane is the ingest's (scale-out): not an actor.
+  const std::string ingest_lane = run_info_value(segment.run_info(), "ingest_lane");
+  if (!ingest_lane.empty() && std::stoul(ingest_lane) < lanes) lanes = static_cast<uint32_t>(std::stoul(ingest_lane));
   s.actors.resize(lanes);
   for (uint32_t k = 0; k < lanes; ++k) {
     s.actors[k].slot = k;
@@ -122,6 +125,10 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
       // The actor's own rate gauges; the live monitor replaces them by interval rates.
       a.positions_per_s = gauge_of(slot, "positions_per_s").value_or(0);
       a.simulations_per_s = gauge_of(slot, "sims_per_s").value_or(0);
+      a.eval_lookups = count_of(slot, "eval_lookups");
+      a.eval_saved = count_of(slot, "eval_saved");
+      a.eval_cache_hit_rate = gauge_of(slot, "eval_cache_hit_rate").value_or(0);
+      if (const auto bf16 = gauge_of(slot, "precision_bf16")) a.precision = *bf16 != 0 ? "bf16" : "fp32";
       a.restarts = slot.restarts;
     } else if (slot.role == shm::Role::kLearner) {
       LearnerRow& l = s.learner;
@@ -206,6 +213,8 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
     s.records_committed += row.records_committed;
     s.lanes.push_back(row);
   }
+  s.scale = take_scale_snapshot(segment, s.run_dir);
+  if (!ingest_lane.empty()) s.scale.serving = true;
   return s;
 }
 
@@ -218,6 +227,9 @@ void compute_rates(const RunSnapshot& before, RunSnapshot* now) {
     const ActorRow& p = before.actors[a.slot];
     a.positions_per_s = rate(p.positions, a.positions);
     a.simulations_per_s = rate(p.simulations, a.simulations);
+    if (a.eval_lookups > p.eval_lookups && a.eval_saved >= p.eval_saved)
+      a.eval_cache_hit_rate =
+          double(a.eval_saved - p.eval_saved) / double(a.eval_lookups - p.eval_lookups);
   }
   now->learner.samples_per_s = rate(before.learner.samples, now->learner.samples);
   now->records_per_s = rate(before.records_committed, now->records_committed);
@@ -238,11 +250,14 @@ std::string snapshot_json(const RunSnapshot& s) {
         "{}{{\"slot\":{},\"pid\":{},\"alive\":{},\"state\":{},\"games\":{},\"positions\":{},"
         "\"records_committed\":{},\"simulations\":{},\"weight_version\":{},"
         "\"heartbeat_age_s\":{},\"restarts\":{},\"positions_per_s\":{},"
-        "\"simulations_per_s\":{},\"note\":{}}}",
+        "\"simulations_per_s\":{},\"eval_lookups\":{},\"eval_saved\":{},"
+        "\"eval_cache_hit_rate\":{},\"precision\":{},\"note\":{}}}",
         i ? "," : "", a.slot, a.pid, a.alive, json_string(a.state), a.games, a.positions,
         a.records_committed, a.simulations, a.weight_version,
         a.heartbeat_age_s < 0 ? "null" : json_number(a.heartbeat_age_s), a.restarts,
-        json_number(a.positions_per_s), json_number(a.simulations_per_s), json_string(a.note));
+        json_number(a.positions_per_s), json_number(a.simulations_per_s), a.eval_lookups,
+        a.eval_saved, json_number(a.eval_cache_hit_rate), json_string(a.precision),
+        json_string(a.note));
   }
   const LearnerRow& l = s.learner;
   out += "],";
@@ -282,7 +297,9 @@ std::string snapshot_json(const RunSnapshot& s) {
                        i ? "," : "", r.lane, r.records_in_flight, r.bytes_in_flight,
                        r.records_committed, json_number(r.fill));
   }
-  out += "]}}";
+  out += "]}";
+  out += scale_json(s.scale);
+  out += "}";
   return out;
 }
 
@@ -305,14 +322,17 @@ std::string snapshot_table(const RunSnapshot& s, bool ansi) {
                      bold, reset, s.run_dir, s.game, s.generation, up / 3600, up / 60 % 60, up % 60,
                      s.supervisor_pid, alive_text(s.supervisor_alive),
                      s.stop_requested ? "  (stopping)" : "");
-  out += fmt::format("{}{:<9} {:>7} {:<6} {:<9} {:>7} {:>9} {:>8} {:>10} {:>7} {:>7} {:>4}{}\n", bold,
-                     "actor", "pid", "proc", "state", "games", "positions", "pos/s", "sims/s",
-                     "weights", "beat", "rst", reset);
+  out += fmt::format("{}{:<9} {:>7} {:<6} {:<9} {:>7} {:>9} {:>8} {:>10} {:>6} {:>4} {:>7} {:>7} {:>4}{}\n",
+                     bold, "actor", "pid", "proc", "state", "games", "positions", "pos/s", "sims/s",
+                     "cache", "prec", "weights", "beat", "rst", reset);
   for (const ActorRow& a : s.actors) {
-    out += fmt::format("{:<9} {:>7} {:<6} {:<9} {:>7} {:>9} {:>8.1f} {:>10.0f} {:>7} {:>7} {:>4}\n",
+    const std::string cache =
+        a.eval_lookups ? fmt::format("{:.0f}%", 100 * a.eval_cache_hit_rate) : std::string("-");
+    out += fmt::format("{:<9} {:>7} {:<6} {:<9} {:>7} {:>9} {:>8.1f} {:>10.0f} {:>6} {:>4} {:>7} {:>7} {:>4}\n",
                        fmt::format("actor-{}", a.slot), a.pid, alive_text(a.alive), a.state,
-                       a.games, a.positions, a.positions_per_s, a.simulations_per_s,
-                       a.weight_version, age_text(a.heartbeat_age_s, a.alive), a.restarts);
+                       a.games, a.positions, a.positions_per_s, a.simulations_per_s, cache,
+                       a.precision, a.weight_version, age_text(a.heartbeat_age_s, a.alive),
+                       a.restarts);
     if (!a.note.empty()) out += fmt::format("          {}{}{}\n", red, a.note, reset);
   }
   const LearnerRow& l = s.learner;
@@ -322,7 +342,8 @@ std::string snapshot_table(const RunSnapshot& s, bool ansi) {
     return v && l.step > 0 && *v != 0 ? fmt::format("{:.3f}", *v) : std::string("-");
   };
   const std::string samples_rate = s.has_rates ? fmt::format("{:.0f}", l.samples_per_s) : "-";
-  out += fmt::format("{}learner{}   pid {} {}  state {}  step {}  loss p {} v {}  samples/s {}  "
+  // An actor host (scale-out join) has no learner: its relay row (below) takes its place.
+  if (!s.scale.relay) out += fmt::format("{}learner{}   pid {} {}  state {}  step {}  loss p {} v {}  samples/s {}  "
                      "replay {}  published v{}  device {}  beat {}  restarts {}\n",
                      bold, reset, l.pid, alive_text(l.alive), l.state, l.step, loss(l.loss_policy),
                      loss(l.loss_value), samples_rate, l.replay_positions, l.published_version,
@@ -347,6 +368,7 @@ std::string snapshot_table(const RunSnapshot& s, bool ansi) {
     out += fmt::format("{}eval{}      weights v{:.0f} score {:.3f}\n", bold, reset,
                        l.eval_version.value_or(0), *l.eval_score);
   }
+  out += scale_table(s.scale);
   return out;
 }
 

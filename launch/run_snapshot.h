@@ -7,7 +7,8 @@
 //
 // Metric names (stats slots, shm/stats.h) the snapshot reads; the processes publish them:
 //   actor   games, positions, records_committed, simulations, weight_version (gauge),
-//           positions_per_s, sims_per_s (gauges)
+//           positions_per_s, sims_per_s (gauges), eval_lookups, eval_saved (evaluation
+//           cache), eval_cache_hit_rate, precision_bf16 (gauges: 0 fp32, 1 bf16)
 //   learner step, published_version, records_consumed, replay_positions, samples_trained,
 //           loss_policy, loss_value (gauges), device_cuda (0 = cpu, 1 = cuda),
 //           eval_version, eval_score (gauges, when an evaluation ran)
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "launch/run_dir.h"
+#include "launch/scale_snapshot.h"
 #include "shm/segment.h"
 
 namespace rz::launch {
@@ -40,6 +42,11 @@ struct ActorRow {
   std::string note;  // e.g. why the supervisor gave up on it
   // The actor's own rate gauges, or (live monitor) rates over the last interval.
   double positions_per_s = 0, simulations_per_s = 0;
+  // Evaluation cache: leaves looked up and answered without a forward pass; the hit rate is
+  // the actor's cumulative gauge, or (live monitor) the rate over the last interval.
+  uint64_t eval_lookups = 0, eval_saved = 0;
+  double eval_cache_hit_rate = 0;
+  std::string precision = "-";  // "fp32", "bf16", or "-" before the actor said
 };
 
 struct LearnerRow {
@@ -90,6 +97,7 @@ struct RunSnapshot {
   double records_per_s = 0;  // ring throughput (committed), when has_rates
   uint64_t steady_ns = 0;  // CLOCK_MONOTONIC time of the snapshot
   bool has_rates = false;  // compute_rates() filled samples_per_s and records_per_s
+  ScaleSnapshot scale;     // hosts / ingest (learner host) or relay (actor host)
 };
 
 // Reads `segment` (may be a read-only mapping) and, if non-empty, the run directory.

@@ -8,7 +8,8 @@ build_tests=OFF
 [[ "${1:-}" == "--tests" ]] && build_tests=ON
 
 packages=(cmake g++ make ccache libtorch-dev libboost-dev libboost-program-options-dev
-          libfmt-dev catch2 libopenblas0-pthread gnuplot-nox procps)
+          libfmt-dev catch2 libopenblas0-pthread gnuplot-nox procps
+          redis-server redis-tools libhiredis-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -27,6 +27,7 @@
 #include "launch/commands.h"
 #include "launch/process_liveness.h"
 #include "launch/run_dir.h"
+#include "launch/scale_setup.h"
 #include "launch/supervisor.h"
 
 namespace rz::launch {
@@ -85,6 +86,23 @@ void point_latest_link(const RunDir& dir) {
   if (ec) fs::remove(tmp, ec);
 }
 
+}  // namespace
+
+std::unique_ptr<FileLock> take_run_lock(const RunDir& dir) {
+  // A supervisor SIGKILLed a moment ago still holds it until the kernel has torn it down:
+  // give that a moment rather than call the run running.
+  std::unique_ptr<FileLock> lock = FileLock::acquire(dir.lock_file(), kLockGrace);
+  if (!lock) {
+    pid_t pid = 0;
+    FileLock::held(dir.lock_file(), &pid);
+    throw UsageError(fmt::format("run {} is already running (supervisor pid {}); watch it with {} "
+                                 "monitor --run-dir {} or stop it with {} stop --run-dir {}",
+                                 dir.path(), pid, script(), shell_quote(dir.path()), script(),
+                                 shell_quote(dir.path())));
+  }
+  return lock;
+}
+
 // Fork a session leader that runs the supervisor; return once it reports every role up. The
 // child inherits `lock` (RUN/lock: an OFD lock survives fork) and holds it for its life.
 int start_detached(const SupervisorOptions& options, const RunDir& dir,
@@ -138,10 +156,17 @@ int start_detached(const SupervisorOptions& options, const RunDir& dir,
   if (reply.rfind("ready ", 0) == 0) {
     std::printf("%s\n", dir.path().c_str());
     std::fflush(stdout);  // the run directory first, for scripts and humans alike
-    fmt::print(stderr, "ringzero: run is up in the background (supervisor pid {}, {} actor{} + learner{})\n",
-               pid, options.actors, options.actors == 1 ? "" : "s",
-               options.config.eval.enabled ? " + evaluator" : "");
+    const bool joined = !options.config.scale.learner.empty();
+    fmt::print(stderr, "ringzero: run is up in the background (supervisor pid {}, {} actor{} + {}{})\n",
+               pid, options.actors, options.actors == 1 ? "" : "s", joined ? "relay" : "learner",
+               !joined && options.config.eval.enabled ? " + evaluator" : "");
     print_next_steps(dir, stderr);
+    if (!options.config.scale.serve.empty()) {
+      fmt::print(stderr, "ringzero: serving actor hosts on {}; on each, run: {} join --learner {} "
+                         "--secret-file <a copy of {}>\n",
+                 options.config.scale.serve, script(), options.config.scale.serve,
+                 options.config.scale.secret_file);
+    }
     return 0;
   }
   if (reply.rfind("error: ", 0) == 0) {
@@ -179,8 +204,6 @@ int start_detached(const SupervisorOptions& options, const RunDir& dir,
   return 1;
 }
 
-}  // namespace
-
 int start_command(int argc, char** argv) {
   // Peek at --run-dir / --resume / --config: resuming reads the run's own config.ini.
   std::string run_dir;
@@ -196,11 +219,25 @@ int start_command(int argc, char** argv) {
   // what is expected (boost's would not), and rewritten before the parse so that validate()
   // sizes everything (the stats slots) for the real number of actors.
   std::vector<std::string> owned;  // strings args points into; reserved: never reallocates
-  owned.reserve(8);
+  owned.reserve(16);
   std::vector<const char*> args = {"ringzero-launch start"};
   std::string actors_text;
   for (int i = 0; i < argc; ++i) {
     const std::string a = argv[i];
+    // Scale-out (docs/scale-out.md): --serve HOST:PORT and --secret-file F are the options
+    // scale.serve and scale.secret_file.
+    if (a == "--serve" || a == "--secret-file") {
+      if (i + 1 >= argc) throw UsageError(a + (a == "--serve" ? " needs HOST:PORT" : " needs a file"));
+      owned.push_back((a == "--serve" ? "--scale.serve=" : "--scale.secret_file=") + std::string(argv[++i]));
+      args.push_back(owned.back().c_str());
+      continue;
+    }
+    if (a.rfind("--serve=", 0) == 0 || a.rfind("--secret-file=", 0) == 0) {
+      owned.push_back(a.rfind("--serve=", 0) == 0 ? "--scale.serve=" + a.substr(8)
+                                                  : "--scale.secret_file=" + a.substr(14));
+      args.push_back(owned.back().c_str());
+      continue;
+    }
     if (a == "--actors" || a.rfind("--actors=", 0) == 0) {
       if (a == "--actors" && i + 1 >= argc) throw UsageError("--actors needs a value (0 to 256, 0 = cores - 1)");
       actors_text = a == "--actors" ? argv[++i] : a.substr(9);
@@ -313,6 +350,21 @@ int start_command(int argc, char** argv) {
   if (config.shm.name.empty()) config.shm.name = default_shm_name(dir.path());
   resolve_random_seed(&config);
   validate(config);
+  if (!config.scale.learner.empty()) {
+    throw UsageError(fmt::format("{} is an actor host's run (scale.learner = {}): continue it with "
+                                 "{} join --learner {} --secret-file F --run-dir {}",
+                                 dir.path(), config.scale.learner, script(), config.scale.learner,
+                                 shell_quote(dir.path())));
+  }
+  if (!config.scale.serve.empty()) {
+    if (!config.scale.secret_file.empty() && !fs::exists(config.scale.secret_file) &&
+        config.scale.secret_file != dir.path() + "/secret") {
+      throw UsageError(fmt::format("--secret-file {}: no such file; write one (16+ characters, "
+                                   "chmod 600) or leave --secret-file out for a generated one",
+                                   config.scale.secret_file));
+    }
+    prepare_serve(&config, dir);
+  }
 
   SupervisorOptions options;
   options.actors = effective_actor_count(config);
@@ -332,18 +384,7 @@ int start_command(int argc, char** argv) {
   } catch (const std::runtime_error& e) {
     throw UsageError(e.what());
   }
-  // One start at a time per directory: whoever holds RUN/lock owns the run from here on;
-  // a loser is refused before it writes anything.
-  // A supervisor SIGKILLed a moment ago still holds it until the kernel has torn it down:
-  // give that a moment rather than call the run running.
-  std::unique_ptr<FileLock> lock = FileLock::acquire(dir.lock_file(), kLockGrace);
-  if (!lock) {
-    FileLock::held(dir.lock_file(), &pid);
-    throw UsageError(fmt::format("run {} is already running (supervisor pid {}); watch it with {} "
-                                 "monitor --run-dir {} or stop it with {} stop --run-dir {}",
-                                 dir.path(), pid, script(), shell_quote(dir.path()), script(),
-                                 shell_quote(dir.path())));
-  }
+  std::unique_ptr<FileLock> lock = take_run_lock(dir);
   if (!resume && fs::exists(config_file)) {
     throw UsageError(fmt::format("{} already holds a run; continue it with --resume or choose "
                                  "another --run-dir", dir.path()));
@@ -358,6 +399,11 @@ int start_command(int argc, char** argv) {
              resume ? "resuming" : "training", config.game, options.actors,
              options.actors == 1 ? "" : "s", config.eval.enabled ? " + evaluator" : "", dir.path());
   print_next_steps(dir, stderr);
+  if (!config.scale.serve.empty()) {
+    fmt::print(stderr, "ringzero: serving actor hosts on {}; on each, run: {} join --learner {} "
+                       "--secret-file <a copy of {}>\n",
+               config.scale.serve, script(), config.scale.serve, config.scale.secret_file);
+  }
   return run_supervisor(options);
 }
 

@@ -15,7 +15,7 @@ constexpr const char* kMagic = "ringzero-stats 1";
 
 bool role_from_name(const std::string& name, shm::Role* role) {
   for (shm::Role r : {shm::Role::kSupervisor, shm::Role::kActor, shm::Role::kLearner,
-                      shm::Role::kEvaluator}) {
+                      shm::Role::kEvaluator, shm::Role::kRelay, shm::Role::kIngest}) {
     if (name == shm::role_name(r)) {
       *role = r;
       return true;

@@ -20,9 +20,11 @@
 #include "common/checkpoint_file.h"
 #include "common/game.h"
 #include "launch/child_process.h"
+#include "launch/command_support.h"
 #include "launch/log_stamp.h"
 #include "launch/restart_policy.h"
 #include "launch/run_segment.h"
+#include "launch/scale_setup.h"
 #include "launch/run_snapshot.h"
 #include "launch/segment_sizes.h"
 #include "launch/stats_snapshot.h"
@@ -104,6 +106,10 @@ struct Child {
   bool restart_after_exit = false;           // requested learner restart in progress
   std::optional<Clock::time_point> kill_at;  // SIGKILL if still alive then
   Clock::time_point started_at{};
+  // Scale-out roles (redis, ingest, relay; docs/scale-out.md): a fixed command line and the
+  // stats role that reports them running (kNone: up once spawned, as redis-server has none).
+  std::vector<std::string> fixed_argv;
+  shm::Role stats_role = shm::Role::kNone;
 };
 
 class Supervisor {
@@ -125,7 +131,12 @@ class Supervisor {
   bool every_role_up() const;
   void save_roles();
   void save_stats();
-  Child& learner() { return children_[static_cast<size_t>(options_.actors)]; }
+  Child* learner() {
+    for (Child& c : children_)
+      if (c.is_learner) return &c;
+    return nullptr;
+  }
+  void add_scale_children();
 
   SupervisorOptions options_;
   RunDir dir_;
@@ -198,7 +209,9 @@ std::vector<shm::SlotSnapshot> saved_stats(const RunDir& dir, const std::string&
 void Supervisor::spawn(Child& child) {
   const std::string config_file = dir_.config_file();
   std::vector<std::string> argv;
-  if (child.is_learner) {
+  if (!child.fixed_argv.empty()) {
+    argv = child.fixed_argv;
+  } else if (child.is_learner) {
     argv = {options_.learner_binary, "--shm", segment_->name(), "--run-dir", dir_.path(),
             "--config", config_file};
     // Resume whenever the run has a checkpoint: after a restart, a crash or `start --resume`.
@@ -329,7 +342,11 @@ void Supervisor::reap() {
 
 void Supervisor::request_learner_restart(const std::string& why) {
   if (stopping_) return;
-  Child& l = learner();
+  if (!learner()) {
+    log(fmt::format("no learner on this host ({}): restart it on the learner host", why));
+    return;
+  }
+  Child& l = *learner();
   if (l.pid > 0) {
     if (l.restart_after_exit) return;  // already on its way
     l.restart_after_exit = true;
@@ -405,7 +422,9 @@ bool Supervisor::every_role_up() const {
   const std::vector<shm::SlotSnapshot> slots = shm::read_stats(*segment_);
   for (const Child& c : children_) {
     if (c.pid <= 0) return false;
-    const shm::Role role = c.is_learner     ? shm::Role::kLearner
+    if (!c.fixed_argv.empty() && c.stats_role == shm::Role::kNone) continue;
+    const shm::Role role = !c.fixed_argv.empty() ? c.stats_role
+                           : c.is_learner     ? shm::Role::kLearner
                            : c.is_evaluator ? shm::Role::kEvaluator
                                             : shm::Role::kActor;
     const uint32_t index = c.slot;
@@ -447,10 +466,40 @@ void Supervisor::on_tick() {
   if (!stopping_ && now - stats_saved_at_ >= kStatsSnapshotEvery) save_stats();
   if (!ready_told_ && !stopping_ && every_role_up()) {
     ready_told_ = true;
-    log(fmt::format("every role is up: {} actor{}, the learner{}", options_.actors,
+    log(fmt::format("every role is up: {} actor{}, {}{}", options_.actors,
                     options_.actors == 1 ? "" : "s",
-                    options_.config.eval.enabled ? " and the evaluator" : ""));
+                    learner() ? "the learner" : "the relay",
+                    learner() && options_.config.eval.enabled ? " and the evaluator" : ""));
     tell_ready("ready " + dir_.path());
+  }
+}
+
+// Learner host (--serve): redis-server first (the ingest connects to it), then the ingest on
+// the lane after the actors'. Actor host (join): the relay. docs/scale-out.md.
+void Supervisor::add_scale_children() {
+  const RunConfig& config = options_.config;
+  const std::string config_file = dir_.config_file();
+  if (!config.scale.serve.empty()) {
+    Child redis;
+    redis.role = "redis";
+    redis.fixed_argv = {redis_server_binary(),
+                        write_redis_config(config, dir_, segment_->sizes().weight_bytes)};
+    children_.insert(children_.begin(), std::move(redis));
+    Child ingest;
+    ingest.role = "ingest";
+    ingest.stats_role = shm::Role::kIngest;
+    ingest.fixed_argv = {child_binary("RZ_INGEST_BINARY", "../learner/ringzero-ingest"), "--shm",
+                         segment_->name(), "--run-dir", dir_.path(), "--config", config_file,
+                         "--lane", std::to_string(options_.actors)};
+    children_.push_back(std::move(ingest));
+  }
+  if (!config.scale.learner.empty()) {
+    Child relay;
+    relay.role = "relay";
+    relay.stats_role = shm::Role::kRelay;
+    relay.fixed_argv = {child_binary("RZ_RELAY_BINARY", "../actor/ringzero-relay"), "--shm",
+                        segment_->name(), "--run-dir", dir_.path(), "--config", config_file};
+    children_.push_back(std::move(relay));
   }
 }
 
@@ -485,9 +534,13 @@ int Supervisor::run() {
     log(fmt::format("warning: ignoring the saved counters ({}); they start from zero", e.what()));
   }
   try {
-    const shm::SegmentSizes sizes = segment_sizes_for(options_.config, *game, options_.actors);
-    const std::string run_info =
+    // A learner host (--serve) has one more lane after the actors': the ingest's.
+    const bool serving = !options_.config.scale.serve.empty();
+    const shm::SegmentSizes sizes =
+        segment_sizes_for(options_.config, *game, options_.actors + (serving ? 1 : 0));
+    std::string run_info =
         fmt::format("game={}\nrun_dir={}\ngeneration={}\n", game->spec(), dir_.path(), generation);
+    if (serving) run_info += fmt::format("ingest_lane={}\n", options_.actors);
     refuse_other_runs_segment(dir_, shm_name);
     // The token is on disk before the segment exists: a segment of ours always has its
     // token in RUN (stop removes only such a segment).
@@ -533,13 +586,27 @@ int Supervisor::run() {
     policy.crash_loop_limit = options_.config.launch.max_restarts;
     policy.crash_loop_window = std::chrono::seconds(options_.config.launch.restart_window_s);
     const size_t actors = static_cast<size_t>(options_.actors);
-    children_.resize(actors + 1 + (options_.config.eval.enabled ? 1 : 0));
+    // An actor host (launch.sh join) has no learner and no evaluator: its relay (below) takes
+    // the ring's consumer role.
+    const bool joining = !options_.config.scale.learner.empty();
+    children_.resize(joining ? actors : actors + 1 + (options_.config.eval.enabled ? 1 : 0));
     for (size_t i = 0; i < children_.size(); ++i) {
       Child& c = children_[i];
       c.is_learner = i == actors;
       c.is_evaluator = i > actors;
       c.slot = i < actors ? static_cast<uint32_t>(i) : 0;
       c.role = c.is_learner ? "learner" : c.is_evaluator ? "eval" : fmt::format("actor-{}", i);
+      c.policy = RestartPolicy(policy);
+      auto it = previous.find(c.role);
+      if (it != previous.end()) c.restarts = it->second.restarts;
+    }
+    try {
+      add_scale_children();
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("cannot set up scale-out: {}", e.what()));
+    }
+    for (Child& c : children_) {
+      if (c.fixed_argv.empty()) continue;
       c.policy = RestartPolicy(policy);
       auto it = previous.find(c.role);
       if (it != previous.end()) c.restarts = it->second.restarts;

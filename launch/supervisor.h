@@ -24,9 +24,11 @@
 // children's output pipes, with a 200 ms tick for timers. No busy waiting.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "common/config.h"
+#include "common/file_lock.h"
 #include "launch/run_dir.h"
 
 namespace rz::launch {
@@ -46,5 +48,15 @@ struct SupervisorOptions {
 // when a role failed during start-up (the run is stopped all the same; the one-line cause
 // went to ready_fd, or to stderr in the foreground).
 int run_supervisor(const SupervisorOptions& options);
+
+// start_command.cc (also used by join). One supervisor per run directory: take_run_lock takes
+// RUN/lock (common/file_lock.h), whose holder owns the run from then on, or throws UsageError
+// "already running" naming the holder; a loser is refused before it writes anything.
+std::unique_ptr<FileLock> take_run_lock(const RunDir& dir);
+// Forks a session leader running the supervisor, which inherits `lock` and holds it for its
+// life, and returns once every role is up (0; the run directory on stdout) or with the
+// one-line cause.
+int start_detached(const SupervisorOptions& options, const RunDir& dir,
+                   std::unique_ptr<FileLock> lock);
 
 }  // namespace rz::launch

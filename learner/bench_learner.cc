@@ -5,10 +5,14 @@
 //   batch build     samples/s (decode, replay, observe, sym)   vs  -
 //   train step      samples/s trained (forward+backward+SGD)   vs  raw forward samples/s of
 //                                                                  the same network and batch
+//   weight publish  ms per weights_blob() + WeightSlot publish  vs  memcpy of the blob's bytes
+//                   into a real shared-memory segment
 //
 //   ringzero-bench-learner [--game connect4] [--blocks 2] [--filters 32] [--batch 128]
-//                          [--seconds 3] [--heap-activations 1]
+//                          [--seconds 3] [--heap-activations 1] [--device cpu|cuda|cuda:N|auto]
 //
+// --device (learner.device; default cpu) runs the train step, the forward reference and the
+// publish on that device: tests/gpu/check.sh compares cpu and cuda in one sitting.
 // --heap-activations 1 (default) calls keep_activation_memory_in_heap() first, as the CPU
 // learner does; 0 leaves glibc's defaults, to measure what that call is worth.
 #include <torch/torch.h>
@@ -28,6 +32,10 @@
 #include "learner/record_decode.h"
 #include "learner/replay_window.h"
 #include "learner/trainer.h"
+#include "shm/segment.h"
+#include "shm/weight_slot.h"
+
+#include <unistd.h>
 
 namespace {
 
@@ -42,7 +50,7 @@ std::string arg(int argc, char** argv, const std::string& name, const std::strin
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   const std::string spec = arg(argc, argv, "--game", "connect4");
   const double seconds = std::stod(arg(argc, argv, "--seconds", "3"));
   const bool heap_activations = arg(argc, argv, "--heap-activations", "1") != "0";
@@ -52,7 +60,7 @@ int main(int argc, char** argv) {
   config.net.blocks = std::stoi(arg(argc, argv, "--blocks", "2"));
   config.net.filters = std::stoi(arg(argc, argv, "--filters", "32"));
   config.learner.batch_size = std::stoi(arg(argc, argv, "--batch", "128"));
-  config.learner.device = "cpu";
+  config.learner.device = arg(argc, argv, "--device", "cpu");
   config.learner.threads = 1;
   auto game = rz::make_game(spec);
 
@@ -123,6 +131,11 @@ int main(int argc, char** argv) {
 
   // Train steps vs raw forward of the same network on the same batch.
   rz::Trainer trainer(*game, config, 1);
+  std::printf("%s\n", trainer.device_choice().c_str());
+  const torch::Device device(trainer.device_name());
+  const auto sync = [&] {
+    if (device.is_cuda()) torch::cuda::synchronize();
+  };
   trainer.train_step(batch, 0.01);  // warm-up
   int steps = 0;
   t0 = Clock::now();
@@ -132,22 +145,71 @@ int main(int argc, char** argv) {
   }
   double train_sps = steps * double(config.learner.batch_size) / since(t0);
   rz::PolicyValueNet net = rz::make_network(*game, config.net);
+  net->to(device);
   net->eval();
-  torch::NoGradGuard no_grad;
-  auto shape = game->observation_shape();
-  torch::Tensor x = torch::from_blob(batch.observations.data(),
-                                     {batch.size, shape.planes, shape.height, shape.width});
-  net->forward(x);
-  int forwards = 0;
-  t0 = Clock::now();
-  while (since(t0) < seconds) {
+  {
+    torch::NoGradGuard no_grad;
+    auto shape = game->observation_shape();
+    torch::Tensor x = torch::from_blob(batch.observations.data(),
+                                       {batch.size, shape.planes, shape.height, shape.width})
+                          .to(device);
     net->forward(x);
-    ++forwards;
+    sync();
+    int forwards = 0;
+    t0 = Clock::now();
+    while (since(t0) < seconds) {
+      net->forward(x);
+      ++forwards;
+      if (forwards % 16 == 0) sync();  // the clock must see the device's work, not its queue
+    }
+    sync();
+    double forward_sps = forwards * double(config.learner.batch_size) / since(t0);
+    std::printf("train step (forward+backward+SGD, %s): %.0f samples/s (%.2f ms/step) | raw "
+                "forward reference: %.0f samples/s; ratio %.2f (ideal ~3)\n",
+                device.is_cuda() ? device.str().c_str() : "1 thread", train_sps,
+                1e3 * config.learner.batch_size / train_sps, forward_sps, forward_sps / train_sps);
   }
-  double forward_sps = forwards * double(config.learner.batch_size) / since(t0);
-  std::printf("train step (forward+backward+SGD, 1 thread): %.0f samples/s (%.2f ms/step) | raw "
-              "forward reference: %.0f samples/s; ratio %.2f (ideal ~3)\n",
-              train_sps, 1e3 * config.learner.batch_size / train_sps, forward_sps,
-              forward_sps / train_sps);
+
+  // Weight publish, as the learner does it: the blob (device -> host copy and serialisation)
+  // into a real segment's WeightSlot; next to a bare memcpy of the same bytes.
+  rz::shm::SegmentSizes sizes;
+  sizes.lanes = 1;
+  sizes.lane_bytes = 1 << 20;
+  sizes.max_record_bytes = 64 << 10;
+  sizes.weight_bytes = 64ull << 20;
+  const std::string shm_name = "/rz-bench-learner-" + std::to_string(::getpid());
+  auto segment = rz::shm::Segment::create(shm_name, sizes, "ringzero-bench-learner");
+  rz::shm::Segment::remove(shm_name);  // stays mapped; nothing is left behind on a crash
+  rz::shm::WeightSlot slot(*segment);
+  size_t blob_bytes = 0;
+  int publishes = 0;
+  t0 = Clock::now();
+  while (since(t0) < seconds || publishes < 3) {
+    const std::vector<uint8_t> blob = trainer.weights_blob();
+    slot.publish(blob.data(), blob.size(), trainer.layout_tag());
+    blob_bytes = blob.size();
+    ++publishes;
+  }
+  const double publish_ms = 1e3 * since(t0) / publishes;
+  std::vector<uint8_t> a(blob_bytes, 1), b(blob_bytes);
+  int copies = 0;
+  t0 = Clock::now();
+  while (since(t0) < 0.2 || copies < 3) {
+    std::memcpy(b.data(), a.data(), a.size());
+    a[copies % a.size()] ^= b[0];
+    ++copies;
+  }
+  std::printf("weight publish (weights_blob + WeightSlot publish, %zu bytes, %s): %.3f ms | "
+              "memcpy reference: %.3f ms\n",
+              blob_bytes, device.str().c_str(), publish_ms, 1e3 * since(t0) / copies);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ringzero-bench-learner: %s\n", e.what());
+    return 1;
+  }
 }

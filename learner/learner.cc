@@ -16,6 +16,7 @@
 #include "common/durable_file.h"
 #include "common/game.h"
 #include "common/net/net_evaluator.h"
+#include "common/tensorboard_log.h"
 #include "learner/batch_builder.h"
 #include "learner/checkpoint.h"
 #include "learner/learner_region.h"
@@ -117,6 +118,7 @@ struct Learner::Impl {
   SamplesPerInsertLimiter limiter;
   MetricsCsv metrics;
   WeightVersionFloor version_floor;
+  TensorBoardLog tensorboard;  // the same rows for TensorBoard, plus the learning rate
 
   // Stats handles.
   int m_step, m_version, m_consumed, m_replay, m_samples, m_bad, m_duplicates, m_ring_corrupt, m_undecodable, m_loss_total,
@@ -155,7 +157,8 @@ Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& 
       limiter(cfg.learner.samples_per_position, static_cast<uint64_t>(cfg.learner.min_replay),
               static_cast<uint64_t>(cfg.learner.batch_size)),
       metrics(dir + "/metrics.csv"),
-      version_floor(dir) {
+      version_floor(dir),
+      tensorboard(dir, "learner") {
   m_step = stats.metric("step");
   m_version = stats.metric("published_version");
   m_consumed = stats.metric("records_consumed");
@@ -197,6 +200,8 @@ Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& 
              "the segment's replay window kept ({} positions, {} records)",
              checkpoint_dir(run_dir), c.positions_in_window, c.records_in_window);
   }
+  tensorboard.start_session(static_cast<int64_t>(progress.step), wall_seconds());
+  log_line(stdout, "{}", trainer.device_choice());
   log_line(stdout,
            "game {}, net {}, device {}, replay window {} positions ({} records, {} evicted) of "
            "at most {}",
@@ -334,7 +339,13 @@ void Learner::Impl::report() {
   row.samples_behind = behind;
   // Rows only when something happened: an idle learner (waiting for the first games) does not
   // write zero-loss rows that would look like training.
-  if (loss_steps > 0 || interval_positions > 0) metrics.append(row);
+  if (loss_steps > 0 || interval_positions > 0) {
+    metrics.append(row);
+    auto scalars = metrics_scalars(row);
+    scalars.emplace_back("learning_rate",
+                         learning_rate_at(config.learner, static_cast<int64_t>(row.step)));
+    tensorboard.write_scalars(static_cast<int64_t>(row.step), row.time, scalars);
+  }
   stats.set(m_replay, window.positions());
   stats.set_gauge(m_behind, behind);
   stats.add(m_ring_corrupt, reader.corrupt_records_skipped() - ring_corrupt_reported);

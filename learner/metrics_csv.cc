@@ -22,6 +22,22 @@ const char* MetricsCsv::header() {
          "samples_per_position,samples_behind\n";
 }
 
+std::vector<std::pair<std::string, double>> metrics_scalars(const MetricsRow& r) {
+  auto d = [](uint64_t v) { return static_cast<double>(v); };
+  return {{"loss_total", r.loss_total},
+          {"loss_policy", r.loss_policy},
+          {"loss_value", r.loss_value},
+          {"replay_positions", d(r.replay_positions)},
+          {"new_positions_per_s", r.new_positions_per_s},
+          {"samples_per_s", r.samples_per_s},
+          {"weight_version", d(r.weight_version)},
+          {"mean_version_lag", r.mean_version_lag},
+          {"records_consumed", d(r.records_consumed)},
+          {"bad_records", d(r.bad_records)},
+          {"samples_per_position", r.samples_per_position},
+          {"samples_behind", r.samples_behind}};
+}
+
 MetricsCsv::MetricsCsv(const std::string& path) : path_(path) {
   fd_ = open_for_append(path);
   if (fd_ < 0)

@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace rz {
 
@@ -28,6 +30,10 @@ struct MetricsRow {
   double samples_per_position = 0;  // achieved ratio over the interval (limiter target: R)
   double samples_behind = 0;        // > 0: the learner cannot keep up with the actors
 };
+
+// The row's measurements as (CSV column name, value) pairs, every column but time and step:
+// the TensorBoard curves (common/tensorboard_log.h) carry the CSV's names and numbers.
+std::vector<std::pair<std::string, double>> metrics_scalars(const MetricsRow& row);
 
 class MetricsCsv {
  public:

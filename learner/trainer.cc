@@ -9,19 +9,45 @@
 namespace rz {
 namespace {
 
-torch::Device choose_device(const LearnerConfig& cfg) {
-  if (cfg.device == "cpu") return torch::kCPU;
-  bool cuda = torch::cuda::is_available();
-  if (cfg.device == "cuda" && !cuda)
-    throw std::runtime_error(
-        "learner.device=cuda but no CUDA device is available; use learner.device=auto or cpu");
-  return cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+// learner.device (auto | cpu | cuda | cuda:N, validated by the config) to a device, with the
+// line the learner logs about the choice. A CUDA device that cannot be used is an error, never
+// a silent fall-back to the CPU: a run that asked for the GPU must not train on the CPU.
+torch::Device choose_device(const LearnerConfig& cfg, std::string* why) {
+  if (cfg.device == "cpu") {
+    *why = "learner.device=cpu: training on the CPU";
+    return torch::kCPU;
+  }
+  const bool available = torch::cuda::is_available();
+  // Tells "this build has no CUDA" (RZ_TORCH_HAS_CUDA: cmake/ringzero_torch.cmake) from "no
+  // GPU or driver on this machine".
+  const std::string reason =
+      !RZ_TORCH_HAS_CUDA
+          ? "this build's LibTorch has no CUDA (build build-cuda/ with launch/setup_cuda.sh)"
+          : "no usable GPU or driver on this machine (torch::cuda::is_available() is false)";
+  if (cfg.device == "auto") {
+    *why = available ? "learner.device=auto: CUDA is available, training on cuda:0"
+                     : "learner.device=auto: " + reason + ", training on the CPU";
+    return available ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  }
+  // "cuda" or "cuda:N".
+  const int index = cfg.device == "cuda" ? 0 : std::stoi(cfg.device.substr(5));
+  if (!available)
+    throw std::runtime_error("learner.device=" + cfg.device + " but " + reason +
+                             "; run on a machine with an NVIDIA GPU and driver, or set "
+                             "learner.device=cpu or auto");
+  const int count = static_cast<int>(torch::cuda::device_count());
+  if (index >= count)
+    throw std::runtime_error("learner.device=" + cfg.device + " but this machine has " +
+                             std::to_string(count) + " CUDA device(s); use cuda:0 to cuda:" +
+                             std::to_string(count - 1));
+  *why = "learner.device=" + cfg.device + ": training on cuda:" + std::to_string(index);
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
 }  // namespace
 
 Trainer::Trainer(const Game& game, const RunConfig& config, uint64_t seed)
-    : game_(game), net_config_(config.net), device_(choose_device(config.learner)) {
+    : game_(game), net_config_(config.net), device_(choose_device(config.learner, &device_choice_)) {
   if (!device_.is_cuda()) set_cpu_threads(config.learner.threads);
   torch::manual_seed(seed);
   net_ = make_network(game, config.net);

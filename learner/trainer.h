@@ -7,8 +7,9 @@
 //   - value: squared error against the final outcome z for the player to move;
 //   - L2: SgdMomentum's weight decay.
 //
-// Device: CUDA when learner.device is "cuda", or "auto" and torch::cuda::is_available(); CPU
-// otherwise, with learner.threads intra-op threads. This is the only code of the project
+// Device: learner.device "cuda" or "cuda:N" (an error at construction when that GPU cannot be
+// used: never a silent fall-back), "auto" (cuda:0 when torch::cuda::is_available(), else the
+// CPU) or "cpu"; on the CPU with learner.threads intra-op threads. This is the only code of the project
 // that may touch CUDA (actors are fork/exec'd before it runs, in other processes).
 //
 // THIS HEADER INCLUDES LIBTORCH: learner only.
@@ -48,11 +49,14 @@ class Trainer {
   std::vector<uint8_t> optimizer_state() const { return sgd_->save_state(); }
 
   std::string device_name() const { return device_.str(); }
+  // One line saying which device learner.device picked and why (the learner logs it).
+  const std::string& device_choice() const { return device_choice_; }
   bool on_cuda() const { return device_.is_cuda(); }
 
  private:
   const Game& game_;
   NetConfig net_config_;
+  std::string device_choice_;  // before device_: choose_device() fills it
   torch::Device device_;
   PolicyValueNet net_{nullptr};
   std::unique_ptr<SgdMomentum> sgd_;

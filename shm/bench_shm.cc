@@ -9,6 +9,17 @@
 // reference copies records of the same size from a hot buffer into a lane-sized
 // destination, one after another, exactly the producer's access pattern minus the ring.
 // Weight rows: publish and read of a 16 MiB blob beside memcpy of 16 MiB.
+//
+// The ring is a cross-core transfer, so each lane row also carries its physical reference
+// measured in the same run: a cross-core copy (one thread copies records of the same size
+// into a lane-sized buffer, a thread on another CPU copies each one out, handing slots over
+// with one release/acquire pair, no checksum, no header). The threads are pinned: producer p
+// on the p-th allowed CPU, the consumer on the last one, and the reference on the same pair
+// as producer 0 and the consumer; the topology (cores, shared caches) is printed with the
+// figures, because the result depends on where the two threads run.
+#include <immintrin.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -21,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "shm/cpu_topology.h"
 #include "shm/trajectory_ring.h"
 #include "shm/weight_slot.h"
 
@@ -63,12 +75,86 @@ double memcpy_gbps(size_t record, size_t dest_bytes, double seconds) {
   return best;
 }
 
+// The CPUs this process may use (its affinity mask, in order).
+std::vector<int> allowed_cpus() {
+  std::vector<int> out;
+  for (const CpuInfo& c : read_cpu_topology().cpus) out.push_back(c.cpu);
+  if (out.empty()) out.push_back(0);
+  return out;
+}
+
+// Restores the calling thread's affinity mask when it goes out of scope.
+struct AffinityGuard {
+  cpu_set_t saved;
+  AffinityGuard() { pthread_getaffinity_np(pthread_self(), sizeof saved, &saved); }
+  ~AffinityGuard() { pthread_setaffinity_np(pthread_self(), sizeof saved, &saved); }
+};
+
+// GB/s of the cross-core copy reference: records of `record` bytes copied by a producer on
+// CPU `producer_cpu` into a `buffer_bytes` ring of slots and copied out by this thread on
+// CPU `consumer_cpu`; slots are handed over by a release store of the producer's count and
+// given back by a release store of the consumer's.
+double cross_core_copy_gbps(size_t record, size_t buffer_bytes, double seconds, int producer_cpu,
+                            int consumer_cpu) {
+  const size_t slots = std::max<size_t>(2, buffer_bytes / record);
+  std::vector<uint8_t> buffer(slots * record, 0), dst(record, 0);
+  alignas(64) std::atomic<uint64_t> head{0};
+  alignas(64) std::atomic<uint64_t> tail{0};
+  alignas(64) std::atomic<bool> stop{false};
+  std::thread producer([&] {
+    pin_this_thread(producer_cpu);
+    std::vector<uint8_t> src(record);
+    for (size_t i = 0; i < record; ++i) src[i] = uint8_t(i * 31);
+    uint64_t n = 0, spins = 0;
+    while (!stop.load(std::memory_order_relaxed)) {
+      if (n - tail.load(std::memory_order_acquire) >= slots) {
+        if (++spins % 64 == 0) sched_yield();  // on a crowded machine: let others run
+        _mm_pause();
+        continue;
+      }
+      std::memcpy(buffer.data() + (n % slots) * record, src.data(), record);
+      head.store(++n, std::memory_order_release);
+    }
+  });
+  AffinityGuard restore;
+  pin_this_thread(consumer_cpu);
+  uint64_t consumed = 0, spins = 0;
+  auto drain_for = [&](double s) {
+    uint64_t bytes = 0;
+    const auto t0 = Clock::now();
+    double elapsed = 0;
+    while ((elapsed = seconds_since(t0)) < s) {
+      for (int k = 0; k < 64; ++k) {
+        if (consumed == head.load(std::memory_order_acquire)) {
+          if (++spins % 64 == 0) sched_yield();
+          _mm_pause();
+          continue;
+        }
+        std::memcpy(dst.data(), buffer.data() + (consumed % slots) * record, record);
+        clobber(dst.data());
+        tail.store(++consumed, std::memory_order_release);
+        bytes += record;
+      }
+    }
+    return bytes / elapsed / 1e9;
+  };
+  drain_for(seconds / 4);
+  double best = 0;
+  for (int slice = 0; slice < kSlices; ++slice) best = std::max(best, drain_for(seconds / kSlices));
+  stop.store(true);
+  producer.join();
+  return best;
+}
+
 struct LaneResult {
   size_t record;
   int producers;
   double records_per_s;
   double gbps;
   double memcpy_gbps;
+  double cross_core_gbps;
+  std::vector<int> producer_cpus;
+  int consumer_cpu;
 };
 
 LaneResult lane_run(size_t record, int producers, double seconds) {
@@ -83,8 +169,15 @@ LaneResult lane_run(size_t record, int producers, double seconds) {
   auto seg = Segment::create(name, sizes, "bench");
   std::atomic<uint32_t> stop{0};
   std::vector<std::thread> threads;
+  const std::vector<int> cpus = allowed_cpus();
+  const int consumer_cpu = cpus.back();
+  std::vector<int> producer_cpus;
+  for (int p = 0; p < producers; ++p) producer_cpus.push_back(cpus[size_t(p) % cpus.size()]);
+  AffinityGuard restore;
+  pin_this_thread(consumer_cpu);
   for (int p = 0; p < producers; ++p)
     threads.emplace_back([&, p] {
+      pin_this_thread(producer_cpus[size_t(p)]);
       LaneWriter w(*seg, uint32_t(p));
       std::vector<uint8_t> src(record);
       for (size_t i = 0; i < record; ++i) src[i] = uint8_t(i * 31 + p);
@@ -138,6 +231,10 @@ LaneResult lane_run(size_t record, int producers, double seconds) {
   r.records_per_s = best_records_per_s;
   r.gbps = best_gbps;
   r.memcpy_gbps = memcpy_gbps(record, sizes.lane_bytes, seconds / 2);
+  r.cross_core_gbps =
+      cross_core_copy_gbps(record, sizes.lane_bytes, seconds, producer_cpus[0], consumer_cpu);
+  r.producer_cpus = producer_cpus;
+  r.consumer_cpu = consumer_cpu;
   return r;
 }
 
@@ -271,6 +368,7 @@ int main(int argc, char** argv) {
   try {
     const std::string load = load_average();
     const unsigned cpus = std::thread::hardware_concurrency();
+    const std::string topology = read_cpu_topology().describe();
     std::vector<LaneResult> lanes;
     for (int producers : {1, 2})
       for (size_t record : {size_t(256), size_t(4096), size_t(65536), size_t(1 << 20)})
@@ -285,13 +383,19 @@ int main(int argc, char** argv) {
     WeightResult w = weight_run(seconds);
 
     if (json) {
-      std::printf("{\"load_average_1min\": %s, \"cpus\": %u, \"lanes\": [", load.c_str(), cpus);
+      std::printf("{\"load_average_1min\": %s, \"cpus\": %u, \"topology\": \"%s\", \"lanes\": [",
+                  load.c_str(), cpus, topology.c_str());
       for (size_t i = 0; i < lanes.size(); ++i) {
         const auto& l = lanes[i];
+        std::string pcpus;
+        for (int c : l.producer_cpus) pcpus += (pcpus.empty() ? "" : ", ") + std::to_string(c);
         std::printf("%s{\"record_bytes\": %zu, \"producers\": %d, \"records_per_s\": %.0f, "
-                    "\"gb_per_s\": %.3f, \"memcpy_gb_per_s\": %.3f, \"fraction_of_memcpy\": %.3f}",
+                    "\"gb_per_s\": %.3f, \"memcpy_gb_per_s\": %.3f, \"fraction_of_memcpy\": %.3f, "
+                    "\"cross_core_copy_gb_per_s\": %.3f, \"fraction_of_cross_core_copy\": %.3f, "
+                    "\"producer_cpus\": [%s], \"consumer_cpu\": %d}",
                     i ? ", " : "", l.record, l.producers, l.records_per_s, l.gbps,
-                    l.memcpy_gbps, l.gbps / l.memcpy_gbps);
+                    l.memcpy_gbps, l.gbps / l.memcpy_gbps, l.cross_core_gbps,
+                    l.gbps / l.cross_core_gbps, pcpus.c_str(), l.consumer_cpu);
       }
       std::printf("], \"record_256b\": {\"ns_per_record\": %.1f, \"memcpy_ns\": %.1f, "
                   "\"overhead_ns\": %.1f, \"single_thread_ns_per_record\": %.1f}, ",
@@ -303,16 +407,22 @@ int main(int argc, char** argv) {
                   w.read_gbps / w.memcpy_gbps);
       return 0;
     }
-    std::printf("load average %s on %u CPUs at start; every figure is the best of %d slices\n\n",
+    std::printf("load average %s on %u CPUs at start; every figure is the best of %d slices\n",
                 load.c_str(), cpus, kSlices);
-    std::printf("TrajectoryRing lanes (payload GB/s at the consumer; memcpy of the same record "
-                "size, same run)\n");
-    std::printf("%-9s %-9s %14s %10s %12s %9s\n", "record", "producers", "records/s", "GB/s",
-                "memcpy GB/s", "of memcpy");
-    for (const auto& l : lanes)
-      std::printf("%-9s %-9d %14.0f %10.2f %12.2f %8.0f%%\n", size_label(l.record).c_str(),
-                  l.producers, l.records_per_s, l.gbps, l.memcpy_gbps,
-                  100 * l.gbps / l.memcpy_gbps);
+    std::printf("topology: %s\n\n", topology.c_str());
+    std::printf("TrajectoryRing lanes (payload GB/s at the consumer; beside a single-thread memcpy "
+                "and a cross-core copy of the same record size, same run)\n");
+    std::printf("%-9s %-9s %-9s %14s %10s %12s %9s %12s %9s\n", "record", "producers", "cpus",
+                "records/s", "GB/s", "memcpy GB/s", "of memcpy", "x-core GB/s", "of x-core");
+    for (const auto& l : lanes) {
+      std::string where;
+      for (int c : l.producer_cpus) where += (where.empty() ? "" : ",") + std::to_string(c);
+      where += ">" + std::to_string(l.consumer_cpu);
+      std::printf("%-9s %-9d %-9s %14.0f %10.2f %12.2f %8.0f%% %12.2f %8.0f%%\n",
+                  size_label(l.record).c_str(), l.producers, where.c_str(), l.records_per_s,
+                  l.gbps, l.memcpy_gbps, 100 * l.gbps / l.memcpy_gbps, l.cross_core_gbps,
+                  100 * l.gbps / l.cross_core_gbps);
+    }
     std::printf("\n256 B records, 1 producer: %.1f ns per record, of which memcpy %.1f ns: "
                 "overhead %.1f ns\n", ns_per_record, memcpy_ns, overhead_ns);
     std::printf("256 B records, one thread writing, peeking and releasing: %.1f ns per record "

@@ -24,6 +24,8 @@ const char* role_name(Role role) {
     case Role::kActor: return "actor";
     case Role::kLearner: return "learner";
     case Role::kEvaluator: return "evaluator";
+    case Role::kRelay: return "relay";
+    case Role::kIngest: return "ingest";
   }
   return "unknown";
 }

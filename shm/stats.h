@@ -24,7 +24,9 @@
 
 namespace rz::shm {
 
-enum class Role : uint32_t { kNone = 0, kSupervisor, kActor, kLearner, kEvaluator };
+// kRelay / kIngest: the scale-out processes (docs/scale-out.md); appended, so the values of
+// the others never change.
+enum class Role : uint32_t { kNone = 0, kSupervisor, kActor, kLearner, kEvaluator, kRelay, kIngest };
 enum class ProcessState : uint32_t { kEmpty = 0, kStarting, kRunning, kStopping, kExited };
 enum class MetricKind : uint32_t { kCounter = 0, kGauge = 1 };
 

@@ -258,6 +258,8 @@ RingReader::RingReader(Segment& segment) : segment_(segment) {
     LaneCursor& c = cursors_[l];
     c.head = controls_[l].head.load(std::memory_order_relaxed);
     c.expected_seq = controls_[l].consumed_seq.load(std::memory_order_relaxed);
+    c.ahead = c.head;
+    c.ahead_seq = c.expected_seq;
     // A consumer killed after skipping a corrupt stretch (and before releasing the next
     // record) left the lane in resync: its consumed_seq is not the next record's sequence.
     if (controls_[l].resync.load(std::memory_order_relaxed)) {
@@ -275,6 +277,8 @@ RingReader::RingReader(Segment& segment) : segment_(segment) {
     if (corrupt_skipped_ != skipped_before) continue;  // skipped: stays in resync
     c.resync = false;
     c.expected_seq = (r && r->sequence + 1 == consumed) ? r->sequence : consumed;
+    c.ahead = c.head;
+    c.ahead_seq = c.expected_seq;
   }
 }
 
@@ -287,6 +291,8 @@ void RingReader::skip_lane(uint32_t lane, uint64_t tail) {
   ++corrupt_skipped_;
   LaneCursor& c = cursors_[lane];
   c.head = tail;
+  c.ahead = tail;
+  c.ahead_ends.clear();
   c.resync = true;
   // In shared memory too, before head (head's seq_cst store keeps it there): a consumer that
   // takes over after us must not expect consumed_seq from the record at the new head.
@@ -302,7 +308,7 @@ std::optional<RingReader::Record> RingReader::try_lane(uint32_t lane) {
   LaneCursor& c = cursors_[lane];
   // acquire: pairs with the producer's tail store; every byte before tail is readable.
   const uint64_t tail = controls_[lane].tail.load(std::memory_order_acquire);
-  uint64_t h = c.head;
+  uint64_t h = c.ahead;
   if (tail - h > capacity_ || tail < h) {  // a tail that claims more than the lane holds
     skip_lane(lane, tail);
     return std::nullopt;
@@ -324,7 +330,7 @@ std::optional<RingReader::Record> RingReader::try_lane(uint32_t lane) {
     const uint64_t span = record_span(hdr.size);
     bool ok = hdr.kind == kRecordKind && hdr.size <= max_record_ && span <= gap &&
               span <= tail - h && hdr.lane == lane &&
-              (c.resync || hdr.sequence == c.expected_seq) &&
+              (c.resync || hdr.sequence == c.ahead_seq) &&
               checksum64(lane_data + pos + sizeof hdr, hdr.size, record_seed(hdr)) ==
                   hdr.checksum;
     if (!ok) {
@@ -338,7 +344,7 @@ std::optional<RingReader::Record> RingReader::try_lane(uint32_t lane) {
   // Padding or a gap is always committed together with the record after it; a tail that
   // ends right after one is not something a producer writes. Skip it, or wait() would keep
   // reporting data that peek() never returns.
-  if (h != c.head) skip_lane(lane, tail);
+  if (h != c.ahead) skip_lane(lane, tail);
   return std::nullopt;
 }
 
@@ -363,6 +369,8 @@ void RingReader::release(const Record& record) {
   const bool was_resync = c.resync;  // the lane's shared resync word is set only if ours is
   c.head = held_end_;
   c.expected_seq = record.sequence + 1;
+  c.ahead = c.head;
+  c.ahead_seq = c.expected_seq;
   c.resync = false;
   held_.reset();
   // consumed_seq before head (release on head keeps it there): a restart that finds
@@ -385,11 +393,59 @@ void RingReader::release(const Record& record) {
   }
 }
 
+std::optional<RingReader::Record> RingReader::read_ahead() {
+  for (uint32_t i = 0; i < lanes_; ++i) {
+    uint32_t lane = next_lane_ + i < lanes_ ? next_lane_ + i : next_lane_ + i - lanes_;
+    if (auto r = try_lane(lane)) {
+      held_.reset();  // nothing is held in this mode: the read position moves on instead
+      LaneCursor& c = cursors_[lane];
+      c.ahead = held_end_;
+      c.ahead_seq = r->sequence + 1;
+      c.resync = false;
+      c.ahead_ends.emplace_back(r->sequence, held_end_);
+      next_lane_ = lane + 1 == lanes_ ? 0 : lane + 1;
+      return r;
+    }
+  }
+  return std::nullopt;
+}
+
+void RingReader::release_through(uint32_t lane, uint64_t sequence) {
+  if (lane >= lanes_) throw ShmError("RingReader::release_through(): lane out of range");
+  LaneCursor& c = cursors_[lane];
+  size_t n = 0;
+  while (n < c.ahead_ends.size() && c.ahead_ends[n].first <= sequence) ++n;
+  if (n == 0) return;  // nothing of that lane read ahead up to `sequence` (or skipped since)
+  const uint64_t end = c.ahead_ends[n - 1].second;
+  const uint64_t seq = c.ahead_ends[n - 1].first;
+  c.ahead_ends.erase(c.ahead_ends.begin(), c.ahead_ends.begin() + static_cast<long>(n));
+  LaneControl& lc = controls_[lane];
+  c.head = end;
+  c.expected_seq = seq + 1;
+  // Same order as release(): consumed_seq, then head (the restart rule in the constructor).
+  lc.consumed_seq.store(c.expected_seq, std::memory_order_relaxed);
+  lc.head.store(c.head, std::memory_order_seq_cst);
+  if (lc.producer_waiting.load(std::memory_order_seq_cst) &&
+      lc.producer_waiting.exchange(0, std::memory_order_seq_cst)) {
+    lc.space_signal.fetch_add(1, std::memory_order_seq_cst);
+    sys::futex_wake(&lc.space_signal, 1);
+  }
+}
+
+void RingReader::rewind() {
+  for (LaneCursor& c : cursors_) {
+    c.ahead = c.head;
+    c.ahead_seq = c.expected_seq;
+    c.ahead_ends.clear();
+  }
+  held_.reset();
+}
+
 bool RingReader::wait(std::chrono::milliseconds timeout) {
   auto any_data = [&] {
     if (held_) return true;
     for (uint32_t l = 0; l < lanes_; ++l)
-      if (controls_[l].tail.load(std::memory_order_seq_cst) != cursors_[l].head) return true;
+      if (controls_[l].tail.load(std::memory_order_seq_cst) != cursors_[l].ahead) return true;
     return false;
   };
   if (any_data()) return true;

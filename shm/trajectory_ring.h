@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "shm/segment.h"
@@ -111,6 +112,17 @@ class RingReader {
   // Returns true if some lane has data. No busy spinning.
   bool wait(std::chrono::milliseconds timeout);
 
+  // Pipelined consumption (the scale-out relay, docs/scale-out.md): read_ahead() returns the
+  // next verified record after every record it already returned, WITHOUT releasing anything,
+  // so many records can be in flight to a remote host at once; their views stay valid until
+  // release_through() frees them. release_through(lane, sequence) frees every record of
+  // `lane` up to and including `sequence` (one returned by read_ahead, in lane order);
+  // rewind() forgets what was read ahead, so the next read_ahead() starts again at the
+  // oldest unreleased record (after a failed send). Do not mix with peek()/release().
+  std::optional<Record> read_ahead();
+  void release_through(uint32_t lane, uint64_t sequence);
+  void rewind();
+
   uint64_t corrupt_records_skipped() const { return corrupt_skipped_; }
   // True if this reader took over the consumer role from a dead process.
   bool took_over() const { return took_over_; }
@@ -120,6 +132,9 @@ class RingReader {
     uint64_t head = 0;           // our copy of the lane's head
     uint64_t expected_seq = 0;   // sequence of the next record
     bool resync = false;         // after a skip: accept the next valid record's sequence
+    // Read position: equal to head/expected_seq except while records are read ahead.
+    uint64_t ahead = 0, ahead_seq = 0;
+    std::vector<std::pair<uint64_t, uint64_t>> ahead_ends;  // (sequence, end) read ahead
   };
   std::optional<Record> try_lane(uint32_t lane);
   void skip_lane(uint32_t lane, uint64_t tail);

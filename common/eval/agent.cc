@@ -140,7 +140,9 @@ MctsConfig evaluation_config(int simulations) {
   config.simulations = simulations;
   config.dirichlet_epsilon = 0.0f;  // no root noise: play the best move found
   config.temperature_moves = 0;
-  config.reuse_tree = false;
+  // Keep the subtree below our move and the reply (MctsPlayer finds it; an unrelated
+  // position, as in move-accuracy sets, starts from an empty tree).
+  config.reuse_tree = true;
   config.resign_threshold = -2.0f;
   config.validate();
   return config;

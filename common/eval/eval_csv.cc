@@ -48,6 +48,21 @@ std::string format_eval_row(const EvalRow& r) {
                      optional_field(r.mcts_accuracy_keep), optional_field(r.mcts_accuracy_optimal));
 }
 
+std::vector<std::pair<std::string, double>> eval_scalars(const EvalRow& r) {
+  std::vector<std::pair<std::string, double>> out = {
+      {"weight_version", static_cast<double>(r.weight_version)},
+      {"games", r.games}, {"won", r.won}, {"drawn", r.drawn}, {"lost", r.lost},
+      {"win_rate", r.win_rate}, {"score", r.score}, {"elo", r.elo}};
+  const std::pair<const char*, const std::optional<double>*> accuracies[] = {
+      {"policy_accuracy_keep", &r.policy_accuracy_keep},
+      {"policy_accuracy_optimal", &r.policy_accuracy_optimal},
+      {"mcts_accuracy_keep", &r.mcts_accuracy_keep},
+      {"mcts_accuracy_optimal", &r.mcts_accuracy_optimal}};
+  for (const auto& [name, value] : accuracies)
+    if (*value) out.emplace_back(name, **value);
+  return out;
+}
+
 void append_eval_row(const std::string& path, const EvalRow& row) {
   // O_RDWR, not O_WRONLY: the torn-row check below reads the last byte.
   const int fd = open_for_append(path, /*readable=*/true);

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace rz {
 
@@ -29,6 +31,10 @@ extern const char* const kEvalCsvHeader;
 
 // The row as a CSV line (with '\n'); infinite Elo is written as "inf" / "-inf".
 std::string format_eval_row(const EvalRow& row);
+
+// The row's measurements as (CSV column name, value) pairs, every column but time and step
+// (accuracies only when measured): the TensorBoard curves carry the CSV's names and numbers.
+std::vector<std::pair<std::string, double>> eval_scalars(const EvalRow& row);
 
 // Appends `row` to `path`, writing the header first if the file is empty or new. Throws
 // std::runtime_error (one line, naming the path) on an I/O error.

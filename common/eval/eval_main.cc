@@ -3,6 +3,7 @@
 //   accuracy  how often its moves are optimal / keep the result, against the solver;
 //   moves     its chosen move for every position of a file (for outside tools to score);
 //   arena     its results against another agent (baselines, the solver, other checkpoints);
+//   positions makes a Connect Four test set (position_set.h) for `accuracy`;
 //   live      the `eval` role of a run: measures each new published network while training
 //             goes on (live_evaluator.h), into RUN/eval.csv and its stats slot.
 // The logic lives in the ringzero_eval library (agent.h, arena.h, move_accuracy.h,
@@ -13,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -29,6 +31,7 @@
 #include "common/eval/live_evaluator.h"
 #include "common/eval/move_accuracy.h"
 #include "common/eval/network_file.h"
+#include "common/eval/position_set.h"
 #include "common/net/net_evaluator.h"
 #include "common/solver/position_file.h"
 
@@ -41,6 +44,8 @@ constexpr const char* kUsage =
     "  ringzero-eval moves    --positions FILE (--checkpoint CKPT | --weights BLOB) [--sims N]\n"
     "  ringzero-eval arena    --game G --a SPEC --b SPEC [--games N] [--sims N]\n"
     "                         [--openings FILE] [--seed S] [--json]\n"
+"  ringzero-eval positions [--count N] [--stones A-B] [--seed S] [--sensible P] > FILE\n"
+    "                         (Connect Four positions where some move changes the result)\n"
     "  ringzero-eval live     --shm NAME --run-dir RUN --config RUN/config.ini [--eval.X V]\n"
     "                         (the run's evaluator; `ringzero-eval live --help` for options)\n"
     "SPEC: random | mcts:N (rollout MCTS) | solver (connect4) | minimax (tictactoe) |\n"
@@ -248,6 +253,37 @@ int run_arena(int argc, char** argv) {
   return 0;
 }
 
+// Prints the set on stdout (Pons' format) and the progress on stderr.
+int run_positions(int argc, char** argv) {
+  const auto o = parse_options(argc, argv, {"count", "stones", "seed", "sensible"}, {});
+  rz::PositionSetOptions options;
+  options.count = int_option(o, "count", options.count, 1, 1000000);
+  options.seed = static_cast<uint64_t>(int_option(o, "seed", 1, 0, 2147483647));
+  if (o.count("stones")) {
+    const std::string range = o.at("stones");
+    int a = -1, b = -1;
+    char dash = 0, extra = 0;
+    if (std::sscanf(range.c_str(), "%d%c%d%c", &a, &dash, &b, &extra) != 3 || dash != '-')
+      throw UsageError(fmt::format("--stones must look like 8-30, not '{}'", range));
+    options.min_stones = a;
+    options.max_stones = b;
+  }
+  if (o.count("sensible")) {
+    char* end = nullptr;
+    options.sensible_move_prob = std::strtod(o.at("sensible").c_str(), &end);
+    if (*end || !(options.sensible_move_prob >= 0 && options.sensible_move_prob <= 1))
+      throw UsageError(fmt::format("--sensible must be a probability in [0, 1], not '{}'",
+                                   o.at("sensible")));
+  }
+  rz::Connect4Solver solver;
+  const auto set = rz::make_position_set(options, solver, [&](int kept, int tried) {
+    if (kept % 25 == 0 || kept == options.count)
+      fmt::print(stderr, "positions: {} kept of {} drawn\n", kept, tried);
+  });
+  for (const auto& p : set) fmt::print("{} {}\n", p.moves, p.score);
+  return 0;
+}
+
 // Set by SIGTERM / SIGINT; the live evaluator stops between two games.
 std::atomic<uint32_t> g_interrupted{0};
 extern "C" void on_stop_signal(int) { g_interrupted.store(1, std::memory_order_release); }
@@ -285,10 +321,11 @@ int main(int argc, char** argv) {
     if (command == "accuracy") return run_accuracy(argc, argv);
     if (command == "moves") return run_moves(argc, argv);
     if (command == "arena") return run_arena(argc, argv);
+    if (command == "positions") return run_positions(argc, argv);
     if (command == "live") return run_live(argc, argv);
     throw UsageError(command.empty()
-                         ? "missing subcommand: choose accuracy, moves, arena or live"
-                         : fmt::format("unknown subcommand '{}': choose accuracy, moves, arena or live",
+                         ? "missing subcommand: choose accuracy, moves, arena, positions or live"
+                         : fmt::format("unknown subcommand '{}': choose accuracy, moves, arena, positions or live",
                                        command));
   } catch (const UsageError& e) {
     fmt::print(stderr, "ringzero-eval: {} (see ringzero-eval --help)\n", e.what());

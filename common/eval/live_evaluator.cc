@@ -26,6 +26,7 @@
 #include "common/net/weight_blob.h"
 #include "common/rollout_evaluator.h"
 #include "common/solver/connect4_solver.h"
+#include "common/tensorboard_log.h"
 #include "shm/segment.h"
 #include "shm/stats.h"
 #include "shm/weight_slot.h"
@@ -121,6 +122,7 @@ void LiveEvaluator::run() {
   shm::WeightSlot weights(*segment);
   refuse_second_evaluator(*segment);
   EvalStats stats(*segment);
+  TensorBoardLog tensorboard(config_.run_dir, "eval");  // eval.csv's rows, for TensorBoard
   stats.writer.set_state(shm::ProcessState::kRunning);
 
   auto stop_requested = [&] {
@@ -244,6 +246,7 @@ void LiveEvaluator::run() {
         }
         row.time = epoch_seconds();
         append_eval_row(csv_path, row);
+        tensorboard.write_scalars(static_cast<int64_t>(row.step), row.time, eval_scalars(row));
         stats.writer.set_gauge(stats.version, static_cast<double>(version));
         stats.writer.set_gauge(stats.score, row.score);
         stats.writer.set_gauge(stats.win_rate, row.win_rate);

@@ -24,10 +24,6 @@ constexpr const char* kMagic = "ringzero-connect4-labels 1";
 
 int sign(int v) { return (v > 0) - (v < 0); }
 
-int best_score(const ColumnScores& scores) {
-  return *std::max_element(scores.begin(), scores.end());
-}
-
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return {};
@@ -92,6 +88,10 @@ bool write_atomically(const std::string& path, const std::string& text, std::str
 }
 
 }  // namespace
+
+int best_score(const ColumnScores& scores) {
+  return *std::max_element(scores.begin(), scores.end());
+}
 
 bool is_optimal(const ColumnScores& scores, int column) {
   return scores[column] != Connect4Solver::kInvalidColumn && scores[column] == best_score(scores);

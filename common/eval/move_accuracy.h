@@ -31,6 +31,8 @@ struct LabelledPosition {
   ColumnScores scores;  // Connect4Solver::kInvalidColumn for a full column
 };
 
+// The position's score for the side to move: the best column's (full columns never win).
+int best_score(const ColumnScores& scores);
 bool is_optimal(const ColumnScores& scores, int column);
 bool keeps_result(const ColumnScores& scores, int column);
 // Some legal column loses the result (the position counts for accuracy).

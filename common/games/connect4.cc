@@ -51,6 +51,10 @@ bool has_four(uint64_t stones) {
 class Connect4State final : public State {
  public:
   std::unique_ptr<State> clone() const override { return std::make_unique<Connect4State>(*this); }
+  void copy_from(const State& other) override {
+    assert(dynamic_cast<const Connect4State*>(&other) != nullptr);
+    *this = static_cast<const Connect4State&>(other);
+  }
   int current_player() const override { return moves_ % 2; }
   bool is_terminal() const override { return won_ || moves_ == kCells; }
   void legal_mask(uint8_t* mask) const override {

@@ -52,6 +52,10 @@ class DotsAndBoxesState final : public State {
   std::unique_ptr<State> clone() const override {
     return std::make_unique<DotsAndBoxesState>(*this);
   }
+  void copy_from(const State& other) override {
+    assert(dynamic_cast<const DotsAndBoxesState*>(&other) != nullptr);
+    *this = static_cast<const DotsAndBoxesState&>(other);
+  }
   int current_player() const override { return player_; }
   bool is_terminal() const override { return moves_ == num_edges(); }
   void legal_mask(uint8_t* mask) const override {

@@ -19,6 +19,10 @@ constexpr int kLines[8][3] = {{0, 1, 2}, {3, 4, 5}, {6, 7, 8}, {0, 3, 6},
 class TicTacToeState final : public State {
  public:
   std::unique_ptr<State> clone() const override { return std::make_unique<TicTacToeState>(*this); }
+  void copy_from(const State& other) override {
+    assert(dynamic_cast<const TicTacToeState*>(&other) != nullptr);
+    *this = static_cast<const TicTacToeState&>(other);
+  }
   int current_player() const override { return moves_ % 2; }
   bool is_terminal() const override { return winner_ >= 0 || moves_ == kCells; }
   void legal_mask(uint8_t* mask) const override {

@@ -16,7 +16,10 @@ GameSearch::GameSearch(const Game& game, const MctsConfig& config, uint64_t seed
         num_actions_, SearchTree::kMaxActions));
   leaves_.resize(static_cast<size_t>(config.virtual_leaves));
   collisions_.resize(static_cast<size_t>(config.virtual_leaves));
-  for (Leaf& leaf : leaves_) leaf.path.reserve(static_cast<size_t>(game.max_game_length()) + 1);
+  for (Leaf& leaf : leaves_) {
+    leaf.path.reserve(static_cast<size_t>(game.max_game_length()) + 1);
+    leaf.state = game.new_initial_state();  // overwritten by copy_from for every simulation
+  }
   for (auto& path : collisions_) path.reserve(static_cast<size_t>(game.max_game_length()) + 1);
   scratch_path_.reserve(static_cast<size_t>(game.max_game_length()) + 1);
   legal_.resize(static_cast<size_t>(num_actions_));
@@ -25,7 +28,10 @@ GameSearch::GameSearch(const Game& game, const MctsConfig& config, uint64_t seed
 
 void GameSearch::set_root(const State& state) {
   assert(num_leaves_ == 0);
-  root_state_ = state.clone();
+  if (root_state_)
+    root_state_->copy_from(state);
+  else
+    root_state_ = state.clone();
   tree_.clear();
   target_ = 0;
   noise_pending_ = false;
@@ -90,8 +96,8 @@ int GameSearch::collect_leaves(int max_leaves, std::vector<const State*>* batch)
       backup_leaf(path, length, node.player, node.V);
       continue;
     }
-    // An unexpanded node: replay the path from the root to get its position.
-    leaf.state = root_state_->clone();
+    // An unexpanded node: replay the path from the root into the leaf's preallocated state.
+    leaf.state->copy_from(*root_state_);
     for (int i = 1; i < length; ++i) {
       const Action a = tree_.node(path[i]).action;
       assert(leaf.state->is_legal(a));

@@ -11,8 +11,17 @@
 // evaluator: simulations/s, bytes per node) and prints which BLAS LibTorch is bound to,
 // because Debian's LibTorch runs small-batch convolutions through the system BLAS.
 //
+// actor_vs_baseline (issue #14): the actor's default configuration (the resolved run config
+// for Connect Four at --simulations 50 and network 4x64: evaluation cache, precision chosen
+// by measurement as the actor does) against the fp32 uncached baseline with the same tree
+// settings, in alternating windows of the same run, so that load from other processes hits
+// both alike; and the same at the small-machine setting (2x32, 40 simulations). The cache is
+// invalidated every --switch-seconds of CPU time (default 2 s: how often the learner
+// published new weights in docs/results.md's run), as a weight switch does in the actor.
+//
 // Usage: ringzero-bench-selfplay [--seconds S] [--rows 1x1,1x8,8x8,32x8,128x8]
 //                                [--simulations N] [--blocks N] [--filters N] [--sweep] [--json]
+//                                [--switch-seconds S] [--actor-only]
 #include <fmt/format.h>
 #include <time.h>
 
@@ -27,12 +36,15 @@
 #include <string>
 #include <vector>
 
+#include "common/config.h"
 #include "common/game.h"
+#include "common/mcts/eval_cache.h"
 #include "common/mcts/mcts_config.h"
 #include "common/mcts/selfplay.h"
 #include "common/mcts/tree_cost.h"
 #include "common/net/net_config.h"
 #include "common/net/net_evaluator.h"
+#include "shm/cpu_topology.h"
 
 namespace rz {
 namespace {
@@ -51,6 +63,8 @@ struct Options {
   NetConfig net;
   bool json = false;
   bool sweep = false;  // also raw forward throughput at batch 1, 2, 4, ..., 1024
+  double switch_seconds = 2.0;  // cache invalidation period in actor_vs_baseline
+  bool actor_only = false;      // only the actor_vs_baseline comparisons
 };
 
 struct Row {
@@ -146,6 +160,121 @@ Row measure(const Game& game, const Options& o, int games, int virtual_leaves) {
   return r;
 }
 
+// One self-play setup (evaluator chain + driver) whose positions/s is measured in windows.
+struct Player {
+  Player(const Game& game, const RunConfig& rc, bool actor_default)
+      : max_batch(rc.actor.games_in_flight * rc.mcts.virtual_leaves),
+        net(game, rc.net, max_batch, /*threads=*/1, /*seed=*/1),
+        cache(game, net, actor_default ? size_t(rc.actor.eval_cache_mib) << 20 : 0) {
+    if (actor_default) {
+      // As the actor: "auto" measures, else the configured precision.
+      if (rc.actor.precision == "auto")
+        precision_line = net.choose_precision_by_measurement(max_batch);
+      else if (rc.actor.precision == "bf16")
+        net.set_precision(Precision::kBf16);
+    }
+    Evaluator& e = actor_default ? static_cast<Evaluator&>(cache) : net;
+    driver = std::make_unique<SelfPlayDriver>(game, e, rc.mcts, rc.actor.games_in_flight, 2);
+  }
+  void round() {
+    finished.clear();
+    driver->run_round(&finished);
+  }
+  // Runs whole bursts of moves for at least `seconds` of CPU time; adds to the totals.
+  void window(double seconds, double switch_seconds, bool invalidate) {
+    auto round_with_moves = [&] {
+      const uint64_t before = driver->moves_played();
+      do {
+        round();
+        if (invalidate && cpu_seconds() - last_switch >= switch_seconds) {
+          cache.invalidate();
+          last_switch = cpu_seconds();
+        }
+      } while (driver->moves_played() == before);
+    };
+    round_with_moves();
+    const uint64_t moves0 = driver->moves_played();
+    const double cpu0 = cpu_seconds();
+    const auto start = Clock::now();
+    do round_with_moves();
+    while (cpu_seconds() - cpu0 < seconds && seconds_since(start) < kMaxWallFactor * seconds);
+    moves += driver->moves_played() - moves0;
+    cpu += cpu_seconds() - cpu0;
+    wall += seconds_since(start);
+  }
+  int max_batch;
+  NetEvaluator net;
+  CachingEvaluator cache;
+  std::unique_ptr<SelfPlayDriver> driver;
+  std::vector<FinishedGame> finished;
+  std::string precision_line = "fp32";
+  double last_switch = cpu_seconds();
+  uint64_t moves = 0;
+  double cpu = 0, wall = 0;
+};
+
+struct ActorComparison {
+  std::string network;
+  int simulations = 0, games_in_flight = 0, virtual_leaves = 0, eval_cache_mib = 0;
+  double positions_per_s = 0, baseline_positions_per_s = 0, speedup = 0;
+  double cache_hit_rate = 0, cpu_share = 0;
+  std::string precision, precision_line;
+};
+
+// The actor's resolved default configuration for Connect Four at this network and budget.
+RunConfig actor_defaults(const NetConfig& net, int simulations) {
+  const std::vector<std::string> words = {"ringzero-bench-selfplay", "--game", "connect4",
+                                          "--mcts.simulations", std::to_string(simulations),
+                                          "--net.blocks", std::to_string(net.blocks),
+                                          "--net.filters", std::to_string(net.filters)};
+  std::vector<const char*> argv;
+  for (const auto& w : words) argv.push_back(w.c_str());
+  return parse_command_line(int(argv.size()), argv.data(),
+                            RoleOptions("ringzero-bench-selfplay", ""))
+      .config;
+}
+
+ActorComparison compare_actor(const Game& game, const Options& o, const NetConfig& shape,
+                              int simulations) {
+  const RunConfig rc = actor_defaults(shape, simulations);
+  Player base(game, rc, false), actor(game, rc, true);
+  // Warm-up: every game past its first move (trees reused from then on), caches filled.
+  for (Player* p : {&base, &actor})
+    while (p->driver->moves_played() < uint64_t(rc.actor.games_in_flight)) p->round();
+  const uint64_t lookups0 = actor.cache.lookups(), saved0 = actor.cache.saved();
+  // Alternating windows: a drift in the machine's load lands on both sides.
+  constexpr int kWindows = 3;
+  for (int w = 0; w < kWindows; ++w) {
+    base.window(o.seconds / kWindows, o.switch_seconds, false);
+    actor.window(o.seconds / kWindows, o.switch_seconds, true);
+  }
+  ActorComparison c;
+  c.network = shape.shape_string();
+  c.simulations = simulations;
+  c.games_in_flight = rc.actor.games_in_flight;
+  c.virtual_leaves = rc.mcts.virtual_leaves;
+  c.eval_cache_mib = rc.actor.eval_cache_mib;
+  c.positions_per_s = double(actor.moves) / actor.cpu;
+  c.baseline_positions_per_s = double(base.moves) / base.cpu;
+  c.speedup = c.positions_per_s / c.baseline_positions_per_s;
+  c.cache_hit_rate = double(actor.cache.saved() - saved0) /
+                     double(std::max<uint64_t>(1, actor.cache.lookups() - lookups0));
+  c.cpu_share = (actor.cpu + base.cpu) / (actor.wall + base.wall);
+  c.precision = precision_name(actor.net.precision());
+  c.precision_line = actor.precision_line;
+  return c;
+}
+
+std::string comparison_json(const ActorComparison& c) {
+  return fmt::format(
+      "{{\"network\":\"{}\",\"simulations\":{},\"games_in_flight\":{},\"virtual_leaves\":{},"
+      "\"eval_cache_mib\":{},\"positions_per_s\":{:.1f},\"baseline_positions_per_s\":{:.1f},"
+      "\"speedup\":{:.3f},\"cache_hit_rate\":{:.4f},\"precision\":\"{}\",\"cpu_share\":{:.3f}}}",
+      c.network, c.simulations, c.games_in_flight, c.virtual_leaves, c.eval_cache_mib,
+      c.positions_per_s, c.baseline_positions_per_s, c.speedup, c.cache_hit_rate, c.precision,
+      c.cpu_share);
+}
+
 // Raw forward positions/s of a 1-thread evaluator at each power-of-two batch size.
 std::vector<std::pair<int, double>> forward_sweep(const Game& game, const Options& o) {
   NetEvaluator net(game, o.net, 1024, /*threads=*/1, /*seed=*/1);
@@ -224,6 +353,15 @@ Options parse(int argc, char** argv) {
       o.json = true;
     } else if (a == "--sweep") {
       o.sweep = true;
+    } else if (a == "--actor-only") {
+      o.actor_only = true;
+    } else if (a == "--switch-seconds") {
+      const std::string v = value();
+      char* end = nullptr;
+      o.switch_seconds = std::strtod(v.c_str(), &end);
+      if (end == v.c_str() || *end || !(o.switch_seconds > 0 && o.switch_seconds <= 3600))
+        throw std::invalid_argument("--switch-seconds=" + v +
+                                    " is invalid: use a number in (0, 3600]");
     } else if (a == "--seconds") {
       const std::string v = value();
       char* end = nullptr;
@@ -261,6 +399,9 @@ Options parse(int argc, char** argv) {
           "  --blocks N --filters N   network shape (default 4x64)\n"
           "  --sweep             also raw forward throughput at batch 1, 2, 4, ..., 1024\n"
           "  --json              one JSON object instead of the table\n"
+          "  --switch-seconds S  actor_vs_baseline: cache invalidated every S CPU seconds, as a\n"
+          "                      weight switch does (default 2)\n"
+          "  --actor-only        only the actor_vs_baseline comparisons\n"
           "Reference BLAS instead of OpenBLAS:\n"
           "  LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/blas ringzero-bench-selfplay\n");
       std::exit(0);
@@ -277,22 +418,38 @@ int run(int argc, char** argv) {
   set_cpu_threads(1);
   const std::string blas = blas_library_in_use();
 
+  const std::string topology = shm::read_cpu_topology().describe();
+  const ActorComparison actor = compare_actor(*game, o, NetConfig{4, 64}, 50);
+  const ActorComparison small = compare_actor(*game, o, NetConfig{2, 32}, 40);
+  if (o.actor_only) {
+    if (o.json) {
+      std::printf("{\"game\":\"connect4\",\"threads\":1,\"topology\":\"%s\","
+                  "\"actor_vs_baseline\":%s,\"actor_vs_baseline_small\":%s}\n",
+                  topology.c_str(), comparison_json(actor).c_str(), comparison_json(small).c_str());
+      return 0;
+    }
+  }
   std::vector<Row> rows;
-  for (const auto& [g, vl] : o.rows) rows.push_back(measure(*game, o, g, vl));
+  if (!o.actor_only)
+    for (const auto& [g, vl] : o.rows) rows.push_back(measure(*game, o, g, vl));
 
   MctsConfig mcts;
   mcts.simulations = o.simulations;
   mcts.virtual_leaves = 8;
-  const TreeCost tree = measure_tree_cost(*game, 32, o.seconds, mcts);
+  TreeCost tree;
   std::vector<std::pair<int, double>> sweep;
-  if (o.sweep) sweep = forward_sweep(*game, o);
-  const WeightSwap swap = measure_weight_swap(*game, o);
+  WeightSwap swap;
+  if (!o.actor_only) {
+    tree = measure_tree_cost(*game, 32, o.seconds, mcts);
+    if (o.sweep) sweep = forward_sweep(*game, o);
+    swap = measure_weight_swap(*game, o);
+  }
 
   if (o.json) {
     std::string out = fmt::format(
-        "{{\"game\":\"connect4\",\"network\":\"{}\",\"threads\":1,\"simulations\":{},"
+        "{{\"game\":\"connect4\",\"topology\":\"{}\",\"network\":\"{}\",\"threads\":1,\"simulations\":{},"
         "\"seconds_per_figure\":{},\"blas\":\"{}\",\"blas_kind\":\"{}\",\"rows\":[",
-        o.net.shape_string(), o.simulations, o.seconds, blas, blas_kind(blas));
+        topology, o.net.shape_string(), o.simulations, o.seconds, blas, blas_kind(blas));
     for (size_t i = 0; i < rows.size(); ++i) {
       const Row& r = rows[i];
       out += fmt::format(
@@ -313,7 +470,8 @@ int run(int argc, char** argv) {
     for (size_t i = 0; i < sweep.size(); ++i)
       out += fmt::format("{}{{\"batch\":{},\"positions_per_s\":{:.1f}}}", i ? "," : "",
                          sweep[i].first, sweep[i].second);
-    out += "]}";
+    out += fmt::format("],\"actor_vs_baseline\":{},\"actor_vs_baseline_small\":{}}}",
+                       comparison_json(actor), comparison_json(small));
     std::puts(out.c_str());
     return 0;
   }
@@ -321,27 +479,38 @@ int run(int argc, char** argv) {
       "ringzero-bench-selfplay: connect4, network {}, 1 core (1 intra-op thread), "
       "{} simulations/move, {} s per figure\n",
       o.net.shape_string(), o.simulations, o.seconds);
-  fmt::print("BLAS bound to LibTorch: {} ({})\n\n", blas.empty() ? "-" : blas, blas_kind(blas));
-  fmt::print("{:>6} {:>6} {:>9} {:>15} {:>17} {:>24} {:>8} {:>9}\n", "games", "leaves", "avg batch",
-             "selfplay pos/s", "selfplay evals/s", "raw forward pos/s @batch", "ratio",
-             "cpu share");
-  for (const Row& r : rows)
-    fmt::print("{:>6} {:>6} {:>9.1f} {:>15.1f} {:>17.1f} {:>17.1f} @{:<5} {:>7.1f}% {:>8.0f}%\n",
-               r.games, r.virtual_leaves, r.avg_batch, r.positions_per_s, r.evals_per_s,
-               r.forward_per_s, r.forward_batch, 100 * r.ratio, 100 * r.cpu_share);
-  fmt::print(
-      "\ntree alone (uniform evaluator, 32 games): {:.0f} simulations/s, {:.1f} bytes/node "
-      "(sizeof(Node) = {})\n",
-      tree.sims_per_s, tree.bytes_per_node, tree.node_size);
-  fmt::print(
-      "weight swap (load_blob of a {}-byte blob): {:.3f} ms; memcpy of the same bytes: "
-      "{:.3f} ms\n",
-      swap.bytes, swap.load_ms, swap.memcpy_ms);
-  if (!sweep.empty()) {
-    fmt::print("raw forward positions/s by batch:");
-    for (const auto& [b, rate] : sweep) fmt::print(" {}: {:.0f};", b, rate);
-    fmt::print("\n");
+  fmt::print("BLAS bound to LibTorch: {} ({})\n", blas.empty() ? "-" : blas, blas_kind(blas));
+  fmt::print("topology: {}\n\n", topology);
+  if (!o.actor_only) {
+    fmt::print("{:>6} {:>6} {:>9} {:>15} {:>17} {:>24} {:>8} {:>9}\n", "games", "leaves", "avg batch",
+               "selfplay pos/s", "selfplay evals/s", "raw forward pos/s @batch", "ratio",
+               "cpu share");
+    for (const Row& r : rows)
+      fmt::print("{:>6} {:>6} {:>9.1f} {:>15.1f} {:>17.1f} {:>17.1f} @{:<5} {:>7.1f}% {:>8.0f}%\n",
+                 r.games, r.virtual_leaves, r.avg_batch, r.positions_per_s, r.evals_per_s,
+                 r.forward_per_s, r.forward_batch, 100 * r.ratio, 100 * r.cpu_share);
+    fmt::print(
+        "\ntree alone (uniform evaluator, 32 games): {:.0f} simulations/s, {:.1f} bytes/node "
+        "(sizeof(Node) = {})\n",
+        tree.sims_per_s, tree.bytes_per_node, tree.node_size);
+    fmt::print(
+        "weight swap (load_blob of a {}-byte blob): {:.3f} ms; memcpy of the same bytes: "
+        "{:.3f} ms\n",
+        swap.bytes, swap.load_ms, swap.memcpy_ms);
+    if (!sweep.empty()) {
+      fmt::print("raw forward positions/s by batch:");
+      for (const auto& [b, rate] : sweep) fmt::print(" {}: {:.0f};", b, rate);
+      fmt::print("\n");
+    }
   }
+  for (const ActorComparison* c : {&actor, &small})
+    fmt::print(
+        "actor vs baseline, {} {} simulations, {} games x {} leaves: actor default {:.1f} "
+        "positions/s (cache {} MiB, hit rate {:.1f}%, {}), fp32 uncached {:.1f} positions/s: "
+        "{:.2f}x (cpu share {:.0f}%)\n",
+        c->network, c->simulations, c->games_in_flight, c->virtual_leaves, c->positions_per_s,
+        c->eval_cache_mib, 100 * c->cache_hit_rate, c->precision_line, c->baseline_positions_per_s,
+        c->speedup, 100 * c->cpu_share);
   fmt::print(
       "rates are per CPU-second of this process; cpu share = CPU/wall time during the\n"
       "self-play window (below ~95%: other processes shared the core, expect noise).\n"

@@ -5,7 +5,10 @@
 #include <dlfcn.h>
 #include <malloc.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cmath>
 #include <cstdlib>
@@ -18,16 +21,19 @@
 namespace rz {
 
 struct NetEvaluator::Impl {
-  Impl(const Game& game, const NetConfig& config, int max_batch_, uint64_t seed)
+  Impl(const Game& game, const NetConfig& config_, int max_batch_, uint64_t seed)
       : max_batch(max_batch_),
         num_actions(game.num_actions()),
         obs_size(game.observation_shape().size()),
-        net(nullptr) {
+        game_copy(make_game(game.spec())),
+        config(config_),
+        net(nullptr),
+        reduced(nullptr) {
     if (max_batch < 1)
       throw std::invalid_argument("NetEvaluator: max_batch=" + std::to_string(max_batch) +
                                   " is invalid: use at least 1");
     seed_network_init(seed);
-    net = make_network(game, config);
+    net = make_network(game, config_);
     net->eval();  // batch norm uses its running statistics
     const ObservationShape s = game.observation_shape();
     input = torch::zeros({max_batch, s.planes, s.height, s.width});
@@ -37,8 +43,60 @@ struct NetEvaluator::Impl {
   // Rows [0, n) of `input` must already hold observations.
   std::pair<torch::Tensor, torch::Tensor> forward(int n) {
     c10::InferenceMode guard;
+    if (precision == Precision::kBf16) {
+      auto out = reduced->forward(input.narrow(0, 0, n).to(torch::kBFloat16));
+      return {out.first.to(torch::kFloat).contiguous(), out.second.to(torch::kFloat).contiguous()};
+    }
     auto out = net->forward(input.narrow(0, 0, n));
     return {out.first.contiguous(), out.second.contiguous()};
+  }
+
+  // Copies the fp32 master's parameters and buffers into the reduced-precision copy
+  // (copy_ converts the type).
+  void sync_reduced() {
+    if (!reduced) return;
+    torch::NoGradGuard no_grad;
+    auto dst_p = reduced->named_parameters();
+    for (const auto& p : net->named_parameters()) dst_p[p.key()].copy_(p.value());
+    auto dst_b = reduced->named_buffers();
+    for (const auto& b : net->named_buffers()) dst_b[b.key()].copy_(b.value());
+  }
+
+  void set_precision(Precision p) {
+    if (p == Precision::kFp32) {
+      precision = p;
+      reduced = nullptr;
+      return;
+    }
+    try {
+      auto copy = make_network(*game_copy, config);
+      copy->to(torch::kBFloat16);
+      copy->eval();
+      reduced = copy;
+      sync_reduced();
+      precision = p;
+      forward(1);  // the probe: throws here if this build cannot run bf16 convolutions
+    } catch (const std::exception& e) {
+      precision = Precision::kFp32;
+      reduced = nullptr;
+      std::string what = e.what();
+      what = what.substr(0, what.find('\n'));
+      throw std::runtime_error("bf16 inference does not run in this LibTorch build (" + what +
+                               "): use actor.precision=fp32");
+    }
+  }
+
+  // Seconds per forward pass at batch n (best of two, after one warm-up: a start-up cost of
+  // six forward passes in all).
+  double time_forward(int n) {
+    forward(n);
+    double best = 1e30;
+    for (int i = 0; i < 2; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      forward(n);
+      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return best;
   }
 
   void evaluate_chunk(const State* const* states, int n, float* policy, float* value) {
@@ -85,7 +143,11 @@ struct NetEvaluator::Impl {
   int max_batch;
   int num_actions;
   int obs_size;
-  PolicyValueNet net;
+  std::unique_ptr<Game> game_copy;  // to build the reduced-precision copy
+  NetConfig config;
+  PolicyValueNet net;                // fp32 master: load_blob, blob
+  PolicyValueNet reduced;            // bf16 copy, or null in fp32
+  Precision precision = Precision::kFp32;
   torch::Tensor input;         // [max_batch, planes, height, width], reused by every call
   std::vector<uint8_t> legal;  // [max_batch, num_actions]
   uint64_t non_finite = 0;     // states answered with the uniform fallback
@@ -126,6 +188,47 @@ void NetEvaluator::evaluate(const State* const* states, int n, float* policy, fl
 
 void NetEvaluator::load_blob(const uint8_t* data, size_t size) {
   network_from_blob(impl_->net, data, size);
+  impl_->sync_reduced();
+}
+
+const char* precision_name(Precision p) { return p == Precision::kBf16 ? "bf16" : "fp32"; }
+
+bool cpu_has_native_bf16() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("flags", 0) != 0) continue;
+    line += ' ';
+    return line.find(" avx512_bf16 ") != std::string::npos ||
+           line.find(" amx_bf16 ") != std::string::npos;
+  }
+  return false;
+}
+
+void NetEvaluator::set_precision(Precision p) { impl_->set_precision(p); }
+
+Precision NetEvaluator::precision() const { return impl_->precision; }
+
+std::string NetEvaluator::choose_precision_by_measurement(int batch) {
+  batch = std::clamp(batch, 1, impl_->max_batch);
+  if (!cpu_has_native_bf16()) {
+    impl_->set_precision(Precision::kFp32);
+    return "precision fp32 (auto: this CPU has no native bf16, AVX512-BF16 or AMX-BF16)";
+  }
+  impl_->set_precision(Precision::kFp32);
+  const double fp32 = impl_->time_forward(batch);
+  try {
+    impl_->set_precision(Precision::kBf16);
+  } catch (const std::exception& e) {
+    return fmt::format("precision fp32 (auto: {})", e.what());
+  }
+  const double bf16 = impl_->time_forward(batch);
+  const bool faster = bf16 * 1.1 <= fp32;
+  if (!faster) impl_->set_precision(Precision::kFp32);
+  return fmt::format(
+      "precision {} (auto: forward at batch {}: fp32 {:.0f} positions/s, bf16 {:.0f} positions/s; "
+      "CPU has native bf16)",
+      faster ? "bf16" : "fp32", batch, batch / fp32, batch / bf16);
 }
 
 std::vector<uint8_t> NetEvaluator::blob() const { return network_to_blob(impl_->net); }

@@ -18,6 +18,13 @@
 // (once), so that the ~10 MB activations of a large batch are reused from the heap instead of
 // being faulted in afresh by every forward pass; without it ~40% of self-play time went to
 // page faults (docs/performance.md).
+//
+// Precision: fp32 (default) or bf16. In bf16 a second copy of the network, converted to
+// bfloat16, runs the forward pass (oneDNN uses the CPU's AVX512-BF16 dot products: measured
+// 1.4-2x the fp32 rate at batch 32-256 here, docs/performance.md); the fp32 network stays the
+// master that load_blob() writes and blob() reads, and observations, softmax and values stay
+// fp32. int8 is not offered: LibTorch 1.13's C++ API has no quantized convolution path that
+// does not go through Python's quantization tooling.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +37,13 @@
 #include "common/net/net_config.h"
 
 namespace rz {
+
+enum class Precision { kFp32, kBf16 };
+const char* precision_name(Precision p);  // "fp32", "bf16"
+
+// Whether this CPU has native bf16 dot products (AVX512-BF16 or AMX-BF16, from
+// /proc/cpuinfo). Without them oneDNN emulates bf16, slower than fp32.
+bool cpu_has_native_bf16();
 
 class NetEvaluator : public Evaluator {
  public:
@@ -61,6 +75,16 @@ class NetEvaluator : public Evaluator {
   // "connect4 4x64".
   std::string description() const;
   int max_batch() const;
+
+  // Switches the forward pass to precision `p`. bf16 runs a probe forward first; throws
+  // std::runtime_error with one line if this LibTorch cannot run it (fp32 then stays).
+  void set_precision(Precision p);
+  Precision precision() const;
+  // Start-up choice ("auto"): fp32 unless the CPU has native bf16 and a bf16 forward at
+  // `batch` is at least 10% faster than fp32 (a few forward passes of each, timed now).
+  // Leaves the evaluator at the chosen precision and returns one line saying what runs and
+  // why, for the log.
+  std::string choose_precision_by_measurement(int batch);
 
   // Benchmark reference: one forward pass over the first n (<= max_batch) rows of the
   // preallocated input exactly as evaluate() runs it, without observe() or the softmax.

@@ -144,7 +144,15 @@ TEST_CASE("config: nonsense is refused with one line naming the option") {
       {{"--learner.lr", "fast"}, "learner.lr"},
       {{"--game", "chess"}, "unknown game 'chess'"},
       {{"--game", "dotsandboxes:rows=0"}, "option game"},
-      {{"--learner.device", "tpu"}, "auto, cpu or cuda"},
+      {{"--learner.device", "tpu"}, "auto, cpu, cuda or cuda:N"},
+      {{"--learner.device", "cuda:"}, "learner.device"},
+      {{"--learner.device", "cuda:x"}, "learner.device"},
+      {{"--learner.device", "cuda:-1"}, "learner.device"},
+      {{"--learner.device", "cuda:256"}, "learner.device"},
+      {{"--learner.device", "cuda:99999999999"}, "learner.device"},
+      {{"--actor.precision", "fp16"}, "auto, fp32 or bf16"},
+      {{"--actor.precision", "int8"}, "no quantized convolution"},
+      {{"--actor.eval_cache_mib", "-1"}, "actor.eval_cache_mib"},
       {{"--learner.lr_schedule", "100:0.1,50:0.01"}, "learner.lr_schedule"},
       {{"--learner.batchsize", "3"}, "did you mean learner.batch_size"},
       {{"--nonsense"}, "unknown option"},
@@ -169,6 +177,11 @@ TEST_CASE("config: nonsense is refused with one line naming the option") {
     CHECK(err.find('\n') == std::string::npos);
     CHECK(!err.empty());
   }
+}
+
+TEST_CASE("config: learner.device takes auto, cpu, cuda and cuda:N") {
+  for (const std::string d : {"auto", "cpu", "cuda", "cuda:0", "cuda:7", "cuda:255"})
+    CHECK(parse({"--learner.device", d}).config.learner.device == d);
 }
 
 TEST_CASE("config: bad files are refused naming the file and the key") {

@@ -1,7 +1,7 @@
 // The Game/State contract of common/game.h, checked for every registered game (and several
 // Dots and Boxes sizes): symmetries commute with apply, action text round-trips, malformed
-// text and bad specs fail with one-line GameErrors, clones are independent, and the three
-// legality queries agree.
+// text and bad specs fail with one-line GameErrors, clones and copy_from copies are
+// independent, and the three legality queries agree.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -230,6 +230,35 @@ TEST_CASE("clone is independent of the original", "[games][contract]") {
         CHECK(observation(*game, *state) == observation(*game, *copy));
       }
     }
+  }
+}
+
+TEST_CASE("copy_from makes an equal, independent state in place", "[games][contract]") {
+  std::mt19937 rng(6);
+  for (const auto& spec : kSpecs) {
+    INFO(spec);
+    const auto game = make_game(spec);
+    const auto line = random_line(*game, rng, 1000);
+    // One preallocated target, overwritten by every prefix of the game (also by earlier,
+    // shorter positions after longer ones: nothing of the old content may survive).
+    auto target = game->new_initial_state();
+    auto state = game->new_initial_state();
+    for (Action a : line) {
+      target->copy_from(*state);
+      CHECK(target->hash() == state->hash());
+      CHECK(target->to_string() == state->to_string());
+      CHECK(target->move_number() == state->move_number());
+      CHECK(observation(*game, *target) == observation(*game, *state));
+      const auto text = state->to_string();
+      target->apply(a);
+      CHECK(state->to_string() == text);
+      state->apply(a);
+      CHECK(target->hash() == state->hash());
+    }
+    auto initial = game->new_initial_state();
+    target->copy_from(*initial);
+    CHECK(target->to_string() == initial->to_string());
+    CHECK(target->hash() == initial->hash());
   }
 }
 

@@ -345,3 +345,41 @@ TEST_CASE("learner log lines carry no role prefix and an idle report shows no lo
   }
   CHECK(n >= 3);
 }
+
+// learner.device (issue #12): `auto` says which device it picked and why; `cuda` or `cuda:N`
+// without that GPU ends the learner at start-up with one line naming the fix, before it takes
+// a record from the ring or publishes weights: never a run that silently trains on the CPU.
+TEST_CASE("learner.device=cuda without a usable GPU is one line at start-up - auto says it trains on the CPU") {
+  TestRun run("lf-device", "tictactoe", [](RunConfig& c) { c.learner.device = "auto"; });
+  write_records(*run.segment, 0, 0, 60);
+  pid_t pid = spawn(learner_argv(run, false, {"--learner.max_steps=5"}), run.dir + "/logs/auto.log");
+  KillOnExit guard{&pid};
+  REQUIRE(wait_exit(pid, 30) == 0);
+  std::string log = read_text(run.dir + "/logs/auto.log");
+  INFO(log);
+  REQUIRE(log.find("learner.device=auto: ") != std::string::npos);
+  if (log.find("learner.device=auto: CUDA is available, training on cuda:0") != std::string::npos) {
+    WARN("this machine has a usable GPU: the no-GPU start-up error cannot be checked here");
+    return;
+  }
+  CHECK(log.find(", training on the CPU") != std::string::npos);
+  CHECK(log.find("device cpu") != std::string::npos);
+
+  TestRun fresh("lf-device-cuda", "tictactoe");
+  write_records(*fresh.segment, 0, 0, 10);
+  for (const std::string device : {"cuda", "cuda:3"}) {
+    const std::string path = fresh.dir + "/logs/" + device + ".log";
+    pid = spawn(learner_argv(fresh, false, {"--learner.device=" + device}), path);
+    const int status = wait_exit(pid, 30);
+    log = read_text(path);
+    INFO(log);
+    CHECK(status == 1);
+    CHECK(log.rfind("ringzero-learner: learner.device=" + device + " but ", 0) == 0);
+    CHECK(log.find("learner.device=cpu or auto") != std::string::npos);
+    CHECK(count_of(log, "\n") == 1);
+  }
+  // Nothing taken or published: the games wait in the ring, no weights, no checkpoint.
+  CHECK(records_in_lanes(*fresh.segment) == 10);
+  CHECK(shm::WeightSlot(*fresh.segment).latest_version() == 0);
+  CHECK(list_checkpoints(fresh.dir).empty());
+}

@@ -238,3 +238,51 @@ TEST_CASE("Dots and Boxes: taking a box and moving again is backed up for the sa
 }
 
 }  // namespace rz
+
+namespace rz {
+
+// Tree reuse between moves: two players alternate in one Connect Four game; each search
+// after the first starts from the subtree below its own move and the opponent's reply.
+TEST_CASE("MctsPlayer reuses the subtree below its move and the reply", "[mcts][reuse]") {
+  auto game = make_game("connect4");
+  for (bool reuse : {true, false}) {
+    MctsConfig config;
+    config.simulations = 200;
+    config.dirichlet_epsilon = 0.0f;
+    config.reuse_tree = reuse;
+    RolloutEvaluator eval_a(*game, 1), eval_b(*game, 2);
+    MctsPlayer a(*game, eval_a, config, 3), b(*game, eval_b, config, 4);
+    auto state = game->new_initial_state();
+    int reused = 0, moves_by_a = 0;
+    uint64_t evaluated_before = 0;
+    for (int ply = 0; ply < 12 && !state->is_terminal(); ++ply) {
+      MctsPlayer& p = ply % 2 == 0 ? a : b;
+      std::vector<uint32_t> visits;
+      const Action move = p.choose(*state, &visits);
+      uint32_t total = 0;
+      for (uint32_t v : visits) total += v;
+      CHECK(total >= 200u);  // inherited visits count towards the budget
+      if (ply % 2 == 0) {
+        ++moves_by_a;
+        reused += a.last_search_reused();
+      }
+      REQUIRE(state->is_legal(move));
+      state->apply(move);
+    }
+    evaluated_before = eval_a.states_evaluated();
+    if (reuse) {
+      CHECK(reused == moves_by_a - 1);  // every search but the first
+      // Fewer new leaves than 200 per search: the inherited visits were not searched again.
+      CHECK(evaluated_before < uint64_t(200) * moves_by_a - 100);
+    } else {
+      CHECK(reused == 0);
+    }
+    // An unrelated position (another game's) starts from an empty tree.
+    auto other = game->new_initial_state();
+    for (Action m : {6, 6, 6, 5}) other->apply(m);
+    a.choose(*other);
+    CHECK_FALSE(a.last_search_reused());
+  }
+}
+
+}  // namespace rz

@@ -1,0 +1,376 @@
+#include "learner/ingest.h"
+
+#include "common/durable_file.h"
+
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/game.h"
+#include "common/redis/redis_client.h"
+#include "common/redis/scale_protocol.h"
+#include "learner/ingest_state.h"
+#include "learner/record_decode.h"
+#include "shm/stats.h"
+#include "shm/trajectory_ring.h"
+#include "shm/weight_slot.h"
+
+namespace rz {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+std::atomic<uint32_t> g_stop{0};
+extern "C" void on_ingest_stop(int) { g_stop.store(1, std::memory_order_relaxed); }
+
+constexpr int kBatch = 256;
+constexpr int kBlockMs = 100;
+
+uint64_t unix_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+void say(const std::string& line) {
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+struct HostSeen {
+  std::map<std::string, std::string> fields;  // the relay's last heartbeat hash
+  std::string beat;                            // its heartbeat counter when last changed
+  uint64_t seen_ms = 0;                        // our clock when it last changed
+};
+
+class Ingest {
+ public:
+  Ingest(shm::Segment& segment, const RunConfig& config, uint32_t lane)
+      : segment_(segment), config_(config), lane_(segment, lane), weights_(segment),
+        stats_(segment, shm::Role::kIngest, 0), game_(make_game(config.game)),
+        state_(config.run_dir + "/ingest.state", segment.control().generation.load(),
+               lane_.next_sequence()) {
+    redis::parse_address(config.scale.serve, &host_, &port_);
+    if (host_ == "0.0.0.0" || host_ == "::") host_ = "127.0.0.1";
+    secret_ = redis::read_secret_file(config.scale.secret_file);
+    m_ingested_ = stats_.metric("records_ingested");
+    m_dups_ = stats_.metric("duplicates_dropped");
+    m_gaps_ = stats_.metric("sequence_gaps");
+    m_malformed_ = stats_.metric("refused_malformed");
+    m_version_ = stats_.metric("refused_version");
+    m_oversized_ = stats_.metric("refused_oversized");
+    m_invalid_ = stats_.metric("refused_invalid");
+    m_full_ = stats_.metric("refused_table_full");
+    m_reconnects_ = stats_.metric("redis_reconnects");
+    m_weights_ = stats_.gauge("weight_version");
+    m_connected_ = stats_.gauge("redis_connected");
+    sync_totals();
+    if (state_.resolved_on_open())
+      say("resumed a record the previous ingest had committed but not finished recording");
+  }
+
+  int run() {
+    stats_.set_state(shm::ProcessState::kRunning);
+    auto backoff = std::chrono::milliseconds(100);
+    bool outage_logged = false;
+    while (!stopping()) {
+      stats_.heartbeat();
+      if (!redis_) {
+        try {
+          connect();
+          if (outage_logged) say(fmt::format("reconnected to Redis at {}:{}", host_, port_));
+          outage_logged = false;
+          backoff = std::chrono::milliseconds(100);
+        } catch (const redis::RedisError& e) {
+          if (!outage_logged) say(fmt::format("{} (retrying with backoff)", e.what()));
+          outage_logged = true;
+          stats_.set_gauge(m_connected_, 0);
+          sleep_for(backoff);
+          backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+          write_hosts_file();
+          continue;
+        }
+      }
+      try {
+        read_batch();
+        publish_weights();
+        if (Clock::now() - hosts_written_ > std::chrono::seconds(1)) {
+          read_heartbeats();
+          write_hosts_file();
+        }
+      } catch (const redis::RedisError& e) {
+        say(fmt::format("{} (reconnecting)", e.what()));
+        outage_logged = true;
+        redis_.reset();
+        stats_.add(m_reconnects_, 1);
+        stats_.set_gauge(m_connected_, 0);
+      }
+    }
+    write_hosts_file();
+    stats_.set_state(shm::ProcessState::kExited);
+    return 0;
+  }
+
+ private:
+  bool stopping() const {
+    return g_stop.load(std::memory_order_relaxed) || segment_.control().stop_requested();
+  }
+  void sleep_for(std::chrono::milliseconds d) {
+    const auto until = Clock::now() + d;
+    while (!stopping() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+
+  void connect() {
+    redis_ = std::make_unique<redis::RedisClient>(host_, port_, secret_, 2000);
+    redis::Reply r = redis_->command({"XGROUP", "CREATE", redis::kRecordStream,
+                                      redis::kIngestGroup, "0", "MKSTREAM"});
+    if (r.is_error() && r.error().rfind("BUSYGROUP", 0) != 0)
+      throw redis::RedisError("cannot create the ingest consumer group: " + r.error());
+    const std::string version = std::to_string(redis::kProtocolVersion);
+    redis_->command({"SET", redis::kProtocolKey, version});
+    // What a join takes over: the run's configuration (without this host's own settings).
+    RunConfig shared = config_;
+    shared.scale = ScaleConfig{};
+    shared.run_dir.clear();
+    shared.shm.name.clear();
+    redis_->command({"SET", redis::kConfigKey, to_ini(shared)});
+    const redis::Reply v = redis_->command({"HGET", redis::kWeightsKey, "version"});
+    uint64_t have = 0;
+    if (v.is_string()) redis::parse_u64(v.str(), &have);
+    published_ = have;
+    reading_pending_ = true;  // first what was delivered to us but not acknowledged
+    stats_.set_gauge(m_connected_, 1);
+  }
+
+  void refuse(int metric, const std::string& kind, const std::string& id, const std::string& why) {
+    stats_.add(metric, 1);
+    int& n = logged_[kind];
+    if (n < 3) {
+      say(fmt::format("refused message {} ({}): {}{}", id, kind, why,
+                      ++n == 3 ? " (further refusals of this kind are counted, not logged)" : ""));
+    }
+  }
+
+  void read_batch() {
+    const std::string count = std::to_string(kBatch), block = std::to_string(kBlockMs);
+    redis::Reply r = redis_->command({"XREADGROUP", "GROUP", redis::kIngestGroup,
+                                      redis::kIngestConsumer, "COUNT", count, "BLOCK", block,
+                                      "STREAMS", redis::kRecordStream,
+                                      reading_pending_ ? "0" : ">"});
+    if (r.is_error()) {
+      // NOGROUP: the stream or group vanished (a Redis restarted without its AOF): recreate.
+      throw redis::RedisError("XREADGROUP failed: " + r.error());
+    }
+    std::vector<std::string> done;
+    size_t entries = 0;
+    if (r.is_array() && r.size() == 1) {
+      const redis::Reply list = r.element(0).element(1);
+      entries = list.size();
+      for (size_t i = 0; i < list.size() && !stopping(); ++i) {
+        if (handle(list.element(i), &done) == Outcome::kStop) break;
+      }
+    }
+    if (reading_pending_ && entries == 0) reading_pending_ = false;
+    if (!done.empty()) {
+      std::vector<std::string_view> ack = {"XACK", redis::kRecordStream, redis::kIngestGroup};
+      std::vector<std::string_view> del = {"XDEL", redis::kRecordStream};
+      for (const std::string& id : done) {
+        ack.push_back(id);
+        del.push_back(id);
+      }
+      redis_->append(ack);
+      redis_->append(del);
+      redis_->reply();
+      redis_->reply();
+    }
+  }
+
+  enum class Outcome { kDone, kStop };
+  Outcome handle(const redis::Reply& entry, std::vector<std::string>* done) {
+    redis::RecordMessage m;
+    const std::string bad = redis::parse_record_message(entry, &m);
+    if (m.id.empty()) return Outcome::kDone;  // not even an id: nothing to acknowledge
+    if (!bad.empty()) {
+      refuse(m_malformed_, "malformed", m.id, bad);
+      done->push_back(m.id);
+      return Outcome::kDone;
+    }
+    if (m.version != redis::kProtocolVersion) {
+      refuse(m_version_, "other protocol version", m.id,
+             fmt::format("protocol version {} from host {}, this learner host speaks {}: run the "
+                         "same ringzero build on every host", m.version, m.host,
+                         redis::kProtocolVersion));
+      done->push_back(m.id);
+      return Outcome::kDone;
+    }
+    if (m.record.empty() || m.record.size() > segment_.sizes().max_record_bytes) {
+      refuse(m_oversized_, "oversized", m.id,
+             fmt::format("record of {} bytes from host {} (allowed 1 to shm.max_record_bytes = {})",
+                         m.record.size(), m.host, segment_.sizes().max_record_bytes));
+      done->push_back(m.id);
+      return Outcome::kDone;
+    }
+    if (!decode_record(*game_, reinterpret_cast<const uint8_t*>(m.record.data()), m.record.size(),
+                       &decoded_, &decode_error_)) {
+      refuse(m_invalid_, "invalid record", m.id,
+             fmt::format("host {} lane {} sequence {}: {}", m.host, m.lane, m.seq, decode_error_));
+      done->push_back(m.id);
+      return Outcome::kDone;
+    }
+    uint64_t gap = 0;
+    uint32_t handle = 0;
+    switch (state_.check(m.host, m.epoch, m.lane, m.seq, &gap, &handle)) {
+      case IngestState::Verdict::kDuplicate:
+        state_.count_duplicate(m.host);
+        stats_.add(m_dups_, 1);
+        done->push_back(m.id);
+        return Outcome::kDone;
+      case IngestState::Verdict::kTableFull:
+        refuse(m_full_, "host table full", m.id,
+               fmt::format("host {}: the ingest tracks at most {} hosts and {} lanes; start a new "
+                           "run for more", m.host, IngestState::kMaxHosts, IngestState::kMaxLanes));
+        done->push_back(m.id);
+        return Outcome::kDone;
+      case IngestState::Verdict::kAccept:
+        break;
+    }
+    if (gap > 0) {
+      say(fmt::format("sequence gap: host {} epoch {} lane {} jumped to {} ({} missing)", m.host,
+                      m.epoch, m.lane, m.seq, gap));
+    }
+    uint8_t* dst = lane_.reserve(m.record.size(), &g_stop);  // the supervisor's stop sends SIGTERM
+    if (!dst) return Outcome::kStop;  // stopping while the lane was full: not acknowledged
+    std::memcpy(dst, m.record.data(), m.record.size());
+    state_.prepare(handle, m.seq, gap, lane_.next_sequence());
+    lane_.commit();
+    state_.finish();
+    stats_.add(m_ingested_, 1);
+    if (gap) stats_.add(m_gaps_, gap);
+    done->push_back(m.id);
+    return Outcome::kDone;
+  }
+
+  void sync_totals() {
+    // The per-process counters restart from the state file's totals after a restart.
+    uint64_t ingested = 0, dups = 0, gaps = 0;
+    for (const IngestHostCounters& h : state_.hosts()) {
+      ingested += h.ingested;
+      dups += h.duplicates;
+      gaps += h.gaps;
+    }
+    stats_.set(m_ingested_, ingested);
+    stats_.set(m_dups_, dups);
+    stats_.set(m_gaps_, gaps);
+  }
+
+  void publish_weights() {
+    if (weights_.latest_version() <= published_) return;
+    uint64_t tag = 0;
+    const uint64_t v = weights_.read_if_newer(published_, &blob_, &tag);
+    if (v == 0) return;
+    const std::string vs = std::to_string(v), ts = std::to_string(tag);
+    const redis::Reply r = redis_->command(
+        {"HSET", redis::kWeightsKey, "version", vs, "tag", ts, "blob",
+         std::string_view(reinterpret_cast<const char*>(blob_.data()), blob_.size())});
+    if (r.is_error()) throw redis::RedisError("HSET rz:weights failed: " + r.error());
+    published_ = v;
+    stats_.set_gauge(m_weights_, static_cast<double>(v));
+  }
+
+  void read_heartbeats() {
+    const redis::Reply ids = redis_->command({"SMEMBERS", redis::kHostsKey});
+    for (size_t i = 0; i < ids.size() && i < IngestState::kMaxHosts; ++i) {
+      const std::string id(ids.element(i).str());
+      const redis::Reply h = redis_->command({"HGETALL", redis::host_key(id)});
+      HostSeen& seen = seen_[id];
+      seen.fields.clear();
+      for (size_t k = 0; k + 1 < h.size(); k += 2)
+        seen.fields[std::string(h.element(k).str())] = std::string(h.element(k + 1).str());
+      const std::string beat = seen.fields["beat"];
+      if (beat != seen.beat) {
+        seen.beat = beat;
+        seen.seen_ms = unix_ms();
+      }
+    }
+  }
+
+  // RUN/hosts: the monitor's view of the actor hosts (launch/run_snapshot.cc reads it).
+  //   ringzero-hosts 1 <written unix ms> <redis connected 0|1>
+  //   <host id> <actors> <heartbeat unix ms> <epoch> <ingested> <duplicates> <gaps>
+  //   <weight version> <records sent> <records acked>          (one line per host)
+  // heartbeat unix ms is OUR clock when the relay's heartbeat counter last changed, so clocks
+  // of other machines never matter.
+  void write_hosts_file() {
+    hosts_written_ = Clock::now();
+    std::map<std::string, IngestHostCounters> counters;
+    for (const IngestHostCounters& c : state_.hosts()) counters[c.host_id] = c;
+    for (const auto& s : seen_) counters[s.first].host_id = s.first;
+    std::string text = fmt::format("ringzero-hosts 1 {} {}\n", unix_ms(), redis_ ? 1 : 0);
+    for (const auto& [id, c] : counters) {
+      auto it = seen_.find(id);
+      auto field = [&](const char* name) -> uint64_t {
+        uint64_t v = 0;
+        if (it != seen_.end()) {
+          auto f = it->second.fields.find(name);
+          if (f != it->second.fields.end()) redis::parse_u64(f->second, &v);
+        }
+        return v;
+      };
+      text += fmt::format("{} {} {} {} {} {} {} {} {} {}\n", id, field("actors"),
+                          it != seen_.end() ? it->second.seen_ms : 0, c.epoch, c.ingested,
+                          c.duplicates, c.gaps, field("weight_version"), field("records_sent"),
+                          field("records_acked"));
+    }
+    const std::string path = config_.run_dir + "/hosts";
+    try {
+      write_file_durably(path, text);
+    } catch (const DurableWriteError&) {
+      // Only the monitor reads it; the next refresh tries again.
+    }
+  }
+
+  shm::Segment& segment_;
+  const RunConfig& config_;
+  shm::LaneWriter lane_;
+  shm::WeightSlot weights_;
+  shm::StatsWriter stats_;
+  std::unique_ptr<Game> game_;
+  IngestState state_;
+  std::string host_, secret_;
+  int port_ = 0;
+  std::unique_ptr<redis::RedisClient> redis_;
+  bool reading_pending_ = true;
+  uint64_t published_ = 0;
+  std::vector<uint8_t> blob_;
+  FinishedGame decoded_;
+  std::string decode_error_;
+  std::map<std::string, int> logged_;
+  std::map<std::string, HostSeen> seen_;
+  Clock::time_point hosts_written_{};
+  int m_ingested_, m_dups_, m_gaps_, m_malformed_, m_version_, m_oversized_, m_invalid_, m_full_,
+      m_reconnects_, m_weights_, m_connected_;
+};
+
+}  // namespace
+
+int run_ingest(shm::Segment& segment, const RunConfig& config, uint32_t lane) {
+  struct sigaction sa {};
+  sa.sa_handler = on_ingest_stop;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  Ingest ingest(segment, config, lane);
+  return ingest.run();
+}
+
+}  // namespace rz
