@@ -3,7 +3,7 @@
 # (cores - 1) actors and one learner in runs/<UTC time>, supervised in the foreground
 # (Ctrl-C stops it cleanly; the learner writes a final checkpoint).
 #
-#   launch/launch.sh [start] [--game tictactoe|connect4|dotsandboxes] [--actors N]
+#   launch/launch.sh [start] [--game tictactoe|connect4|dotsandboxes] [--actors N] [--minutes M]
 #                    [--run-dir DIR] [--config FILE] [--resume] [--detach] [--<option> VALUE ...]
 #   launch/launch.sh status|stop|restart-learner|monitor [--run-dir DIR] [...]
 #   launch/launch.sh play [--run-dir DIR | --checkpoint FILE | --weights BLOB] [...]
@@ -27,6 +27,7 @@ usage() {
 usage: $0 [command] [options]        (each command takes --help)
   start            start a training run (the default command)
                    [--game tictactoe|connect4|dotsandboxes] [--actors N] [--run-dir DIR]
+                   [--minutes M (end after M minutes of training; default: until stopped)]
                    [--config FILE] [--resume] [--detach] [--<option> VALUE ...]
   status           every process of a run: alive, counters, restarts
   monitor          live table of a run (--once, --json)

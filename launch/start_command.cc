@@ -239,7 +239,8 @@ int start_command(int argc, char** argv) {
 
   RoleOptions role("launch",
                    "ringzero-launch start [--game tictactoe|connect4|dotsandboxes] [--actors N] "
-                   "[--run-dir DIR] [--config FILE] [--resume] [--detach] [--<option> VALUE ...]");
+                   "[--run-dir DIR] [--minutes M] [--config FILE] [--resume] [--detach] "
+                   "[--<option> VALUE ...]");
   role.flags.add_options()
       ("actors", po::value<std::string>(), "actor processes, 0 to 256 (default: launch.actors; 0 = cores - 1)")
       ("resume", po::bool_switch(), "continue the stopped run in --run-dir from its checkpoint")
