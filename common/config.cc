@@ -380,6 +380,13 @@ const std::vector<Option>& options() {
                             any_text));
     t.push_back(int_option<int>("eval.accuracy_limit", "positions of that file tested",
                                 RZ_FIELD(eval.accuracy_limit), 1, 100000000));
+    t.push_back(text_option("eval.early_middle_positions",
+                            "connect4 early/middle-game set for move accuracy (auto = "
+                            "tests/data/connect4_early_middle, empty = none)",
+                            RZ_FIELD(eval.early_middle_positions), "a file path, auto or empty",
+                            any_text));
+    t.push_back(int_option<int>("eval.early_middle_limit", "positions of that set tested",
+                                RZ_FIELD(eval.early_middle_limit), 1, 100000000));
     return t;
   }();
   return table;

@@ -101,6 +101,11 @@ struct EvalConfig {
   // exists, "" = no accuracy test.
   std::string accuracy_positions = "auto";
   int accuracy_limit = 200;  // first positions of the file labelled and tested
+  // The early/middle-game set (8-30 stones, tests/data/README.md), measured beside it: "auto" =
+  // the checkout's tests/data/connect4_early_middle, "" = none. Its first positions cycle
+  // through the stone counts, so the first 200 sample every count.
+  std::string early_middle_positions = "auto";
+  int early_middle_limit = 200;
 };
 
 struct RunConfig {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -69,10 +70,13 @@ struct EvalStats {
         elo(writer.gauge("eval_elo")),
         accuracy_policy(writer.gauge("eval_accuracy_policy")),
         accuracy_mcts(writer.gauge("eval_accuracy_mcts")),
+        early_middle_policy(writer.gauge("eval_early_policy")),
+        early_middle_mcts(writer.gauge("eval_early_mcts")),
         evaluations(writer.metric("evaluations")),
         games(writer.metric("eval_games")) {}
   shm::StatsWriter writer;
-  int version, score, win_rate, elo, accuracy_policy, accuracy_mcts, evaluations, games;
+  int version, score, win_rate, elo, accuracy_policy, accuracy_mcts, early_middle_policy,
+      early_middle_mcts, evaluations, games;
 };
 
 // One evaluator per run: a second one would share the stats slot and double the work. The
@@ -91,6 +95,32 @@ void refuse_second_evaluator(const shm::Segment& segment) {
   }
 }
 
+// A position file measured for move accuracy, its labels loaded on first use.
+struct AccuracySet {
+  std::string file;  // "" = not measured
+  int limit = 0;
+  std::vector<LabelledPosition> labels;
+  bool loaded = false;
+};
+
+// Copies `from` to `to` unless `to` exists (or `from` does not); best effort: a failed copy
+// only means the labels are solved instead.
+void seed_label_cache(const std::string& from, const std::string& to) {
+  struct stat st {};
+  if (::stat(to.c_str(), &st) == 0 || ::stat(from.c_str(), &st) != 0) return;
+  std::ifstream in(from, std::ios::binary);
+  const std::string tmp = to + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << in.rdbuf();
+    if (!out) {
+      std::remove(tmp.c_str());
+      return;
+    }
+  }
+  if (std::rename(tmp.c_str(), to.c_str()) != 0) std::remove(tmp.c_str());
+}
+
 uint64_t learner_step(const shm::Segment& segment) {
   for (const auto& slot : shm::read_stats(segment))
     if (slot.role == shm::Role::kLearner && slot.index == 0) return slot.value("step");
@@ -100,16 +130,19 @@ uint64_t learner_step(const shm::Segment& segment) {
 }  // namespace
 
 LiveEvaluator::LiveEvaluator(const RunConfig& config, std::string accuracy_positions,
-                             const std::atomic<uint32_t>* interrupted)
+                             const std::atomic<uint32_t>* interrupted,
+                             std::string early_middle_positions)
     : config_(config), accuracy_positions_(std::move(accuracy_positions)),
-      interrupted_(interrupted) {}
+      early_middle_positions_(std::move(early_middle_positions)), interrupted_(interrupted) {}
 
 void LiveEvaluator::run() {
   if (config_.run_dir.empty()) throw std::runtime_error("--run-dir is required");
   const std::string shm_name =
       config_.shm.name.empty() ? default_shm_name(config_.run_dir) : config_.shm.name;
   const std::unique_ptr<Game> game = make_game(config_.game);
-  const bool accuracy = !accuracy_positions_.empty() && game->spec() == "connect4";
+  const bool is_connect4 = game->spec() == "connect4";
+  AccuracySet main_set{accuracy_positions_, config_.eval.accuracy_limit, {}, false};
+  AccuracySet early_middle_set{early_middle_positions_, config_.eval.early_middle_limit, {}, false};
   const std::string csv_path = config_.run_dir + "/eval.csv";
 
   // Below the actors and the learner: evaluation is a by-product and must not slow training.
@@ -138,8 +171,6 @@ void LiveEvaluator::run() {
   if (last_version)
     log_line(fmt::format("{} already has weights v{}: continuing after it", csv_path, last_version));
 
-  std::vector<LabelledPosition> labels;  // solved on the first evaluation, then reused
-  bool labels_loaded = false;
   std::vector<uint8_t> blob;
 
   // One evaluation of the weights in `blob`; fills `row`.
@@ -175,27 +206,31 @@ void LiveEvaluator::run() {
     row->score = s.score;
     row->elo = s.elo;
 
-    if (accuracy) {
-      if (!labels_loaded) {
+    // Raw policy and MCTS on one set: (policy, mcts) results.
+    auto measure = [&](AccuracySet& set) {
+      if (!set.loaded) {
         const std::string dir = config_.run_dir + "/eval";
         ::mkdir(dir.c_str(), 0755);
-        const std::string base = accuracy_positions_.substr(accuracy_positions_.rfind('/') + 1);
+        const std::string base = set.file.substr(set.file.rfind('/') + 1);
+        const std::string cache = dir + "/labels-" + base;
+        seed_label_cache(set.file + ".labels", cache);  // shipped labels: nothing to solve
         Connect4Solver solver;
-        LabelLoad load = load_or_solve_labels(accuracy_positions_, dir + "/labels-" + base,
-                                              config_.eval.accuracy_limit, solver);
+        LabelLoad load = load_or_solve_labels(set.file, cache, set.limit, solver);
         log_line(load.note);
-        labels = std::move(load.positions);
-        labels_loaded = true;
+        set.labels = std::move(load.positions);
+        set.loaded = true;
         checkpoint();
       }
       auto policy = make_policy_agent(*game, network(), "policy");
       auto mcts = make_mcts_agent(*game, network(), config_.eval.sims, seed, "mcts");
-      AccuracyResult p, m;
+      std::pair<AccuracyResult, AccuracyResult> totals;
+      const std::vector<LabelledPosition>& labels = set.labels;
       for (size_t begin = 0; begin < labels.size(); begin += kAccuracyChunk) {
         const std::vector<LabelledPosition> chunk(
             labels.begin() + begin,
             labels.begin() + std::min(labels.size(), begin + kAccuracyChunk));
-        for (auto [agent_ptr, total] : {std::pair{policy.get(), &p}, std::pair{mcts.get(), &m}}) {
+        for (auto [agent_ptr, total] :
+             {std::pair{policy.get(), &totals.first}, std::pair{mcts.get(), &totals.second}}) {
           const AccuracyResult r = measure_accuracy(*game, chunk, *agent_ptr);
           total->positions += r.positions;
           total->counted += r.counted;
@@ -204,20 +239,35 @@ void LiveEvaluator::run() {
         }
         checkpoint();
       }
+      return totals;
+    };
+    if (is_connect4 && !main_set.file.empty()) {
+      const auto [p, m] = measure(main_set);
       row->policy_accuracy_keep = p.keeps_fraction();
       row->policy_accuracy_optimal = p.optimal_fraction();
       row->mcts_accuracy_keep = m.keeps_fraction();
       row->mcts_accuracy_optimal = m.optimal_fraction();
     }
+    if (is_connect4 && !early_middle_set.file.empty()) {
+      const auto [p, m] = measure(early_middle_set);
+      row->early_middle_policy_accuracy_keep = p.keeps_fraction();
+      row->early_middle_policy_accuracy_optimal = p.optimal_fraction();
+      row->early_middle_mcts_accuracy_keep = m.keeps_fraction();
+      row->early_middle_mcts_accuracy_optimal = m.optimal_fraction();
+    }
   };
 
   log_line(fmt::format("{} on {} (segment {}): every {} versions, {} games of net MCTS {} vs "
-                       "rollout MCTS {}{}",
+                       "rollout MCTS {}{}{}",
                        config_.run_dir, game->spec(), shm_name, config_.eval.every_versions,
                        config_.eval.games, config_.eval.sims, config_.eval.opponent_sims,
-                       accuracy ? fmt::format(", accuracy on {} (first {})", accuracy_positions_,
-                                              config_.eval.accuracy_limit)
-                                : ""));
+                       is_connect4 && !main_set.file.empty()
+                           ? fmt::format(", accuracy on {} (first {})", main_set.file, main_set.limit)
+                           : "",
+                       is_connect4 && !early_middle_set.file.empty()
+                           ? fmt::format(", early/middle accuracy on {} (first {})",
+                                         early_middle_set.file, early_middle_set.limit)
+                           : ""));
   const auto poll = std::chrono::milliseconds(100);
   int ticks = 0;
   while (!stop_requested()) {
@@ -254,13 +304,22 @@ void LiveEvaluator::run() {
           stats.writer.set_gauge(stats.accuracy_policy, *row.policy_accuracy_optimal);
           stats.writer.set_gauge(stats.accuracy_mcts, *row.mcts_accuracy_optimal);
         }
+        if (row.early_middle_policy_accuracy_optimal) {
+          stats.writer.set_gauge(stats.early_middle_policy, *row.early_middle_policy_accuracy_optimal);
+          stats.writer.set_gauge(stats.early_middle_mcts, *row.early_middle_mcts_accuracy_optimal);
+        }
         stats.writer.add(stats.evaluations, 1);
         log_line(fmt::format(
-            "v{} (step {}): {} W {} D {} L, score {:.3f}, Elo {}{}", version, row.step, row.won,
+            "v{} (step {}): {} W {} D {} L, score {:.3f}, Elo {}{}{}", version, row.step, row.won,
             row.drawn, row.lost, row.score, format_elo(row.elo),
             row.policy_accuracy_optimal
                 ? fmt::format(", optimal moves: policy {:.3f} mcts {:.3f}",
                               *row.policy_accuracy_optimal, *row.mcts_accuracy_optimal)
+                : "",
+            row.early_middle_policy_accuracy_optimal
+                ? fmt::format(", early/middle: policy {:.3f} mcts {:.3f}",
+                              *row.early_middle_policy_accuracy_optimal,
+                              *row.early_middle_mcts_accuracy_optimal)
                 : ""));
         last_version = version;
         ticks = 0;
