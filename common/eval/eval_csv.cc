@@ -23,13 +23,17 @@ const char* const kEvalCsvHeader =
     "time,step,weight_version,games,won,drawn,lost,win_rate,score,elo,"
     "policy_accuracy_keep,policy_accuracy_optimal,mcts_accuracy_keep,mcts_accuracy_optimal,"
     "early_middle_policy_accuracy_keep,early_middle_policy_accuracy_optimal,"
-    "early_middle_mcts_accuracy_keep,early_middle_mcts_accuracy_optimal";
+    "early_middle_mcts_accuracy_keep,early_middle_mcts_accuracy_optimal,"
+    "score_as_first,score_as_second";
 
 namespace {
 
 std::string optional_field(const std::optional<double>& v) {
   return v ? fmt::format("{:.4f}", *v) : std::string();
 }
+
+// A rate, or an empty field (a plot gap) when it was not measured (NaN).
+std::string rate_field(double v) { return std::isnan(v) ? std::string() : fmt::format("{:.4f}", v); }
 
 std::string elo_field(double elo) {
   if (std::isinf(elo)) return elo > 0 ? "inf" : "-inf";
@@ -73,7 +77,7 @@ std::string first_fields(const std::string& row, int fields) {
 }  // namespace
 
 std::string format_eval_row(const EvalRow& r) {
-  return fmt::format("{:.3f},{},{},{},{},{},{},{:.4f},{:.4f},{},{},{},{},{},{},{},{},{}\n", r.time,
+  return fmt::format("{:.3f},{},{},{},{},{},{},{:.4f},{:.4f},{},{},{},{},{},{},{},{},{},{},{}\n", r.time,
                      r.step, r.weight_version, r.games, r.won, r.drawn, r.lost, r.win_rate,
                      r.score, elo_field(r.elo), optional_field(r.policy_accuracy_keep),
                      optional_field(r.policy_accuracy_optimal),
@@ -81,7 +85,8 @@ std::string format_eval_row(const EvalRow& r) {
                      optional_field(r.early_middle_policy_accuracy_keep),
                      optional_field(r.early_middle_policy_accuracy_optimal),
                      optional_field(r.early_middle_mcts_accuracy_keep),
-                     optional_field(r.early_middle_mcts_accuracy_optimal));
+                     optional_field(r.early_middle_mcts_accuracy_optimal),
+                     rate_field(r.score_as_first), rate_field(r.score_as_second));
 }
 
 std::vector<std::pair<std::string, double>> eval_scalars(const EvalRow& r) {
@@ -100,6 +105,8 @@ std::vector<std::pair<std::string, double>> eval_scalars(const EvalRow& r) {
       {"early_middle_mcts_accuracy_optimal", &r.early_middle_mcts_accuracy_optimal}};
   for (const auto& [name, value] : accuracies)
     if (*value) out.emplace_back(name, **value);
+  if (!std::isnan(r.score_as_first)) out.emplace_back("score_as_first", r.score_as_first);
+  if (!std::isnan(r.score_as_second)) out.emplace_back("score_as_second", r.score_as_second);
   return out;
 }
 

@@ -30,6 +30,9 @@ struct EvalRow {
   // The same on the early/middle-game set (eval.early_middle_positions, tests/data/README.md).
   std::optional<double> early_middle_policy_accuracy_keep, early_middle_policy_accuracy_optimal;
   std::optional<double> early_middle_mcts_accuracy_keep, early_middle_mcts_accuracy_optimal;
+  // The arena's score split by the network's colour (games where it moved first / second):
+  // a network that only wins as the first player shows it here. NaN = no game of that colour.
+  double score_as_first = 0, score_as_second = 0;
 };
 
 extern const char* const kEvalCsvHeader;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -205,6 +206,11 @@ void LiveEvaluator::run() {
     row->win_rate = static_cast<double>(s.wins) / s.games();
     row->score = s.score;
     row->elo = s.elo;
+    for (int colour = 0; colour < 2; ++colour) {
+      const int n = arena.wins[colour] + arena.draws[colour] + arena.losses[colour];
+      (colour == 0 ? row->score_as_first : row->score_as_second) =
+          n > 0 ? (arena.wins[colour] + 0.5 * arena.draws[colour]) / n : std::nan("");
+    }
 
     // Raw policy and MCTS on one set: (policy, mcts) results.
     auto measure = [&](AccuracySet& set) {

@@ -65,7 +65,7 @@ std::string log_of(const TestRun& run) { return rz::testing::read_text(run.dir +
 
 // The checks every row must pass: the game counts add up and the rates follow from them.
 void check_row(const std::vector<std::string>& f, uint64_t version, uint64_t step, int games) {
-  REQUIRE(f.size() == 18);
+  REQUIRE(f.size() == 20);
   CHECK(std::stod(f[0]) > 1.7e9);
   CHECK(std::stoull(f[1]) == step);
   CHECK(std::stoull(f[2]) == version);
@@ -74,6 +74,10 @@ void check_row(const std::vector<std::string>& f, uint64_t version, uint64_t ste
   CHECK(w + d + l == games);
   CHECK(std::stod(f[7]) == Approx(double(w) / games).margin(1e-4));
   CHECK(std::stod(f[8]) == Approx((w + d / 2.0) / games).margin(1e-4));
+  // Colours alternate: half the games as each colour, and the score is their mean.
+  if (games % 2 == 0) {
+    CHECK((std::stod(f[18]) + std::stod(f[19])) / 2 == Approx(std::stod(f[8])).margin(1e-3));
+  }
 }
 
 }  // namespace
