@@ -373,6 +373,12 @@ const std::vector<Option>& options() {
     t.push_back(int_option<int>("eval.opponent_sims",
                                 "simulations of the opponent (plain MCTS, random rollouts)",
                                 RZ_FIELD(eval.opponent_sims), 1, 1000000));
+    Option strong = int_option<int>("eval.strong_opponent_sims",
+                                    "simulations of a second, stronger rollout-MCTS opponent "
+                                    "(0 = none)",
+                                    RZ_FIELD(eval.strong_opponent_sims), 0, 1000000);
+    strong.game_dependent = true;
+    t.push_back(strong);
     t.push_back(text_option("eval.accuracy_positions",
                             "connect4 position file for move accuracy (auto = shared "
                             "Test_L3_R1, empty = none)",
@@ -419,6 +425,8 @@ void apply_game_defaults(RunConfig* c, const std::vector<std::string>& given) {
   if (!is_given("mcts.dirichlet_alpha")) c->mcts.dirichlet_alpha = alpha;
   if (!is_given("mcts.simulations")) c->mcts.simulations = sims;
   if (!is_given("mcts.temperature_moves")) c->mcts.temperature_moves = temp_moves;
+  if (!is_given("eval.strong_opponent_sims"))
+    c->eval.strong_opponent_sims = name == "connect4" ? 0 : 1000;
 }
 
 size_t edit_distance(const std::string& a, const std::string& b) {

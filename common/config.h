@@ -97,6 +97,10 @@ struct EvalConfig {
   int games = 20;         // arena games per evaluation (both colours alternate)
   int every_versions = 10;
   int opponent_sims = 200;  // the opponent: plain MCTS with random rollouts
+  // A second arena, eval.games games against a stronger rollout MCTS (0 = none). Game-dependent:
+  // 1000 for the games without a solver-labelled test set (tic-tac-toe, Dots and Boxes),
+  // 0 for Connect Four (its move accuracy measures it; the arena would cost minutes).
+  int strong_opponent_sims = 1000;
   // Connect Four move accuracy: a Pons position file; "auto" = the shared Test_L3_R1 if it
   // exists, "" = no accuracy test.
   std::string accuracy_positions = "auto";

@@ -24,7 +24,8 @@ const char* const kEvalCsvHeader =
     "policy_accuracy_keep,policy_accuracy_optimal,mcts_accuracy_keep,mcts_accuracy_optimal,"
     "early_middle_policy_accuracy_keep,early_middle_policy_accuracy_optimal,"
     "early_middle_mcts_accuracy_keep,early_middle_mcts_accuracy_optimal,"
-    "score_as_first,score_as_second";
+    "score_as_first,score_as_second,"
+    "strong_opponent_sims,strong_score,strong_score_as_first,strong_score_as_second";
 
 namespace {
 
@@ -77,7 +78,9 @@ std::string first_fields(const std::string& row, int fields) {
 }  // namespace
 
 std::string format_eval_row(const EvalRow& r) {
-  return fmt::format("{:.3f},{},{},{},{},{},{},{:.4f},{:.4f},{},{},{},{},{},{},{},{},{},{},{}\n", r.time,
+  const bool strong = r.strong_opponent_sims > 0;
+  return fmt::format("{:.3f},{},{},{},{},{},{},{:.4f},{:.4f},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                     r.time,
                      r.step, r.weight_version, r.games, r.won, r.drawn, r.lost, r.win_rate,
                      r.score, elo_field(r.elo), optional_field(r.policy_accuracy_keep),
                      optional_field(r.policy_accuracy_optimal),
@@ -86,7 +89,11 @@ std::string format_eval_row(const EvalRow& r) {
                      optional_field(r.early_middle_policy_accuracy_optimal),
                      optional_field(r.early_middle_mcts_accuracy_keep),
                      optional_field(r.early_middle_mcts_accuracy_optimal),
-                     rate_field(r.score_as_first), rate_field(r.score_as_second));
+                     rate_field(r.score_as_first), rate_field(r.score_as_second),
+                     strong ? std::to_string(r.strong_opponent_sims) : std::string(),
+                     strong ? rate_field(r.strong_score) : std::string(),
+                     strong ? rate_field(r.strong_score_as_first) : std::string(),
+                     strong ? rate_field(r.strong_score_as_second) : std::string());
 }
 
 std::vector<std::pair<std::string, double>> eval_scalars(const EvalRow& r) {
@@ -107,6 +114,14 @@ std::vector<std::pair<std::string, double>> eval_scalars(const EvalRow& r) {
     if (*value) out.emplace_back(name, **value);
   if (!std::isnan(r.score_as_first)) out.emplace_back("score_as_first", r.score_as_first);
   if (!std::isnan(r.score_as_second)) out.emplace_back("score_as_second", r.score_as_second);
+  if (r.strong_opponent_sims > 0) {
+    out.emplace_back("strong_opponent_sims", r.strong_opponent_sims);
+    out.emplace_back("strong_score", r.strong_score);
+    if (!std::isnan(r.strong_score_as_first))
+      out.emplace_back("strong_score_as_first", r.strong_score_as_first);
+    if (!std::isnan(r.strong_score_as_second))
+      out.emplace_back("strong_score_as_second", r.strong_score_as_second);
+  }
   return out;
 }
 

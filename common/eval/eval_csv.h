@@ -33,6 +33,10 @@ struct EvalRow {
   // The arena's score split by the network's colour (games where it moved first / second):
   // a network that only wins as the first player shows it here. NaN = no game of that colour.
   double score_as_first = 0, score_as_second = 0;
+  // The second arena, against rollout MCTS with strong_opponent_sims simulations (0 = not
+  // played: the fields are empty).
+  int strong_opponent_sims = 0;
+  double strong_score = 0, strong_score_as_first = 0, strong_score_as_second = 0;
 };
 
 extern const char* const kEvalCsvHeader;

@@ -73,11 +73,12 @@ struct EvalStats {
         accuracy_mcts(writer.gauge("eval_accuracy_mcts")),
         early_middle_policy(writer.gauge("eval_early_policy")),
         early_middle_mcts(writer.gauge("eval_early_mcts")),
+        strong_score(writer.gauge("eval_strong_score")),
         evaluations(writer.metric("evaluations")),
         games(writer.metric("eval_games")) {}
   shm::StatsWriter writer;
   int version, score, win_rate, elo, accuracy_policy, accuracy_mcts, early_middle_policy,
-      early_middle_mcts, evaluations, games;
+      early_middle_mcts, strong_score, evaluations, games;
 };
 
 // One evaluator per run: a second one would share the stats slot and double the work. The
@@ -120,6 +121,15 @@ void seed_label_cache(const std::string& from, const std::string& to) {
     }
   }
   if (std::rename(tmp.c_str(), to.c_str()) != 0) std::remove(tmp.c_str());
+}
+
+// The arena's score in the games where A moved first / second (NaN: no such game).
+void colour_scores(const ArenaResult& arena, double* first, double* second) {
+  for (int colour = 0; colour < 2; ++colour) {
+    const int n = arena.wins[colour] + arena.draws[colour] + arena.losses[colour];
+    *(colour == 0 ? first : second) =
+        n > 0 ? (arena.wins[colour] + 0.5 * arena.draws[colour]) / n : std::nan("");
+  }
 }
 
 uint64_t learner_step(const shm::Segment& segment) {
@@ -206,10 +216,21 @@ void LiveEvaluator::run() {
     row->win_rate = static_cast<double>(s.wins) / s.games();
     row->score = s.score;
     row->elo = s.elo;
-    for (int colour = 0; colour < 2; ++colour) {
-      const int n = arena.wins[colour] + arena.draws[colour] + arena.losses[colour];
-      (colour == 0 ? row->score_as_first : row->score_as_second) =
-          n > 0 ? (arena.wins[colour] + 0.5 * arena.draws[colour]) / n : std::nan("");
+    colour_scores(arena, &row->score_as_first, &row->score_as_second);
+    // The second arena, against a stronger rollout MCTS (same network agent, fresh tree).
+    if (config_.eval.strong_opponent_sims > 0) {
+      auto strong = make_mcts_agent(
+          *game, std::make_unique<RolloutEvaluator>(*game, seed ^ 0x27d4eb2f),
+          config_.eval.strong_opponent_sims, seed + 2,
+          fmt::format("mcts:{}", config_.eval.strong_opponent_sims));
+      const ArenaResult strong_arena =
+          play_arena(*game, *agent, *strong, config_.eval.games, {}, [&](const ArenaGame&) {
+            stats.writer.add(stats.games, 1);
+            checkpoint();
+          });
+      row->strong_opponent_sims = config_.eval.strong_opponent_sims;
+      row->strong_score = strong_arena.stats().score;
+      colour_scores(strong_arena, &row->strong_score_as_first, &row->strong_score_as_second);
     }
 
     // Raw policy and MCTS on one set: (policy, mcts) results.
@@ -264,7 +285,7 @@ void LiveEvaluator::run() {
   };
 
   log_line(fmt::format("{} on {} (segment {}): every {} versions, {} games of net MCTS {} vs "
-                       "rollout MCTS {}{}{}",
+                       "rollout MCTS {}{}{}{}",
                        config_.run_dir, game->spec(), shm_name, config_.eval.every_versions,
                        config_.eval.games, config_.eval.sims, config_.eval.opponent_sims,
                        is_connect4 && !main_set.file.empty()
@@ -273,6 +294,10 @@ void LiveEvaluator::run() {
                        is_connect4 && !early_middle_set.file.empty()
                            ? fmt::format(", early/middle accuracy on {} (first {})",
                                          early_middle_set.file, early_middle_set.limit)
+                           : "",
+                       config_.eval.strong_opponent_sims > 0
+                           ? fmt::format(", and {} games vs rollout MCTS {}", config_.eval.games,
+                                         config_.eval.strong_opponent_sims)
                            : ""));
   const auto poll = std::chrono::milliseconds(100);
   int ticks = 0;
@@ -310,13 +335,14 @@ void LiveEvaluator::run() {
           stats.writer.set_gauge(stats.accuracy_policy, *row.policy_accuracy_optimal);
           stats.writer.set_gauge(stats.accuracy_mcts, *row.mcts_accuracy_optimal);
         }
+        if (row.strong_opponent_sims > 0) stats.writer.set_gauge(stats.strong_score, row.strong_score);
         if (row.early_middle_policy_accuracy_optimal) {
           stats.writer.set_gauge(stats.early_middle_policy, *row.early_middle_policy_accuracy_optimal);
           stats.writer.set_gauge(stats.early_middle_mcts, *row.early_middle_mcts_accuracy_optimal);
         }
         stats.writer.add(stats.evaluations, 1);
         log_line(fmt::format(
-            "v{} (step {}): {} W {} D {} L, score {:.3f}, Elo {}{}{}", version, row.step, row.won,
+            "v{} (step {}): {} W {} D {} L, score {:.3f}, Elo {}{}{}{}", version, row.step, row.won,
             row.drawn, row.lost, row.score, format_elo(row.elo),
             row.policy_accuracy_optimal
                 ? fmt::format(", optimal moves: policy {:.3f} mcts {:.3f}",
@@ -326,6 +352,10 @@ void LiveEvaluator::run() {
                 ? fmt::format(", early/middle: policy {:.3f} mcts {:.3f}",
                               *row.early_middle_policy_accuracy_optimal,
                               *row.early_middle_mcts_accuracy_optimal)
+                : "",
+            row.strong_opponent_sims > 0
+                ? fmt::format("; vs rollout MCTS {}: score {:.3f}", row.strong_opponent_sims,
+                              row.strong_score)
                 : ""));
         last_version = version;
         ticks = 0;

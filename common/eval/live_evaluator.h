@@ -10,7 +10,9 @@
 //      network's shape);
 //   3. the arena: eval.games games, colours alternating, of MCTS guided by the network
 //      (eval.sims simulations, no root noise, most visited move) against plain MCTS with
-//      random rollouts (eval.opponent_sims), the fixed yardstick of docs/evaluation.md;
+//      random rollouts (eval.opponent_sims), the fixed yardstick of docs/evaluation.md; then,
+//      if eval.strong_opponent_sims > 0 (the default for games without a solver set), as many
+//      games against a stronger rollout MCTS; both scored overall and per colour;
 //   4. on Connect Four, move accuracy on the first eval.accuracy_limit positions of
 //      eval.accuracy_positions, for the raw policy and for MCTS, against labels solved once
 //      and cached in RUN/eval/labels-<file>; and the same on the first eval.early_middle_limit
@@ -18,9 +20,9 @@
 //      from the cache shipped beside it (<file>.labels, copied into RUN/eval/) when there is one;
 //   5. the results go to the stats slot (gauges eval_version, eval_score, eval_win_rate,
 //      eval_elo, eval_accuracy_policy, eval_accuracy_mcts, eval_early_policy,
-//      eval_early_mcts (optimal-move fractions); counter evaluations) and as one row
-//      to RUN/eval.csv (eval_csv.h), with the learner's step counter at the time the weights
-//      were read.
+//      eval_early_mcts (optimal-move fractions), eval_strong_score; counter evaluations)
+//      and as one row to RUN/eval.csv (eval_csv.h), with the learner's step counter at the
+//      time the weights were read.
 //
 // It exits (run() returns) on the control block's stop flag, on `interrupted` (SIGTERM /
 // SIGINT), or when the run's creator is gone; an evaluation in progress is abandoned between

@@ -282,6 +282,11 @@ TEST_CASE("config: run.minutes and schedules in fractions of the run") {
   CHECK(rz::to_ini(c).find("[run]\ndir=\nminutes=0.5\n") != std::string::npos);
   CHECK(parse({"--run.minutes", "90"}).config.minutes == 90);
   CHECK(parse({}).config.minutes == 0);
+  // The second arena of the live evaluator: on where no solver set measures the network.
+  CHECK(parse({"--game", "tictactoe"}).config.eval.strong_opponent_sims == 1000);
+  CHECK(parse({"--game", "dotsandboxes"}).config.eval.strong_opponent_sims == 1000);
+  CHECK(parse({"--game", "connect4"}).config.eval.strong_opponent_sims == 0);
+  CHECK(parse({"--game", "connect4", "--eval.strong_opponent_sims", "500"}).config.eval.strong_opponent_sims == 500);
   CHECK(error_of({"--minutes", "1", "--run.minutes", "2"}).find("contradicts") != std::string::npos);
 
   rz::LearnerConfig l = c.learner;

@@ -65,7 +65,7 @@ std::string log_of(const TestRun& run) { return rz::testing::read_text(run.dir +
 
 // The checks every row must pass: the game counts add up and the rates follow from them.
 void check_row(const std::vector<std::string>& f, uint64_t version, uint64_t step, int games) {
-  REQUIRE(f.size() == 20);
+  REQUIRE(f.size() == 24);
   CHECK(std::stod(f[0]) > 1.7e9);
   CHECK(std::stoull(f[1]) == step);
   CHECK(std::stoull(f[2]) == version);
@@ -102,6 +102,10 @@ TEST_CASE("live evaluator: a row per new version, stats slot, stop flag, restart
   INFO(log_of(run));
   check_row(eval_rows(run)[0], 1, 120, 4);
   CHECK(eval_rows(run)[0][10].empty());  // no accuracy test for tic-tac-toe
+  // ... but a second arena against rollout MCTS-1000 (the default without a solver set).
+  CHECK(eval_rows(run)[0][20] == "1000");
+  CHECK(std::stod(eval_rows(run)[0][21]) >= 0.0);
+  CHECK(std::stod(eval_rows(run)[0][21]) <= 1.0);
   REQUIRE(rz::testing::wait_until([&] { return evaluator_gauge(run, "eval_version") == 1.0; }, 5));
   {  // A second evaluator for the same run is refused: it would share the stats slot.
     const std::string second_log = run.dir + "/logs/eval-second.log";
@@ -176,6 +180,7 @@ TEST_CASE("live evaluator: Connect Four move accuracy with a label cache in the 
     c.eval.accuracy_positions = RZ_SHARED_DATA "/connect4/Test_L3_R1";
     c.eval.accuracy_limit = 20;
     c.eval.early_middle_limit = 20;  // "auto": the checkout's tests/data/connect4_early_middle
+    c.eval.strong_opponent_sims = 0;  // Connect Four's default (this harness sets no game defaults)
   });
   REQUIRE(publish_fresh_network(run, 1) == 1);
   pid_t pid = rz::testing::spawn(live_argv(run), run.dir + "/logs/eval.log");
@@ -193,6 +198,7 @@ TEST_CASE("live evaluator: Connect Four move accuracy with a label cache in the 
   CHECK(std::stod(row[12]) >= std::stod(row[13]));
   CHECK(std::stod(row[14]) >= std::stod(row[15]));
   CHECK(std::stod(row[16]) >= std::stod(row[17]));
+  CHECK(row[20].empty());  // strong_opponent_sims 0: no second arena, empty fields
   CHECK(std::filesystem::exists(run.dir + "/eval/labels-Test_L3_R1"));
   // The early/middle set's labels come from the cache shipped beside it: nothing solved.
   CHECK(std::filesystem::exists(run.dir + "/eval/labels-connect4_early_middle"));
