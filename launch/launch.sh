@@ -152,7 +152,10 @@ if [[ "$command" == start ]] && (($(nproc) <= 4)) && ! given --config "$@" && ! 
     [[ "$game" == tictactoe ]] || given --mcts.simulations "$@" || small+=(--mcts.simulations 40)
     given --actor.games_in_flight "$@" || small+=(--actor.games_in_flight 32)
     if ((${#small[@]})); then
-      echo "ringzero: $(nproc) cores: $game with the small-machine settings ${small[*]} (pass your own to change them)" >&2
+      case "$game" in
+        connect4) title="Connect Four" ;; tictactoe) title="Tic-tac-toe" ;; *) title="Dots and Boxes" ;;
+      esac
+      echo "ringzero: $(nproc) cores: $title with the small-machine settings ${small[*]} (pass your own to change them)" >&2
       extra+=("${small[@]}")
     fi
   fi

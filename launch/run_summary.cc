@@ -32,4 +32,22 @@ std::string run_summary_line(const std::vector<shm::SlotSnapshot>& slots,
       checkpoint.empty() ? std::string("none (no learner step yet)") : checkpoint);
 }
 
+double checkpoint_training_seconds(const std::string& checkpoint) {
+  const auto sections = read_checkpoint_sections(checkpoint);
+  auto it = sections.find("train_seconds");
+  return it == sections.end() ? 0.0 : bytes_u64(it->second, "train_seconds") / 1000.0;
+}
+
+void check_minutes_left(const std::string& run_dir, double minutes) {
+  if (minutes <= 0) return;
+  const std::string newest = latest_valid_checkpoint(run_dir);
+  if (newest.empty()) return;
+  const double done = checkpoint_training_seconds(newest);
+  if (done >= minutes * 60.0)
+    throw std::runtime_error(fmt::format(
+        "run {} already has {:.1f} minutes of training, its run.minutes={}: give a longer "
+        "--minutes to continue it (--minutes 0 = until stopped)",
+        run_dir, done / 60.0, minutes));
+}
+
 }  // namespace rz::launch

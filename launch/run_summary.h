@@ -19,4 +19,13 @@ namespace rz::launch {
 std::string run_summary_line(const std::vector<shm::SlotSnapshot>& slots,
                              const std::string& run_dir);
 
+// The training time a checkpoint recorded (its "train_seconds" section; 0 when it has none).
+// Throws CheckpointError for a damaged file.
+double checkpoint_training_seconds(const std::string& checkpoint);
+
+// `start --resume` of a run that already has its run.minutes of training would stop again at
+// once: throws std::runtime_error (one line naming the fix) when the newest checkpoint of
+// `run_dir` holds at least `minutes` (> 0) of training.
+void check_minutes_left(const std::string& run_dir, double minutes);
+
 }  // namespace rz::launch

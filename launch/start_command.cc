@@ -24,6 +24,7 @@
 #include "launch/commands.h"
 #include "launch/process_liveness.h"
 #include "launch/run_dir.h"
+#include "launch/run_summary.h"
 #include "launch/supervisor.h"
 
 namespace rz::launch {
@@ -276,6 +277,11 @@ int start_command(int argc, char** argv) {
           dir.path(), before.game, before.net.shape_string()));
     }
     check_checkpoint_fits(dir, config);
+    try {
+      check_minutes_left(dir.path(), config.minutes);
+    } catch (const std::exception& e) {
+      throw UsageError(e.what());
+    }
     try {
       read_generation(dir);
     } catch (const std::exception& e) {

@@ -62,8 +62,15 @@ TEST_CASE("start --minutes: the run ends by itself - final checkpoint, clean sto
   const uint64_t first_step = rz::read_checkpoint(final_checkpoint).step;
   CHECK(first >= 6.0);
   CHECK(run.command("status").code == 3);
-  // The length is in config.ini, so a plain resume of a finished run stops again at once;
-  // --minutes on the resume lengthens it, and the clock goes on from the checkpoint's time.
+  // The length is in config.ini: a plain resume of the finished run is refused in one line
+  // naming the fix; --minutes on the resume lengthens it, and the clock goes on from the
+  // checkpoint's time.
+  const CommandResult finished = run.start("--resume");
+  INFO(finished.output);
+  CHECK(finished.code == 2);
+  CHECK(finished.output.find("already has") != std::string::npos);
+  CHECK(finished.output.find("give a longer --minutes") != std::string::npos);
+  CHECK_FALSE(run.shm_exists());
   const CommandResult resumed = run.start("--resume --minutes 0.2");
   INFO(resumed.output);
   REQUIRE(resumed.code == 0);
