@@ -27,6 +27,7 @@
 //   "step"           u64 training steps done
 //   "weight_version" u64 last published WeightSlot version
 //   "rng"            learner RNG state (text)
+//   "train_seconds"  u64 milliseconds of training time of the run (optional; run.minutes)
 #pragma once
 
 #include <cstdint>

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "common/game.h"
+#include "common/run_schedule.h"
 
 namespace po = boost::program_options;
 
@@ -263,6 +264,10 @@ const std::vector<Option>& options() {
                            "an integer in [0, 18446744073709551615]"));
     t.push_back(text_option("run.dir", "run directory (config, checkpoints, logs)",
                             RZ_FIELD(run_dir), "a directory path", any_text));
+    t.push_back(real_option<double>("run.minutes",
+                                    "end the run after this many minutes of training (0 = "
+                                    "until stopped)",
+                                    RZ_FIELD(minutes), 0, 1e7, false));
 
     t.push_back(int_option<int>("net.blocks", "residual blocks of the network",
                                 RZ_FIELD(net.blocks), 0, 64));
@@ -322,7 +327,7 @@ const std::vector<Option>& options() {
     t.push_back(
         real_option<double>("learner.lr", "SGD learning rate", RZ_FIELD(learner.lr), 0, 10, true));
     t.push_back(
-        text_option("learner.lr_schedule", "lr steps 'step:rate,step:rate' (empty = constant lr)",
+        text_option("learner.lr_schedule", "lr schedule 'at:rate,...', at = step or fraction of the run (empty = constant lr)",
                     RZ_FIELD(learner.lr_schedule),
                     "empty or 'step:rate,step:rate' with increasing steps", check_schedule));
     t.push_back(real_option<double>("learner.momentum", "SGD momentum", RZ_FIELD(learner.momentum),
@@ -390,6 +395,12 @@ const std::vector<Option>& options() {
     t.push_back(int_option<int>("eval.opponent_sims",
                                 "simulations of the opponent (plain MCTS, random rollouts)",
                                 RZ_FIELD(eval.opponent_sims), 1, 1000000));
+    Option strong = int_option<int>("eval.strong_opponent_sims",
+                                    "simulations of a second, stronger rollout-MCTS opponent "
+                                    "(0 = none)",
+                                    RZ_FIELD(eval.strong_opponent_sims), 0, 1000000);
+    strong.game_dependent = true;
+    t.push_back(strong);
     t.push_back(text_option("eval.accuracy_positions",
                             "connect4 position file for move accuracy (auto = shared "
                             "Test_L3_R1, empty = none)",
@@ -407,6 +418,13 @@ const std::vector<Option>& options() {
                             RZ_FIELD(scale.learner), "HOST:PORT or empty", any_text));
     t.push_back(text_option("scale.host_id", "actor host: this host's id (set by join)",
                             RZ_FIELD(scale.host_id), "letters, digits, . _ -", any_text));
+    t.push_back(text_option("eval.early_middle_positions",
+                            "connect4 early/middle-game set for move accuracy (auto = "
+                            "tests/data/connect4_early_middle, empty = none)",
+                            RZ_FIELD(eval.early_middle_positions), "a file path, auto or empty",
+                            any_text));
+    t.push_back(int_option<int>("eval.early_middle_limit", "positions of that set tested",
+                                RZ_FIELD(eval.early_middle_limit), 1, 100000000));
     return t;
   }();
   return table;
@@ -439,6 +457,8 @@ void apply_game_defaults(RunConfig* c, const std::vector<std::string>& given) {
   if (!is_given("mcts.dirichlet_alpha")) c->mcts.dirichlet_alpha = alpha;
   if (!is_given("mcts.simulations")) c->mcts.simulations = sims;
   if (!is_given("mcts.temperature_moves")) c->mcts.temperature_moves = temp_moves;
+  if (!is_given("eval.strong_opponent_sims"))
+    c->eval.strong_opponent_sims = name == "connect4" ? 0 : 1000;
 }
 
 size_t edit_distance(const std::string& a, const std::string& b) {
@@ -491,7 +511,8 @@ po::options_description shared_flags() {
       "config", po::value<std::string>()->value_name("FILE"),
       "read options from an INI file (command-line options override it)")(
       "shm", po::value<std::string>()->value_name("NAME"), "shorthand for --shm.name")(
-      "run-dir", po::value<std::string>()->value_name("DIR"), "shorthand for --run.dir");
+      "run-dir", po::value<std::string>()->value_name("DIR"), "shorthand for --run.dir")(
+      "minutes", po::value<std::string>()->value_name("M"), "shorthand for --run.minutes");
   return desc;
 }
 
@@ -535,6 +556,7 @@ RunConfig build(const po::variables_map& cmdline, const po::variables_map& file)
   };
   shorthand("shm", "shm.name");
   shorthand("run-dir", "run.dir");
+  shorthand("minutes", "run.minutes");
   apply_game_defaults(&c, given);
   // A file's shm.name that is just the name derived from the file's own run.dir (what
   // to_ini writes for a run that chose no name) follows the run directory: a config.ini
@@ -633,6 +655,11 @@ void validate(const RunConfig& c) {
         "learner + evaluator + supervisor, and {} spare)",
         c.shm.stats_slots, stats_slots_needed(c), effective_actor_count(c),
         effective_actor_count(c) == 1 ? "" : "s", kSpareStatsSlots));
+  if (c.minutes == 0 && lr_schedule_is_fractional(c.learner.lr_schedule))
+    throw ConfigError(fmt::format(
+        "option learner.lr_schedule='{}' gives fractions of the run, which has no length: add "
+        "--minutes M (run.minutes) or give learner steps instead",
+        c.learner.lr_schedule));
   if (c.shm.weight_bytes != 0 && c.shm.weight_bytes < 4096)
     throw ConfigError(
         fmt::format("option shm.weight_bytes={} is invalid: use 0 (computed) or at least 4096",
@@ -753,39 +780,6 @@ int effective_actor_count(const RunConfig& config) {
   if (config.launch.actors > 0) return config.launch.actors;
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
   return std::max(1, cores - 1);
-}
-
-std::vector<std::pair<int64_t, double>> parse_lr_schedule(const std::string& text) {
-  std::vector<std::pair<int64_t, double>> out;
-  const std::string s = trim(text);
-  if (s.empty()) return out;
-  const std::string allowed =
-      "'step:rate,step:rate' with strictly increasing steps >= 0 and "
-      "rates in (0, 10], e.g. '100000:0.002,200000:0.0002'";
-  size_t pos = 0;
-  while (pos <= s.size()) {
-    size_t comma = s.find(',', pos);
-    if (comma == std::string::npos) comma = s.size();
-    const std::string item = s.substr(pos, comma - pos);
-    const auto colon = item.find(':');
-    int64_t step = 0;
-    double rate = 0;
-    if (colon == std::string::npos || !parse_i64(item.substr(0, colon), &step) || step < 0 ||
-        !parse_double(item.substr(colon + 1), &rate) || rate <= 0 || rate > 10 ||
-        (!out.empty() && step <= out.back().first))
-      refuse("learner.lr_schedule", text, allowed);
-    out.emplace_back(step, rate);
-    pos = comma + 1;
-    if (comma == s.size()) break;
-  }
-  return out;
-}
-
-double learning_rate_at(const LearnerConfig& learner, int64_t step) {
-  double lr = learner.lr;
-  for (const auto& [from, rate] : parse_lr_schedule(learner.lr_schedule))
-    if (step >= from) lr = rate;
-  return lr;
 }
 
 }  // namespace rz

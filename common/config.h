@@ -12,7 +12,7 @@
 //
 // Shared flags every role accepts besides the options: --help, --config FILE, and two
 // shorthands used on process command lines: --shm NAME (= --shm.name) and --run-dir DIR
-// (= --run.dir). Role-specific flags (the actor's --slot, the learner's --resume, the
+// (= --run.dir), and --minutes M (= --run.minutes). Role-specific flags (the actor's --slot, the learner's --resume, the
 // launcher's subcommand) are declared by the role itself in RoleOptions::flags/positional
 // and come back in the variables_map; the shared parser never needs to know them.
 //
@@ -57,8 +57,8 @@ struct ActorConfig {
 struct LearnerConfig {
   int batch_size = 256;
   double lr = 0.02;
-  // "" = constant lr; "step:rate,step:rate" = lr becomes `rate` from `step` on (steps
-  // strictly increasing). See learning_rate_at().
+  // "" = constant lr; "at:rate,at:rate" = lr becomes `rate` from `at` on: `at` a learner
+  // step, or a fraction of the run in (0, 1) with run.minutes (common/run_schedule.h).
   std::string lr_schedule;
   double momentum = 0.9;
   double weight_decay = 1e-4;
@@ -99,10 +99,19 @@ struct EvalConfig {
   int games = 20;         // arena games per evaluation (both colours alternate)
   int every_versions = 10;
   int opponent_sims = 200;  // the opponent: plain MCTS with random rollouts
+  // A second arena, eval.games games against a stronger rollout MCTS (0 = none). Game-dependent:
+  // 1000 for the games without a solver-labelled test set (tic-tac-toe, Dots and Boxes),
+  // 0 for Connect Four (its move accuracy measures it; the arena would cost minutes).
+  int strong_opponent_sims = 1000;
   // Connect Four move accuracy: a Pons position file; "auto" = the shared Test_L3_R1 if it
   // exists, "" = no accuracy test.
   std::string accuracy_positions = "auto";
   int accuracy_limit = 200;  // first positions of the file labelled and tested
+  // The early/middle-game set (8-30 stones, tests/data/README.md), measured beside it: "auto" =
+  // the checkout's tests/data/connect4_early_middle, "" = none. Its first positions cycle
+  // through the stone counts, so the first 200 sample every count.
+  std::string early_middle_positions = "auto";
+  int early_middle_limit = 200;
 };
 
 // Scale-out over Redis Streams (docs/scale-out.md). All empty: a single-host run, no Redis.
@@ -117,6 +126,9 @@ struct RunConfig {
   std::string game = "connect4";  // game spec, canonicalised by make_game(spec)->spec()
   uint64_t seed = 0;              // 0 = random (see resolve_random_seed)
   std::string run_dir;            // run.dir
+  // run.minutes: the run ends itself after this much training time (final checkpoint, clean
+  // stop); 0 = until stopped. Counted over restarts and resumes (common/run_clock.h).
+  double minutes = 0;
   NetConfig net;
   MctsConfig mcts;
   ActorConfig actor;
@@ -192,9 +204,6 @@ constexpr size_t kMaxRunDirBytes = 900;
 // The least shm.stats_slots a run with this configuration works with.
 int stats_slots_needed(const RunConfig& config);
 
-// The learning rate in force at `step` under learner.lr and learner.lr_schedule.
-double learning_rate_at(const LearnerConfig& learner, int64_t step);
-// Parses "step:rate,step:rate"; throws ConfigError naming learner.lr_schedule.
-std::vector<std::pair<int64_t, double>> parse_lr_schedule(const std::string& text);
+// learning_rate_at() and parse_lr_schedule(): common/run_schedule.h.
 
 }  // namespace rz

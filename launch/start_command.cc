@@ -28,6 +28,7 @@
 #include "launch/process_liveness.h"
 #include "launch/run_dir.h"
 #include "launch/scale_setup.h"
+#include "launch/run_summary.h"
 #include "launch/supervisor.h"
 
 namespace rz::launch {
@@ -296,7 +297,8 @@ int start_command(int argc, char** argv) {
 
   RoleOptions role("launch",
                    "ringzero-launch start [--game tictactoe|connect4|dotsandboxes] [--actors N] "
-                   "[--run-dir DIR] [--config FILE] [--resume] [--detach] [--<option> VALUE ...]");
+                   "[--run-dir DIR] [--minutes M] [--config FILE] [--resume] [--detach] "
+                   "[--<option> VALUE ...]");
   role.flags.add_options()
       ("actors", po::value<std::string>(), "actor processes, 0 to 256 (default: launch.actors; 0 = cores - 1)")
       ("resume", po::bool_switch(), "continue the stopped run in --run-dir from its checkpoint")
@@ -334,6 +336,11 @@ int start_command(int argc, char** argv) {
           dir.path(), before.game, before.net.shape_string()));
     }
     check_checkpoint_fits(dir, config);
+    try {
+      check_minutes_left(dir.path(), config.minutes);
+    } catch (const std::exception& e) {
+      throw UsageError(e.what());
+    }
     try {
       read_generation(dir);
     } catch (const std::exception& e) {

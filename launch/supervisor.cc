@@ -25,6 +25,7 @@
 #include "launch/restart_policy.h"
 #include "launch/run_segment.h"
 #include "launch/scale_setup.h"
+#include "launch/run_summary.h"
 #include "launch/run_snapshot.h"
 #include "launch/segment_sizes.h"
 #include "launch/stats_snapshot.h"
@@ -659,6 +660,7 @@ int Supervisor::run() {
 
   for (Child& c : children_) c.pump = LogPump();  // flush partial lines, close pipes
   save_stats();  // every process has exited: these are the run's final counters
+  const std::string summary = run_summary_line(shm::read_stats(*segment_), dir_.path());
   stats_.reset();
   const std::string name = segment_->name();
   segment_.reset();
@@ -678,6 +680,7 @@ int Supervisor::run() {
     }
     return 1;
   }
+  log(summary);
   log(fmt::format("run stopped cleanly; segment {} removed. Continue it with: {}", name,
                   resume_command));
   return 0;

@@ -34,6 +34,7 @@ std::string save_learner_checkpoint(const std::string& run_dir, const RunConfig&
       {"step", u64_bytes(progress.step)},
       {"weight_version", u64_bytes(progress.weight_version)},
       {"rng", text_bytes(rng_text.str())},
+      {"train_seconds", u64_bytes(static_cast<uint64_t>(progress.train_seconds * 1000.0))},
   };
   std::string path = checkpoint_path(run_dir, progress.step);
   // Same name as an existing file: this learner's own checkpoint of this step (replaced), or
@@ -75,8 +76,11 @@ LearnerProgress load_learner_checkpoint(const std::string& path, const RunConfig
   } catch (const std::exception& e) {
     throw CheckpointError("checkpoint " + path + ": " + e.what());
   }
+  LearnerProgress progress{info.step, info.weight_version};
+  auto train = sections.find("train_seconds");
+  if (train != sections.end()) progress.train_seconds = bytes_u64(train->second, "train_seconds") / 1000.0;
   *rng = restored;
-  return {info.step, info.weight_version};
+  return progress;
 }
 
 }  // namespace rz

@@ -23,6 +23,9 @@ namespace rz {
 struct LearnerProgress {
   uint64_t step = 0;            // training steps done
   uint64_t weight_version = 0;  // last WeightSlot version this learner published
+  // Training time of the run up to this state (common/run_clock.h); section "train_seconds"
+  // in milliseconds, absent (= 0) in checkpoints older than run.minutes.
+  double train_seconds = 0;
 };
 
 // Writes RUN/checkpoints/ckpt-<step>.rzck (a file of that name that does not validate is set

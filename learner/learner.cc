@@ -16,6 +16,8 @@
 #include "common/durable_file.h"
 #include "common/game.h"
 #include "common/net/net_evaluator.h"
+#include "common/run_clock.h"
+#include "common/run_schedule.h"
 #include "common/tensorboard_log.h"
 #include "learner/batch_builder.h"
 #include "learner/checkpoint.h"
@@ -108,6 +110,8 @@ struct Learner::Impl {
   Trainer trainer;
   std::mt19937_64 rng;
   LearnerProgress progress;
+  // Training time of the whole run; started in run(), from the checkpoint's total.
+  std::unique_ptr<RunClock> clock;
 
   shm::RingReader reader;
   shm::WeightSlot weight_slot;
@@ -121,8 +125,9 @@ struct Learner::Impl {
   TensorBoardLog tensorboard;  // the same rows for TensorBoard, plus the learning rate
 
   // Stats handles.
-  int m_step, m_version, m_consumed, m_replay, m_samples, m_bad, m_duplicates, m_ring_corrupt, m_undecodable, m_loss_total,
-      m_loss_policy, m_loss_value, m_device_cuda, m_behind;
+  int m_step, m_version, m_consumed, m_replay, m_samples, m_bad, m_duplicates, m_ring_corrupt,
+      m_undecodable, m_loss_total, m_loss_policy, m_loss_value, m_device_cuda, m_behind,
+      m_train_seconds;
 
   // Interval accumulators for the metrics row.
   Clock::time_point interval_start = Clock::now();
@@ -175,6 +180,7 @@ Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& 
   m_loss_value = stats.gauge("loss_value");
   m_device_cuda = stats.gauge("device_cuda");
   m_behind = stats.gauge("samples_behind");
+  m_train_seconds = stats.gauge("train_seconds");
   stats.set_gauge(m_device_cuda, trainer.on_cuda() ? 1.0 : 0.0);
   // On the CPU, keep LibTorch's large per-step activations in the heap: without it every
   // forward/backward re-faults them as fresh pages (docs/performance.md, learner section).
@@ -185,8 +191,8 @@ Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& 
   ReplayCounts c = window.counts();
   if (!start.path.empty()) {
     progress = load_learner_checkpoint(start.path, config, *game, trainer, &rng);
-    log_line(stdout, "resumed from {} (step {}, weight version {})", start.path, progress.step,
-             progress.weight_version);
+    log_line(stdout, "resumed from {} (step {}, weight version {}, {:.1f} s of training)",
+             start.path, progress.step, progress.weight_version, progress.train_seconds);
     // Only now, with a good checkpoint loaded, are the newer damaged ones moved out of the
     // way: a new checkpoint of their step must not replace them, nor pruning count them.
     for (const auto& [path, reason] : start.skipped)
@@ -257,7 +263,8 @@ void Learner::Impl::drain_lanes(int* drained) {
 
 void Learner::Impl::train_one_step() {
   batch_builder.build(window, rng, &batch);
-  double lr = learning_rate_at(config.learner, static_cast<int64_t>(progress.step));
+  double lr = learning_rate_at(config.learner, static_cast<int64_t>(progress.step),
+                               clock->fraction());
   last_losses = trainer.train_step(batch, lr);
   progress.step += 1;
   loss_sum[0] += last_losses.total;
@@ -295,6 +302,7 @@ void Learner::Impl::publish_weights() {
 // At shutdown (`final`) there is no next interval: the caller exits non-zero.
 bool Learner::Impl::save_checkpoint(bool final) {
   last_checkpoint = Clock::now();  // also after a failure: retry at the next interval
+  progress.train_seconds = clock->seconds();
   try {
     std::string path = save_learner_checkpoint(run_dir, config, *game, trainer, progress, rng);
     log_line(stdout, "checkpoint {} (step {})", path, progress.step);
@@ -343,11 +351,13 @@ void Learner::Impl::report() {
     metrics.append(row);
     auto scalars = metrics_scalars(row);
     scalars.emplace_back("learning_rate",
-                         learning_rate_at(config.learner, static_cast<int64_t>(row.step)));
+                         learning_rate_at(config.learner, static_cast<int64_t>(row.step),
+                                          clock->fraction()));
     tensorboard.write_scalars(static_cast<int64_t>(row.step), row.time, scalars);
   }
   stats.set(m_replay, window.positions());
   stats.set_gauge(m_behind, behind);
+  stats.set_gauge(m_train_seconds, clock->seconds());
   stats.add(m_ring_corrupt, reader.corrupt_records_skipped() - ring_corrupt_reported);
   ring_corrupt_reported = reader.corrupt_records_skipped();
   if (loss_steps > 0) {
@@ -382,6 +392,8 @@ int Learner::run() {
   Impl& s = *impl_;
   const LearnerConfig& lc = s.config.learner;
   s.segment.control().learner_pid.store(static_cast<uint32_t>(::getpid()));
+  s.clock = std::make_unique<RunClock>(s.config.minutes, s.progress.train_seconds);
+  s.stats.set_gauge(s.m_train_seconds, s.clock->seconds());
   s.publish_weights();
   log_line(stdout, "published starting weights as version {}", s.progress.weight_version);
   s.stats.set(s.m_step, s.progress.step);
@@ -406,6 +418,14 @@ int Learner::run() {
     if (seconds_since(s.interval_start) >= lc.metrics_seconds) s.report();
     s.stats.heartbeat();
     if (lc.max_steps > 0 && s.progress.step >= static_cast<uint64_t>(lc.max_steps)) break;
+    // run.minutes reached: the whole run ends (the supervisor stops every role on the flag);
+    // this learner writes its final checkpoint below like on any stop.
+    if (s.clock->expired()) {
+      log_line(stdout, "run.minutes={} of training reached at step {}: stopping the run",
+               s.config.minutes, s.progress.step);
+      s.segment.control().request_stop();
+      break;
+    }
     // Nothing to drain and nothing the limiter allows: sleep until an actor commits a record.
     if (!trained && drained == 0) s.reader.wait(std::chrono::milliseconds(100));
   }

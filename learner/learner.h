@@ -11,7 +11,8 @@
 //   persist   every learner.checkpoint_every steps or learner.checkpoint_seconds;
 //   report    every learner.metrics_seconds, a metrics.csv row, stats and a log line;
 //   wait      if there was nothing to do, sleep on the ring's doorbell (no spinning).
-// It stops on SIGTERM/SIGINT, the run's stop flag, or learner.max_steps: it writes its final
+// It stops on SIGTERM/SIGINT, the run's stop flag, learner.max_steps, or run.minutes of training
+// (common/run_clock.h; it then sets the stop flag, ending the whole run): it writes its final
 // checkpoint before printing anything, since its output may have no reader any more.
 // Output never stops it: a checkpoint that cannot be written (disk full) is logged and
 // retried at the next interval; only a final one that cannot be written makes run() fail.

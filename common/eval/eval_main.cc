@@ -301,7 +301,9 @@ int run_live(int argc, char** argv) {
   const rz::RunConfig config = rz::parse_config_or_exit(argc - 1, argv + 1, role);
   const std::string positions =
       rz::resolve_accuracy_positions(config.eval.accuracy_positions, RZ_DEFAULT_ACCURACY_POSITIONS);
-  rz::LiveEvaluator(config, positions, &g_interrupted).run();
+  const std::string early_middle = rz::resolve_accuracy_positions(
+      config.eval.early_middle_positions, RZ_DEFAULT_EARLY_MIDDLE_POSITIONS);
+  rz::LiveEvaluator(config, positions, &g_interrupted, early_middle).run();
   return 0;
 }
 

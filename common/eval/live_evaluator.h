@@ -10,14 +10,19 @@
 //      network's shape);
 //   3. the arena: eval.games games, colours alternating, of MCTS guided by the network
 //      (eval.sims simulations, no root noise, most visited move) against plain MCTS with
-//      random rollouts (eval.opponent_sims), the fixed yardstick of docs/evaluation.md;
+//      random rollouts (eval.opponent_sims), the fixed yardstick of docs/evaluation.md; then,
+//      if eval.strong_opponent_sims > 0 (the default for games without a solver set), as many
+//      games against a stronger rollout MCTS; both scored overall and per colour;
 //   4. on Connect Four, move accuracy on the first eval.accuracy_limit positions of
 //      eval.accuracy_positions, for the raw policy and for MCTS, against labels solved once
-//      and cached in RUN/eval/labels-<file>;
+//      and cached in RUN/eval/labels-<file>; and the same on the first eval.early_middle_limit
+//      positions of the early/middle-game set (eval.early_middle_positions), whose labels come
+//      from the cache shipped beside it (<file>.labels, copied into RUN/eval/) when there is one;
 //   5. the results go to the stats slot (gauges eval_version, eval_score, eval_win_rate,
-//      eval_elo, eval_accuracy_policy, eval_accuracy_mcts (optimal-move fractions); counter
-//      evaluations) and as one row to RUN/eval.csv (eval_csv.h), with the learner's step
-//      counter at the time the weights were read.
+//      eval_elo, eval_accuracy_policy, eval_accuracy_mcts, eval_early_policy,
+//      eval_early_mcts (optimal-move fractions), eval_strong_score; counter evaluations)
+//      and as one row to RUN/eval.csv (eval_csv.h), with the learner's step counter at the
+//      time the weights were read.
 //
 // It exits (run() returns) on the control block's stop flag, on `interrupted` (SIGTERM /
 // SIGINT), or when the run's creator is gone; an evaluation in progress is abandoned between
@@ -42,8 +47,9 @@ class LiveEvaluator {
  public:
   // `config` must name the run directory and the segment (config.run_dir, config.shm.name).
   // `accuracy_positions` is the resolved position file ("" = no accuracy test).
+  // `early_middle_positions` likewise for the early/middle-game set.
   LiveEvaluator(const RunConfig& config, std::string accuracy_positions,
-                const std::atomic<uint32_t>* interrupted);
+                const std::atomic<uint32_t>* interrupted, std::string early_middle_positions = "");
   // Runs until stopped (see the file comment). Throws std::runtime_error (one line) on a
   // fatal problem: no segment, a network for another game, an unwritable eval.csv.
   void run();
@@ -51,6 +57,7 @@ class LiveEvaluator {
  private:
   RunConfig config_;
   std::string accuracy_positions_;
+  std::string early_middle_positions_;
   const std::atomic<uint32_t>* interrupted_;
 };
 

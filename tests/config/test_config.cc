@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/run_clock.h"
+#include "common/run_schedule.h"
 
 namespace po = boost::program_options;
 
@@ -154,6 +156,12 @@ TEST_CASE("config: nonsense is refused with one line naming the option") {
       {{"--actor.precision", "int8"}, "no quantized convolution"},
       {{"--actor.eval_cache_mib", "-1"}, "actor.eval_cache_mib"},
       {{"--learner.lr_schedule", "100:0.1,50:0.01"}, "learner.lr_schedule"},
+      {{"--learner.lr_schedule", "0.66:0.002"}, "add --minutes M (run.minutes)"},
+      {{"--learner.lr_schedule", "0.5:0.01,1000:0.001", "--minutes", "5"}, "mixes steps and fractions"},
+      {{"--learner.lr_schedule", "1.5:0.01", "--minutes", "5"}, "neither at a step nor at a fraction"},
+      {{"--learner.lr_schedule", "0.7:0.01,0.3:0.001", "--minutes", "5"}, "do not increase"},
+      {{"--run.minutes", "-1"}, "run.minutes"},
+      {{"--minutes", "soon"}, "run.minutes"},
       {{"--learner.batchsize", "3"}, "did you mean learner.batch_size"},
       {{"--nonsense"}, "unknown option"},
       {{"--learner.min_replay", "500", "--learner.replay_positions", "100"}, "learner.min_replay"},
@@ -282,6 +290,54 @@ TEST_CASE("config: role flags, positional arguments and --help") {
   launch.positional.add("command", 1);
   CHECK(parse({"status", "--learner.batch_size", "8"}, launch).flags["command"].as<std::string>() ==
         "status");
+}
+
+TEST_CASE("config: run.minutes and schedules in fractions of the run") {
+  // --minutes is the shorthand of run.minutes; both round-trip through config.ini.
+  rz::RunConfig c = parse({"--minutes", "0.5", "--learner.lr_schedule", "0.25:0.01, 0.75:0.001"}).config;
+  CHECK(c.minutes == 0.5);
+  const rz::RunConfig back = rz::parse_config_text(rz::to_ini(c));
+  CHECK(back.minutes == 0.5);
+  CHECK(back.learner.lr_schedule == c.learner.lr_schedule);
+  CHECK(rz::to_ini(c).find("[run]\ndir=\nminutes=0.5\n") != std::string::npos);
+  CHECK(parse({"--run.minutes", "90"}).config.minutes == 90);
+  CHECK(parse({}).config.minutes == 0);
+  // The second arena of the live evaluator: on where no solver set measures the network.
+  CHECK(parse({"--game", "tictactoe"}).config.eval.strong_opponent_sims == 1000);
+  CHECK(parse({"--game", "dotsandboxes"}).config.eval.strong_opponent_sims == 1000);
+  CHECK(parse({"--game", "connect4"}).config.eval.strong_opponent_sims == 0);
+  CHECK(parse({"--game", "connect4", "--eval.strong_opponent_sims", "500"}).config.eval.strong_opponent_sims == 500);
+  CHECK(error_of({"--minutes", "1", "--run.minutes", "2"}).find("contradicts") != std::string::npos);
+
+  rz::LearnerConfig l = c.learner;
+  l.lr = 0.1;
+  CHECK(rz::lr_schedule_is_fractional(l.lr_schedule));
+  // A fractional schedule follows the share of the run, whatever the step.
+  CHECK(rz::learning_rate_at(l, 1000000, 0.0) == Approx(0.1));
+  CHECK(rz::learning_rate_at(l, 0, 0.2499) == Approx(0.1));
+  CHECK(rz::learning_rate_at(l, 0, 0.25) == Approx(0.01));
+  CHECK(rz::learning_rate_at(l, 5, 0.8) == Approx(0.001));
+  // A step schedule ignores the share; 0 and 1 are steps, not fractions.
+  l.lr_schedule = "0:0.05,1:0.04";
+  CHECK_FALSE(rz::lr_schedule_is_fractional(l.lr_schedule));
+  CHECK(rz::learning_rate_at(l, 0, 0.9) == Approx(0.05));
+  CHECK(rz::learning_rate_at(l, 1, 0.0) == Approx(0.04));
+  l.lr_schedule = "";
+  CHECK_FALSE(rz::lr_schedule_is_fractional(l.lr_schedule));
+  CHECK(rz::learning_rate_at(l, 7, 0.5) == Approx(0.1));
+
+  // The training clock: starts at the checkpoint's total, saturates at the run's end.
+  const rz::RunClock unlimited(0, 30);
+  CHECK(unlimited.seconds() >= 30);
+  CHECK_FALSE(unlimited.has_limit());
+  CHECK_FALSE(unlimited.expired());
+  CHECK(unlimited.fraction() == 0);
+  const rz::RunClock half(1, 30);  // one minute, 30 s done earlier
+  CHECK(half.fraction() >= 0.5);
+  CHECK_FALSE(half.expired());
+  const rz::RunClock done(1, 61);
+  CHECK(done.expired());
+  CHECK(done.fraction() == 1);
 }
 
 TEST_CASE("config: learning-rate schedule and helpers") {

@@ -43,6 +43,8 @@ rz::EvalRow row(uint64_t version) {
   r.win_rate = 0.75;
   r.score = 0.875;
   r.elo = 338.04;
+  r.score_as_first = 1.0;
+  r.score_as_second = 0.75;
   return r;
 }
 
@@ -50,7 +52,7 @@ rz::EvalRow row(uint64_t version) {
 
 TEST_CASE("eval.csv rows: fields, empty accuracy, infinite Elo", "[eval]") {
   CHECK(rz::format_eval_row(row(3)) ==
-        "1795452035.250,150,3,4,3,1,0,0.7500,0.8750,338.0,,,,\n");
+        "1795452035.250,150,3,4,3,1,0,0.7500,0.8750,338.0,,,,,,,,,1.0000,0.7500,,,,\n");
   rz::EvalRow r = row(4);
   r.elo = std::numeric_limits<double>::infinity();
   r.policy_accuracy_keep = 0.5;
@@ -58,7 +60,23 @@ TEST_CASE("eval.csv rows: fields, empty accuracy, infinite Elo", "[eval]") {
   r.mcts_accuracy_keep = 0.75;
   r.mcts_accuracy_optimal = 0.625;
   CHECK(rz::format_eval_row(r) ==
-        "1795452035.250,200,4,4,3,1,0,0.7500,0.8750,inf,0.5000,0.2500,0.7500,0.6250\n");
+        "1795452035.250,200,4,4,3,1,0,0.7500,0.8750,inf,0.5000,0.2500,0.7500,0.6250,,,,,1.0000,0.7500,,,,\n");
+  r.early_middle_policy_accuracy_keep = 0.875;
+  r.early_middle_policy_accuracy_optimal = 0.5;
+  r.early_middle_mcts_accuracy_keep = 1.0;
+  r.early_middle_mcts_accuracy_optimal = 0.75;
+  CHECK(rz::format_eval_row(r) ==
+        "1795452035.250,200,4,4,3,1,0,0.7500,0.8750,inf,0.5000,0.2500,0.7500,0.6250,"
+        "0.8750,0.5000,1.0000,0.7500,1.0000,0.7500,,,,\n");
+  // The second arena, against a stronger rollout MCTS.
+  r.strong_opponent_sims = 1000;
+  r.strong_score = 0.625;
+  r.strong_score_as_first = 0.75;
+  r.strong_score_as_second = 0.5;
+  CHECK(rz::format_eval_row(r).find(",1.0000,0.7500,1000,0.6250,0.7500,0.5000\n") != std::string::npos);
+  // A colour without games (a one-game arena) is an empty field.
+  r.strong_score_as_second = std::nan("");
+  CHECK(rz::format_eval_row(r).find(",1000,0.6250,0.7500,\n") != std::string::npos);
 }
 
 TEST_CASE("eval.csv: header once, appended rows, torn row isolated and skipped", "[eval]") {
@@ -90,4 +108,29 @@ TEST_CASE("eval.csv: an unwritable path is a one-line error naming it", "[eval]"
     CHECK(message.find("/nonexistent-dir/eval.csv") != std::string::npos);
     CHECK(message.find('\n') == std::string::npos);
   }
+}
+
+TEST_CASE("eval.csv begun by an older evaluator: rows keep its width, the last version is found",
+          "[eval]") {
+  const std::string path = temp_path();
+  // A run evaluated before the early_middle_* columns: its header and a row of 14 fields.
+  const std::string old_row = "1795452035.250,50,1,4,3,1,0,0.7500,0.8750,338.0,0.5,0.25,0.75,0.625\n";
+  { std::ofstream(path) << rz::kEvalCsvHeaderV1 << "\n" << old_row; }
+  CHECK(rz::last_evaluated_version(path) == 1);
+  rz::EvalRow r = row(2);
+  r.policy_accuracy_keep = 0.5;
+  r.policy_accuracy_optimal = 0.25;
+  r.mcts_accuracy_keep = 0.75;
+  r.mcts_accuracy_optimal = 0.625;
+  r.early_middle_policy_accuracy_keep = 0.875;
+  r.early_middle_policy_accuracy_optimal = 0.5;
+  r.early_middle_mcts_accuracy_keep = 1.0;
+  r.early_middle_mcts_accuracy_optimal = 0.75;
+  rz::append_eval_row(path, r);
+  CHECK(read_all(path) == std::string(rz::kEvalCsvHeaderV1) + "\n" + old_row +
+                              "1795452035.250,100,2,4,3,1,0,0.7500,0.8750,338.0,0.5000,0.2500,0.7500,0.6250\n");
+  CHECK(rz::last_evaluated_version(path) == 2);
+  // The new header extends the old one: the old columns keep their places.
+  CHECK(std::string(rz::kEvalCsvHeader).rfind(std::string(rz::kEvalCsvHeaderV1) + ",", 0) == 0);
+  std::remove(path.c_str());
 }

@@ -65,7 +65,7 @@ std::string log_of(const TestRun& run) { return rz::testing::read_text(run.dir +
 
 // The checks every row must pass: the game counts add up and the rates follow from them.
 void check_row(const std::vector<std::string>& f, uint64_t version, uint64_t step, int games) {
-  REQUIRE(f.size() == 14);
+  REQUIRE(f.size() == 24);
   CHECK(std::stod(f[0]) > 1.7e9);
   CHECK(std::stoull(f[1]) == step);
   CHECK(std::stoull(f[2]) == version);
@@ -74,6 +74,10 @@ void check_row(const std::vector<std::string>& f, uint64_t version, uint64_t ste
   CHECK(w + d + l == games);
   CHECK(std::stod(f[7]) == Approx(double(w) / games).margin(1e-4));
   CHECK(std::stod(f[8]) == Approx((w + d / 2.0) / games).margin(1e-4));
+  // Colours alternate: half the games as each colour, and the score is their mean.
+  if (games % 2 == 0) {
+    CHECK((std::stod(f[18]) + std::stod(f[19])) / 2 == Approx(std::stod(f[8])).margin(1e-3));
+  }
 }
 
 }  // namespace
@@ -98,6 +102,10 @@ TEST_CASE("live evaluator: a row per new version, stats slot, stop flag, restart
   INFO(log_of(run));
   check_row(eval_rows(run)[0], 1, 120, 4);
   CHECK(eval_rows(run)[0][10].empty());  // no accuracy test for tic-tac-toe
+  // ... but a second arena against rollout MCTS-1000 (the default without a solver set).
+  CHECK(eval_rows(run)[0][20] == "1000");
+  CHECK(std::stod(eval_rows(run)[0][21]) >= 0.0);
+  CHECK(std::stod(eval_rows(run)[0][21]) <= 1.0);
   REQUIRE(rz::testing::wait_until([&] { return evaluator_gauge(run, "eval_version") == 1.0; }, 5));
   {  // A second evaluator for the same run is refused: it would share the stats slot.
     const std::string second_log = run.dir + "/logs/eval-second.log";
@@ -171,6 +179,8 @@ TEST_CASE("live evaluator: Connect Four move accuracy with a label cache in the 
     c.eval.every_versions = 1;
     c.eval.accuracy_positions = RZ_SHARED_DATA "/connect4/Test_L3_R1";
     c.eval.accuracy_limit = 20;
+    c.eval.early_middle_limit = 20;  // "auto": the checkout's tests/data/connect4_early_middle
+    c.eval.strong_opponent_sims = 0;  // Connect Four's default (this harness sets no game defaults)
   });
   REQUIRE(publish_fresh_network(run, 1) == 1);
   pid_t pid = rz::testing::spawn(live_argv(run), run.dir + "/logs/eval.log");
@@ -178,7 +188,7 @@ TEST_CASE("live evaluator: Connect Four move accuracy with a label cache in the 
   INFO(log_of(run));
   const auto row = eval_rows(run)[0];
   check_row(row, 1, 0, 2);
-  for (int column = 10; column < 14; ++column) {
+  for (int column = 10; column < 18; ++column) {
     REQUIRE_FALSE(row[column].empty());
     CHECK(std::stod(row[column]) >= 0.0);
     CHECK(std::stod(row[column]) <= 1.0);
@@ -186,9 +196,18 @@ TEST_CASE("live evaluator: Connect Four move accuracy with a label cache in the 
   // keeps-result is the weaker test: never below the optimal-move fraction.
   CHECK(std::stod(row[10]) >= std::stod(row[11]));
   CHECK(std::stod(row[12]) >= std::stod(row[13]));
+  CHECK(std::stod(row[14]) >= std::stod(row[15]));
+  CHECK(std::stod(row[16]) >= std::stod(row[17]));
+  CHECK(row[20].empty());  // strong_opponent_sims 0: no second arena, empty fields
   CHECK(std::filesystem::exists(run.dir + "/eval/labels-Test_L3_R1"));
+  // The early/middle set's labels come from the cache shipped beside it: nothing solved.
+  CHECK(std::filesystem::exists(run.dir + "/eval/labels-connect4_early_middle"));
+  CHECK(log_of(run).find("labels read from cache '" + run.dir + "/eval/labels-connect4_early_middle'") !=
+        std::string::npos);
   REQUIRE(rz::testing::wait_until([&] { return evaluator_gauge(run, "eval_version") == 1.0; }, 5));
   CHECK(*evaluator_gauge(run, "eval_accuracy_mcts") == Approx(std::stod(row[13])).margin(1e-4));
+  CHECK(*evaluator_gauge(run, "eval_early_policy") == Approx(std::stod(row[15])).margin(1e-4));
+  CHECK(*evaluator_gauge(run, "eval_early_mcts") == Approx(std::stod(row[17])).margin(1e-4));
   ::kill(pid, SIGTERM);
   CHECK(rz::testing::wait_exit(pid, 10) == 0);
 }

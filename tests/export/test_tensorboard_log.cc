@@ -198,15 +198,25 @@ TEST_CASE("the TensorBoard tags are metrics.csv's and eval.csv's column names", 
   e.won = 3;
   e.elo = 120.5;
   auto without = csv_columns(kEvalCsvHeader);
-  without.resize(without.size() - 4);  // the four accuracies: only when measured
+  // The eight accuracies: only when measured (the two per-colour scores follow them), and the
+  // four columns of the second arena: only when it was played.
+  without.erase(without.end() - 4, without.end());
+  without.erase(without.end() - 10, without.end() - 2);
   CHECK(names(eval_scalars(e)) == without);
   e.policy_accuracy_keep = 0.8;
   e.policy_accuracy_optimal = 0.7;
   e.mcts_accuracy_keep = 0.95;
   e.mcts_accuracy_optimal = 0.9;
+  e.early_middle_policy_accuracy_keep = 0.85;
+  e.early_middle_policy_accuracy_optimal = 0.6;
+  e.early_middle_mcts_accuracy_keep = 0.9;
+  e.early_middle_mcts_accuracy_optimal = 0.8;
+  e.strong_opponent_sims = 1000;
+  e.strong_score = 0.25;
   const auto es = eval_scalars(e);
   CHECK(names(es) == csv_columns(kEvalCsvHeader));
-  CHECK(es.back().second == 0.9);
+  CHECK(es[es.size() - 7].second == 0.8);
+  CHECK(es.back().second == 0);  // strong_score_as_second
   CHECK(es[2].second == 3);  // won
 }
 

@@ -346,9 +346,18 @@ TEST_CASE("launch.sh: the arguments it fills in (small-machine Connect Four, pla
   INFO(own.output);
   CHECK(own.output.find("--mcts.simulations 40") == std::string::npos);
   CHECK((own.output.find("--net.blocks 2 --net.filters 32") != std::string::npos) == small_machine);
-  // Another game, a config file or a resume: nothing is filled in.
-  for (const char* args : {"start --game tictactoe --run-dir /tmp/x", "start --game=dotsandboxes --run-dir /tmp/x",
-                           "start --config /tmp/c.ini --run-dir /tmp/x", "start --resume --run-dir /tmp/x"}) {
+  // Dots and Boxes gets the same settings, Tic-tac-toe all but the simulations (its game
+  // default, 50, stays).
+  const auto boxes = run("start --game=dotsandboxes:rows=2,cols=2 --run-dir /tmp/x");
+  INFO(boxes.output);
+  CHECK((boxes.output.find(small) != std::string::npos) == small_machine);
+  const auto ttt = run("start --game tictactoe --run-dir /tmp/x");
+  INFO(ttt.output);
+  CHECK((ttt.output.find("--net.blocks 2 --net.filters 32 --actor.games_in_flight 32") !=
+         std::string::npos) == small_machine);
+  CHECK(ttt.output.find("--mcts.simulations") == std::string::npos);
+  // A config file or a resume: nothing is filled in.
+  for (const char* args : {"start --config /tmp/c.ini --run-dir /tmp/x", "start --resume --run-dir /tmp/x"}) {
     const auto r = run(args);
     INFO(args << ": " << r.output);
     CHECK(r.output.find("--net.blocks") == std::string::npos);
