@@ -30,26 +30,6 @@ void put_u64(std::vector<uint8_t>* out, uint64_t v) {
 
 std::string errno_text() { return std::strerror(errno); }
 
-// Writes all of `data` to fd, retrying short writes and EINTR.
-void write_all(int fd, const uint8_t* data, size_t size, const std::string& path) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw CheckpointError("cannot write checkpoint " + path + ": " + errno_text());
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-}
-
-std::string dir_of(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 // Bounds-checked cursor over the file bytes.
 struct Reader {
   const std::vector<uint8_t>& bytes;
