@@ -188,7 +188,17 @@ class Ingest {
           pending_from_ = std::string(e.element(0).str());
       }
     }
-    if (reading_pending_ && entries == 0) reading_pending_ = false;
+    if (reading_pending_ && entries == 0) {
+      reading_pending_ = false;
+      pending_scanned_ = Clock::now();
+    } else if (!reading_pending_ && entries == 0 &&
+               Clock::now() - pending_scanned_ > std::chrono::seconds(5)) {
+      // Idle: look at our pending entries again. An XREADGROUP of a connection we already
+      // gave up on (timed out while Redis was slow or frozen) may still have been executed
+      // after our new connection's pending pass: its entries were delivered to nobody.
+      reading_pending_ = true;
+      pending_from_ = "0";
+    }
     if (!done.empty()) {
       std::vector<std::string_view> ack = {"XACK", redis::kRecordStream, redis::kIngestGroup};
       std::vector<std::string_view> del = {"XDEL", redis::kRecordStream};
@@ -368,6 +378,7 @@ class Ingest {
   std::unique_ptr<redis::RedisClient> redis_;
   bool reading_pending_ = true;
   std::string pending_from_ = "0";  // XREADGROUP id while reading_pending_
+  Clock::time_point pending_scanned_{};  // when the last pass over pending entries ended
   uint64_t published_ = 0;
   std::vector<uint8_t> blob_;
   FinishedGame decoded_;

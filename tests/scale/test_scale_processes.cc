@@ -282,18 +282,27 @@ TEST_CASE("two hosts, Tic-tac-toe: games flow to the learner host, weights back 
     const pid_t supervisor = h.pid_of(h.join, "launch");
     const pid_t relay = h.pid_of(h.join, "relay");
     const pid_t redis_server = h.pid_of(h.learn, "redis");
+    // Redis frozen: the relay's next batch waits for its reply. Then the supervisor dies; its
+    // actor exits (SIGTERM), its relay keeps waiting to finish sending. The relay is frozen
+    // too (only now: stopped members of a group orphaned by the supervisor's death would get
+    // SIGHUP from the kernel) and Redis thawed, so the join can ask Redis while the relay
+    // holds on; 2 s later the relay is thawed, gets its reply and drains (well inside its 5-s
+    // socket timeout and 8-s stop grace).
     REQUIRE(::kill(redis_server, SIGSTOP) == 0);
-    std::this_thread::sleep_for(1s);
+    std::this_thread::sleep_for(300ms);
     REQUIRE(::kill(supervisor, SIGKILL) == 0);
     const pid_t actor = h.pid_of(h.join, "actor-0");
     REQUIRE(eventually([&] { return !process_alive(supervisor) && !process_alive(actor); }, 20s));
+    REQUIRE(process_alive(relay));
+    REQUIRE(::kill(relay, SIGSTOP) == 0);
+    REQUIRE(::kill(redis_server, SIGCONT) == 0);
     // The dead supervisor's segment is still there (read-only for the monitor), and with its
     // actor gone its lanes' committed count is final.
     epoch1 = static_cast<uint64_t>(h.snapshot(h.join)["ring"]["records_committed"].num());
     CHECK(epoch1 > 0);
     std::thread thaw([&] {
-      std::this_thread::sleep_for(3s);
-      ::kill(redis_server, SIGCONT);
+      std::this_thread::sleep_for(2s);
+      ::kill(relay, SIGCONT);
     });
     const CommandResult rejoin = h.join_host();
     const bool old_relay_alive = process_alive(relay);
