@@ -41,11 +41,11 @@ constexpr const char* kReleaseScript =
 
 void say(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }
 
-std::string read_nonce(const std::string& run_dir) {
-  std::ifstream in(run_dir + "/host.nonce");
-  std::string nonce;
-  std::getline(in, nonce);
-  return nonce;
+std::string read_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
 }
 
 class Relay {
@@ -57,11 +57,18 @@ class Relay {
     secret_ = redis::read_secret_file(config.scale.secret_file);
     const std::string bad = redis::check_host_id(config.scale.host_id);
     if (!bad.empty()) throw std::runtime_error("scale.host_id '" + config.scale.host_id + "': " + bad);
-    nonce_ = read_nonce(config.run_dir);
+    nonce_ = read_line(config.run_dir + "/host.nonce");
     if (nonce_.empty())
       throw std::runtime_error(fmt::format("{}/host.nonce is missing: start the actor host with "
                                            "launch.sh join", config.run_dir));
-    epoch_ = std::to_string(segment.control().generation.load());
+    // The join's epoch (rz:epoch:<id>, taken by `join` before this segment's supervisor
+    // started): unique per host id, and the same for every relay of this segment.
+    uint64_t epoch = 0;
+    const std::string epoch_file = config.run_dir + "/" + redis::kEpochFile;
+    if (!redis::parse_u64(read_line(epoch_file), &epoch) || epoch == 0 || epoch >= redis::kEpochLimit)
+      throw std::runtime_error(fmt::format("{} is missing or not an epoch: start the actor host "
+                                           "with launch.sh join", epoch_file));
+    epoch_ = std::to_string(epoch);
     m_sent_ = stats_.metric("records_sent");
     m_acked_ = stats_.metric("records_acked");
     m_resends_ = stats_.metric("resends");
@@ -234,7 +241,11 @@ class Relay {
     stats_.set_gauge(m_version_, static_cast<double>(have_version_));
   }
 
-  // One pipelined batch: XADD each record read ahead, then wait for every reply, then release.
+  // One pipelined batch, as one transaction: MULTI, XADD each record read ahead, EXEC; then
+  // wait for every reply, then release. MULTI/EXEC makes a refusal (out of memory, a
+  // read-only replica...) refuse the whole batch: a refused record is never followed in the
+  // stream by an accepted later one of its lane, so the resend is not a permanent gap (the
+  // ingest would count it a duplicate of that later sequence).
   size_t send_batch() {
     struct InFlight {
       uint32_t lane;
@@ -246,6 +257,7 @@ class Relay {
     while (batch.size() < kBatchRecords && bytes < kBatchBytes) {
       auto r = reader_.read_ahead();
       if (!r) break;
+      if (batch.empty()) redis_->append({"MULTI"});
       const std::string lane = std::to_string(r->lane), seq = std::to_string(r->sequence);
       redis_->append({"XADD", redis::kRecordStream, "*", "v", version, "host", config_.scale.host_id,
                       "epoch", epoch_, "lane", lane, "seq", seq,
@@ -254,14 +266,32 @@ class Relay {
       bytes += r->size;
     }
     if (batch.empty()) return 0;
+    redis_->append({"EXEC"});
     stats_.add(m_sent_, batch.size());
     bool all_ok = true;
     std::string error;
-    for (size_t i = 0; i < batch.size(); ++i) {
+    // MULTI's +OK and one +QUEUED (or a queueing error, which makes EXEC abort) per XADD.
+    for (size_t i = 0; i < batch.size() + 1; ++i) {
       const redis::Reply reply = redis_->reply();
       if (reply.is_error()) {
         all_ok = false;
         error = reply.error();
+      }
+    }
+    // EXEC: an array of the XADD replies, or an error (EXECABORT) when nothing was added.
+    const redis::Reply exec = redis_->reply();
+    if (exec.is_error()) {
+      all_ok = false;
+      error = exec.error();
+    } else if (!exec.is_array() || exec.size() != batch.size()) {
+      all_ok = false;
+      error = "EXEC gave no reply per record";
+    } else {
+      for (size_t i = 0; i < exec.size(); ++i) {
+        if (exec.element(i).is_error()) {
+          all_ok = false;
+          error = exec.element(i).error();
+        }
       }
     }
     if (!all_ok) {

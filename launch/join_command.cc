@@ -22,6 +22,7 @@
 #include "common/redis/scale_protocol.h"
 #include "launch/command_support.h"
 #include "launch/commands.h"
+#include "launch/process_liveness.h"
 #include "launch/run_dir.h"
 #include "launch/scale_setup.h"
 #include "launch/supervisor.h"
@@ -41,6 +42,16 @@ constexpr const char* kClaimScript =
     "if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
     "return 1 end return 0";
 
+constexpr const char* kReleaseScript =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+// Adds the host id to rz:hosts unless that would make it hold more than ARGV[2] ids.
+constexpr const char* kHostRoomScript =
+    "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end "
+    "if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end "
+    "redis.call('SADD', KEYS[1], ARGV[1]) return 1";
+static_assert(kMaxActors <= static_cast<int>(redis::kMaxLanesPerHost),
+              "every lane of an actor host must fit the ingest's table");
+
 std::string default_host_id() {
   char name[256] = {};
   ::gethostname(name, sizeof name - 1);
@@ -52,6 +63,20 @@ std::string default_host_id() {
   }
   if (id.empty()) id = "host";
   return id.substr(0, 64);
+}
+
+// A previous join's relay or actor still alive in `dir` (its supervisor was SIGKILLed: the
+// relay keeps sending what the lanes hold for up to 8 s). Returns "role pid" or "".
+std::string live_child(const RunDir& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir.pids_dir(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() < 5 || name.substr(name.size() - 4) != ".pid" || name == "launch.pid") continue;
+    const pid_t pid = read_pid_file(entry.path().string());
+    if (pid > 0 && process_alive(pid, "ringzero-"))
+      return fmt::format("{} pid {}", name.substr(0, name.size() - 4), pid);
+  }
+  return "";
 }
 
 }  // namespace
@@ -159,6 +184,16 @@ int join_command(int argc, char** argv) {
   }
   dir.create_layout();
   std::unique_ptr<FileLock> lock = take_run_lock(dir);
+  // The old relay must be gone before this join takes a new epoch and segment: both relays
+  // sending at once would break "every message of epoch E precedes every one of E+1".
+  if (!live_child(dir).empty()) {
+    fmt::print(stderr, "ringzero: waiting for the previous join's {} to finish sending (at most 12 s)\n",
+               live_child(dir));
+    if (!wait_until([&] { return live_child(dir).empty(); }, std::chrono::seconds(12)))
+      throw UsageError(fmt::format("the previous join in {} is still running ({}): stop it with {} "
+                                   "stop --run-dir {} (or wait until it exits) and join again",
+                                   dir.path(), live_child(dir), script(), shell_quote(dir.path())));
+  }
   // The learner's configuration with the user's own options on top.
   const std::string base = dir.path() + "/learner-config.ini";
   write_config_atomically(theirs, base);
@@ -208,6 +243,28 @@ int join_command(int argc, char** argv) {
         "--host-id OTHER (a stopped join's claim lapses {} s after it stops)", host_id, learner,
         redis::kHostLockMs / 1000));
   }
+  // The learner host's ingest tracks at most kMaxHosts host ids over its run: a new id
+  // beyond that is refused here, before any of its records could be sent.
+  const redis::Reply room = redis->command({"EVAL", kHostRoomScript, "1", redis::kHostsKey, host_id,
+                                            std::to_string(redis::kMaxHosts)});
+  if (!room.is_integer() || room.integer() != 1) {
+    redis->command({"EVAL", kReleaseScript, "1", redis::host_lock_key(host_id), nonce});
+    throw UsageError(fmt::format(
+        "the learner host at {} already had {} actor hosts join its run, the most it tracks: "
+        "join with the --host-id of one of them, or start a new learner run", learner,
+        redis::kMaxHosts));
+  }
+  // This join's epoch: the next value of rz:epoch:<id>, so a host id never sends the same
+  // (epoch, lane, seq) twice for different records, whatever run directory it uses. It lives
+  // in RUN/host.epoch for the segment's life: a restarted relay keeps it (its lanes' sequence
+  // numbers continue).
+  const redis::Reply epoch = redis->command({"INCR", redis::epoch_key(host_id)});
+  if (!epoch.is_integer() || epoch.integer() <= 0 ||
+      static_cast<uint64_t>(epoch.integer()) >= redis::kEpochLimit)
+    throw UsageError(fmt::format("the learner host at {} gave no usable epoch for host '{}' ({}): "
+                                 "join with another --host-id", learner, host_id,
+                                 epoch.is_error() ? epoch.error() : "out of range"));
+  write_text_atomically(dir.path() + "/" + redis::kEpochFile, fmt::format("{}\n", epoch.integer()));
   redis.reset();
 
   SupervisorOptions options;

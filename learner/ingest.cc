@@ -72,6 +72,7 @@ class Ingest {
     m_oversized_ = stats_.metric("refused_oversized");
     m_invalid_ = stats_.metric("refused_invalid");
     m_full_ = stats_.metric("refused_table_full");
+    m_epoch_ = stats_.metric("refused_epoch_leap");
     m_reconnects_ = stats_.metric("redis_reconnects");
     m_weights_ = stats_.gauge("weight_version");
     m_connected_ = stats_.gauge("redis_connected");
@@ -150,6 +151,7 @@ class Ingest {
     if (v.is_string()) redis::parse_u64(v.str(), &have);
     published_ = have;
     reading_pending_ = true;  // first what was delivered to us but not acknowledged
+    pending_from_ = "0";
     stats_.set_gauge(m_connected_, 1);
   }
 
@@ -167,7 +169,7 @@ class Ingest {
     redis::Reply r = redis_->command({"XREADGROUP", "GROUP", redis::kIngestGroup,
                                       redis::kIngestConsumer, "COUNT", count, "BLOCK", block,
                                       "STREAMS", redis::kRecordStream,
-                                      reading_pending_ ? "0" : ">"});
+                                      reading_pending_ ? pending_from_ : ">"});
     if (r.is_error()) {
       // NOGROUP: the stream or group vanished (a Redis restarted without its AOF): recreate.
       throw redis::RedisError("XREADGROUP failed: " + r.error());
@@ -179,9 +181,24 @@ class Ingest {
       entries = list.size();
       for (size_t i = 0; i < list.size() && !stopping(); ++i) {
         if (handle(list.element(i), &done) == Outcome::kStop) break;
+        // Pending entries are read in id order from after the last one seen: one left
+        // pending on purpose (table full) is not read again and again.
+        const redis::Reply e = list.element(i);
+        if (reading_pending_ && e.is_array() && e.size() >= 1 && e.element(0).is_string())
+          pending_from_ = std::string(e.element(0).str());
       }
     }
-    if (reading_pending_ && entries == 0) reading_pending_ = false;
+    if (reading_pending_ && entries == 0) {
+      reading_pending_ = false;
+      pending_scanned_ = Clock::now();
+    } else if (!reading_pending_ && entries == 0 &&
+               Clock::now() - pending_scanned_ > std::chrono::seconds(5)) {
+      // Idle: look at our pending entries again. An XREADGROUP of a connection we already
+      // gave up on (timed out while Redis was slow or frozen) may still have been executed
+      // after our new connection's pending pass: its entries were delivered to nobody.
+      reading_pending_ = true;
+      pending_from_ = "0";
+    }
     if (!done.empty()) {
       std::vector<std::string_view> ack = {"XACK", redis::kRecordStream, redis::kIngestGroup};
       std::vector<std::string_view> del = {"XDEL", redis::kRecordStream};
@@ -237,9 +254,18 @@ class Ingest {
         done->push_back(m.id);
         return Outcome::kDone;
       case IngestState::Verdict::kTableFull:
+        // Not acknowledged: the record stays pending in the stream (nothing lost); a join of
+        // a new host beyond the table is refused up front, so only a join racing another gets
+        // here.
         refuse(m_full_, "host table full", m.id,
-               fmt::format("host {}: the ingest tracks at most {} hosts and {} lanes; start a new "
-                           "run for more", m.host, IngestState::kMaxHosts, IngestState::kMaxLanes));
+               fmt::format("host {}: the ingest tracks at most {} hosts; the record stays pending "
+                           "in Redis: start a new run for more hosts", m.host,
+                           IngestState::kMaxHosts));
+        return Outcome::kDone;
+      case IngestState::Verdict::kEpochJump:
+        refuse(m_epoch_, "epoch leap", m.id,
+               fmt::format("host {} epoch {} is more than {} epochs ahead of its newest: not a "
+                           "relay of this run", m.host, m.epoch, IngestState::kMaxEpochJump));
         done->push_back(m.id);
         return Outcome::kDone;
       case IngestState::Verdict::kAccept:
@@ -351,6 +377,8 @@ class Ingest {
   int port_ = 0;
   std::unique_ptr<redis::RedisClient> redis_;
   bool reading_pending_ = true;
+  std::string pending_from_ = "0";  // XREADGROUP id while reading_pending_
+  Clock::time_point pending_scanned_{};  // when the last pass over pending entries ended
   uint64_t published_ = 0;
   std::vector<uint8_t> blob_;
   FinishedGame decoded_;
@@ -358,7 +386,7 @@ class Ingest {
   std::map<std::string, int> logged_;
   std::map<std::string, HostSeen> seen_;
   Clock::time_point hosts_written_{};
-  int m_ingested_, m_dups_, m_gaps_, m_malformed_, m_version_, m_oversized_, m_invalid_, m_full_,
+  int m_ingested_, m_dups_, m_gaps_, m_malformed_, m_version_, m_oversized_, m_invalid_, m_full_, m_epoch_,
       m_reconnects_, m_weights_, m_connected_;
 };
 

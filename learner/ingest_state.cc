@@ -16,7 +16,7 @@ namespace rz {
 
 namespace {
 constexpr uint64_t kMagic = 0x3154534e49475a52ull;  // "RZGINST1"
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: 16384 lane entries
 }  // namespace
 
 struct HostEntry {
@@ -68,7 +68,10 @@ IngestState::IngestState(const std::string& path, uint64_t generation, uint64_t 
   if (p == MAP_FAILED)
     throw std::runtime_error(fmt::format("cannot map {}: {}", path, std::strerror(errno)));
   file_ = static_cast<File*>(p);
-  if (file_->magic == 0 && file_->version == 0) {  // new (all zero): initialise, magic last
+  if (file_->magic == 0) {
+    // New, or its creation was cut short (a SIGKILL before the magic, stored last): nothing
+    // was ever recorded in it, so it is initialised from scratch, magic last.
+    std::memset(static_cast<void*>(file_), 0, bytes_);
     file_->pending_local.store(kNone);
     file_->generation.store(generation);
     file_->version = kVersion;
@@ -124,6 +127,9 @@ IngestState::Verdict IngestState::check(const std::string& host, uint64_t epoch,
   if (hi < 0) return Verdict::kTableFull;
   HostEntry& h = file_->hosts[hi];
   if (epoch < h.epoch.load()) return Verdict::kDuplicate;  // an old segment's record, sent again
+  // Epochs come from INCR rz:epoch:<host> once per join: a leap far ahead is no relay of ours
+  // (and accepting it would make every later genuine record of the host a "duplicate").
+  if (epoch > h.epoch.load() + kMaxEpochJump) return Verdict::kEpochJump;
   if (epoch > h.epoch.load()) {
     // The actor host started a new segment: its lanes count from 0 again. Reset every entry
     // of the host, THEN store the epoch (a kill in between: the next message redoes this).

@@ -23,12 +23,16 @@
 // page cache at once, so they survive the ingest's SIGKILL (not a kernel crash, like the
 // segment itself). The file also records the segment generation it belongs to: in a new
 // segment (the learner host's supervisor was restarted) an unresolved intention cannot be
-// checked against the old lane and is dropped (the message is delivered again).
+// checked against the old lane and is dropped (the message is delivered again). The magic
+// number is stored last when the file is created: a file without it (a SIGKILL during its
+// creation) held nothing yet and is initialised again.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "common/redis/scale_protocol.h"
 
 namespace rz {
 
@@ -40,8 +44,9 @@ struct IngestHostCounters {
 class IngestState {
  public:
   static constexpr uint64_t kNone = ~0ull;
-  static constexpr uint32_t kMaxHosts = 64;
-  static constexpr uint32_t kMaxLanes = 8192;  // (host, lane) entries over all hosts
+  static constexpr uint32_t kMaxHosts = redis::kMaxHosts;
+  // (host, lane) entries over all hosts: every lane of every host fits.
+  static constexpr uint32_t kMaxLanes = redis::kMaxHosts * redis::kMaxLanesPerHost;
 
   // Opens or creates `path`; resolves a pending intention against the lane's committed
   // record count `lane_committed` in segment `generation`. Throws std::runtime_error (one
@@ -51,7 +56,13 @@ class IngestState {
   IngestState(const IngestState&) = delete;
   IngestState& operator=(const IngestState&) = delete;
 
-  enum class Verdict { kAccept, kDuplicate, kTableFull };
+  // How far ahead of a host's newest epoch a record's epoch may be (one epoch per join).
+  static constexpr uint64_t kMaxEpochJump = 1000;
+
+  // kEpochJump: the epoch leaps more than kMaxEpochJump ahead (refused, nothing changed).
+  // kTableFull: no room for the host or lane (nothing changed: the caller must not
+  // acknowledge the record, so it is not lost).
+  enum class Verdict { kAccept, kDuplicate, kTableFull, kEpochJump };
   // Decides what to do with record (host, epoch, lane, seq). On kAccept, *gap is how many
   // sequences were skipped (0 normally) and *handle identifies the entry for prepare().
   Verdict check(const std::string& host, uint64_t epoch, uint32_t lane, uint64_t seq,

@@ -263,7 +263,7 @@ RingReader::RingReader(Segment& segment) : segment_(segment) {
     // A consumer killed after skipping a corrupt stretch (and before releasing the next
     // record) left the lane in resync: its consumed_seq is not the next record's sequence.
     if (controls_[l].resync.load(std::memory_order_relaxed)) {
-      c.resync = true;
+      c.resync = c.head_resync = true;
       continue;
     }
     // A consumer killed between storing consumed_seq (= s + 1) and head leaves head at
@@ -275,7 +275,7 @@ RingReader::RingReader(Segment& segment) : segment_(segment) {
     auto r = try_lane(l);
     held_.reset();
     if (corrupt_skipped_ != skipped_before) continue;  // skipped: stays in resync
-    c.resync = false;
+    c.resync = c.head_resync = false;
     c.expected_seq = (r && r->sequence + 1 == consumed) ? r->sequence : consumed;
     c.ahead = c.head;
     c.ahead_seq = c.expected_seq;
@@ -290,10 +290,19 @@ void RingReader::skip_lane(uint32_t lane, uint64_t tail) {
   // accept the next record that verifies, whatever its sequence.
   ++corrupt_skipped_;
   LaneCursor& c = cursors_[lane];
+  if (!c.ahead_ends.empty()) {
+    // Records before the stretch are read ahead and not yet released (in flight to a remote
+    // host): the shared head must not pass them. Skip for reading only; release_through of a
+    // record after the stretch moves head past it, and a rewind (or a consumer taking over)
+    // meets the stretch again and skips it then.
+    c.ahead = tail;
+    c.resync = true;
+    return;
+  }
   c.head = tail;
   c.ahead = tail;
   c.ahead_ends.clear();
-  c.resync = true;
+  c.resync = c.head_resync = true;
   // In shared memory too, before head (head's seq_cst store keeps it there): a consumer that
   // takes over after us must not expect consumed_seq from the record at the new head.
   controls_[lane].resync.store(1, std::memory_order_relaxed);
@@ -371,7 +380,7 @@ void RingReader::release(const Record& record) {
   c.expected_seq = record.sequence + 1;
   c.ahead = c.head;
   c.ahead_seq = c.expected_seq;
-  c.resync = false;
+  c.resync = c.head_resync = false;
   held_.reset();
   // consumed_seq before head (release on head keeps it there): a restart that finds
   // consumed_seq one ahead of the record at head knows we died between the two.
@@ -420,10 +429,14 @@ void RingReader::release_through(uint32_t lane, uint64_t sequence) {
   const uint64_t seq = c.ahead_ends[n - 1].first;
   c.ahead_ends.erase(c.ahead_ends.begin(), c.ahead_ends.begin() + static_cast<long>(n));
   LaneControl& lc = controls_[lane];
+  const bool was_resync = c.head_resync;
   c.head = end;
   c.expected_seq = seq + 1;
-  // Same order as release(): consumed_seq, then head (the restart rule in the constructor).
+  c.head_resync = false;
+  // Same order as release(): consumed_seq, the resync word, then head (the restart rule in
+  // the constructor).
   lc.consumed_seq.store(c.expected_seq, std::memory_order_relaxed);
+  if (__builtin_expect(was_resync, 0)) lc.resync.store(0, std::memory_order_relaxed);
   lc.head.store(c.head, std::memory_order_seq_cst);
   if (lc.producer_waiting.load(std::memory_order_seq_cst) &&
       lc.producer_waiting.exchange(0, std::memory_order_seq_cst)) {
@@ -436,6 +449,7 @@ void RingReader::rewind() {
   for (LaneCursor& c : cursors_) {
     c.ahead = c.head;
     c.ahead_seq = c.expected_seq;
+    c.resync = c.head_resync;
     c.ahead_ends.clear();
   }
   held_.reset();

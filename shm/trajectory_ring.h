@@ -118,7 +118,10 @@ class RingReader {
   // release_through() frees them. release_through(lane, sequence) frees every record of
   // `lane` up to and including `sequence` (one returned by read_ahead, in lane order);
   // rewind() forgets what was read ahead, so the next read_ahead() starts again at the
-  // oldest unreleased record (after a failed send). Do not mix with peek()/release().
+  // oldest unreleased record (after a failed send), in the resync state the lane had there.
+  // A corrupt stretch met while records of its lane are read ahead and unreleased is skipped
+  // for reading only: the shared head never passes a record not yet released (it moves past
+  // the stretch with the next release_through beyond it). Do not mix with peek()/release().
   std::optional<Record> read_ahead();
   void release_through(uint32_t lane, uint64_t sequence);
   void rewind();
@@ -132,6 +135,9 @@ class RingReader {
     uint64_t head = 0;           // our copy of the lane's head
     uint64_t expected_seq = 0;   // sequence of the next record
     bool resync = false;         // after a skip: accept the next valid record's sequence
+    // Whether the lane is in resync AT HEAD (resync above is at the read position): rewind()
+    // restores it, so re-reading from head accepts that record's sequence again.
+    bool head_resync = false;
     // Read position: equal to head/expected_seq except while records are read ahead.
     uint64_t ahead = 0, ahead_seq = 0;
     std::vector<std::pair<uint64_t, uint64_t>> ahead_ends;  // (sequence, end) read ahead

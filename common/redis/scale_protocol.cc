@@ -58,14 +58,16 @@ std::string parse_record_message(const Reply& entry, RecordMessage* out) {
         break;
       }
       case 2:
-        if (!parse_u64(v.str(), &out->epoch)) return "field 'epoch' is not a number";
+        if (!parse_u64(v.str(), &out->epoch) || out->epoch >= kEpochLimit)
+          return "field 'epoch' is not a number below 2^32";
         break;
       case 3:
-        if (!parse_u64(v.str(), &n) || n > 65535) return "field 'lane' is not a lane number";
+        if (!parse_u64(v.str(), &n) || n >= kMaxLanesPerHost) return "field 'lane' is not a lane number";
         out->lane = static_cast<uint32_t>(n);
         break;
       case 4:
-        if (!parse_u64(v.str(), &out->seq)) return "field 'seq' is not a number";
+        if (!parse_u64(v.str(), &out->seq) || out->seq >= kSeqLimit)
+          return "field 'seq' is not a number below 2^62";
         break;
       case 5:
         out->record = v.str();

@@ -7,16 +7,19 @@
 //   rz:records           the stream relays XADD to; consumer group "ingest"
 //   rz:weights           hash {version, tag, blob}: the newest published weights (one HSET,
 //                        so a reader never sees a version with another version's blob)
-//   rz:hosts             set of host ids that ever joined
+//   rz:hosts             set of host ids that ever joined (at most kMaxHosts)
 //   rz:host:<id>         hash: the relay's heartbeat and counters (see RelayHeartbeat)
 //   rz:hostlock:<id>     "<nonce>", PX 15 s, refreshed by the relay: one join per host id
+//   rz:epoch:<id>        counter: every join of host <id> takes the next value (INCR) as the
+//                        epoch of its whole segment, so epochs of one host id never repeat,
+//                        whatever run directory (and segment generation) the join uses
 //
 // A record message (XADD rz:records * v 1 host H epoch E lane L seq S rec BYTES):
 //   v      protocol version (decimal)
 //   host   the actor host's id: [A-Za-z0-9._-], 1..64 characters
-//   epoch  the actor host's segment generation (its lanes' sequences restart per segment)
-//   lane   the lane on the actor host
-//   seq    the record's sequence number in that lane (0, 1, 2, ... per epoch)
+//   epoch  the join's epoch (rz:epoch:<id>; its lanes' sequences restart per segment), < 2^32
+//   lane   the lane on the actor host, < kMaxLanesPerHost
+//   seq    the record's sequence number in that lane (0, 1, 2, ... per epoch), < 2^62
 //   rec    the record, byte for byte as the actor committed it (common/trajectory.h)
 // The identity of a record is (host, epoch, lane, seq); the ingest keeps every record once.
 #pragma once
@@ -39,6 +42,17 @@ inline constexpr const char* kWeightsKey = "rz:weights";
 inline constexpr const char* kHostsKey = "rz:hosts";
 inline std::string host_key(const std::string& id) { return "rz:host:" + id; }
 inline std::string host_lock_key(const std::string& id) { return "rz:hostlock:" + id; }
+inline std::string epoch_key(const std::string& id) { return "rz:epoch:" + id; }
+// The ingest's dedup table holds this many host ids over the learner host's run (a join of a
+// new id beyond it is refused up front), each with up to kMaxLanesPerHost lanes (an actor host
+// has one lane per actor, at most 256).
+constexpr uint32_t kMaxHosts = 64;
+constexpr uint32_t kMaxLanesPerHost = 256;
+// Bounds a message's numbers must keep (anything above is refused as malformed).
+constexpr uint64_t kEpochLimit = 1ull << 32;
+constexpr uint64_t kSeqLimit = 1ull << 62;
+// The join's epoch lives in RUN/host.epoch for its segment's life (relay restarts keep it).
+inline constexpr const char* kEpochFile = "host.epoch";
 // How long a join's host-id claim lives without a refresh (the relay refreshes every second).
 constexpr int kHostLockMs = 15000;
 

@@ -11,6 +11,7 @@
 #include <regex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/redis/scale_protocol.h"
 #include "tests/scale/scale_test_util.h"
@@ -74,6 +75,31 @@ void stop_join_and_check_exact(TwoHosts& h, bool one_learner_generation = true,
   const Json row = host_row(h);
   CHECK(static_cast<uint64_t>(row["records_ingested"].num()) == committed);
   CHECK(row["sequence_gaps"].num() == 0);
+  // Nothing left behind in Redis: every entry acknowledged (none pending) and deleted.
+  {
+    rz::redis::RedisClient c = h.redis_client();
+    std::string detail;
+    {
+      const rz::redis::Reply p = c.command({"XPENDING", "rz:records", "ingest", "-", "+", "3"});
+      for (size_t i = 0; i < p.size(); ++i)
+        detail += std::string(p.element(i).element(0).str()) + " deliveries " +
+                  std::to_string(p.element(i).element(3).integer()) + "\n";
+      const rz::redis::Reply r = c.command({"XRANGE", "rz:records", "-", "+", "COUNT", "2"});
+      for (size_t i = 0; i < r.size(); ++i) {
+        const rz::redis::Reply f = r.element(i).element(1);
+        detail += std::string(r.element(i).element(0).str()) + ":";
+        for (size_t k = 0; k + 1 < f.size() && k < 10; k += 2)
+          detail += " " + std::string(f.element(k).str()) + "=" + std::string(f.element(k + 1).str());
+        detail += "\n";
+      }
+    }
+    INFO("pending/stream:\n" << detail << "ingest log:\n" << h.log(h.learn, "ingest"));
+    CHECK(eventually([&] {
+      const rz::redis::Reply summary = c.command({"XPENDING", "rz:records", "ingest"});
+      return summary.is_array() && summary.size() >= 1 && summary.element(0).integer() == 0;
+    }, 10s));
+    CHECK(c.command({"XLEN", "rz:records"}).integer() == 0);
+  }
   // The learner host's ring: its ingest lane (after the one actor's) holds exactly those
   // (when its segment lived through the whole run).
   const Json s = h.snapshot(h.learn);
@@ -142,6 +168,28 @@ TEST_CASE("two hosts, Tic-tac-toe: games flow to the learner host, weights back 
     CHECK(r.code == 2);
     CHECK(r.output.find("already joined") != std::string::npos);
   }
+  // A new host id beyond the ingest's table (64 ids over the run) is refused up front, in one
+  // line, before anything of it is sent (its records could not be taken).
+  {
+    rz::redis::RedisClient c = h.redis_client();
+    std::vector<std::string> fakes;
+    for (uint32_t i = 1; i < rz::redis::kMaxHosts; ++i) fakes.push_back("fake" + std::to_string(i));
+    std::vector<std::string_view> add = {"SADD", rz::redis::kHostsKey}, rem = {"SREM", rz::redis::kHostsKey};
+    for (const std::string& f : fakes) {
+      add.push_back(f);
+      rem.push_back(f);
+    }
+    c.command(add);
+    CHECK(c.command({"SCARD", rz::redis::kHostsKey}).integer() == rz::redis::kMaxHosts);
+    const CommandResult r = rz::testing::run_command(
+        rz::testing::kLaunch + " join --actors 1 --run-dir " + h.base + "/j-full --learner " +
+        h.address + " --secret-file " + h.secret_copy + " --host-id hostNew");
+    c.command(rem);
+    INFO(r.output);
+    CHECK(r.code == 2);
+    CHECK(r.output.find("the most it tracks") != std::string::npos);
+    CHECK(c.command({"EXISTS", rz::redis::host_lock_key("hostNew")}).integer() == 0);
+  }
 
   // Remote games reach the learner host; new weights reach the remote actor.
   REQUIRE(eventually([&] { return ingested(h) >= 30; }, 60s));
@@ -169,20 +217,32 @@ TEST_CASE("two hosts, Tic-tac-toe: games flow to the learner host, weights back 
   // Messages no relay of ours sends: each refused with a counter; the ingest lives on.
   {
     rz::redis::RedisClient c = h.redis_client();
-    c.command({"XADD", "rz:records", "*", "garbage", "x"});
-    c.command({"XADD", "rz:records", "*", "v", "2", "host", "hostZ", "epoch", "1", "lane", "0",
-               "seq", "0", "rec", "abc"});
+    std::vector<std::string> refused_ids;
+    auto add = [&](const std::vector<std::string_view>& args) {
+      const rz::redis::Reply id = c.command(args);
+      REQUIRE(id.is_string());
+      refused_ids.emplace_back(id.str());
+    };
+    add({"XADD", "rz:records", "*", "garbage", "x"});
+    add({"XADD", "rz:records", "*", "v", "2", "host", "hostZ", "epoch", "1", "lane", "0",
+         "seq", "0", "rec", "abc"});
     const std::string big(65537, 'x');  // shm.max_record_bytes is 65536 in these runs
-    c.command({"XADD", "rz:records", "*", "v", "1", "host", "hostZ", "epoch", "1", "lane", "0",
-               "seq", "0", "rec", big});
-    c.command({"XADD", "rz:records", "*", "v", "1", "host", "hostZ", "epoch", "1", "lane", "0",
-               "seq", "0", "rec", "not a trajectory record"});
+    add({"XADD", "rz:records", "*", "v", "1", "host", "hostZ", "epoch", "1", "lane", "0",
+         "seq", "0", "rec", big});
+    add({"XADD", "rz:records", "*", "v", "1", "host", "hostZ", "epoch", "1", "lane", "0",
+         "seq", "0", "rec", "not a trajectory record"});
     CHECK(eventually([&] {
       return ingest_metric(h, "refused_malformed") == 1 && ingest_metric(h, "refused_version") == 1 &&
              ingest_metric(h, "refused_oversized") == 1 && ingest_metric(h, "refused_invalid") == 1;
     }, 10s));
-    const rz::redis::Reply pending = c.command({"XPENDING", "rz:records", "ingest"});
+    // Each refused message was acknowledged and deleted: not pending, not in the stream.
     INFO(h.log(h.learn, "ingest"));
+    for (const std::string& id : refused_ids) {
+      const rz::redis::Reply pending = c.command({"XPENDING", "rz:records", "ingest", id, id, "10"});
+      CHECK((pending.is_array() && pending.size() == 0));
+      CHECK(c.command({"XRANGE", "rz:records", id, id}).size() == 0);
+    }
+
     CHECK(h.log(h.learn, "ingest").find("refused message") != std::string::npos);
     CHECK(h.snapshot(h.learn)["ingest"]["alive"].flag());
   }
@@ -212,28 +272,72 @@ TEST_CASE("two hosts, Tic-tac-toe: games flow to the learner host, weights back 
     CHECK(eventually([&] { return ingested(h) >= before + 20; }, 30s));
   }
 
-  uint64_t epoch1 = 0;
-  // The actor host's supervisor SIGKILLed: its children get SIGTERM from the kernel, the relay
-  // sends what the actors committed before it exits; `join` again with the same run directory
+  uint64_t epoch1 = 0, epoch2 = 0;
+  // The actor host's supervisor SIGKILLed while the learner host's redis-server is frozen
+  // (SIGSTOP), so its relay, told to stop by the kernel (PDEATHSIG), is still sending what the
+  // lanes hold: a `join` of the same run directory waits for it (bounded) before it takes a
+  // new epoch and segment. Thawed, the old relay sends everything and exits; the new join
   // continues in a new segment (epoch 2, lanes counting from 0 again).
   {
     const pid_t supervisor = h.pid_of(h.join, "launch");
     const pid_t relay = h.pid_of(h.join, "relay");
+    const pid_t redis_server = h.pid_of(h.learn, "redis");
+    // Redis frozen: the relay's next batch waits for its reply. Then the supervisor dies; its
+    // actor exits (SIGTERM), its relay keeps waiting to finish sending. The relay is frozen
+    // too (only now: stopped members of a group orphaned by the supervisor's death would get
+    // SIGHUP from the kernel) and Redis thawed, so the join can ask Redis while the relay
+    // holds on; 2 s later the relay is thawed, gets its reply and drains (well inside its 5-s
+    // socket timeout and 8-s stop grace).
+    REQUIRE(::kill(redis_server, SIGSTOP) == 0);
+    std::this_thread::sleep_for(300ms);
     REQUIRE(::kill(supervisor, SIGKILL) == 0);
-    REQUIRE(eventually([&] { return !process_alive(relay) && !process_alive(supervisor); }, 20s));
-    // The dead supervisor's segment is still there (read-only for the monitor): every record
-    // its actors committed was sent and released before the relay exited.
-    const Json left = h.snapshot(h.join);
-    epoch1 = static_cast<uint64_t>(left["ring"]["records_committed"].num());
-    CHECK(left["ring"]["records_in_flight"].num() == 0);
-    require_up(h.join_host(), h, h.join);
+    const pid_t actor = h.pid_of(h.join, "actor-0");
+    REQUIRE(eventually([&] { return !process_alive(supervisor) && !process_alive(actor); }, 20s));
+    REQUIRE(process_alive(relay));
+    REQUIRE(::kill(relay, SIGSTOP) == 0);
+    REQUIRE(::kill(redis_server, SIGCONT) == 0);
+    // The dead supervisor's segment is still there (read-only for the monitor), and with its
+    // actor gone its lanes' committed count is final.
+    epoch1 = static_cast<uint64_t>(h.snapshot(h.join)["ring"]["records_committed"].num());
+    CHECK(epoch1 > 0);
+    std::thread thaw([&] {
+      std::this_thread::sleep_for(2s);
+      ::kill(relay, SIGCONT);
+    });
+    const CommandResult rejoin = h.join_host();
+    const bool old_relay_alive = process_alive(relay);
+    thaw.join();
+    INFO(rejoin.output);
+    CHECK(rejoin.output.find("waiting for the previous join's") != std::string::npos);
+    CHECK_FALSE(old_relay_alive);
+    require_up(rejoin, h, h.join);
+    // (That the old relay sent all of epoch1 before it exited is proven at the end: the
+    // ingest's count equals every epoch's committed records exactly.)
     CHECK(eventually([&] {
       const Json row = host_row(h);
       return row["epoch"].num() == 2 && row["records_ingested"].num() >= epoch1 + 20;
     }, 60s));
   }
+  // A new join with the same host id from a FRESH run directory (its segment generation is 1
+  // again): it gets epoch 3 from the learner host, and its records are ingested, not dropped
+  // as duplicates of epoch 1's.
+  {
+    const CommandResult stopped = h.stop(h.join);
+    INFO(stopped.output);
+    REQUIRE(stopped.code == 0);
+    const auto [committed, released] = relay_final_counts(h);
+    REQUIRE(committed == released);
+    epoch2 = committed;
+    REQUIRE(eventually([&] { return ingested(h) >= epoch1 + epoch2; }, 30s));
+    h.join = h.base + "/join-fresh";
+    require_up(h.join_host(), h, h.join);
+    CHECK(eventually([&] {
+      const Json row = host_row(h);
+      return row["epoch"].num() == 3 && row["records_ingested"].num() >= epoch1 + epoch2 + 20;
+    }, 60s));
+  }
 
-  stop_join_and_check_exact(h, true, epoch1);
+  stop_join_and_check_exact(h, true, epoch1 + epoch2);
   stop_learner_and_check_clean(h);
 }
 
@@ -260,6 +364,7 @@ TEST_CASE("two hosts, Connect Four: remote games reach the learner host exactly 
   // The learner host goes away (stopped) and comes back (start --resume: same --serve, same
   // secret, Redis from its AOF). The actor host keeps playing meanwhile; its relay notices,
   // reconnects by itself and catches up.
+  const double version_before_stop = h.snapshot(h.learn)["learner"]["published_version"].num();
   REQUIRE(h.stop(h.learn).code == 0);
   CHECK(eventually([&] { return !h.snapshot(h.join)["relay"]["learner_reachable"].flag(); }, 10s));
   const double committed_while_away = h.snapshot(h.join)["ring"]["records_committed"].num();
@@ -269,6 +374,13 @@ TEST_CASE("two hosts, Connect Four: remote games reach the learner host exactly 
       rz::testing::kLaunch + " start --detach --resume --run-dir '" + h.learn + "'");
   require_up(resumed, h, h.learn);
   CHECK(eventually([&] { return h.snapshot(h.join)["relay"]["learner_reachable"].flag(); }, 20s));
+  // The resumed learner (a new segment) publishes above every version it ever published, so
+  // rz:weights moves on and the remote actor leaves the old lineage (learner/version_floor.h).
+  CHECK(eventually([&] {
+    const Json j = h.snapshot(h.join);
+    return j["relay"]["weight_version"].num() > version_before_stop &&
+           j["actors"][0]["weight_version"].num() > version_before_stop;
+  }, 30s));
   const uint64_t after_resume = ingested(h);
   CHECK(eventually([&] { return ingested(h) >= after_resume + 10; }, 60s));
   stop_join_and_check_exact(h, /*one_learner_generation=*/false);

@@ -89,6 +89,11 @@ TEST_CASE("record messages: a well-formed entry parses; every kind of damage is 
   CHECK(reason({"v", "1", "host", "hB", "epoch", "-3", "lane", "2", "seq", "1", "rec", "r"}).find("epoch") != std::string::npos);
   CHECK(reason({"v", "1", "host", "hB", "epoch", "3", "lane", "99999", "seq", "1", "rec", "r"}).find("lane") != std::string::npos);
   CHECK(reason({"v", "1", "host", "hB", "epoch", "3", "lane", "2", "seq", "99999999999999999999999", "rec", "r"}).find("seq") != std::string::npos);
+  // Bounds: epoch < 2^32, seq < 2^62 (a wrapped or hostile number is refused, not stored).
+  CHECK(reason({"v", "1", "host", "hB", "epoch", "4294967296", "lane", "2", "seq", "1", "rec", "r"}).find("epoch") != std::string::npos);
+  CHECK(reason({"v", "1", "host", "hB", "epoch", "4294967295", "lane", "2", "seq", "1", "rec", "r"}) == "");
+  CHECK(reason({"v", "1", "host", "hB", "epoch", "3", "lane", "2", "seq", "4611686018427387904", "rec", "r"}).find("seq") != std::string::npos);
+  CHECK(reason({"v", "1", "host", "hB", "epoch", "3", "lane", "2", "seq", "4611686018427387903", "rec", "r"}) == "");
   CHECK(reason({"v", "1", "v", "1", "host", "hB", "epoch", "3", "lane", "2", "seq", "1", "rec", "r"}).find("twice") != std::string::npos);
   CHECK(reason({"zzz", "1"}).find("unknown field") != std::string::npos);
 }
@@ -135,12 +140,37 @@ TEST_CASE("ingest dedup table: duplicates, gaps, epochs - and the pending update
     REQUIRE(s.check("hB", 2, 0, 0, &gap, &handle) == IngestState::Verdict::kAccept);
     CHECK(gap == 0);
     CHECK(s.check("hB", 1, 0, 9, &gap, &handle) == IngestState::Verdict::kDuplicate);
+    // An implausible epoch leap is refused and changes nothing: epoch 2 stays current.
+    CHECK(s.check("hB", 2 + IngestState::kMaxEpochJump + 1, 0, 0, &gap, &handle) ==
+          IngestState::Verdict::kEpochJump);
+    CHECK(s.check("hB", 2, 0, 5, &gap, &handle) == IngestState::Verdict::kAccept);
+    CHECK(s.hosts().at(0).epoch == 2);
+    CHECK(s.check("hC", IngestState::kMaxEpochJump + 1, 0, 0, &gap, &handle) ==
+          IngestState::Verdict::kEpochJump);
+    CHECK(s.check("hC", IngestState::kMaxEpochJump, 0, 0, &gap, &handle) ==
+          IngestState::Verdict::kAccept);
     // Opening it again resolves nothing twice (idempotent).
   }
   {
     IngestState s(path, 1, 3);
     CHECK(s.hosts().at(0).ingested == 3);
     CHECK(s.hosts().at(0).gaps == 2);
+  }
+  // A SIGKILL while the file was being created (sized, some words written, the magic, stored
+  // last, not yet): the next open initialises it again instead of refusing every restart.
+  {
+    const std::string cut = dir + "/cut.state";
+    { IngestState s(cut, 1, 0); }
+    const auto size = std::filesystem::file_size(cut);
+    {
+      std::fstream f(cut, std::ios::in | std::ios::out | std::ios::binary);
+      const char zero[8] = {};
+      f.write(zero, sizeof zero);  // the magic (first word) never written; the version was
+    }
+    CHECK(std::filesystem::file_size(cut) == size);
+    IngestState s(cut, 1, 0);
+    CHECK(s.hosts().empty());
+    CHECK(s.check("hB", 1, 0, 0, &gap, &handle) == IngestState::Verdict::kAccept);
   }
   // Not an ingest state: refused in one line, untouched.
   std::ofstream(dir + "/junk") << "hello";

@@ -309,3 +309,72 @@ TEST_CASE("ring: producer threads and a consumer thread move 4 x 20k records in 
   CHECK(r.corrupt_records_skipped() == 0);
   CHECK_FALSE(r.peek());
 }
+
+TEST_CASE("ring read-ahead: rewind keeps the resync state at head - a corrupt stretch behind "
+          "unreleased records never moves the shared head past them", "[ring]") {
+  SegmentGuard g(unique_name("ringahead"));
+  auto seg = Segment::create(g.name, small_sizes(1, 1 << 16, 4096), "");
+  LaneWriter w(*seg, 0);
+  RingReader r(*seg);
+  uint8_t* lane = seg->base() + seg->layout().lane_data;
+  auto header_at = [&](uint64_t offset) { return reinterpret_cast<RecordHeader*>(lane + offset); };
+  std::vector<uint8_t> rec(200, 5);
+  auto write_corrupt = [&] {
+    const uint64_t offset = lane_status(*seg)[0].tail % (1 << 16);
+    REQUIRE(w.write(rec.data(), rec.size()));
+    header_at(offset)->kind = 0;
+  };
+  // 1. Record 0 corrupt: skipped (nothing read ahead, so head moves on) - the lane resyncs.
+  write_corrupt();
+  CHECK_FALSE(r.read_ahead());
+  CHECK(r.corrupt_records_skipped() == 1);
+  REQUIRE(w.write(rec.data(), rec.size()));  // sequence 1
+  auto one = r.read_ahead();
+  REQUIRE(one);
+  CHECK(one->sequence == 1);
+  // A failed send: rewind. Record 1 is at head, where the lane is still in resync: it must be
+  // read again, not taken for corruption (its sequence is not the 0 expected before the skip).
+  r.rewind();
+  auto again = r.read_ahead();
+  REQUIRE(again);
+  CHECK(again->sequence == 1);
+  CHECK(r.corrupt_records_skipped() == 1);
+  r.release_through(0, 1);
+  CHECK(lane_status(*seg)[0].records_consumed == 2);
+
+  // 2. Records 2 and 3 read ahead (in flight), then a corrupt record 4.
+  REQUIRE(w.write(rec.data(), rec.size()));
+  REQUIRE(w.write(rec.data(), rec.size()));
+  const uint64_t head_before = lane_status(*seg)[0].head;
+  write_corrupt();
+  auto two = r.read_ahead();
+  auto three = r.read_ahead();
+  REQUIRE((two && three));
+  CHECK((two->sequence == 2 && three->sequence == 3));
+  CHECK_FALSE(r.read_ahead());
+  CHECK(r.corrupt_records_skipped() == 2);
+  // The shared head stays before records 2 and 3: they are not released yet.
+  CHECK(lane_status(*seg)[0].head == head_before);
+  CHECK(lane_status(*seg)[0].records_consumed == 2);
+  // The send failed: both come again (the stretch is skipped again after them).
+  r.rewind();
+  auto two_again = r.read_ahead();
+  REQUIRE(two_again);
+  CHECK(two_again->sequence == 2);
+  std::vector<uint8_t> copy(two_again->data, two_again->data + two_again->size);
+  CHECK(copy == rec);
+  auto three_again = r.read_ahead();
+  REQUIRE(three_again);
+  CHECK(three_again->sequence == 3);
+  CHECK_FALSE(r.read_ahead());
+  // A good record after the stretch is accepted (resync), and releasing it frees everything.
+  REQUIRE(w.write(rec.data(), rec.size()));  // sequence 5
+  auto five = r.read_ahead();
+  REQUIRE(five);
+  CHECK(five->sequence == 5);
+  r.release_through(0, 3);
+  CHECK(lane_status(*seg)[0].records_consumed == 4);
+  r.release_through(0, 5);
+  CHECK(lane_status(*seg)[0].records_consumed == 6);
+  CHECK(lane_status(*seg)[0].head == lane_status(*seg)[0].tail);
+}
