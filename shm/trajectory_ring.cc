@@ -267,7 +267,9 @@ RingReader::RingReader(Segment& segment) : segment_(segment) {
       continue;
     }
     // A consumer killed between storing consumed_seq (= s + 1) and head leaves head at
-    // record s: then the record at head carries consumed_seq - 1 and is still to be read.
+    // record s - or, after release_through() of several records, at an earlier one: then
+    // the record at head carries a sequence below consumed_seq and is read again from there
+    // (a consumer that already forwarded it, the relay, has its receiver drop the repeat).
     // Look at it accepting any sequence (resync); everything else is verified as usual.
     const uint64_t consumed = c.expected_seq;
     const uint64_t skipped_before = corrupt_skipped_;
@@ -276,7 +278,7 @@ RingReader::RingReader(Segment& segment) : segment_(segment) {
     held_.reset();
     if (corrupt_skipped_ != skipped_before) continue;  // skipped: stays in resync
     c.resync = c.head_resync = false;
-    c.expected_seq = (r && r->sequence + 1 == consumed) ? r->sequence : consumed;
+    c.expected_seq = (r && r->sequence < consumed) ? r->sequence : consumed;
     c.ahead = c.head;
     c.ahead_seq = c.expected_seq;
   }
@@ -437,6 +439,7 @@ void RingReader::release_through(uint32_t lane, uint64_t sequence) {
   // the constructor).
   lc.consumed_seq.store(c.expected_seq, std::memory_order_relaxed);
   if (__builtin_expect(was_resync, 0)) lc.resync.store(0, std::memory_order_relaxed);
+  fault_point(FaultPoint::kConsumerBeforeHeadStore, seq);
   lc.head.store(c.head, std::memory_order_seq_cst);
   if (lc.producer_waiting.load(std::memory_order_seq_cst) &&
       lc.producer_waiting.exchange(0, std::memory_order_seq_cst)) {

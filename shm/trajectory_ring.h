@@ -177,7 +177,7 @@ enum class FaultPoint {
   kMidCopy,                  // LaneWriter::write: half the payload copied
   kBeforeTailStore,          // LaneWriter: record complete, tail not yet stored
   kAfterTailStore,           // LaneWriter: tail stored, committed_seq not yet
-  kConsumerBeforeHeadStore,  // RingReader::release: consumed_seq stored, head not yet
+  kConsumerBeforeHeadStore,  // RingReader::release(_through): consumed_seq stored, head not yet
   kWeightMidCopy,            // WeightSlot::publish: half the blob copied
 };
 using FaultHook = void (*)(FaultPoint point, uint64_t sequence);

@@ -316,6 +316,44 @@ TEST_CASE("ring processes: a consumer SIGKILLed mid-stream and restarted loses a
   CHECK(kills >= 5);
 }
 
+// The relay frees many records at once (release_through). Killed between storing
+// consumed_seq and head, it leaves head several records behind consumed_seq: its successor
+// must read them again (the receiver drops the repeats), never take them for corruption and
+// skip the lane, which would lose the records behind them that were never sent.
+TEST_CASE("ring processes: a reader SIGKILLed inside release_through of several records loses nothing",
+          "[ring][processes][faults]") {
+  ReapChildrenOnExit reap;
+  SegmentGuard g(unique_name("rthrough"));
+  auto seg = Segment::create(g.name, small_sizes(1, 1 << 16, 1000), "");
+  {
+    LaneWriter w(*seg, 0);
+    std::vector<uint8_t> rec(300, 7);
+    for (int i = 0; i < 10; ++i) REQUIRE(w.write(rec.data(), rec.size()));
+  }
+  pid_t c = spawn([&] {
+    auto s = Segment::open(g.name);
+    RingReader r(*s);
+    for (int i = 0; i < 5; ++i)
+      if (!r.read_ahead()) return 3;
+    g_consumer_kill_after = 1;
+    testing::set_fault_hook(kill_consumer);
+    r.release_through(0, 4);  // consumed_seq = 5 stored, then killed before head moves
+    return 4;
+  });
+  REQUIRE(wait_child(c) == 128 + SIGKILL);
+  CHECK(lane_status(*seg)[0].records_consumed == 5);
+  RingReader r(*seg);
+  std::vector<uint64_t> seen;
+  while (auto rec = r.read_ahead()) seen.push_back(rec->sequence);
+  CHECK(r.corrupt_records_skipped() == 0);
+  // Records 0-4 again (already forwarded: repeats for the receiver), then 5-9, none lost.
+  std::vector<uint64_t> expected(10);
+  for (uint64_t i = 0; i < 10; ++i) expected[i] = i;
+  CHECK(seen == expected);
+  r.release_through(0, 9);
+  CHECK(lane_status(*seg)[0].records_consumed == 10);
+}
+
 // Issue #13 finding 6: after a corrupt-record skip the lane's consumed_seq is no longer the
 // next record's sequence. A consumer SIGKILLed right after the skip (before it released
 // anything on that lane) must not make its successor reject the lane's next good records.
