@@ -2,6 +2,7 @@
 
 #include "common/durable_file.h"
 #include "common/hash.h"
+#include "common/text_parse.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -51,13 +52,6 @@ struct Option {
   throw ConfigError(fmt::format("option {}='{}' is invalid: use {}", name, value, allowed));
 }
 
-std::string trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
-
 // Whole-string integer parse; false on anything else (sign for unsigned, spaces, suffixes).
 bool parse_i64(const std::string& raw, int64_t* out) {
   const std::string s = trim(raw);
@@ -77,17 +71,6 @@ bool parse_u64(const std::string& raw, uint64_t* out) {
   char* end = nullptr;
   const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
   if (errno != 0 || end != s.c_str() + s.size()) return false;
-  *out = v;
-  return true;
-}
-
-bool parse_double(const std::string& raw, double* out) {
-  const std::string s = trim(raw);
-  if (s.empty()) return false;
-  errno = 0;
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (errno != 0 || end != s.c_str() + s.size() || !std::isfinite(v)) return false;
   *out = v;
   return true;
 }

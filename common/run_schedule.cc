@@ -7,28 +7,9 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "common/text_parse.h"
+
 namespace rz {
-namespace {
-
-std::string trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
-
-bool whole_double(const std::string& raw, double* out) {
-  const std::string s = trim(raw);
-  if (s.empty()) return false;
-  errno = 0;
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (errno != 0 || end != s.c_str() + s.size() || !std::isfinite(v)) return false;
-  *out = v;
-  return true;
-}
-
-}  // namespace
 
 std::vector<ScheduleEntry> parse_lr_schedule(const std::string& text) {
   std::vector<ScheduleEntry> out;
@@ -50,8 +31,8 @@ std::vector<ScheduleEntry> parse_lr_schedule(const std::string& text) {
     const auto colon = item.find(':');
     ScheduleEntry e;
     if (colon == std::string::npos) refuse("'" + trim(item) + "' has no ':'");
-    if (!whole_double(item.substr(0, colon), &e.at)) refuse("'" + trim(item) + "' starts with no number");
-    if (!whole_double(item.substr(colon + 1), &e.rate) || e.rate <= 0 || e.rate > 10)
+    if (!parse_double(item.substr(0, colon), &e.at)) refuse("'" + trim(item) + "' starts with no number");
+    if (!parse_double(item.substr(colon + 1), &e.rate) || e.rate <= 0 || e.rate > 10)
       refuse("the rate of '" + trim(item) + "' is not in (0, 10]");
     if (e.at > 0 && e.at < 1) {
       e.fraction = true;
