@@ -220,18 +220,19 @@ void Actor::run() {
   // preallocates its input for max_batch and splits bigger rounds into chunks, so the cap
   // bounds memory (65536 games x 256 leaves would be gigabytes) without changing results.
   constexpr int kMaxForwardBatch = 4096;
-  const int max_batch = static_cast<int>(
-      std::min<int64_t>(int64_t(config_.actor.games_in_flight) * config_.mcts.virtual_leaves,
-                        kMaxForwardBatch));
+  const int max_batch = static_cast<int>(std::min<int64_t>(
+      int64_t(config_.actor.games_in_flight) * config_.mcts.virtual_leaves, kMaxForwardBatch));
   NetEvaluator net(*game, config_.net, max_batch, config_.actor.threads);
   // Every leaf goes through the cache; answers of old weights are dropped on a switch.
   std::unique_ptr<CachingEvaluator> cache;
   try {
-    cache = std::make_unique<CachingEvaluator>(*game, net, size_t(config_.actor.eval_cache_mib) << 20);
+    cache =
+        std::make_unique<CachingEvaluator>(*game, net, size_t(config_.actor.eval_cache_mib) << 20);
   } catch (const std::bad_alloc&) {
-    throw ActorError(fmt::format("actor.eval_cache_mib={} does not fit in memory: use a smaller "
-                                 "cache (default 32, 0 = off)",
-                                 config_.actor.eval_cache_mib));
+    throw ActorError(
+        fmt::format("actor.eval_cache_mib={} does not fit in memory: use a smaller "
+                    "cache (default 32, 0 = off)",
+                    config_.actor.eval_cache_mib));
   }
   CachingEvaluator& evaluator = *cache;
   std::vector<uint8_t> blob;

@@ -8,17 +8,17 @@
 // Real processes and real things only: a redis-server with the learner host's own
 // configuration (appendfsync always), the real ringzero-relay and ringzero-ingest binaries,
 // two real segments (an actor host's and a learner host's), real self-play records (Connect
-// Four, ~500 bytes; dots and boxes 5x5), which the ingest validates exactly as in a run. This process plays the actor (writes the
-// records into the actor host's lane as fast as the lane takes them) and the learner (drains
-// the learner host's ring); the time is from the first write to the last record drained.
-// Cases: Connect Four records (~500 B), the largest records a game here makes (dots and boxes
-// 5x5, 200 simulations), and 64 KiB opaque records relay -> Redis only (see run_case).
-// CPU microseconds per record of the relay and the ingest come from /proc/<pid>/stat.
+// Four, ~500 bytes; dots and boxes 5x5), which the ingest validates exactly as in a run. This
+// process plays the actor (writes the records into the actor host's lane as fast as the lane takes
+// them) and the learner (drains the learner host's ring); the time is from the first write to the
+// last record drained. Cases: Connect Four records (~500 B), the largest records a game here makes
+// (dots and boxes 5x5, 200 simulations), and 64 KiB opaque records relay -> Redis only (see
+// run_case). CPU microseconds per record of the relay and the ingest come from /proc/<pid>/stat.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,7 +53,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string self_dir() { return fs::canonical("/proc/self/exe").parent_path().string(); }
+std::string self_dir() {
+  return fs::canonical("/proc/self/exe").parent_path().string();
+}
 
 pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
   const pid_t pid = ::fork();
@@ -196,7 +198,8 @@ Case run_case(const std::string& name, const std::string& spec, int sims, size_t
   const std::string secret = rz::redis::generate_secret_file(config.scale.secret_file);
   config.run_dir = learn;
   const auto game = rz::make_game(config.game);
-  const std::string conf = rz::launch::write_redis_config(config, rz::launch::RunDir(learn), 1u << 20);
+  const std::string conf =
+      rz::launch::write_redis_config(config, rz::launch::RunDir(learn), 1u << 20);
   const pid_t redis = spawn({rz::launch::redis_server_binary(), conf}, learn + "/logs/redis.log");
   wait_for_redis(port, secret);
 
@@ -214,7 +217,8 @@ Case run_case(const std::string& name, const std::string& spec, int sims, size_t
         const auto& rec = records[(sent + batch) % records.size()];
         const std::string seq = std::to_string(sent + batch);
         r.append({"XADD", "bench:raw", "*", "v", "1", "host", "bench", "epoch", "1", "lane", "0",
-                  "seq", seq, "rec", std::string_view(reinterpret_cast<const char*>(rec.data()), rec.size())});
+                  "seq", seq, "rec",
+                  std::string_view(reinterpret_cast<const char*>(rec.data()), rec.size())});
         ++batch;
         batch_bytes += rec.size();
       }
@@ -242,8 +246,9 @@ Case run_case(const std::string& name, const std::string& spec, int sims, size_t
   config.launch.actors = 1;
   const std::string lname = rz::default_shm_name(learn), jname = rz::default_shm_name(join);
   config.shm.name = lname;
-  auto lseg = rz::shm::Segment::create(lname, rz::launch::segment_sizes_for(config, *game, 2),
-                                       fmt::format("game={}\nrun_dir={}\ningest_lane=1\n", config.game, learn));
+  auto lseg = rz::shm::Segment::create(
+      lname, rz::launch::segment_sizes_for(config, *game, 2),
+      fmt::format("game={}\nrun_dir={}\ningest_lane=1\n", config.game, learn));
   lseg->control().generation.store(1);
   rz::write_config_atomically(config, learn + "/config.ini");
   rz::RunConfig jconfig = config;
@@ -260,9 +265,11 @@ Case run_case(const std::string& name, const std::string& spec, int sims, size_t
   { std::ofstream(join + "/host.nonce") << "bench-nonce\n"; }
 
   const std::string bin = self_dir();
-  const pid_t ingest = raw_bytes > 0 ? -1 : spawn({bin + "/../learner/ringzero-ingest", "--shm", lname, "--run-dir", learn,
-                              "--config", learn + "/config.ini", "--lane", "1"},
-                             learn + "/logs/ingest.log");
+  const pid_t ingest =
+      raw_bytes > 0 ? -1
+                    : spawn({bin + "/../learner/ringzero-ingest", "--shm", lname, "--run-dir",
+                             learn, "--config", learn + "/config.ini", "--lane", "1"},
+                            learn + "/logs/ingest.log");
   const pid_t relay = spawn({bin + "/ringzero-relay", "--shm", jname, "--run-dir", join, "--config",
                              join + "/config.ini"},
                             join + "/logs/relay.log");
@@ -308,7 +315,9 @@ Case run_case(const std::string& name, const std::string& spec, int sims, size_t
   lseg.reset();
   rz::shm::Segment::remove(jname);
   rz::shm::Segment::remove(lname);
-  if (got < n) throw std::runtime_error(fmt::format("{}: only {} of {} records arrived in 120 s; see {}", name, got, n, base));
+  if (got < n)
+    throw std::runtime_error(
+        fmt::format("{}: only {} of {} records arrived in 120 s; see {}", name, got, n, base));
   c.relay_records_per_s = n / seconds;
   c.relay_mb_per_s = n * c.record_bytes / seconds / 1e6;
   c.relay_cpu_us = relay_cpu / n * 1e6;
@@ -332,7 +341,8 @@ int main(int argc, char** argv) {
   try {
     cases.push_back(run_case("connect4", "connect4", 32, 0, n, base));
     cases.push_back(run_case("dots5x5", "dotsandboxes:rows=5,cols=5", 200, 0, n, base));
-    cases.push_back(run_case("64KiB", "connect4", 0, 64u << 10, std::max<uint64_t>(n / 10, 500), base));
+    cases.push_back(
+        run_case("64KiB", "connect4", 0, 64u << 10, std::max<uint64_t>(n / 10, 500), base));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ringzero-bench-relay: %s\n", e.what());
     return 1;
@@ -340,27 +350,33 @@ int main(int argc, char** argv) {
   fs::remove_all(base);
   const unsigned cores = std::thread::hardware_concurrency();
   if (flags["json"].as<bool>()) {
-    std::string out = fmt::format("{{\"cpu\":{{\"model\":\"{}\",\"hardware_threads\":{}}},\"cases\":[", cpu_model(), cores);
+    std::string out = fmt::format(
+        "{{\"cpu\":{{\"model\":\"{}\",\"hardware_threads\":{}}},\"cases\":[", cpu_model(), cores);
     for (size_t i = 0; i < cases.size(); ++i) {
       const Case& c = cases[i];
       out += fmt::format(
           "{}{{\"case\":\"{}\",\"game\":\"{}\",\"record_bytes\":{:.0f},\"records\":{},"
-          "\"raw_xadd_records_per_s\":{:.0f},\"raw_xadd_pipeline\":{},\"relay_records_per_s\":{:.0f},\"relay_mb_per_s\":{:.2f},"
-          "\"relay_vs_raw\":{:.3f},\"relay_cpu_us_per_record\":{:.2f},\"ingest_cpu_us_per_record\":{},"
+          "\"raw_xadd_records_per_s\":{:.0f},\"raw_xadd_pipeline\":{},\"relay_records_per_s\":{:."
+          "0f},\"relay_mb_per_s\":{:.2f},"
+          "\"relay_vs_raw\":{:.3f},\"relay_cpu_us_per_record\":{:.2f},\"ingest_cpu_us_per_record\":"
+          "{},"
           "\"floor_50pct_met\":{}}}",
-          i ? "," : "", c.name, c.spec, c.record_bytes, c.records, c.raw_records_per_s, c.raw_pipeline,
-          c.relay_records_per_s, c.relay_mb_per_s, c.relay_records_per_s / c.raw_records_per_s,
-          c.relay_cpu_us, c.spec_has_ingest ? fmt::format("{:.2f}", c.ingest_cpu_us) : "null", c.relay_records_per_s >= 0.5 * c.raw_records_per_s);
+          i ? "," : "", c.name, c.spec, c.record_bytes, c.records, c.raw_records_per_s,
+          c.raw_pipeline, c.relay_records_per_s, c.relay_mb_per_s,
+          c.relay_records_per_s / c.raw_records_per_s, c.relay_cpu_us,
+          c.spec_has_ingest ? fmt::format("{:.2f}", c.ingest_cpu_us) : "null",
+          c.relay_records_per_s >= 0.5 * c.raw_records_per_s);
     }
     std::printf("%s]}\n", out.c_str());
   } else {
     std::printf("cpu: %s, %u hardware threads\n", cpu_model().c_str(), cores);
     for (const Case& c : cases) {
-      std::printf("%-9s %7.0f B/record: raw XADD %8.0f rec/s | relay->redis->ingest %8.0f rec/s "
-                  "(%5.1f MB/s, %.0f%% of raw) | cpu/record relay %.1f us, ingest %.1f us\n",
-                  c.name.c_str(), c.record_bytes, c.raw_records_per_s, c.relay_records_per_s,
-                  c.relay_mb_per_s, 100 * c.relay_records_per_s / c.raw_records_per_s, c.relay_cpu_us,
-                  c.ingest_cpu_us);
+      std::printf(
+          "%-9s %7.0f B/record: raw XADD %8.0f rec/s | relay->redis->ingest %8.0f rec/s "
+          "(%5.1f MB/s, %.0f%% of raw) | cpu/record relay %.1f us, ingest %.1f us\n",
+          c.name.c_str(), c.record_bytes, c.raw_records_per_s, c.relay_records_per_s,
+          c.relay_mb_per_s, 100 * c.relay_records_per_s / c.raw_records_per_s, c.relay_cpu_us,
+          c.ingest_cpu_us);
     }
   }
   return 0;

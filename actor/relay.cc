@@ -39,7 +39,9 @@ constexpr const char* kClaimScript =
 constexpr const char* kReleaseScript =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
-void say(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }
+void say(const std::string& line) {
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
 
 std::string read_line(const std::string& path) {
   std::ifstream in(path);
@@ -51,23 +53,33 @@ std::string read_line(const std::string& path) {
 class Relay {
  public:
   Relay(shm::Segment& segment, const RunConfig& config, std::atomic<uint32_t>* interrupted)
-      : segment_(segment), config_(config), interrupted_(interrupted), reader_(segment),
-        weights_(segment), stats_(segment, shm::Role::kRelay, 0) {
+      : segment_(segment),
+        config_(config),
+        interrupted_(interrupted),
+        reader_(segment),
+        weights_(segment),
+        stats_(segment, shm::Role::kRelay, 0) {
     redis::parse_address(config.scale.learner, &host_, &port_);
     secret_ = redis::read_secret_file(config.scale.secret_file);
     const std::string bad = redis::check_host_id(config.scale.host_id);
-    if (!bad.empty()) throw std::runtime_error("scale.host_id '" + config.scale.host_id + "': " + bad);
+    if (!bad.empty())
+      throw std::runtime_error("scale.host_id '" + config.scale.host_id + "': " + bad);
     nonce_ = read_line(config.run_dir + "/host.nonce");
     if (nonce_.empty())
-      throw std::runtime_error(fmt::format("{}/host.nonce is missing: start the actor host with "
-                                           "launch.sh join", config.run_dir));
+      throw std::runtime_error(
+          fmt::format("{}/host.nonce is missing: start the actor host with "
+                      "launch.sh join",
+                      config.run_dir));
     // The join's epoch (rz:epoch:<id>, taken by `join` before this segment's supervisor
     // started): unique per host id, and the same for every relay of this segment.
     uint64_t epoch = 0;
     const std::string epoch_file = config.run_dir + "/" + redis::kEpochFile;
-    if (!redis::parse_u64(read_line(epoch_file), &epoch) || epoch == 0 || epoch >= redis::kEpochLimit)
-      throw std::runtime_error(fmt::format("{} is missing or not an epoch: start the actor host "
-                                           "with launch.sh join", epoch_file));
+    if (!redis::parse_u64(read_line(epoch_file), &epoch) || epoch == 0 ||
+        epoch >= redis::kEpochLimit)
+      throw std::runtime_error(
+          fmt::format("{} is missing or not an epoch: start the actor host "
+                      "with launch.sh join",
+                      epoch_file));
     epoch_ = std::to_string(epoch);
     m_sent_ = stats_.metric("records_sent");
     m_acked_ = stats_.metric("records_acked");
@@ -93,7 +105,8 @@ class Relay {
       if (!redis_) {
         try {
           connect();
-          if (outage_logged) say(fmt::format("reconnected to the learner host at {}:{}", host_, port_));
+          if (outage_logged)
+            say(fmt::format("reconnected to the learner host at {}:{}", host_, port_));
           outage_logged = false;
           backoff = std::chrono::milliseconds(100);
         } catch (const redis::RedisError& e) {
@@ -111,8 +124,10 @@ class Relay {
         size_t sent = 0;
         if (claimed_ && !backlogged_) sent = send_batch();
         if (sent == 0) {
-          if (claimed_ && !backlogged_) reader_.wait(std::chrono::milliseconds(50));
-          else pause(std::chrono::milliseconds(200));
+          if (claimed_ && !backlogged_)
+            reader_.wait(std::chrono::milliseconds(50));
+          else
+            pause(std::chrono::milliseconds(200));
         }
       } catch (const redis::RedisError& e) {
         say(fmt::format("{} (reconnecting; unacknowledged records stay in their lanes)", e.what()));
@@ -124,16 +139,21 @@ class Relay {
     if (redis_) {
       try {
         heartbeat();
-        redis_->command({"EVAL", kReleaseScript, "1", redis::host_lock_key(config_.scale.host_id), nonce_});
+        redis_->command(
+            {"EVAL", kReleaseScript, "1", redis::host_lock_key(config_.scale.host_id), nonce_});
       } catch (const redis::RedisError&) {
       }
     }
     const uint64_t committed = stats_.get(m_committed_), released = stats_.get(m_released_);
-    say(fmt::format("relay stopped (epoch {}): lanes committed {} records, released {} (sent and "
-                    "acknowledged)", epoch_, committed, released));
+    say(
+        fmt::format("relay stopped (epoch {}): lanes committed {} records, released {} (sent and "
+                    "acknowledged)",
+                    epoch_, committed, released));
     if (committed > released) {
-      say(fmt::format("warning: {} records were not sent (the learner host was unreachable for the "
-                      "whole stop grace): they stay in this segment until it is removed", committed - released));
+      say(
+          fmt::format("warning: {} records were not sent (the learner host was unreachable for the "
+                      "whole stop grace): they stay in this segment until it is removed",
+                      committed - released));
     }
     stats_.set_state(shm::ProcessState::kExited);
     return 0;
@@ -178,9 +198,10 @@ class Relay {
     if (p.is_string() && p.str() != std::to_string(redis::kProtocolVersion)) {
       const std::string got(p.str());
       redis_.reset();
-      throw redis::RedisError(fmt::format("the learner host speaks protocol {} and this relay {}: "
-                                          "run the same ringzero build on every host", got,
-                                          redis::kProtocolVersion));
+      throw redis::RedisError(
+          fmt::format("the learner host speaks protocol {} and this relay {}: "
+                      "run the same ringzero build on every host",
+                      got, redis::kProtocolVersion));
     }
     stats_.set_gauge(m_reachable_, 1);
     heartbeat();
@@ -189,12 +210,14 @@ class Relay {
   void heartbeat() {
     beat_at_ = Clock::now();
     const std::string key = redis::host_lock_key(config_.scale.host_id);
-    const redis::Reply c = redis_->command({"EVAL", kClaimScript, "1", key, nonce_,
-                                            std::to_string(redis::kHostLockMs)});
+    const redis::Reply c = redis_->command(
+        {"EVAL", kClaimScript, "1", key, nonce_, std::to_string(redis::kHostLockMs)});
     const bool claimed = c.is_integer() && c.integer() == 1;
     if (!claimed && claimed_ != claimed) {
-      say(fmt::format("host id '{}' is held by another join: not sending until it is free (give "
-                      "this host another --host-id)", config_.scale.host_id));
+      say(
+          fmt::format("host id '{}' is held by another join: not sending until it is free (give "
+                      "this host another --host-id)",
+                      config_.scale.host_id));
     }
     claimed_ = claimed;
     const redis::Reply len = redis_->command({"XLEN", redis::kRecordStream});
@@ -210,10 +233,10 @@ class Relay {
     if (!claimed_) return;
     redis_->append({"SADD", redis::kHostsKey, config_.scale.host_id});
     redis_->append({"HSET", redis::host_key(config_.scale.host_id), "beat", std::to_string(beats_),
-                    "actors", std::to_string(actors), "pid", std::to_string(::getpid()),
-                    "epoch", epoch_, "weight_version", std::to_string(have_version_),
-                    "records_sent", std::to_string(stats_.get(m_sent_)),
-                    "records_acked", std::to_string(stats_.get(m_acked_))});
+                    "actors", std::to_string(actors), "pid", std::to_string(::getpid()), "epoch",
+                    epoch_, "weight_version", std::to_string(have_version_), "records_sent",
+                    std::to_string(stats_.get(m_sent_)), "records_acked",
+                    std::to_string(stats_.get(m_acked_))});
     redis_->reply();
     redis_->reply();
   }
@@ -223,7 +246,8 @@ class Relay {
     const redis::Reply v = redis_->command({"HGET", redis::kWeightsKey, "version"});
     uint64_t version = 0;
     if (!v.is_string() || !redis::parse_u64(v.str(), &version) || version <= have_version_) return;
-    const redis::Reply all = redis_->command({"HMGET", redis::kWeightsKey, "version", "tag", "blob"});
+    const redis::Reply all =
+        redis_->command({"HMGET", redis::kWeightsKey, "version", "tag", "blob"});
     uint64_t tag = 0;
     if (all.size() != 3 || !redis::parse_u64(all.element(0).str(), &version) ||
         !redis::parse_u64(all.element(1).str(), &tag) || !all.element(2).is_string())
@@ -231,8 +255,10 @@ class Relay {
     const std::string_view blob = all.element(2).str();
     if (blob.size() > weights_.capacity()) {
       if (!weights_too_big_logged_)
-        say(fmt::format("weights version {} are {} bytes, the local slot holds {}: the hosts' "
-                        "configurations differ; rejoin", version, blob.size(), weights_.capacity()));
+        say(
+            fmt::format("weights version {} are {} bytes, the local slot holds {}: the hosts' "
+                        "configurations differ; rejoin",
+                        version, blob.size(), weights_.capacity()));
       weights_too_big_logged_ = true;
       return;
     }
@@ -259,9 +285,9 @@ class Relay {
       if (!r) break;
       if (batch.empty()) redis_->append({"MULTI"});
       const std::string lane = std::to_string(r->lane), seq = std::to_string(r->sequence);
-      redis_->append({"XADD", redis::kRecordStream, "*", "v", version, "host", config_.scale.host_id,
-                      "epoch", epoch_, "lane", lane, "seq", seq,
-                      "rec", std::string_view(reinterpret_cast<const char*>(r->data), r->size)});
+      redis_->append({"XADD", redis::kRecordStream, "*", "v", version, "host",
+                      config_.scale.host_id, "epoch", epoch_, "lane", lane, "seq", seq, "rec",
+                      std::string_view(reinterpret_cast<const char*>(r->data), r->size)});
       batch.push_back({r->lane, r->sequence});
       bytes += r->size;
     }

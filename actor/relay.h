@@ -6,14 +6,14 @@
 //     (RingReader::read_ahead), sends them pipelined to the learner host's stream rz:records
 //     (XADD, up to 256 records / 4 MiB per round trip, in one MULTI/EXEC: a refusal refuses
 //     the whole batch, so a resend never follows an accepted later sequence of its lane),
-//     and releases them from their lanes only once EXEC answered for all of them. The learner host's redis-server runs
-//     with appendfsync always, so an XADD reply means the record is in its AOF on disk:
-//     released records are durable there. A relay killed (or a connection lost) with a batch
-//     in flight leaves those records in the lanes: they are sent again, and the ingest's
+//     and releases them from their lanes only once EXEC answered for all of them. The learner
+//     host's redis-server runs with appendfsync always, so an XADD reply means the record is in its
+//     AOF on disk: released records are durable there. A relay killed (or a connection lost) with a
+//     batch in flight leaves those records in the lanes: they are sent again, and the ingest's
 //     dedup (host, epoch, lane, sequence) drops the copies. The epoch is the join's
-//     (RUN/host.epoch, taken from rz:epoch:<id> on the learner host): unique per host id. Why not an end-to-end ack from
-//     the ingest: it would hold lane space for the ingest's latency too (and for its
-//     outages), while the AOF already gives durability; see docs/scale-out.md.
+//     (RUN/host.epoch, taken from rz:epoch:<id> on the learner host): unique per host id. Why not
+//     an end-to-end ack from the ingest: it would hold lane space for the ingest's latency too (and
+//     for its outages), while the AOF already gives durability; see docs/scale-out.md.
 //   - Weights: polls rz:weights every 200 ms and publishes a newer version into the local
 //     WeightSlot with the learner host's version number, so local actors switch as usual.
 //   - Heartbeat: every second rz:host:<id> gets the counters below and the host-id claim

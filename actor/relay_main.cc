@@ -17,7 +17,9 @@
 
 namespace {
 std::atomic<uint32_t> interrupted{0};
-extern "C" void on_stop(int) { interrupted.store(1, std::memory_order_relaxed); }
+extern "C" void on_stop(int) {
+  interrupted.store(1, std::memory_order_relaxed);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -32,8 +34,9 @@ int main(int argc, char** argv) {
   try {
     if (config.run_dir.empty()) throw std::runtime_error("--run-dir is required");
     if (config.scale.learner.empty())
-      throw std::runtime_error("scale.learner is empty: the relay runs only on an actor host "
-                               "started with launch.sh join --learner HOST:PORT");
+      throw std::runtime_error(
+          "scale.learner is empty: the relay runs only on an actor host "
+          "started with launch.sh join --learner HOST:PORT");
     if (config.shm.name.empty()) config.shm.name = rz::default_shm_name(config.run_dir);
     auto segment = rz::shm::Segment::open(config.shm.name);
     return rz::run_relay(*segment, config, &interrupted);

@@ -28,7 +28,9 @@ void put_u64(std::vector<uint8_t>* out, uint64_t v) {
   for (int i = 0; i < 8; ++i) out->push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 // Bounds-checked cursor over the file bytes.
 struct Reader {
@@ -70,7 +72,9 @@ bool parse_name(const std::string& name, uint64_t* step) {
   return true;
 }
 
-std::string text_of(const std::vector<uint8_t>& b) { return std::string(b.begin(), b.end()); }
+std::string text_of(const std::vector<uint8_t>& b) {
+  return std::string(b.begin(), b.end());
+}
 
 }  // namespace
 
@@ -121,7 +125,8 @@ std::map<std::string, std::vector<uint8_t>> read_checkpoint_sections(const std::
                                         " bytes, more than any checkpoint (" +
                                         std::to_string(kMaxCheckpointBytes) +
                                         "): move it out of the checkpoints folder"
-                                  : "checkpoint " + path + " is not a regular file: move it out "
+                                  : "checkpoint " + path +
+                                        " is not a regular file: move it out "
                                         "of the checkpoints folder");
   }
   std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
@@ -188,7 +193,9 @@ CheckpointInfo read_checkpoint(const std::string& path) {
   return info;
 }
 
-std::string checkpoint_dir(const std::string& run_dir) { return run_dir + "/checkpoints"; }
+std::string checkpoint_dir(const std::string& run_dir) {
+  return run_dir + "/checkpoints";
+}
 
 std::string checkpoint_path(const std::string& run_dir, uint64_t step) {
   char name[64];
@@ -236,8 +243,7 @@ void prune_checkpoints(const std::string& run_dir, int keep) {
   if (DIR* d = ::opendir(dir.c_str())) {
     std::vector<std::string> stray;
     while (dirent* e = ::readdir(d)) {
-      if (is_durable_temporary(e->d_name, "", ::getpid()))
-        stray.push_back(dir + "/" + e->d_name);
+      if (is_durable_temporary(e->d_name, "", ::getpid())) stray.push_back(dir + "/" + e->d_name);
     }
     ::closedir(d);
     for (auto& s : stray) ::unlink(s.c_str());

@@ -91,7 +91,6 @@ std::string latest_valid_checkpoint(const std::string& run_dir);
 // Deletes all but the newest `keep` checkpoints and any stray tmp files.
 void prune_checkpoints(const std::string& run_dir, int keep);
 
-
 // Little-endian u64 <-> 8 bytes, for the numeric sections.
 std::vector<uint8_t> u64_bytes(uint64_t v);
 uint64_t bytes_u64(const std::vector<uint8_t>& b, const std::string& what);

@@ -210,7 +210,8 @@ std::string check_schedule(const std::string& name, const std::string& value) {
 
 std::string check_device(const std::string& name, const std::string& value) {
   // cuda:N names one GPU by its index (0..255); whether it exists is the learner's check.
-  const bool cuda_index = value.size() > 5 && value.size() <= 8 && value.compare(0, 5, "cuda:") == 0 &&
+  const bool cuda_index = value.size() > 5 && value.size() <= 8 &&
+                          value.compare(0, 5, "cuda:") == 0 &&
                           value.find_first_not_of("0123456789", 5) == std::string::npos &&
                           std::stoi(value.substr(5)) <= 255;
   if (value != "auto" && value != "cpu" && value != "cuda" && !cuda_index)
@@ -220,20 +221,25 @@ std::string check_device(const std::string& name, const std::string& value) {
 
 std::string check_precision(const std::string& name, const std::string& value) {
   if (value == "int8")
-    throw ConfigError(fmt::format(
-        "option {}='int8' is not available: LibTorch 1.13's C++ API has no quantized "
-        "convolution without Python's quantization tooling: use auto, fp32 or bf16",
-        name));
-  if (value != "auto" && value != "fp32" && value != "bf16") refuse(name, value, "auto, fp32 or bf16");
+    throw ConfigError(
+        fmt::format("option {}='int8' is not available: LibTorch 1.13's C++ API has no quantized "
+                    "convolution without Python's quantization tooling: use auto, fp32 or bf16",
+                    name));
+  if (value != "auto" && value != "fp32" && value != "bf16")
+    refuse(name, value, "auto, fp32 or bf16");
   return value;
 }
 
-std::string any_text(const std::string&, const std::string& value) { return value; }
+std::string any_text(const std::string&, const std::string& value) {
+  return value;
+}
 
 constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
 
-#define RZ_FIELD(expr) \
-  [](RunConfig & c) -> auto& { return c.expr; }
+#define RZ_FIELD(expr)         \
+  [](RunConfig & c) -> auto& { \
+    return c.expr;             \
+  }
 
 const std::vector<Option>& options() {
   static const std::vector<Option> table = [] {
@@ -309,10 +315,11 @@ const std::vector<Option>& options() {
                                 RZ_FIELD(learner.batch_size), 1, 65536));
     t.push_back(
         real_option<double>("learner.lr", "SGD learning rate", RZ_FIELD(learner.lr), 0, 10, true));
-    t.push_back(
-        text_option("learner.lr_schedule", "lr schedule 'at:rate,...', at = step or fraction of the run (empty = constant lr)",
-                    RZ_FIELD(learner.lr_schedule),
-                    "empty or 'step:rate,step:rate' with increasing steps", check_schedule));
+    t.push_back(text_option(
+        "learner.lr_schedule",
+        "lr schedule 'at:rate,...', at = step or fraction of the run (empty = constant lr)",
+        RZ_FIELD(learner.lr_schedule), "empty or 'step:rate,step:rate' with increasing steps",
+        check_schedule));
     t.push_back(real_option<double>("learner.momentum", "SGD momentum", RZ_FIELD(learner.momentum),
                                     0, 0.999, false));
     t.push_back(real_option<double>("learner.weight_decay", "L2 weight decay",
@@ -393,11 +400,13 @@ const std::vector<Option>& options() {
                                 RZ_FIELD(eval.accuracy_limit), 1, 100000000));
 
     // Scale-out (docs/scale-out.md); launch.sh start --serve / join --learner set them.
-    t.push_back(text_option("scale.serve", "learner host: HOST:PORT of the run's redis-server (empty = none)",
+    t.push_back(text_option("scale.serve",
+                            "learner host: HOST:PORT of the run's redis-server (empty = none)",
                             RZ_FIELD(scale.serve), "HOST:PORT or empty", any_text));
     t.push_back(text_option("scale.secret_file", "file with the shared Redis secret",
                             RZ_FIELD(scale.secret_file), "a file path or empty", any_text));
-    t.push_back(text_option("scale.learner", "actor host: the learner host's HOST:PORT (set by join)",
+    t.push_back(text_option("scale.learner",
+                            "actor host: the learner host's HOST:PORT (set by join)",
                             RZ_FIELD(scale.learner), "HOST:PORT or empty", any_text));
     t.push_back(text_option("scale.host_id", "actor host: this host's id (set by join)",
                             RZ_FIELD(scale.host_id), "letters, digits, . _ -", any_text));
@@ -560,7 +569,8 @@ po::variables_map parse_ini(std::istream& in, const std::string& where) {
   std::istringstream parsed(text);
   po::variables_map vm;
   try {
-    po::store(po::parse_config_file(parsed, option_description(), /*allow_unregistered=*/false), vm);
+    po::store(po::parse_config_file(parsed, option_description(), /*allow_unregistered=*/false),
+              vm);
   } catch (const po::invalid_config_file_syntax& e) {
     // Boost names the line but not where it is, nor what a valid one looks like.
     const std::string bad = trim(e.tokens());
@@ -611,9 +621,9 @@ void validate(const RunConfig& c) {
   // The segment records the run directory in its 1 KiB run_info (shm/segment.h): checked
   // here, before anything is written, not when the segment is made.
   if (c.run_dir.size() > kMaxRunDirBytes)
-    throw ConfigError(fmt::format(
-        "option run.dir is {} bytes long, the limit is {}: use a shorter --run-dir",
-        c.run_dir.size(), kMaxRunDirBytes));
+    throw ConfigError(
+        fmt::format("option run.dir is {} bytes long, the limit is {}: use a shorter --run-dir",
+                    c.run_dir.size(), kMaxRunDirBytes));
   if (c.learner.min_replay > c.learner.replay_positions)
     throw ConfigError(fmt::format(
         "option learner.min_replay={} is invalid: use at most learner.replay_positions={}",

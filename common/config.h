@@ -12,9 +12,10 @@
 //
 // Shared flags every role accepts besides the options: --help, --config FILE, and two
 // shorthands used on process command lines: --shm NAME (= --shm.name) and --run-dir DIR
-// (= --run.dir), and --minutes M (= --run.minutes). Role-specific flags (the actor's --slot, the learner's --resume, the
-// launcher's subcommand) are declared by the role itself in RoleOptions::flags/positional
-// and come back in the variables_map; the shared parser never needs to know them.
+// (= --run.dir), and --minutes M (= --run.minutes). Role-specific flags (the actor's --slot, the
+// learner's --resume, the launcher's subcommand) are declared by the role itself in
+// RoleOptions::flags/positional and come back in the variables_map; the shared parser never needs
+// to know them.
 //
 // Nonsense is refused with ConfigError, a ONE-LINE message naming the option, the bad value
 // and what is allowed (negative sizes, probabilities outside [0,1], unknown games, text
@@ -48,8 +49,8 @@ struct ConfigError : std::runtime_error {
 };
 
 struct ActorConfig {
-  int games_in_flight = 64;  // games one actor plays at once (one batched forward per round)
-  int threads = 1;           // CPU threads of the actor's network (torch intra-op, BLAS)
+  int games_in_flight = 64;        // games one actor plays at once (one batched forward per round)
+  int threads = 1;                 // CPU threads of the actor's network (torch intra-op, BLAS)
   std::string precision = "auto";  // network forward: auto (measured at start-up), fp32, bf16
   int eval_cache_mib = 32;         // evaluation cache per actor, MiB (0 = off)
 };
@@ -94,9 +95,9 @@ struct ShmConfig {
 
 // The live evaluator (ringzero-eval live, docs/evaluation.md).
 struct EvalConfig {
-  bool enabled = true;    // the supervisor runs one evaluator at low priority
-  int sims = 200;         // MCTS simulations of the network agent
-  int games = 20;         // arena games per evaluation (both colours alternate)
+  bool enabled = true;  // the supervisor runs one evaluator at low priority
+  int sims = 200;       // MCTS simulations of the network agent
+  int games = 20;       // arena games per evaluation (both colours alternate)
   int every_versions = 10;
   int opponent_sims = 200;  // the opponent: plain MCTS with random rollouts
   // A second arena, eval.games games against a stronger rollout MCTS (0 = none). Game-dependent:

@@ -20,8 +20,7 @@ namespace {
 }
 
 uint64_t random_word() {
-  static thread_local std::mt19937_64 rng{std::random_device{}() ^
-                                          (uint64_t(::getpid()) << 32)};
+  static thread_local std::mt19937_64 rng{std::random_device{}() ^ (uint64_t(::getpid()) << 32)};
   return rng();
 }
 
@@ -29,7 +28,9 @@ uint64_t random_word() {
 
 void write_file_durably(const std::string& path, const void* data, size_t size) {
   const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
   const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
   if (name.empty()) fail(path, "naming the file", EISDIR);
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -78,8 +79,7 @@ void write_file_durably(const std::string& path, const void* data, size_t size) 
 
 int open_for_append(const std::string& path, bool readable) {
   return ::open(path.c_str(),
-                (readable ? O_RDWR : O_WRONLY) | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
-                0600);
+                (readable ? O_RDWR : O_WRONLY) | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 }
 
 bool is_durable_temporary(const std::string& name, const std::string& suffix, long own_pid) {

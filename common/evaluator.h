@@ -24,7 +24,10 @@ class Evaluator {
   uint64_t states_evaluated() const { return states_; }
 
  protected:
-  void count(int n) { calls_ += 1; states_ += static_cast<uint64_t>(n); }
+  void count(int n) {
+    calls_ += 1;
+    states_ += static_cast<uint64_t>(n);
+  }
 
  private:
   uint64_t calls_ = 0, states_ = 0;

@@ -37,7 +37,8 @@ pid_t recorded_pid(int fd) {
 std::unique_ptr<FileLock> FileLock::try_acquire(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
-    throw std::runtime_error(fmt::format("cannot open the lock file {}: {}", path, std::strerror(errno)));
+    throw std::runtime_error(
+        fmt::format("cannot open the lock file {}: {}", path, std::strerror(errno)));
   flock l = whole_file(F_WRLCK);
   if (::fcntl(fd, F_OFD_SETLK, &l) == 0) return std::unique_ptr<FileLock>(new FileLock(fd));
   const int err = errno;
@@ -46,7 +47,8 @@ std::unique_ptr<FileLock> FileLock::try_acquire(const std::string& path) {
   throw std::runtime_error(fmt::format("cannot lock {}: {}", path, std::strerror(err)));
 }
 
-std::unique_ptr<FileLock> FileLock::acquire(const std::string& path, std::chrono::milliseconds timeout,
+std::unique_ptr<FileLock> FileLock::acquire(const std::string& path,
+                                            std::chrono::milliseconds timeout,
                                             const std::function<void(pid_t)>& waiting) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   bool told = false;
@@ -74,13 +76,16 @@ bool FileLock::held(const std::string& path, pid_t* pid) {
   return locked;
 }
 
-FileLock::~FileLock() { ::close(fd_); }
+FileLock::~FileLock() {
+  ::close(fd_);
+}
 
 void FileLock::record_pid(pid_t pid) {
   const std::string text = fmt::format("{}\n", pid);
-  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, text.data(), text.size(), 0) != ssize_t(text.size()))
-    throw std::runtime_error(fmt::format("cannot record pid {} in a lock file: {}", pid,
-                                         std::strerror(errno)));
+  if (::ftruncate(fd_, 0) != 0 ||
+      ::pwrite(fd_, text.data(), text.size(), 0) != ssize_t(text.size()))
+    throw std::runtime_error(
+        fmt::format("cannot record pid {} in a lock file: {}", pid, std::strerror(errno)));
 }
 
 }  // namespace rz

@@ -31,7 +31,8 @@ class FileLock {
   static std::unique_ptr<FileLock> try_acquire(const std::string& path);
   // Waits up to `timeout` (polling every 50 ms; `waiting(holder_pid)` is called once, when
   // the first attempt fails). nullptr if still held by then.
-  static std::unique_ptr<FileLock> acquire(const std::string& path, std::chrono::milliseconds timeout,
+  static std::unique_ptr<FileLock> acquire(const std::string& path,
+                                           std::chrono::milliseconds timeout,
                                            const std::function<void(pid_t)>& waiting = {});
   // True if a live process holds the lock on `path`; *pid gets the pid its holder recorded
   // (0 if none yet). A missing file is not held.

@@ -88,9 +88,9 @@ void refuse_unknown_params(const GameParams& params, const std::string& game,
                            const std::string& accepted) {
   if (params.empty()) return;
   throw GameError(fmt::format("{}: unknown parameter '{}': {}", game, params.begin()->first,
-                              accepted.empty() ? "this game takes no parameters, write just '" +
-                                                     game + "'"
-                                               : "the parameters are " + accepted));
+                              accepted.empty()
+                                  ? "this game takes no parameters, write just '" + game + "'"
+                                  : "the parameters are " + accepted));
 }
 
 }  // namespace rz

@@ -30,7 +30,9 @@ inline uint64_t fnv1a64(const void* data, size_t size, uint64_t hash = kFnvOffse
   for (size_t i = 0; i < size; ++i) hash = (hash ^ p[i]) * kFnvPrime64;
   return hash;
 }
-inline uint64_t fnv1a64(std::string_view text) { return fnv1a64(text.data(), text.size()); }
+inline uint64_t fnv1a64(std::string_view text) {
+  return fnv1a64(text.data(), text.size());
+}
 
 // 32-bit FNV-1a of `size` bytes.
 inline uint32_t fnv1a32(const void* data, size_t size) {
@@ -48,6 +50,8 @@ constexpr uint64_t mix64(uint64_t x) {
 }
 
 // One SplitMix64 step: the golden-ratio increment, then the finaliser.
-constexpr uint64_t splitmix64(uint64_t x) { return mix64(x + 0x9e3779b97f4a7c15ULL); }
+constexpr uint64_t splitmix64(uint64_t x) {
+  return mix64(x + 0x9e3779b97f4a7c15ULL);
+}
 
 }  // namespace rz

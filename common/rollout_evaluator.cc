@@ -9,8 +9,7 @@ namespace rz {
 
 RolloutEvaluator::RolloutEvaluator(const Game& game, uint64_t seed, int rollouts)
     : num_actions_(game.num_actions()), rollouts_(rollouts), rng_(seed) {
-  if (rollouts < 1)
-    throw std::invalid_argument("rollout evaluator: rollouts must be at least 1");
+  if (rollouts < 1) throw std::invalid_argument("rollout evaluator: rollouts must be at least 1");
   legal_.resize(static_cast<size_t>(num_actions_));
 }
 

@@ -31,7 +31,8 @@ std::vector<ScheduleEntry> parse_lr_schedule(const std::string& text) {
     const auto colon = item.find(':');
     ScheduleEntry e;
     if (colon == std::string::npos) refuse("'" + trim(item) + "' has no ':'");
-    if (!parse_double(item.substr(0, colon), &e.at)) refuse("'" + trim(item) + "' starts with no number");
+    if (!parse_double(item.substr(0, colon), &e.at))
+      refuse("'" + trim(item) + "' starts with no number");
     if (!parse_double(item.substr(colon + 1), &e.rate) || e.rate <= 0 || e.rate > 10)
       refuse("the rate of '" + trim(item) + "' is not in (0, 10]");
     if (e.at > 0 && e.at < 1) {

@@ -37,9 +37,10 @@ uint32_t masked_crc(const void* data, size_t size) {
 
 void make_private_dir(const std::string& path) {
   if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
-    throw std::runtime_error(fmt::format("cannot create TensorBoard directory '{}': {}: make the "
-                                         "run directory writable",
-                                         path, std::strerror(errno)));
+    throw std::runtime_error(
+        fmt::format("cannot create TensorBoard directory '{}': {}: make the "
+                    "run directory writable",
+                    path, std::strerror(errno)));
 }
 
 std::string host_name() {
@@ -72,8 +73,8 @@ TensorBoardLog::TensorBoardLog(const std::string& run_dir, const std::string& ro
                       logs_opened++);
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
   if (fd_ < 0)
-    throw std::runtime_error(fmt::format("cannot create TensorBoard event file '{}': {}",
-                                         path_, std::strerror(errno)));
+    throw std::runtime_error(
+        fmt::format("cannot create TensorBoard event file '{}': {}", path_, std::strerror(errno)));
   ProtoWriter event;
   event.double_field(1, now).varint(2, 0).bytes(3, "brain.Event:2");
   write_record(event.data());

@@ -90,7 +90,9 @@ class Reader {
   const uint8_t* end_;
 };
 
-[[noreturn]] void bad(const std::string& why) { throw TrajectoryError(why); }
+[[noreturn]] void bad(const std::string& why) {
+  throw TrajectoryError(why);
+}
 
 int16_t quantise_value(float v) {
   if (!std::isfinite(v)) bad(fmt::format("cannot encode root value {}", v));
@@ -100,7 +102,9 @@ int16_t quantise_value(float v) {
 
 }  // namespace
 
-uint64_t game_spec_hash(const std::string& spec) { return fnv1a64(spec); }
+uint64_t game_spec_hash(const std::string& spec) {
+  return fnv1a64(spec);
+}
 
 void encode_trajectory(const FinishedGame& game, const TrajectoryOrigin& origin,
                        std::vector<uint8_t>* out) {

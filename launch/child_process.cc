@@ -87,9 +87,13 @@ LogPump::LogPump(std::string role, int pipe_fd, const std::string& log_path)
   log_fd_ = open_for_append(log_path);
 }
 
-LogPump::~LogPump() { close_all(); }
+LogPump::~LogPump() {
+  close_all();
+}
 
-LogPump::LogPump(LogPump&& other) noexcept { *this = std::move(other); }
+LogPump::LogPump(LogPump&& other) noexcept {
+  *this = std::move(other);
+}
 
 LogPump& LogPump::operator=(LogPump&& other) noexcept {
   if (this != &other) {
@@ -119,7 +123,8 @@ void LogPump::write_line(const std::string& text) {
 }
 
 std::string LogPump::last_line() const {
-  std::string line = partial_.find_first_not_of(" \t\r") != std::string::npos ? partial_ : last_line_;
+  std::string line =
+      partial_.find_first_not_of(" \t\r") != std::string::npos ? partial_ : last_line_;
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
   return line;
 }

@@ -35,8 +35,10 @@ std::string child_binary(const char* env, const std::string& relative) {
                          ? std::string(override_path)
                          : (fs::path(self_dir()) / relative).lexically_normal().string();
   if (::access(path.c_str(), X_OK) != 0) {
-    throw UsageError(fmt::format("{} is missing or not executable; build it with launch/setup.sh "
-                                 "(or set {})", path, env));
+    throw UsageError(
+        fmt::format("{} is missing or not executable; build it with launch/setup.sh "
+                    "(or set {})",
+                    path, env));
   }
   return path;
 }
@@ -48,8 +50,9 @@ bool supervisor_alive(const RunDir& dir, pid_t* pid) {
 std::string shm_name_of(const RunDir& dir) {
   const std::string name = read_shm_name(dir);
   if (name.empty()) {
-    throw UsageError(fmt::format("no run in {} ({} is missing); start one with: {} start --run-dir {}",
-                                 dir.path(), dir.shm_name_file(), script(), shell_quote(dir.path())));
+    throw UsageError(
+        fmt::format("no run in {} ({} is missing); start one with: {} start --run-dir {}",
+                    dir.path(), dir.shm_name_file(), script(), shell_quote(dir.path())));
   }
   return name;
 }
@@ -82,10 +85,10 @@ void require_run(const RunDir& dir) {
     }
     return;
   }
-  throw UsageError(fmt::format("there is no run in {} ({}); start one with: {} start --run-dir {}",
-                               dir.path(),
-                               dir.exists() ? "no config.ini in it" : "the directory does not exist",
-                               script(), shell_quote(dir.path())));
+  throw UsageError(
+      fmt::format("there is no run in {} ({}); start one with: {} start --run-dir {}", dir.path(),
+                  dir.exists() ? "no config.ini in it" : "the directory does not exist", script(),
+                  shell_quote(dir.path())));
 }
 
 }  // namespace rz::launch

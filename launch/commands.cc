@@ -15,9 +15,9 @@
 #include <fmt/format.h>
 
 #include "common/config.h"
+#include "common/file_lock.h"
 #include "launch/command_support.h"
 #include "launch/process_liveness.h"
-#include "common/file_lock.h"
 #include "launch/run_dir.h"
 #include "launch/run_segment.h"
 #include "launch/run_snapshot.h"
@@ -65,7 +65,8 @@ SimpleArgs parse_simple(int argc, char** argv, const std::string& command, int d
         args.timeout_s = -1;
       }
       if (args.timeout_s <= 0) {
-        throw UsageError(fmt::format("--timeout must be a positive number of seconds, not '{}'", v));
+        throw UsageError(
+            fmt::format("--timeout must be a positive number of seconds, not '{}'", v));
       }
     } else {
       throw UsageError(fmt::format("{}: unknown argument '{}' (see {} {} --help)", command, argv[i],
@@ -73,7 +74,8 @@ SimpleArgs parse_simple(int argc, char** argv, const std::string& command, int d
     }
   }
   if (!args.help && args.run_dir.empty()) {
-    throw UsageError(fmt::format("{} needs --run-dir DIR (the directory `start` printed)", command));
+    throw UsageError(
+        fmt::format("{} needs --run-dir DIR (the directory `start` printed)", command));
   }
   return args;
 }
@@ -87,24 +89,28 @@ void stop_orphans(const RunDir& dir, int timeout_s) {
   const std::string checkpoint_lock = dir.checkpoints_dir() + "/lock";
   pid_t learner = 0;
   if (FileLock::held(checkpoint_lock, &learner)) {
-    std::printf("ringzero: the learner (pid %d) outlived its supervisor: asking it to stop\n", learner);
+    std::printf("ringzero: the learner (pid %d) outlived its supervisor: asking it to stop\n",
+                learner);
     std::fflush(stdout);
     if (learner > 0) ::kill(learner, SIGTERM);  // it holds the lock: alive, not a reused pid
-    if (!wait_until([&] { return !FileLock::held(checkpoint_lock); }, std::chrono::seconds(timeout_s))) {
+    if (!wait_until([&] { return !FileLock::held(checkpoint_lock); },
+                    std::chrono::seconds(timeout_s))) {
       throw std::runtime_error(fmt::format(
           "the learner (pid {}) of {} did not stop within {} s; kill it (kill -9 {}) and run stop "
-          "again", learner, dir.path(), timeout_s, learner));
+          "again",
+          learner, dir.path(), timeout_s, learner));
     }
   }
   const std::string name = shm_name_of(dir);
   const SegmentCheck c = check_segment(dir, name);
   if (c.owner == SegmentOwner::kNone) return;
   if (c.owner != SegmentOwner::kThisRun || c.creator_alive) {
-    std::printf("ringzero: left the shared memory %s alone: %s\n", name.c_str(),
-                c.owner == SegmentOwner::kUnknown ? c.why.c_str()
-                : c.owner == SegmentOwner::kOtherRun
-                    ? fmt::format("it belongs to the run in {} (another run token)", c.run_dir).c_str()
-                    : "its creator is alive");
+    std::printf(
+        "ringzero: left the shared memory %s alone: %s\n", name.c_str(),
+        c.owner == SegmentOwner::kUnknown ? c.why.c_str()
+        : c.owner == SegmentOwner::kOtherRun
+            ? fmt::format("it belongs to the run in {} (another run token)", c.run_dir).c_str()
+            : "its creator is alive");
     return;
   }
   // The killed supervisor's counters are fresher than its last RUN/stats.snapshot: keep
@@ -116,7 +122,8 @@ void stop_orphans(const RunDir& dir, int timeout_s) {
     // An unusable one: the file stays as it was.
   }
   if (shm::Segment::remove(name)) {
-    std::printf("ringzero: removed the shared memory %s left by a killed supervisor\n", name.c_str());
+    std::printf("ringzero: removed the shared memory %s left by a killed supervisor\n",
+                name.c_str());
   }
 }
 
@@ -125,10 +132,11 @@ void stop_orphans(const RunDir& dir, int timeout_s) {
 int stop_command(int argc, char** argv) {
   const SimpleArgs args = parse_simple(argc, argv, "stop", 120);
   if (args.help) {
-    std::printf("usage: %s stop --run-dir DIR [--timeout S]\n"
-                "Stops a run cleanly: the learner writes a final checkpoint, every process exits,\n"
-                "the shared memory is removed. Waits up to S seconds (default 120).\n",
-                script().c_str());
+    std::printf(
+        "usage: %s stop --run-dir DIR [--timeout S]\n"
+        "Stops a run cleanly: the learner writes a final checkpoint, every process exits,\n"
+        "the shared memory is removed. Waits up to S seconds (default 120).\n",
+        script().c_str());
     return 0;
   }
   const RunDir dir(args.run_dir);
@@ -139,14 +147,17 @@ int stop_command(int argc, char** argv) {
     std::printf("ringzero: run %s is not running\n", dir.path().c_str());
     return 0;
   }
-  std::printf("ringzero: stopping run %s (supervisor pid %d); the learner writes a final checkpoint\n",
-              dir.path().c_str(), pid);
+  std::printf(
+      "ringzero: stopping run %s (supervisor pid %d); the learner writes a final checkpoint\n",
+      dir.path().c_str(), pid);
   std::fflush(stdout);
   if (pid > 0) ::kill(pid, SIGTERM);  // the lock's holder: alive, so this pid is not reused
   if (!wait_until([&] { return !supervisor_alive(dir, &pid); },
                   std::chrono::seconds(args.timeout_s))) {
-    fmt::print(stderr, "ringzero-launch: the run did not stop within {} s; see {} (a second stop "
-                       "kills every process)\n", args.timeout_s, dir.log_file("launch"));
+    fmt::print(stderr,
+               "ringzero-launch: the run did not stop within {} s; see {} (a second stop "
+               "kills every process)\n",
+               args.timeout_s, dir.log_file("launch"));
     return 1;
   }
   std::printf("ringzero: run %s stopped; continue it with: %s start --resume --run-dir %s\n",
@@ -157,9 +168,11 @@ int stop_command(int argc, char** argv) {
 int status_command(int argc, char** argv) {
   const SimpleArgs args = parse_simple(argc, argv, "status", 0);
   if (args.help) {
-    std::printf("usage: %s status --run-dir DIR\n"
-                "Prints every role of the run (pid, alive, counters, restarts). Exit code 0 when\n"
-                "the run is running, 3 when it is not.\n", script().c_str());
+    std::printf(
+        "usage: %s status --run-dir DIR\n"
+        "Prints every role of the run (pid, alive, counters, restarts). Exit code 0 when\n"
+        "the run is running, 3 when it is not.\n",
+        script().c_str());
     return 0;
   }
   const RunDir dir(args.run_dir);
@@ -167,8 +180,9 @@ int status_command(int argc, char** argv) {
   const std::string name = shm_name_of(dir);
   pid_t pid = 0;
   if (!supervisor_alive(dir, &pid) || !shm::Segment::creator_alive(name)) {
-    std::printf("ringzero: run %s is not running; continue it with: %s start --resume --run-dir %s\n",
-                dir.path().c_str(), script().c_str(), shell_quote(dir.path()).c_str());
+    std::printf(
+        "ringzero: run %s is not running; continue it with: %s start --resume --run-dir %s\n",
+        dir.path().c_str(), script().c_str(), shell_quote(dir.path()).c_str());
     for (const auto& [role, r] : read_role_records(dir)) {
       // The records are the supervisor's last word: after a SIGKILL they still say
       // "running". What is true now comes from /proc.
@@ -193,18 +207,21 @@ int status_command(int argc, char** argv) {
 int restart_learner_command(int argc, char** argv) {
   const SimpleArgs args = parse_simple(argc, argv, "restart-learner", 120);
   if (args.help) {
-    std::printf("usage: %s restart-learner --run-dir DIR [--timeout S]\n"
-                "Restarts the learner alone: it writes a checkpoint, exits, and a new learner\n"
-                "resumes from that checkpoint while the actors keep playing. Waits up to S\n"
-                "seconds (default 120) for the new learner to be running.\n", script().c_str());
+    std::printf(
+        "usage: %s restart-learner --run-dir DIR [--timeout S]\n"
+        "Restarts the learner alone: it writes a checkpoint, exits, and a new learner\n"
+        "resumes from that checkpoint while the actors keep playing. Waits up to S\n"
+        "seconds (default 120) for the new learner to be running.\n",
+        script().c_str());
     return 0;
   }
   const RunDir dir(args.run_dir);
   require_run(dir);
   pid_t pid = 0;
   if (!supervisor_alive(dir, &pid)) {
-    throw UsageError(fmt::format("run {} is not running; start it with {} start --resume --run-dir {}",
-                                 dir.path(), script(), shell_quote(dir.path())));
+    throw UsageError(
+        fmt::format("run {} is not running; start it with {} start --resume --run-dir {}",
+                    dir.path(), script(), shell_quote(dir.path())));
   }
   const auto segment = shm::Segment::open(shm_name_of(dir), /*read_only=*/false);
   shm::ControlBlock& control = segment->control();
@@ -228,8 +245,9 @@ int restart_learner_command(int argc, char** argv) {
                args.timeout_s, dir.log_file("launch"), dir.log_file("learner"));
     return 1;
   }
-  std::printf("ringzero: learner restarted: pid %u -> %u; it resumed from its checkpoint (see %s)\n",
-              old_pid, control.learner_pid.load(), dir.log_file("learner").c_str());
+  std::printf(
+      "ringzero: learner restarted: pid %u -> %u; it resumed from its checkpoint (see %s)\n",
+      old_pid, control.learner_pid.load(), dir.log_file("learner").c_str());
   return 0;
 }
 

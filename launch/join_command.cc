@@ -97,23 +97,36 @@ int join_command(int argc, char** argv) {
       fmt::print("usage: {}\n", kUsage);
       return 0;
     }
-    if (is("--learner")) learner = value(i, a, "--learner");
-    else if (is("--secret-file")) secret_file = value(i, a, "--secret-file");
-    else if (is("--run-dir")) run_dir = value(i, a, "--run-dir");
-    else if (is("--host-id")) host_id = value(i, a, "--host-id");
-    else if (is("--actors")) actors_text = value(i, a, "--actors");
-    else if (a == "--detach") detach = true;
+    if (is("--learner"))
+      learner = value(i, a, "--learner");
+    else if (is("--secret-file"))
+      secret_file = value(i, a, "--secret-file");
+    else if (is("--run-dir"))
+      run_dir = value(i, a, "--run-dir");
+    else if (is("--host-id"))
+      host_id = value(i, a, "--host-id");
+    else if (is("--actors"))
+      actors_text = value(i, a, "--actors");
+    else if (a == "--detach")
+      detach = true;
     else if (is("--serve") || is("--resume") || is("--config"))
-      throw UsageError(fmt::format("{} is not a join option: a join takes its configuration from "
-                                   "the learner host ({})", a.substr(0, a.find('=')), kUsage));
-    else rest.push_back(a);
+      throw UsageError(
+          fmt::format("{} is not a join option: a join takes its configuration from "
+                      "the learner host ({})",
+                      a.substr(0, a.find('=')), kUsage));
+    else
+      rest.push_back(a);
   }
   if (learner.empty())
-    throw UsageError(fmt::format("join needs --learner HOST:PORT, the address the learner host "
-                                 "was started with (start --serve HOST:PORT): {}", kUsage));
+    throw UsageError(
+        fmt::format("join needs --learner HOST:PORT, the address the learner host "
+                    "was started with (start --serve HOST:PORT): {}",
+                    kUsage));
   if (secret_file.empty())
-    throw UsageError(fmt::format("join needs --secret-file F, a copy of the learner host's secret "
-                                 "(printed at its start): {}", kUsage));
+    throw UsageError(
+        fmt::format("join needs --secret-file F, a copy of the learner host's secret "
+                    "(printed at its start): {}",
+                    kUsage));
   std::string host;
   int port = 0;
   try {
@@ -127,12 +140,14 @@ int join_command(int argc, char** argv) {
     throw UsageError(fmt::format("--host-id '{}': {}", host_id, bad));
   int actors = 0;
   if (!actors_text.empty()) {
-    const bool digits = actors_text.size() <= 4 &&
-                        actors_text.find_first_not_of("0123456789") == std::string::npos;
+    const bool digits =
+        actors_text.size() <= 4 && actors_text.find_first_not_of("0123456789") == std::string::npos;
     actors = digits ? std::stoi(actors_text) : -1;
     if (actors < 0 || actors > kMaxActors)
-      throw UsageError(fmt::format("--actors must be a whole number from 0 to {} (0 = cores - 1), "
-                                   "not '{}'", kMaxActors, actors_text));
+      throw UsageError(
+          fmt::format("--actors must be a whole number from 0 to {} (0 = cores - 1), "
+                      "not '{}'",
+                      kMaxActors, actors_text));
   }
   std::string secret;
   try {
@@ -152,12 +167,15 @@ int join_command(int argc, char** argv) {
   const redis::Reply protocol = redis->command({"GET", redis::kProtocolKey});
   const redis::Reply shared = redis->command({"GET", redis::kConfigKey});
   if (!protocol.is_string() || !shared.is_string())
-    throw UsageError(fmt::format("the learner host at {} has not published its run yet (its ingest "
-                                 "is starting or down): retry in a few seconds", learner));
+    throw UsageError(
+        fmt::format("the learner host at {} has not published its run yet (its ingest "
+                    "is starting or down): retry in a few seconds",
+                    learner));
   if (protocol.str() != std::to_string(redis::kProtocolVersion))
-    throw UsageError(fmt::format("the learner host at {} speaks scale-out protocol {} and this "
-                                 "build {}: run the same ringzero build on every host", learner,
-                                 std::string(protocol.str()), redis::kProtocolVersion));
+    throw UsageError(
+        fmt::format("the learner host at {} speaks scale-out protocol {} and this "
+                    "build {}: run the same ringzero build on every host",
+                    learner, std::string(protocol.str()), redis::kProtocolVersion));
   const RunConfig theirs = parse_config_text(std::string(shared.str()));
 
   if (run_dir.empty()) {
@@ -171,15 +189,16 @@ int join_command(int argc, char** argv) {
   RunDir dir(run_dir);
   pid_t running = 0;
   if (supervisor_alive(dir, &running)) {
-    throw UsageError(fmt::format("{} is already joined and running (supervisor pid {}); stop it "
-                                 "with {} stop --run-dir {}", dir.path(), running, script(),
-                                 shell_quote(dir.path())));
+    throw UsageError(
+        fmt::format("{} is already joined and running (supervisor pid {}); stop it "
+                    "with {} stop --run-dir {}",
+                    dir.path(), running, script(), shell_quote(dir.path())));
   }
   if (fs::exists(dir.config_file())) {
     const RunConfig before = load_config_file(dir.config_file());
     if (before.scale.learner.empty())
-      throw UsageError(fmt::format("{} holds a learner host's run, not a join: choose another --run-dir",
-                                   dir.path()));
+      throw UsageError(fmt::format(
+          "{} holds a learner host's run, not a join: choose another --run-dir", dir.path()));
     if (!host_id_given && !before.scale.host_id.empty()) host_id = before.scale.host_id;  // rejoin
   }
   dir.create_layout();
@@ -187,12 +206,14 @@ int join_command(int argc, char** argv) {
   // The old relay must be gone before this join takes a new epoch and segment: both relays
   // sending at once would break "every message of epoch E precedes every one of E+1".
   if (!live_child(dir).empty()) {
-    fmt::print(stderr, "ringzero: waiting for the previous join's {} to finish sending (at most 12 s)\n",
+    fmt::print(stderr,
+               "ringzero: waiting for the previous join's {} to finish sending (at most 12 s)\n",
                live_child(dir));
     if (!wait_until([&] { return live_child(dir).empty(); }, std::chrono::seconds(12)))
-      throw UsageError(fmt::format("the previous join in {} is still running ({}): stop it with {} "
-                                   "stop --run-dir {} (or wait until it exits) and join again",
-                                   dir.path(), live_child(dir), script(), shell_quote(dir.path())));
+      throw UsageError(
+          fmt::format("the previous join in {} is still running ({}): stop it with {} "
+                      "stop --run-dir {} (or wait until it exits) and join again",
+                      dir.path(), live_child(dir), script(), shell_quote(dir.path())));
   }
   // The learner's configuration with the user's own options on top.
   const std::string base = dir.path() + "/learner-config.ini";
@@ -235,24 +256,25 @@ int join_command(int argc, char** argv) {
     write_text_atomically(nonce_file, nonce + "\n");
   }
   while (!nonce.empty() && (nonce.back() == '\n' || nonce.back() == ' ')) nonce.pop_back();
-  const redis::Reply claim = redis->command({"EVAL", kClaimScript, "1", redis::host_lock_key(host_id),
-                                             nonce, std::to_string(redis::kHostLockMs)});
+  const redis::Reply claim =
+      redis->command({"EVAL", kClaimScript, "1", redis::host_lock_key(host_id), nonce,
+                      std::to_string(redis::kHostLockMs)});
   if (!claim.is_integer() || claim.integer() != 1) {
     throw UsageError(fmt::format(
         "host id '{}' is already joined to the learner host at {} by another run: give this one "
-        "--host-id OTHER (a stopped join's claim lapses {} s after it stops)", host_id, learner,
-        redis::kHostLockMs / 1000));
+        "--host-id OTHER (a stopped join's claim lapses {} s after it stops)",
+        host_id, learner, redis::kHostLockMs / 1000));
   }
   // The learner host's ingest tracks at most kMaxHosts host ids over its run: a new id
   // beyond that is refused here, before any of its records could be sent.
-  const redis::Reply room = redis->command({"EVAL", kHostRoomScript, "1", redis::kHostsKey, host_id,
-                                            std::to_string(redis::kMaxHosts)});
+  const redis::Reply room = redis->command(
+      {"EVAL", kHostRoomScript, "1", redis::kHostsKey, host_id, std::to_string(redis::kMaxHosts)});
   if (!room.is_integer() || room.integer() != 1) {
     redis->command({"EVAL", kReleaseScript, "1", redis::host_lock_key(host_id), nonce});
     throw UsageError(fmt::format(
         "the learner host at {} already had {} actor hosts join its run, the most it tracks: "
-        "join with the --host-id of one of them, or start a new learner run", learner,
-        redis::kMaxHosts));
+        "join with the --host-id of one of them, or start a new learner run",
+        learner, redis::kMaxHosts));
   }
   // This join's epoch: the next value of rz:epoch:<id>, so a host id never sends the same
   // (epoch, lane, seq) twice for different records, whatever run directory it uses. It lives
@@ -261,9 +283,10 @@ int join_command(int argc, char** argv) {
   const redis::Reply epoch = redis->command({"INCR", redis::epoch_key(host_id)});
   if (!epoch.is_integer() || epoch.integer() <= 0 ||
       static_cast<uint64_t>(epoch.integer()) >= redis::kEpochLimit)
-    throw UsageError(fmt::format("the learner host at {} gave no usable epoch for host '{}' ({}): "
-                                 "join with another --host-id", learner, host_id,
-                                 epoch.is_error() ? epoch.error() : "out of range"));
+    throw UsageError(
+        fmt::format("the learner host at {} gave no usable epoch for host '{}' ({}): "
+                    "join with another --host-id",
+                    learner, host_id, epoch.is_error() ? epoch.error() : "out of range"));
   write_text_atomically(dir.path() + "/" + redis::kEpochFile, fmt::format("{}\n", epoch.integer()));
   redis.reset();
 
@@ -275,9 +298,11 @@ int join_command(int argc, char** argv) {
   options.config = config;
   if (detach) return start_detached(options, dir, std::move(lock));
   lock->record_pid(::getpid());
-  fmt::print(stderr, "ringzero: joining {} as host '{}': {} with {} actor{} + relay in {} (Ctrl-C "
-                     "stops it cleanly)\n", learner, host_id, config.game, options.actors,
-             options.actors == 1 ? "" : "s", dir.path());
+  fmt::print(stderr,
+             "ringzero: joining {} as host '{}': {} with {} actor{} + relay in {} (Ctrl-C "
+             "stops it cleanly)\n",
+             learner, host_id, config.game, options.actors, options.actors == 1 ? "" : "s",
+             dir.path());
   return run_supervisor(options);
 }
 

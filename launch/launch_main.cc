@@ -43,7 +43,9 @@ int main(int argc, char** argv) {
     return run_command([&] { return restart_learner_command(rest_argc, rest); });
   }
   if (command == "monitor") return run_command([&] { return monitor_command(rest_argc, rest); });
-  std::fprintf(stderr, "ringzero-launch: unknown command '%s'; use start, join, stop, status, "
-                       "restart-learner or monitor (see ringzero-launch --help)\n", command.c_str());
+  std::fprintf(stderr,
+               "ringzero-launch: unknown command '%s'; use start, join, stop, status, "
+               "restart-learner or monitor (see ringzero-launch --help)\n",
+               command.c_str());
   return 2;
 }

@@ -96,21 +96,23 @@ int main(int argc, char** argv) {
   try {
     segment = rz::shm::Segment::open(name, /*read_only=*/true);
   } catch (const std::exception& e) {
-    usage_error(fmt::format("the run is not running ({}); start it with launch/launch.sh start", e.what()));
+    usage_error(
+        fmt::format("the run is not running ({}); start it with launch/launch.sh start", e.what()));
   }
   const bool ansi = ::isatty(STDOUT_FILENO) && !args.json;
   rz::launch::RunSnapshot previous = rz::launch::take_snapshot(*segment, run_dir);
   if (args.once) {
     std::puts((args.json ? rz::launch::snapshot_json(previous)
-                         : rz::launch::snapshot_table(previous, ansi)).c_str());
+                         : rz::launch::snapshot_table(previous, ansi))
+                  .c_str());
     return 0;
   }
   for (;;) {
     std::this_thread::sleep_for(std::chrono::duration<double>(args.interval_s));
     rz::launch::RunSnapshot now = rz::launch::take_snapshot(*segment, run_dir);
     rz::launch::compute_rates(previous, &now);
-    const std::string text = args.json ? rz::launch::snapshot_json(now) + "\n"
-                                       : rz::launch::snapshot_table(now, ansi);
+    const std::string text =
+        args.json ? rz::launch::snapshot_json(now) + "\n" : rz::launch::snapshot_table(now, ansi);
     if (ansi) std::fputs("\033[H\033[2J", stdout);  // home + clear: redraw in place
     std::fputs(text.c_str(), stdout);
     std::fflush(stdout);

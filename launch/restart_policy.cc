@@ -14,8 +14,7 @@ bool RestartPolicy::died(Clock::time_point now) {
   if (static_cast<int>(deaths_.size()) >= options_.crash_loop_limit) {
     gave_up_ = true;
     reason_ = fmt::format(
-        "{} exits within {} s",
-        deaths_.size(),
+        "{} exits within {} s", deaths_.size(),
         std::chrono::duration_cast<std::chrono::seconds>(options_.crash_loop_window).count());
     return false;
   }

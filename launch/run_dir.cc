@@ -25,7 +25,9 @@ RunDir::RunDir(const std::string& path) {
   while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
 }
 
-bool RunDir::exists() const { return fs::is_directory(path_); }
+bool RunDir::exists() const {
+  return fs::is_directory(path_);
+}
 
 void RunDir::create_layout() const {
   std::error_code ec;
@@ -34,9 +36,8 @@ void RunDir::create_layout() const {
     if (!ec && ::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST)
       ec = std::error_code(errno, std::generic_category());
     if (ec) {
-      throw std::runtime_error(
-          fmt::format("cannot create directory {}: {} (choose a writable --run-dir)", d,
-                      ec.message()));
+      throw std::runtime_error(fmt::format(
+          "cannot create directory {}: {} (choose a writable --run-dir)", d, ec.message()));
     }
   }
   check_private();
@@ -51,8 +52,8 @@ void RunDir::check_private() const {
     const int rc = i == 0 ? ::stat(d.c_str(), &st) : ::lstat(d.c_str(), &st);
     if (rc != 0) {
       if (errno == ENOENT && i > 0) continue;  // created later, by us, private
-      throw std::runtime_error(fmt::format("cannot inspect run directory {}: {}", d,
-                                           std::strerror(errno)));
+      throw std::runtime_error(
+          fmt::format("cannot inspect run directory {}: {}", d, std::strerror(errno)));
     }
     std::string why;
     if (S_ISLNK(st.st_mode)) {

@@ -46,7 +46,8 @@ SegmentCheck check_segment(const RunDir& dir, const std::string& name) {
   // No token on our side at all: RUN was made again (deleted, or a fresh run in a reused
   // path). A segment of this path whose creator is dead is then the old incarnation's.
   const bool unclaimed = token == 0 && !c.creator_alive;
-  c.owner = same_dir && (same_token || unclaimed) ? SegmentOwner::kThisRun : SegmentOwner::kOtherRun;
+  c.owner =
+      same_dir && (same_token || unclaimed) ? SegmentOwner::kThisRun : SegmentOwner::kOtherRun;
   return c;
 }
 
@@ -58,7 +59,8 @@ void refuse_other_runs_segment(const RunDir& dir, const std::string& name) {
       "this one; stop that run with launch.sh stop --run-dir {}, remove it with `rm /dev/shm{}` "
       "if that run is gone, or give this run another --shm.name",
       name, c.run_dir, c.run_dir == dir.path() ? " with another run token" : "",
-      c.creator_alive ? "its supervisor is alive" : "its supervisor is dead; the segment keeps its replay window",
+      c.creator_alive ? "its supervisor is alive"
+                      : "its supervisor is dead; the segment keeps its replay window",
       shell_quote(c.run_dir), name[0] == '/' ? name : "/" + name));
 }
 

@@ -102,7 +102,8 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
   uint32_t lanes = segment.sizes().lanes;
   // A learner host's last lane is the ingest's (scale-out): not an actor.
   const std::string ingest_lane = run_info_value(segment.run_info(), "ingest_lane");
-  if (!ingest_lane.empty() && std::stoul(ingest_lane) < lanes) lanes = static_cast<uint32_t>(std::stoul(ingest_lane));
+  if (!ingest_lane.empty() && std::stoul(ingest_lane) < lanes)
+    lanes = static_cast<uint32_t>(std::stoul(ingest_lane));
   s.actors.resize(lanes);
   for (uint32_t k = 0; k < lanes; ++k) {
     s.actors[k].slot = k;
@@ -128,7 +129,8 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
       a.eval_lookups = count_of(slot, "eval_lookups");
       a.eval_saved = count_of(slot, "eval_saved");
       a.eval_cache_hit_rate = gauge_of(slot, "eval_cache_hit_rate").value_or(0);
-      if (const auto bf16 = gauge_of(slot, "precision_bf16")) a.precision = *bf16 != 0 ? "bf16" : "fp32";
+      if (const auto bf16 = gauge_of(slot, "precision_bf16"))
+        a.precision = *bf16 != 0 ? "bf16" : "fp32";
       a.restarts = slot.restarts;
     } else if (slot.role == shm::Role::kLearner) {
       LearnerRow& l = s.learner;
@@ -155,8 +157,8 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
       e.heartbeat_age_s = age;
       e.restarts = slot.restarts;
       for (const shm::MetricSnapshot& m : slot.metrics) {
-        e.metrics.emplace_back(m.name, m.kind == shm::MetricKind::kGauge ? m.gauge()
-                                                                        : static_cast<double>(m.value));
+        e.metrics.emplace_back(
+            m.name, m.kind == shm::MetricKind::kGauge ? m.gauge() : static_cast<double>(m.value));
       }
       s.evaluators.push_back(std::move(e));
     }
@@ -205,9 +207,11 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
     LaneRow row;
     row.lane = lane.lane;
     row.records_committed = lane.records_committed;
-    row.records_in_flight = lane.records_committed - std::min(lane.records_committed, lane.records_consumed);
+    row.records_in_flight =
+        lane.records_committed - std::min(lane.records_committed, lane.records_consumed);
     row.bytes_in_flight = lane.bytes_in_flight;
-    row.fill = static_cast<double>(lane.bytes_in_flight) / static_cast<double>(segment.sizes().lane_bytes);
+    row.fill =
+        static_cast<double>(lane.bytes_in_flight) / static_cast<double>(segment.sizes().lane_bytes);
     s.records_in_flight += row.records_in_flight;
     s.bytes_in_flight += row.bytes_in_flight;
     s.records_committed += row.records_committed;
@@ -269,16 +273,17 @@ std::string snapshot_json(const RunSnapshot& s) {
       l.pid, l.alive, json_string(l.state), l.step, l.published_version, l.records_consumed,
       l.replay_positions, l.samples, json_optional(l.loss_policy), json_optional(l.loss_value),
       json_string(l.device), l.heartbeat_age_s < 0 ? "null" : json_number(l.heartbeat_age_s),
-      l.restarts, s.has_rates ? json_number(l.samples_per_s) : "null", json_optional(l.eval_version),
-      json_optional(l.eval_score), json_string(l.note));
+      l.restarts, s.has_rates ? json_number(l.samples_per_s) : "null",
+      json_optional(l.eval_version), json_optional(l.eval_score), json_string(l.note));
   out += "\"evaluators\":[";
   for (size_t i = 0; i < s.evaluators.size(); ++i) {
     const EvaluatorRow& e = s.evaluators[i];
-    out += fmt::format("{}{{\"index\":{},\"pid\":{},\"alive\":{},\"state\":{},\"heartbeat_age_s\":{},"
-                       "\"restarts\":{},\"note\":{},\"metrics\":{{",
-                       i ? "," : "", e.index, e.pid, e.alive, json_string(e.state),
-                       e.heartbeat_age_s < 0 ? "null" : json_number(e.heartbeat_age_s), e.restarts,
-                       json_string(e.note));
+    out += fmt::format(
+        "{}{{\"index\":{},\"pid\":{},\"alive\":{},\"state\":{},\"heartbeat_age_s\":{},"
+        "\"restarts\":{},\"note\":{},\"metrics\":{{",
+        i ? "," : "", e.index, e.pid, e.alive, json_string(e.state),
+        e.heartbeat_age_s < 0 ? "null" : json_number(e.heartbeat_age_s), e.restarts,
+        json_string(e.note));
     for (size_t j = 0; j < e.metrics.size(); ++j) {
       out += fmt::format("{}{}:{}", j ? "," : "", json_string(e.metrics[j].first),
                          json_number(e.metrics[j].second));
@@ -286,16 +291,18 @@ std::string snapshot_json(const RunSnapshot& s) {
     out += "}}";
   }
   out += "],";
-  out += fmt::format("\"ring\":{{\"records_in_flight\":{},\"bytes_in_flight\":{},"
-                     "\"records_committed\":{},\"records_per_s\":{},\"lanes\":[",
-                     s.records_in_flight, s.bytes_in_flight, s.records_committed,
-                     s.has_rates ? json_number(s.records_per_s) : "null");
+  out += fmt::format(
+      "\"ring\":{{\"records_in_flight\":{},\"bytes_in_flight\":{},"
+      "\"records_committed\":{},\"records_per_s\":{},\"lanes\":[",
+      s.records_in_flight, s.bytes_in_flight, s.records_committed,
+      s.has_rates ? json_number(s.records_per_s) : "null");
   for (size_t i = 0; i < s.lanes.size(); ++i) {
     const LaneRow& r = s.lanes[i];
-    out += fmt::format("{}{{\"lane\":{},\"records_in_flight\":{},\"bytes_in_flight\":{},"
-                       "\"records_committed\":{},\"fill\":{}}}",
-                       i ? "," : "", r.lane, r.records_in_flight, r.bytes_in_flight,
-                       r.records_committed, json_number(r.fill));
+    out += fmt::format(
+        "{}{{\"lane\":{},\"records_in_flight\":{},\"bytes_in_flight\":{},"
+        "\"records_committed\":{},\"fill\":{}}}",
+        i ? "," : "", r.lane, r.records_in_flight, r.bytes_in_flight, r.records_committed,
+        json_number(r.fill));
   }
   out += "]}";
   out += scale_json(s.scale);
@@ -318,21 +325,22 @@ std::string snapshot_table(const RunSnapshot& s, bool ansi) {
   };
   std::string out;
   const int up = static_cast<int>(s.uptime_s);
-  out += fmt::format("{}ringzero{} {}  game {}  generation {}  up {}h{:02}m{:02}s  supervisor {} {}{}\n",
-                     bold, reset, s.run_dir, s.game, s.generation, up / 3600, up / 60 % 60, up % 60,
-                     s.supervisor_pid, alive_text(s.supervisor_alive),
-                     s.stop_requested ? "  (stopping)" : "");
-  out += fmt::format("{}{:<9} {:>7} {:<6} {:<9} {:>7} {:>9} {:>8} {:>10} {:>6} {:>4} {:>7} {:>7} {:>4}{}\n",
-                     bold, "actor", "pid", "proc", "state", "games", "positions", "pos/s", "sims/s",
-                     "cache", "prec", "weights", "beat", "rst", reset);
+  out += fmt::format(
+      "{}ringzero{} {}  game {}  generation {}  up {}h{:02}m{:02}s  supervisor {} {}{}\n", bold,
+      reset, s.run_dir, s.game, s.generation, up / 3600, up / 60 % 60, up % 60, s.supervisor_pid,
+      alive_text(s.supervisor_alive), s.stop_requested ? "  (stopping)" : "");
+  out += fmt::format(
+      "{}{:<9} {:>7} {:<6} {:<9} {:>7} {:>9} {:>8} {:>10} {:>6} {:>4} {:>7} {:>7} {:>4}{}\n", bold,
+      "actor", "pid", "proc", "state", "games", "positions", "pos/s", "sims/s", "cache", "prec",
+      "weights", "beat", "rst", reset);
   for (const ActorRow& a : s.actors) {
     const std::string cache =
         a.eval_lookups ? fmt::format("{:.0f}%", 100 * a.eval_cache_hit_rate) : std::string("-");
-    out += fmt::format("{:<9} {:>7} {:<6} {:<9} {:>7} {:>9} {:>8.1f} {:>10.0f} {:>6} {:>4} {:>7} {:>7} {:>4}\n",
-                       fmt::format("actor-{}", a.slot), a.pid, alive_text(a.alive), a.state,
-                       a.games, a.positions, a.positions_per_s, a.simulations_per_s, cache,
-                       a.precision, a.weight_version, age_text(a.heartbeat_age_s, a.alive),
-                       a.restarts);
+    out += fmt::format(
+        "{:<9} {:>7} {:<6} {:<9} {:>7} {:>9} {:>8.1f} {:>10.0f} {:>6} {:>4} {:>7} {:>7} {:>4}\n",
+        fmt::format("actor-{}", a.slot), a.pid, alive_text(a.alive), a.state, a.games, a.positions,
+        a.positions_per_s, a.simulations_per_s, cache, a.precision, a.weight_version,
+        age_text(a.heartbeat_age_s, a.alive), a.restarts);
     if (!a.note.empty()) out += fmt::format("          {}{}{}\n", red, a.note, reset);
   }
   const LearnerRow& l = s.learner;
@@ -343,24 +351,28 @@ std::string snapshot_table(const RunSnapshot& s, bool ansi) {
   };
   const std::string samples_rate = s.has_rates ? fmt::format("{:.0f}", l.samples_per_s) : "-";
   // An actor host (scale-out join) has no learner: its relay row (below) takes its place.
-  if (!s.scale.relay) out += fmt::format("{}learner{}   pid {} {}  state {}  step {}  loss p {} v {}  samples/s {}  "
-                     "replay {}  published v{}  device {}  beat {}  restarts {}\n",
-                     bold, reset, l.pid, alive_text(l.alive), l.state, l.step, loss(l.loss_policy),
-                     loss(l.loss_value), samples_rate, l.replay_positions, l.published_version,
-                     l.device, age_text(l.heartbeat_age_s, l.alive), l.restarts);
+  if (!s.scale.relay)
+    out += fmt::format(
+        "{}learner{}   pid {} {}  state {}  step {}  loss p {} v {}  samples/s {}  "
+        "replay {}  published v{}  device {}  beat {}  restarts {}\n",
+        bold, reset, l.pid, alive_text(l.alive), l.state, l.step, loss(l.loss_policy),
+        loss(l.loss_value), samples_rate, l.replay_positions, l.published_version, l.device,
+        age_text(l.heartbeat_age_s, l.alive), l.restarts);
   if (!l.note.empty()) out += fmt::format("          {}{}{}\n", red, l.note, reset);
   std::string fills;
   for (const LaneRow& r : s.lanes) fills += fmt::format(" {}:{:.0f}%", r.lane, r.fill * 100);
-  const std::string throughput = s.has_rates ? fmt::format("  records/s {:.1f}", s.records_per_s) : "";
-  out += fmt::format("{}ring{}      committed {}  consumed by learner {}  in flight {} ({:.1f} KiB){}  "
-                     "lane fill{}\n",
-                     bold, reset, s.records_committed, l.records_consumed, s.records_in_flight,
-                     s.bytes_in_flight / 1024.0, throughput, fills);
+  const std::string throughput =
+      s.has_rates ? fmt::format("  records/s {:.1f}", s.records_per_s) : "";
+  out += fmt::format(
+      "{}ring{}      committed {}  consumed by learner {}  in flight {} ({:.1f} KiB){}  "
+      "lane fill{}\n",
+      bold, reset, s.records_committed, l.records_consumed, s.records_in_flight,
+      s.bytes_in_flight / 1024.0, throughput, fills);
   for (const EvaluatorRow& e : s.evaluators) {
     std::string metrics;
     for (const auto& [name, value] : e.metrics) metrics += fmt::format("  {} {:.4g}", name, value);
-    out += fmt::format("{}eval-{}{}    pid {} {}  state {}  beat {}  restarts {}{}\n", bold, e.index,
-                       reset, e.pid, alive_text(e.alive), e.state,
+    out += fmt::format("{}eval-{}{}    pid {} {}  state {}  beat {}  restarts {}{}\n", bold,
+                       e.index, reset, e.pid, alive_text(e.alive), e.state,
                        age_text(e.heartbeat_age_s, e.alive), e.restarts, metrics);
     if (!e.note.empty()) out += fmt::format("          {}{}{}\n", red, e.note, reset);
   }

@@ -95,9 +95,9 @@ struct RunSnapshot {
   std::vector<LaneRow> lanes;
   uint64_t records_in_flight = 0, bytes_in_flight = 0, records_committed = 0;
   double records_per_s = 0;  // ring throughput (committed), when has_rates
-  uint64_t steady_ns = 0;  // CLOCK_MONOTONIC time of the snapshot
-  bool has_rates = false;  // compute_rates() filled samples_per_s and records_per_s
-  ScaleSnapshot scale;     // hosts / ingest (learner host) or relay (actor host)
+  uint64_t steady_ns = 0;    // CLOCK_MONOTONIC time of the snapshot
+  bool has_rates = false;    // compute_rates() filled samples_per_s and records_per_s
+  ScaleSnapshot scale;       // hosts / ingest (learner host) or relay (actor host)
 };
 
 // Reads `segment` (may be a read-only mapping) and, if non-empty, the run directory.

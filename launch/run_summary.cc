@@ -17,7 +17,8 @@ std::string run_summary_line(const std::vector<shm::SlotSnapshot>& slots,
     } else if (s.role == shm::Role::kLearner) {
       steps = s.value("step");
       for (const shm::MetricSnapshot& m : s.metrics)
-        if (m.name == "train_seconds" && m.kind == shm::MetricKind::kGauge) train_seconds = m.gauge();
+        if (m.name == "train_seconds" && m.kind == shm::MetricKind::kGauge)
+          train_seconds = m.gauge();
     }
   }
   std::string checkpoint;

@@ -70,8 +70,9 @@ std::string redis_server_binary() {
   }
   for (const char* c : {"/usr/bin/redis-server", "/usr/sbin/redis-server"})
     if (::access(c, X_OK) == 0) return c;
-  throw UsageError("--serve needs redis-server, which is not installed: apt-get install "
-                   "redis-server (launch/setup.sh installs it), or set RZ_REDIS_SERVER");
+  throw UsageError(
+      "--serve needs redis-server, which is not installed: apt-get install "
+      "redis-server (launch/setup.sh installs it), or set RZ_REDIS_SERVER");
 }
 
 std::string write_redis_config(const RunConfig& config, const RunDir& dir, uint64_t weight_bytes) {
@@ -82,8 +83,8 @@ std::string write_redis_config(const RunConfig& config, const RunDir& dir, uint6
   fs::create_directories(data_dir);
   ::chmod(data_dir.c_str(), 0700);
   const std::string secret = redis::read_secret_file(config.scale.secret_file);
-  const uint64_t bulk = std::max<uint64_t>(std::max(config.shm.max_record_bytes, weight_bytes) + (1u << 20),
-                                           1u << 20);
+  const uint64_t bulk = std::max<uint64_t>(
+      std::max(config.shm.max_record_bytes, weight_bytes) + (1u << 20), 1u << 20);
   std::string text = fmt::format(
       "# written by ringzero-launch at every start (docs/scale-out.md); edits are overwritten\n"
       "bind {}\nport {}\nprotected-mode yes\nrequirepass {}\n"

@@ -22,11 +22,14 @@ uint64_t unix_ms() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
 }
 
-std::string num(double v) { return fmt::format("{:.3f}", v); }
+std::string num(double v) {
+  return fmt::format("{:.3f}", v);
+}
 
 uint64_t metric(const shm::SlotSnapshot& slot, const std::string& name) {
   for (const auto& m : slot.metrics)
-    if (m.name == name) return m.kind == shm::MetricKind::kGauge ? static_cast<uint64_t>(m.gauge()) : m.value;
+    if (m.name == name)
+      return m.kind == shm::MetricKind::kGauge ? static_cast<uint64_t>(m.gauge()) : m.value;
   return 0;
 }
 
@@ -56,14 +59,16 @@ ScaleSnapshot take_scale_snapshot(const shm::Segment& segment, const std::string
       r.resends = metric(slot, "resends");
       r.reconnects = metric(slot, "reconnects");
       r.weight_version = metric(slot, "weight_version");
-      if (slot.heartbeat_ns) r.heartbeat_age_s = (now_ns - std::min(now_ns, slot.heartbeat_ns)) / 1e9;
+      if (slot.heartbeat_ns)
+        r.heartbeat_age_s = (now_ns - std::min(now_ns, slot.heartbeat_ns)) / 1e9;
       s.relay = r;
     } else if (slot.role == shm::Role::kIngest) {
       IngestRow r;
       r.pid = static_cast<pid_t>(slot.pid);
       r.alive = process_alive(r.pid, "ringzero-");
       for (const auto& m : slot.metrics)
-        r.metrics.emplace_back(m.name, m.kind == shm::MetricKind::kGauge ? m.gauge() : static_cast<double>(m.value));
+        r.metrics.emplace_back(
+            m.name, m.kind == shm::MetricKind::kGauge ? m.gauge() : static_cast<double>(m.value));
       s.ingest = r;
       s.serving = true;
     }
@@ -113,7 +118,8 @@ std::string scale_json(const ScaleSnapshot& s) {
     out += "]";
     if (s.ingest) {
       out += fmt::format(",\"ingest\":{{\"pid\":{},\"alive\":{}", s.ingest->pid, s.ingest->alive);
-      for (const auto& [name, value] : s.ingest->metrics) out += fmt::format(",{}:{}", quote(name), num(value));
+      for (const auto& [name, value] : s.ingest->metrics)
+        out += fmt::format(",{}:{}", quote(name), num(value));
       out += "}";
     }
   }
@@ -136,16 +142,18 @@ std::string scale_table(const ScaleSnapshot& s) {
     out += fmt::format("{:<20} {:>6} {:>6} {:>9} {:>10} {:>6} {:>5} {:>8}\n", "host", "actors",
                        "alive", "seen s", "ingested", "dups", "gaps", "weights");
     for (const HostRow& h : s.hosts) {
-      out += fmt::format("{:<20} {:>6} {:>6} {:>9} {:>10} {:>6} {:>5} {:>8}\n", h.host_id, h.actors,
-                         h.alive ? "yes" : "NO", h.last_seen_s < 0 ? "-" : fmt::format("{:.1f}", h.last_seen_s),
-                         h.records_ingested, h.duplicates_dropped, h.sequence_gaps, h.weight_version);
+      out += fmt::format(
+          "{:<20} {:>6} {:>6} {:>9} {:>10} {:>6} {:>5} {:>8}\n", h.host_id, h.actors,
+          h.alive ? "yes" : "NO", h.last_seen_s < 0 ? "-" : fmt::format("{:.1f}", h.last_seen_s),
+          h.records_ingested, h.duplicates_dropped, h.sequence_gaps, h.weight_version);
     }
   }
   if (s.relay) {
     const RelayRow& r = *s.relay;
-    out += fmt::format("relay pid {} {} learner {} sent {} acked {} weights v{}\n", r.pid,
-                       r.alive ? "alive" : "DEAD", r.learner_reachable ? "reachable" : "UNREACHABLE",
-                       r.records_sent, r.records_acked, r.weight_version);
+    out +=
+        fmt::format("relay pid {} {} learner {} sent {} acked {} weights v{}\n", r.pid,
+                    r.alive ? "alive" : "DEAD", r.learner_reachable ? "reachable" : "UNREACHABLE",
+                    r.records_sent, r.records_acked, r.weight_version);
   }
   return out;
 }

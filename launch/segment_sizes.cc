@@ -14,10 +14,10 @@ uint64_t weight_blob_upper_bound(const Game& game, const NetConfig& net) {
   // bias, running mean, running variance and the int64 batch counter (4 + 2 words).
   auto conv = [](uint64_t in, uint64_t out, uint64_t k) { return in * out * k * k + out; };
   auto bn = [](uint64_t c) { return 4 * c + 2; };
-  uint64_t floats = conv(P, F, 3) + bn(F);                                 // stem
+  uint64_t floats = conv(P, F, 3) + bn(F);                                    // stem
   floats += static_cast<uint64_t>(net.blocks) * 2 * (conv(F, F, 3) + bn(F));  // tower
-  floats += conv(F, 2, 1) + bn(2) + (2 * HW * A + A);                      // policy head
-  floats += conv(F, 1, 1) + bn(1) + (HW * 64 + 64) + (64 + 1);             // value head
+  floats += conv(F, 2, 1) + bn(2) + (2 * HW * A + A);                         // policy head
+  floats += conv(F, 1, 1) + bn(1) + (HW * 64 + 64) + (64 + 1);                // value head
   const uint64_t tensors = 7 + static_cast<uint64_t>(net.blocks) * 2 * 7 + 7 + 11;
   // Header: fixed fields, architecture + game spec, and per tensor its name (generously
   // 96 bytes), dtype, rank and up to 4 dimensions; each tensor padded to 8 bytes.

@@ -6,8 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -19,16 +19,16 @@
 
 #include <fmt/format.h>
 
-#include "common/durable_file.h"
 #include "common/checkpoint_file.h"
 #include "common/config.h"
+#include "common/durable_file.h"
 #include "common/file_lock.h"
 #include "launch/command_support.h"
 #include "launch/commands.h"
 #include "launch/process_liveness.h"
 #include "launch/run_dir.h"
-#include "launch/scale_setup.h"
 #include "launch/run_summary.h"
+#include "launch/scale_setup.h"
 #include "launch/supervisor.h"
 
 namespace rz::launch {
@@ -96,10 +96,10 @@ std::unique_ptr<FileLock> take_run_lock(const RunDir& dir) {
   if (!lock) {
     pid_t pid = 0;
     FileLock::held(dir.lock_file(), &pid);
-    throw UsageError(fmt::format("run {} is already running (supervisor pid {}); watch it with {} "
-                                 "monitor --run-dir {} or stop it with {} stop --run-dir {}",
-                                 dir.path(), pid, script(), shell_quote(dir.path()), script(),
-                                 shell_quote(dir.path())));
+    throw UsageError(fmt::format(
+        "run {} is already running (supervisor pid {}); watch it with {} "
+        "monitor --run-dir {} or stop it with {} stop --run-dir {}",
+        dir.path(), pid, script(), shell_quote(dir.path()), script(), shell_quote(dir.path())));
   }
   return lock;
 }
@@ -158,13 +158,15 @@ int start_detached(const SupervisorOptions& options, const RunDir& dir,
     std::printf("%s\n", dir.path().c_str());
     std::fflush(stdout);  // the run directory first, for scripts and humans alike
     const bool joined = !options.config.scale.learner.empty();
-    fmt::print(stderr, "ringzero: run is up in the background (supervisor pid {}, {} actor{} + {}{})\n",
+    fmt::print(stderr,
+               "ringzero: run is up in the background (supervisor pid {}, {} actor{} + {}{})\n",
                pid, options.actors, options.actors == 1 ? "" : "s", joined ? "relay" : "learner",
                !joined && options.config.eval.enabled ? " + evaluator" : "");
     print_next_steps(dir, stderr);
     if (!options.config.scale.serve.empty()) {
-      fmt::print(stderr, "ringzero: serving actor hosts on {}; on each, run: {} join --learner {} "
-                         "--secret-file <a copy of {}>\n",
+      fmt::print(stderr,
+                 "ringzero: serving actor hosts on {}; on each, run: {} join --learner {} "
+                 "--secret-file <a copy of {}>\n",
                  options.config.scale.serve, script(), options.config.scale.serve,
                  options.config.scale.secret_file);
     }
@@ -228,8 +230,10 @@ int start_command(int argc, char** argv) {
     // Scale-out (docs/scale-out.md): --serve HOST:PORT and --secret-file F are the options
     // scale.serve and scale.secret_file.
     if (a == "--serve" || a == "--secret-file") {
-      if (i + 1 >= argc) throw UsageError(a + (a == "--serve" ? " needs HOST:PORT" : " needs a file"));
-      owned.push_back((a == "--serve" ? "--scale.serve=" : "--scale.secret_file=") + std::string(argv[++i]));
+      if (i + 1 >= argc)
+        throw UsageError(a + (a == "--serve" ? " needs HOST:PORT" : " needs a file"));
+      owned.push_back((a == "--serve" ? "--scale.serve=" : "--scale.secret_file=") +
+                      std::string(argv[++i]));
       args.push_back(owned.back().c_str());
       continue;
     }
@@ -240,14 +244,17 @@ int start_command(int argc, char** argv) {
       continue;
     }
     if (a == "--actors" || a.rfind("--actors=", 0) == 0) {
-      if (a == "--actors" && i + 1 >= argc) throw UsageError("--actors needs a value (0 to 256, 0 = cores - 1)");
+      if (a == "--actors" && i + 1 >= argc)
+        throw UsageError("--actors needs a value (0 to 256, 0 = cores - 1)");
       actors_text = a == "--actors" ? argv[++i] : a.substr(9);
       const bool digits = !actors_text.empty() && actors_text.size() <= 4 &&
                           actors_text.find_first_not_of("0123456789") == std::string::npos;
       const int n = digits ? std::stoi(actors_text) : -1;
       if (n < 0 || n > kMaxActors) {
-        throw UsageError(fmt::format("--actors must be a whole number from 0 to {} (0 = cores - 1), "
-                                     "not '{}'", kMaxActors, actors_text));
+        throw UsageError(
+            fmt::format("--actors must be a whole number from 0 to {} (0 = cores - 1), "
+                        "not '{}'",
+                        kMaxActors, actors_text));
       }
       owned.push_back("--launch.actors=" + std::to_string(n));
       args.push_back(owned.back().c_str());
@@ -287,8 +294,8 @@ int start_command(int argc, char** argv) {
   if (resume && !fs::exists(config_file)) {
     throw UsageError(fmt::format(
         "there is no run in {} to resume ({}); start a new one with: {} start --run-dir {}",
-        dir.path(), dir.exists() ? "no config.ini in it" : "the directory does not exist",
-        script(), shell_quote(dir.path())));
+        dir.path(), dir.exists() ? "no config.ini in it" : "the directory does not exist", script(),
+        shell_quote(dir.path())));
   }
   if (resume && !has_config) {
     args.push_back("--config");
@@ -299,10 +306,10 @@ int start_command(int argc, char** argv) {
                    "ringzero-launch start [--game tictactoe|connect4|dotsandboxes] [--actors N] "
                    "[--run-dir DIR] [--minutes M] [--config FILE] [--resume] [--detach] "
                    "[--<option> VALUE ...]");
-  role.flags.add_options()
-      ("actors", po::value<std::string>(), "actor processes, 0 to 256 (default: launch.actors; 0 = cores - 1)")
-      ("resume", po::bool_switch(), "continue the stopped run in --run-dir from its checkpoint")
-      ("detach", po::bool_switch(), "run in the background; return once every role is up");
+  role.flags.add_options()("actors", po::value<std::string>(),
+                           "actor processes, 0 to 256 (default: launch.actors; 0 = cores - 1)")(
+      "resume", po::bool_switch(), "continue the stopped run in --run-dir from its checkpoint")(
+      "detach", po::bool_switch(), "run in the background; return once every role is up");
   po::variables_map flags;
   RunConfig config = parse_config_or_exit(static_cast<int>(args.size()),
                                           const_cast<char**>(args.data()), role, &flags);
@@ -312,19 +319,23 @@ int start_command(int argc, char** argv) {
   if (supervisor_alive(dir, &pid) &&
       !wait_until([&] { return !supervisor_alive(dir, &pid); },
                   std::chrono::duration_cast<std::chrono::seconds>(kLockGrace))) {
-    throw UsageError(fmt::format("run {} is already running (supervisor pid {}); watch it with {} "
-                                 "monitor --run-dir {} or stop it with {} stop --run-dir {}",
-                                 dir.path(), pid, script(), shell_quote(dir.path()), script(),
-                                 shell_quote(dir.path())));
+    throw UsageError(fmt::format(
+        "run {} is already running (supervisor pid {}); watch it with {} "
+        "monitor --run-dir {} or stop it with {} stop --run-dir {}",
+        dir.path(), pid, script(), shell_quote(dir.path()), script(), shell_quote(dir.path())));
   }
   const bool has_run = fs::exists(config_file);
   if (!resume && has_run) {
-    throw UsageError(fmt::format("{} already holds a run; continue it with --resume or choose "
-                                 "another --run-dir", dir.path()));
+    throw UsageError(
+        fmt::format("{} already holds a run; continue it with --resume or choose "
+                    "another --run-dir",
+                    dir.path()));
   }
   if (resume && !has_run) {
-    throw UsageError(fmt::format("nothing to resume in {} ({} is missing); start a new run "
-                                 "without --resume", dir.path(), config_file));
+    throw UsageError(
+        fmt::format("nothing to resume in {} ({} is missing); start a new run "
+                    "without --resume",
+                    dir.path(), config_file));
   }
   if (resume) {
     // A checkpoint fits one game and one network shape: refuse to resume into another.
@@ -358,17 +369,18 @@ int start_command(int argc, char** argv) {
   resolve_random_seed(&config);
   validate(config);
   if (!config.scale.learner.empty()) {
-    throw UsageError(fmt::format("{} is an actor host's run (scale.learner = {}): continue it with "
-                                 "{} join --learner {} --secret-file F --run-dir {}",
-                                 dir.path(), config.scale.learner, script(), config.scale.learner,
-                                 shell_quote(dir.path())));
+    throw UsageError(fmt::format(
+        "{} is an actor host's run (scale.learner = {}): continue it with "
+        "{} join --learner {} --secret-file F --run-dir {}",
+        dir.path(), config.scale.learner, script(), config.scale.learner, shell_quote(dir.path())));
   }
   if (!config.scale.serve.empty()) {
     if (!config.scale.secret_file.empty() && !fs::exists(config.scale.secret_file) &&
         config.scale.secret_file != dir.path() + "/secret") {
-      throw UsageError(fmt::format("--secret-file {}: no such file; write one (16+ characters, "
-                                   "chmod 600) or leave --secret-file out for a generated one",
-                                   config.scale.secret_file));
+      throw UsageError(
+          fmt::format("--secret-file {}: no such file; write one (16+ characters, "
+                      "chmod 600) or leave --secret-file out for a generated one",
+                      config.scale.secret_file));
     }
     prepare_serve(&config, dir);
   }
@@ -382,8 +394,8 @@ int start_command(int argc, char** argv) {
     try {
       options.eval_binary = child_binary("RZ_EVAL_BINARY", "../common/eval/ringzero-eval");
     } catch (const UsageError& e) {
-      throw UsageError(fmt::format("{}; or start without the evaluator: --eval.enabled false",
-                                   e.what()));
+      throw UsageError(
+          fmt::format("{}; or start without the evaluator: --eval.enabled false", e.what()));
     }
   }
   try {
@@ -393,8 +405,10 @@ int start_command(int argc, char** argv) {
   }
   std::unique_ptr<FileLock> lock = take_run_lock(dir);
   if (!resume && fs::exists(config_file)) {
-    throw UsageError(fmt::format("{} already holds a run; continue it with --resume or choose "
-                                 "another --run-dir", dir.path()));
+    throw UsageError(
+        fmt::format("{} already holds a run; continue it with --resume or choose "
+                    "another --run-dir",
+                    dir.path()));
   }
   write_config_atomically(config, config_file);
   options.config = config;
@@ -402,13 +416,15 @@ int start_command(int argc, char** argv) {
 
   if (detach) return start_detached(options, dir, std::move(lock));
   lock->record_pid(::getpid());
-  fmt::print(stderr, "ringzero: {} {} with {} actor{} + learner{} in {} (Ctrl-C stops it cleanly)\n",
+  fmt::print(stderr,
+             "ringzero: {} {} with {} actor{} + learner{} in {} (Ctrl-C stops it cleanly)\n",
              resume ? "resuming" : "training", config.game, options.actors,
              options.actors == 1 ? "" : "s", config.eval.enabled ? " + evaluator" : "", dir.path());
   print_next_steps(dir, stderr);
   if (!config.scale.serve.empty()) {
-    fmt::print(stderr, "ringzero: serving actor hosts on {}; on each, run: {} join --learner {} "
-                       "--secret-file <a copy of {}>\n",
+    fmt::print(stderr,
+               "ringzero: serving actor hosts on {}; on each, run: {} join --learner {} "
+               "--secret-file <a copy of {}>\n",
                config.scale.serve, script(), config.scale.serve, config.scale.secret_file);
   }
   return run_supervisor(options);

@@ -82,7 +82,8 @@ std::vector<shm::SlotSnapshot> parse_stats_snapshot(const std::string& text,
     std::string kind;
     while (fields >> kind) {
       shm::MetricSnapshot m{};
-      if (kind != "counter" && kind != "gauge") throw fail(fmt::format("unknown metric kind '{}'", kind));
+      if (kind != "counter" && kind != "gauge")
+        throw fail(fmt::format("unknown metric kind '{}'", kind));
       m.kind = kind == "gauge" ? shm::MetricKind::kGauge : shm::MetricKind::kCounter;
       if (!(fields >> m.name >> m.value)) throw fail("a metric needs a name and a value");
       if (!plain_name(m.name)) throw fail(fmt::format("bad metric name '{}'", m.name));

@@ -16,17 +16,17 @@
 
 #include <fmt/format.h>
 
-#include "common/durable_file.h"
 #include "common/checkpoint_file.h"
+#include "common/durable_file.h"
 #include "common/game.h"
 #include "launch/child_process.h"
 #include "launch/command_support.h"
 #include "launch/log_stamp.h"
 #include "launch/restart_policy.h"
 #include "launch/run_segment.h"
-#include "launch/scale_setup.h"
-#include "launch/run_summary.h"
 #include "launch/run_snapshot.h"
+#include "launch/run_summary.h"
+#include "launch/scale_setup.h"
 #include "launch/segment_sizes.h"
 #include "launch/stats_snapshot.h"
 #include "shm/segment.h"
@@ -50,19 +50,32 @@ constexpr auto kStatsSnapshotEvery = std::chrono::seconds(10);
 // would do, but needs glibc 2.32.)
 std::string signal_name(int sig) {
   switch (sig) {
-    case SIGHUP: return "SIGHUP";
-    case SIGINT: return "SIGINT";
-    case SIGQUIT: return "SIGQUIT";
-    case SIGILL: return "SIGILL";
-    case SIGABRT: return "SIGABRT";
-    case SIGBUS: return "SIGBUS";
-    case SIGFPE: return "SIGFPE";
-    case SIGKILL: return "SIGKILL";
-    case SIGUSR1: return "SIGUSR1";
-    case SIGSEGV: return "SIGSEGV";
-    case SIGPIPE: return "SIGPIPE";
-    case SIGTERM: return "SIGTERM";
-    default: return fmt::format("signal {}", sig);
+    case SIGHUP:
+      return "SIGHUP";
+    case SIGINT:
+      return "SIGINT";
+    case SIGQUIT:
+      return "SIGQUIT";
+    case SIGILL:
+      return "SIGILL";
+    case SIGABRT:
+      return "SIGABRT";
+    case SIGBUS:
+      return "SIGBUS";
+    case SIGFPE:
+      return "SIGFPE";
+    case SIGKILL:
+      return "SIGKILL";
+    case SIGUSR1:
+      return "SIGUSR1";
+    case SIGSEGV:
+      return "SIGSEGV";
+    case SIGPIPE:
+      return "SIGPIPE";
+    case SIGTERM:
+      return "SIGTERM";
+    default:
+      return fmt::format("signal {}", sig);
   }
 }
 
@@ -213,15 +226,20 @@ void Supervisor::spawn(Child& child) {
   if (!child.fixed_argv.empty()) {
     argv = child.fixed_argv;
   } else if (child.is_learner) {
-    argv = {options_.learner_binary, "--shm", segment_->name(), "--run-dir", dir_.path(),
-            "--config", config_file};
+    argv = {options_.learner_binary,
+            "--shm",
+            segment_->name(),
+            "--run-dir",
+            dir_.path(),
+            "--config",
+            config_file};
     // Resume whenever the run has a checkpoint: after a restart, a crash or `start --resume`.
     if (!list_checkpoints(dir_.path()).empty()) argv.push_back("--resume");
   } else if (child.is_evaluator) {
-    argv = {options_.eval_binary, "live", "--shm", segment_->name(), "--run-dir", dir_.path(),
-            "--config", config_file};
+    argv = {options_.eval_binary, "live",      "--shm",    segment_->name(),
+            "--run-dir",          dir_.path(), "--config", config_file};
   } else {
-    argv = {options_.actor_binary, "--shm", segment_->name(), "--slot",
+    argv = {options_.actor_binary,      "--shm",    segment_->name(), "--slot",
             std::to_string(child.slot), "--config", config_file};
   }
   SpawnedChild spawned;
@@ -251,7 +269,8 @@ void Supervisor::spawn(Child& child) {
     log(fmt::format("warning: {}", e.what()));
   }
   if (child.is_learner) {
-    segment_->control().learner_pid.store(static_cast<uint32_t>(child.pid), std::memory_order_relaxed);
+    segment_->control().learner_pid.store(static_cast<uint32_t>(child.pid),
+                                          std::memory_order_relaxed);
   }
   save_roles();
 }
@@ -296,7 +315,8 @@ void Supervisor::on_exit(Child& child, int status) {
     child.restart_after_exit = false;
     child.restarts++;
     spawn(child);
-    segment_->control().learner_restarts_done.store(restart_requests_seen_, std::memory_order_release);
+    segment_->control().learner_restarts_done.store(restart_requests_seen_,
+                                                    std::memory_order_release);
     log(fmt::format("learner restarted on request (restart #{})", child.restarts));
     return;
   }
@@ -307,8 +327,10 @@ void Supervisor::on_exit(Child& child, int status) {
     if (!last.empty()) child.note += ": " + last;
     log(fmt::format(
         "giving up on {}: {}{}{}, it keeps dying (see {}); fix the cause, then {}", child.role,
-        child.policy.reason(), last.empty() ? "" : "; it said last: ", last, dir_.log_file(child.role),
-        child.is_learner     ? "run `launch/launch.sh restart-learner --run-dir " + shell_quote(dir_.path()) + "`"
+        child.policy.reason(), last.empty() ? "" : "; it said last: ", last,
+        dir_.log_file(child.role),
+        child.is_learner
+            ? "run `launch/launch.sh restart-learner --run-dir " + shell_quote(dir_.path()) + "`"
         : child.is_evaluator ? "stop and start the run again with --resume (--eval.enabled false "
                                "runs it without an evaluator)"
                              : "stop and start the run again with --resume"));
@@ -363,7 +385,8 @@ void Supervisor::request_learner_restart(const std::string& why) {
     l.restarts++;
     log(fmt::format("starting the learner on request ({})", why));
     spawn(l);
-    segment_->control().learner_restarts_done.store(restart_requests_seen_, std::memory_order_release);
+    segment_->control().learner_restarts_done.store(restart_requests_seen_,
+                                                    std::memory_order_release);
   }
 }
 
@@ -385,17 +408,16 @@ void Supervisor::begin_stop(const std::string& why) {
     c.restart_after_exit = false;
     if (c.pid > 0) {
       c.state = "stopping";
-      c.kill_at = now + (c.is_learner
-                             ? std::chrono::seconds(options_.config.launch.learner_stop_timeout_s)
-                             : kActorStopTimeout);
+      c.kill_at =
+          now + (c.is_learner ? std::chrono::seconds(options_.config.launch.learner_stop_timeout_s)
+                              : kActorStopTimeout);
       ::kill(c.pid, SIGTERM);
     } else {
       c.state = "stopped";
     }
   }
   save_roles();
-  tell_ready("error: the run was stopped before every role was up; see " +
-             dir_.log_file("launch"));
+  tell_ready("error: the run was stopped before every role was up; see " + dir_.log_file("launch"));
 }
 
 void Supervisor::handle_signals() {
@@ -425,9 +447,9 @@ bool Supervisor::every_role_up() const {
     if (c.pid <= 0) return false;
     if (!c.fixed_argv.empty() && c.stats_role == shm::Role::kNone) continue;
     const shm::Role role = !c.fixed_argv.empty() ? c.stats_role
-                           : c.is_learner     ? shm::Role::kLearner
-                           : c.is_evaluator ? shm::Role::kEvaluator
-                                            : shm::Role::kActor;
+                           : c.is_learner        ? shm::Role::kLearner
+                           : c.is_evaluator      ? shm::Role::kEvaluator
+                                                 : shm::Role::kActor;
     const uint32_t index = c.slot;
     bool up = false;
     for (const shm::SlotSnapshot& s : slots) {
@@ -468,8 +490,7 @@ void Supervisor::on_tick() {
   if (!ready_told_ && !stopping_ && every_role_up()) {
     ready_told_ = true;
     log(fmt::format("every role is up: {} actor{}, {}{}", options_.actors,
-                    options_.actors == 1 ? "" : "s",
-                    learner() ? "the learner" : "the relay",
+                    options_.actors == 1 ? "" : "s", learner() ? "the learner" : "the relay",
                     learner() && options_.config.eval.enabled ? " and the evaluator" : ""));
     tell_ready("ready " + dir_.path());
   }
@@ -489,17 +510,28 @@ void Supervisor::add_scale_children() {
     Child ingest;
     ingest.role = "ingest";
     ingest.stats_role = shm::Role::kIngest;
-    ingest.fixed_argv = {child_binary("RZ_INGEST_BINARY", "../learner/ringzero-ingest"), "--shm",
-                         segment_->name(), "--run-dir", dir_.path(), "--config", config_file,
-                         "--lane", std::to_string(options_.actors)};
+    ingest.fixed_argv = {child_binary("RZ_INGEST_BINARY", "../learner/ringzero-ingest"),
+                         "--shm",
+                         segment_->name(),
+                         "--run-dir",
+                         dir_.path(),
+                         "--config",
+                         config_file,
+                         "--lane",
+                         std::to_string(options_.actors)};
     children_.push_back(std::move(ingest));
   }
   if (!config.scale.learner.empty()) {
     Child relay;
     relay.role = "relay";
     relay.stats_role = shm::Role::kRelay;
-    relay.fixed_argv = {child_binary("RZ_RELAY_BINARY", "../actor/ringzero-relay"), "--shm",
-                        segment_->name(), "--run-dir", dir_.path(), "--config", config_file};
+    relay.fixed_argv = {child_binary("RZ_RELAY_BINARY", "../actor/ringzero-relay"),
+                        "--shm",
+                        segment_->name(),
+                        "--run-dir",
+                        dir_.path(),
+                        "--config",
+                        config_file};
     children_.push_back(std::move(relay));
   }
 }
@@ -555,7 +587,8 @@ int Supervisor::run() {
     return 1;
   }
   segment_->control().generation.store(generation, std::memory_order_release);
-  segment_->control().supervisor_pid.store(static_cast<uint32_t>(getpid()), std::memory_order_relaxed);
+  segment_->control().supervisor_pid.store(static_cast<uint32_t>(getpid()),
+                                           std::memory_order_relaxed);
   // From here until every child is spawned, a failure (a file that cannot be written, a full
   // stats table) must not leak the segment: nothing runs yet, so it goes with us.
   try {
@@ -577,8 +610,8 @@ int Supervisor::run() {
     log(fmt::format("run {} generation {}: game {}, {} actor{}{}, segment {} ({} MiB), pid {}",
                     dir_.path(), generation, game->spec(), options_.actors,
                     options_.actors == 1 ? "" : "s",
-                    options_.config.eval.enabled ? ", evaluator on" : ", no evaluator", segment_->name(),
-                    segment_->mapped_bytes() >> 20, getpid()));
+                    options_.config.eval.enabled ? ", evaluator on" : ", no evaluator",
+                    segment_->name(), segment_->mapped_bytes() >> 20, getpid()));
 
     // Restart counts carry over from earlier generations of the run.
     const auto previous = read_role_records(dir_);
@@ -671,12 +704,15 @@ int Supervisor::run() {
       fmt::format("{} start --resume --run-dir {}", script && *script ? script : "ringzero-launch",
                   shell_quote(dir_.path()));
   if (!failure_.empty()) {
-    log(fmt::format("run stopped because a role failed during start-up; segment {} removed. "
-                    "Fix the cause, then: {}", name, resume_command));
+    log(
+        fmt::format("run stopped because a role failed during start-up; segment {} removed. "
+                    "Fix the cause, then: {}",
+                    name, resume_command));
     // The foreground user's last line is the cause (a detached start prints it itself).
     if (options_.echo_log_to_stderr) {
       append_to_fd(STDERR_FILENO, fmt::format("ringzero-launch: {}; the run is stopped, nothing "
-                                              "is left running\n", failure_));
+                                              "is left running\n",
+                                              failure_));
     }
     return 1;
   }

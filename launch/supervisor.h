@@ -5,9 +5,9 @@
 //      segment left by a SIGKILLed one is reclaimed), stamp the generation, write pid files;
 //   2. fork/exec the N actors, then the learner, then (eval.enabled) the evaluator
 //      (`ringzero-eval live`, CPU only, nice 10), after seeding the stats table with the
-//      counters of the run's earlier generations (stats_snapshot.h). The supervisor itself never loads LibTorch
-//      or CUDA (it links only ringzero_shm and the torch-free config), so nothing CUDA-related
-//      is ever inherited across a fork;
+//      counters of the run's earlier generations (stats_snapshot.h). The supervisor itself never
+//      loads LibTorch or CUDA (it links only ringzero_shm and the torch-free config), so nothing
+//      CUDA-related is ever inherited across a fork;
 //   3. watch: reap children, carry their output into RUN/logs/<role>.log. A child that dies
 //      before every role has reported running ends the run (fail fast: its cause is one a
 //      restart cannot fix; the error names the child and the last line it printed, and the
@@ -34,12 +34,12 @@
 namespace rz::launch {
 
 struct SupervisorOptions {
-  RunConfig config;           // effective; already written to RUN/config.ini
-  std::string run_dir;        // absolute
+  RunConfig config;     // effective; already written to RUN/config.ini
+  std::string run_dir;  // absolute
   int actors = 1;
-  std::string actor_binary;   // paths of the child programs
+  std::string actor_binary;  // paths of the child programs
   std::string learner_binary;
-  std::string eval_binary;  // used when config.eval.enabled
+  std::string eval_binary;         // used when config.eval.enabled
   bool echo_log_to_stderr = true;  // foreground runs show the supervisor log on the terminal
   int ready_fd = -1;  // if >= 0: "ready <run dir>\n" or "error: ...\n" is written here once
 };

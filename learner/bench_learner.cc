@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "common/mcts/selfplay.h"
-#include "common/net/net_evaluator.h"
 #include "common/mcts/uniform_evaluator.h"
+#include "common/net/net_evaluator.h"
 #include "common/trajectory.h"
 #include "learner/batch_builder.h"
 #include "learner/record_decode.h"
@@ -40,7 +40,9 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 std::string arg(int argc, char** argv, const std::string& name, const std::string& def) {
   for (int i = 1; i + 1 < argc; ++i)
@@ -112,9 +114,10 @@ int run(int argc, char** argv) {
     copied += src.size();
   }
   double memcpy_gbs = copied / since(t0) / 1e9;
-  std::printf("replay insert (decode+validate+copy+commit): %.0f records/s, %.1f MB/s | memcpy "
-              "reference: %.1f GB/s\n",
-              inserted / insert_s, bytes / insert_s / 1e6, memcpy_gbs);
+  std::printf(
+      "replay insert (decode+validate+copy+commit): %.0f records/s, %.1f MB/s | memcpy "
+      "reference: %.1f GB/s\n",
+      inserted / insert_s, bytes / insert_s / 1e6, memcpy_gbs);
 
   // Batch building.
   rz::BatchBuilder builder(*game, config.learner.batch_size);
@@ -164,10 +167,11 @@ int run(int argc, char** argv) {
     }
     sync();
     double forward_sps = forwards * double(config.learner.batch_size) / since(t0);
-    std::printf("train step (forward+backward+SGD, %s): %.0f samples/s (%.2f ms/step) | raw "
-                "forward reference: %.0f samples/s; ratio %.2f (ideal ~3)\n",
-                device.is_cuda() ? device.str().c_str() : "1 thread", train_sps,
-                1e3 * config.learner.batch_size / train_sps, forward_sps, forward_sps / train_sps);
+    std::printf(
+        "train step (forward+backward+SGD, %s): %.0f samples/s (%.2f ms/step) | raw "
+        "forward reference: %.0f samples/s; ratio %.2f (ideal ~3)\n",
+        device.is_cuda() ? device.str().c_str() : "1 thread", train_sps,
+        1e3 * config.learner.batch_size / train_sps, forward_sps, forward_sps / train_sps);
   }
 
   // Weight publish, as the learner does it: the blob (device -> host copy and serialisation)
@@ -199,9 +203,10 @@ int run(int argc, char** argv) {
     a[copies % a.size()] ^= b[0];
     ++copies;
   }
-  std::printf("weight publish (weights_blob + WeightSlot publish, %zu bytes, %s): %.3f ms | "
-              "memcpy reference: %.3f ms\n",
-              blob_bytes, device.str().c_str(), publish_ms, 1e3 * since(t0) / copies);
+  std::printf(
+      "weight publish (weights_blob + WeightSlot publish, %zu bytes, %s): %.3f ms | "
+      "memcpy reference: %.3f ms\n",
+      blob_bytes, device.str().c_str(), publish_ms, 1e3 * since(t0) / copies);
   return 0;
 }
 

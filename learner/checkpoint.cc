@@ -13,7 +13,9 @@
 namespace rz {
 namespace {
 
-std::vector<uint8_t> text_bytes(const std::string& s) { return {s.begin(), s.end()}; }
+std::vector<uint8_t> text_bytes(const std::string& s) {
+  return {s.begin(), s.end()};
+}
 
 }  // namespace
 
@@ -78,7 +80,8 @@ LearnerProgress load_learner_checkpoint(const std::string& path, const RunConfig
   }
   LearnerProgress progress{info.step, info.weight_version};
   auto train = sections.find("train_seconds");
-  if (train != sections.end()) progress.train_seconds = bytes_u64(train->second, "train_seconds") / 1000.0;
+  if (train != sections.end())
+    progress.train_seconds = bytes_u64(train->second, "train_seconds") / 1000.0;
   *rng = restored;
   return progress;
 }

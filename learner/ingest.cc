@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstring>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <thread>
@@ -33,7 +33,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 std::atomic<uint32_t> g_stop{0};
-extern "C" void on_ingest_stop(int) { g_stop.store(1, std::memory_order_relaxed); }
+extern "C" void on_ingest_stop(int) {
+  g_stop.store(1, std::memory_order_relaxed);
+}
 
 constexpr int kBatch = 256;
 constexpr int kBlockMs = 100;
@@ -50,15 +52,19 @@ void say(const std::string& line) {
 
 struct HostSeen {
   std::map<std::string, std::string> fields;  // the relay's last heartbeat hash
-  std::string beat;                            // its heartbeat counter when last changed
-  uint64_t seen_ms = 0;                        // our clock when it last changed
+  std::string beat;                           // its heartbeat counter when last changed
+  uint64_t seen_ms = 0;                       // our clock when it last changed
 };
 
 class Ingest {
  public:
   Ingest(shm::Segment& segment, const RunConfig& config, uint32_t lane)
-      : segment_(segment), config_(config), lane_(segment, lane), weights_(segment),
-        stats_(segment, shm::Role::kIngest, 0), game_(make_game(config.game)),
+      : segment_(segment),
+        config_(config),
+        lane_(segment, lane),
+        weights_(segment),
+        stats_(segment, shm::Role::kIngest, 0),
+        game_(make_game(config.game)),
         state_(config.run_dir + "/ingest.state", segment.control().generation.load(),
                lane_.next_sequence()) {
     redis::parse_address(config.scale.serve, &host_, &port_);
@@ -129,13 +135,14 @@ class Ingest {
   }
   void sleep_for(std::chrono::milliseconds d) {
     const auto until = Clock::now() + d;
-    while (!stopping() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    while (!stopping() && Clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 
   void connect() {
     redis_ = std::make_unique<redis::RedisClient>(host_, port_, secret_, 2000);
-    redis::Reply r = redis_->command({"XGROUP", "CREATE", redis::kRecordStream,
-                                      redis::kIngestGroup, "0", "MKSTREAM"});
+    redis::Reply r = redis_->command(
+        {"XGROUP", "CREATE", redis::kRecordStream, redis::kIngestGroup, "0", "MKSTREAM"});
     if (r.is_error() && r.error().rfind("BUSYGROUP", 0) != 0)
       throw redis::RedisError("cannot create the ingest consumer group: " + r.error());
     const std::string version = std::to_string(redis::kProtocolVersion);
@@ -166,10 +173,9 @@ class Ingest {
 
   void read_batch() {
     const std::string count = std::to_string(kBatch), block = std::to_string(kBlockMs);
-    redis::Reply r = redis_->command({"XREADGROUP", "GROUP", redis::kIngestGroup,
-                                      redis::kIngestConsumer, "COUNT", count, "BLOCK", block,
-                                      "STREAMS", redis::kRecordStream,
-                                      reading_pending_ ? pending_from_ : ">"});
+    redis::Reply r = redis_->command(
+        {"XREADGROUP", "GROUP", redis::kIngestGroup, redis::kIngestConsumer, "COUNT", count,
+         "BLOCK", block, "STREAMS", redis::kRecordStream, reading_pending_ ? pending_from_ : ">"});
     if (r.is_error()) {
       // NOGROUP: the stream or group vanished (a Redis restarted without its AOF): recreate.
       throw redis::RedisError("XREADGROUP failed: " + r.error());
@@ -226,8 +232,8 @@ class Ingest {
     if (m.version != redis::kProtocolVersion) {
       refuse(m_version_, "other protocol version", m.id,
              fmt::format("protocol version {} from host {}, this learner host speaks {}: run the "
-                         "same ringzero build on every host", m.version, m.host,
-                         redis::kProtocolVersion));
+                         "same ringzero build on every host",
+                         m.version, m.host, redis::kProtocolVersion));
       done->push_back(m.id);
       return Outcome::kDone;
     }
@@ -259,13 +265,14 @@ class Ingest {
         // here.
         refuse(m_full_, "host table full", m.id,
                fmt::format("host {}: the ingest tracks at most {} hosts; the record stays pending "
-                           "in Redis: start a new run for more hosts", m.host,
-                           IngestState::kMaxHosts));
+                           "in Redis: start a new run for more hosts",
+                           m.host, IngestState::kMaxHosts));
         return Outcome::kDone;
       case IngestState::Verdict::kEpochJump:
         refuse(m_epoch_, "epoch leap", m.id,
                fmt::format("host {} epoch {} is more than {} epochs ahead of its newest: not a "
-                           "relay of this run", m.host, m.epoch, IngestState::kMaxEpochJump));
+                           "relay of this run",
+                           m.host, m.epoch, IngestState::kMaxEpochJump));
         done->push_back(m.id);
         return Outcome::kDone;
       case IngestState::Verdict::kAccept:
@@ -377,7 +384,7 @@ class Ingest {
   int port_ = 0;
   std::unique_ptr<redis::RedisClient> redis_;
   bool reading_pending_ = true;
-  std::string pending_from_ = "0";  // XREADGROUP id while reading_pending_
+  std::string pending_from_ = "0";       // XREADGROUP id while reading_pending_
   Clock::time_point pending_scanned_{};  // when the last pass over pending entries ended
   uint64_t published_ = 0;
   std::vector<uint8_t> blob_;
@@ -386,8 +393,8 @@ class Ingest {
   std::map<std::string, int> logged_;
   std::map<std::string, HostSeen> seen_;
   Clock::time_point hosts_written_{};
-  int m_ingested_, m_dups_, m_gaps_, m_malformed_, m_version_, m_oversized_, m_invalid_, m_full_, m_epoch_,
-      m_reconnects_, m_weights_, m_connected_;
+  int m_ingested_, m_dups_, m_gaps_, m_malformed_, m_version_, m_oversized_, m_invalid_, m_full_,
+      m_epoch_, m_reconnects_, m_weights_, m_connected_;
 };
 
 }  // namespace

@@ -24,8 +24,9 @@ int main(int argc, char** argv) {
   try {
     if (config.run_dir.empty()) throw std::runtime_error("--run-dir is required");
     if (config.scale.serve.empty())
-      throw std::runtime_error("scale.serve is empty: the ingest runs only on a learner host "
-                               "started with --serve HOST:PORT");
+      throw std::runtime_error(
+          "scale.serve is empty: the ingest runs only on a learner host "
+          "started with --serve HOST:PORT");
     if (config.shm.name.empty()) config.shm.name = rz::default_shm_name(config.run_dir);
     auto segment = rz::shm::Segment::open(config.shm.name);
     return rz::run_ingest(*segment, config, static_cast<uint32_t>(flags["lane"].as<int>()));

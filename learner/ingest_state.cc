@@ -16,7 +16,7 @@ namespace rz {
 
 namespace {
 constexpr uint64_t kMagic = 0x3154534e49475a52ull;  // "RZGINST1"
-constexpr uint32_t kVersion = 2;  // 2: 16384 lane entries
+constexpr uint32_t kVersion = 2;                    // 2: 16384 lane entries
 }  // namespace
 
 struct HostEntry {
@@ -82,7 +82,8 @@ IngestState::IngestState(const std::string& path, uint64_t generation, uint64_t 
     file_ = nullptr;
     throw std::runtime_error(fmt::format(
         "{} is not an ingest state of this build (bad magic or version): stop the run and move "
-        "it away", path));
+        "it away",
+        path));
   }
   const uint64_t pending = file_->pending_local.load(std::memory_order_acquire);
   if (file_->generation.load() != generation) {
@@ -135,7 +136,8 @@ IngestState::Verdict IngestState::check(const std::string& host, uint64_t epoch,
     // of the host, THEN store the epoch (a kill in between: the next message redoes this).
     for (uint32_t i = 0; i < kMaxLanes; ++i) {
       LaneEntry& e = file_->lanes[i];
-      if (e.used.load(std::memory_order_acquire) && e.host == static_cast<uint32_t>(hi)) e.next.store(0);
+      if (e.used.load(std::memory_order_acquire) && e.host == static_cast<uint32_t>(hi))
+        e.next.store(0);
     }
     h.epoch.store(epoch, std::memory_order_release);
   }

@@ -65,8 +65,8 @@ class IngestState {
   enum class Verdict { kAccept, kDuplicate, kTableFull, kEpochJump };
   // Decides what to do with record (host, epoch, lane, seq). On kAccept, *gap is how many
   // sequences were skipped (0 normally) and *handle identifies the entry for prepare().
-  Verdict check(const std::string& host, uint64_t epoch, uint32_t lane, uint64_t seq,
-                uint64_t* gap, uint32_t* handle);
+  Verdict check(const std::string& host, uint64_t epoch, uint32_t lane, uint64_t seq, uint64_t* gap,
+                uint32_t* handle);
   // Steps 2 and 4 above. `local_seq` is the sequence the record gets in the ingest lane.
   void prepare(uint32_t handle, uint64_t seq, uint64_t gap, uint64_t local_seq);
   void finish();

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -38,7 +38,9 @@ namespace {
 
 std::atomic<int> g_stop_signal{0};
 
-void on_stop_signal(int sig) { g_stop_signal.store(sig, std::memory_order_relaxed); }
+void on_stop_signal(int sig) {
+  g_stop_signal.store(sig, std::memory_order_relaxed);
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -216,8 +218,7 @@ Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& 
 }
 
 bool Learner::Impl::should_stop() const {
-  return g_stop_signal.load(std::memory_order_relaxed) != 0 ||
-         segment.control().stop_requested();
+  return g_stop_signal.load(std::memory_order_relaxed) != 0 || segment.control().stop_requested();
 }
 
 void Learner::Impl::drain_lanes(int* drained) {
@@ -263,8 +264,8 @@ void Learner::Impl::drain_lanes(int* drained) {
 
 void Learner::Impl::train_one_step() {
   batch_builder.build(window, rng, &batch);
-  double lr = learning_rate_at(config.learner, static_cast<int64_t>(progress.step),
-                               clock->fraction());
+  double lr =
+      learning_rate_at(config.learner, static_cast<int64_t>(progress.step), clock->fraction());
   last_losses = trainer.train_step(batch, lr);
   progress.step += 1;
   loss_sum[0] += last_losses.total;
@@ -292,7 +293,8 @@ void Learner::Impl::publish_weights() {
     log_line(stderr, "weights not published: {}; training continues and retries", e.what());
     return;
   }
-  progress.weight_version = weight_slot.publish(blob.data(), blob.size(), trainer.layout_tag(), version);
+  progress.weight_version =
+      weight_slot.publish(blob.data(), blob.size(), trainer.layout_tag(), version);
   stats.set(m_version, progress.weight_version);
 }
 
@@ -350,9 +352,9 @@ void Learner::Impl::report() {
   if (loss_steps > 0 || interval_positions > 0) {
     metrics.append(row);
     auto scalars = metrics_scalars(row);
-    scalars.emplace_back("learning_rate",
-                         learning_rate_at(config.learner, static_cast<int64_t>(row.step),
-                                          clock->fraction()));
+    scalars.emplace_back(
+        "learning_rate",
+        learning_rate_at(config.learner, static_cast<int64_t>(row.step), clock->fraction()));
     tensorboard.write_scalars(static_cast<int64_t>(row.step), row.time, scalars);
   }
   stats.set(m_replay, window.positions());
@@ -366,10 +368,10 @@ void Learner::Impl::report() {
     stats.set_gauge(m_loss_value, row.loss_value);
   }
   // No step in this interval: no loss was measured, and "0.0000" would read as a perfect one.
-  const std::string losses =
-      loss_steps > 0 ? fmt::format("{:.4f} (policy {:.4f} value {:.4f})", row.loss_total,
-                                   row.loss_policy, row.loss_value)
-                     : "- (policy - value -)";
+  const std::string losses = loss_steps > 0
+                                 ? fmt::format("{:.4f} (policy {:.4f} value {:.4f})",
+                                               row.loss_total, row.loss_policy, row.loss_value)
+                                 : "- (policy - value -)";
   log_line(stdout,
            "step {} loss {} replay {} new/s {:.1f} samples/s {:.1f} version {} lag {:.2f} "
            "consumed {} bad {}",

@@ -32,8 +32,7 @@ class Learner {
   // network (fresh, or from the newest valid checkpoint when `resume`). Throws
   // std::runtime_error with a one-line message on any setup problem, before touching the
   // segment or the run directory when the problem is the checkpoints (learner/checkpoint.h).
-  Learner(shm::Segment& segment, const RunConfig& config, const std::string& run_dir,
-          bool resume);
+  Learner(shm::Segment& segment, const RunConfig& config, const std::string& run_dir, bool resume);
   ~Learner();
 
   // Publishes the initial weights, then loops until stopped. Returns the exit status: 0, or 1

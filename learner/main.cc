@@ -16,8 +16,8 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <memory>
 
@@ -66,9 +66,10 @@ int main(int argc, char** argv) {
   // Line-buffered even into the supervisor's pipe or a log file: each line is out when printed.
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::setvbuf(stderr, nullptr, _IOLBF, 0);
-  rz::RoleOptions role("learner",
-                       "ringzero-learner --shm NAME --run-dir RUN --config RUN/config.ini [--resume]");
-  role.flags.add_options()("resume", "continue from the newest valid checkpoint in RUN/checkpoints");
+  rz::RoleOptions role(
+      "learner", "ringzero-learner --shm NAME --run-dir RUN --config RUN/config.ini [--resume]");
+  role.flags.add_options()("resume",
+                           "continue from the newest valid checkpoint in RUN/checkpoints");
   boost::program_options::variables_map flags;
   rz::RunConfig config = rz::parse_config_or_exit(argc, argv, role, &flags);
   try {

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -66,7 +66,9 @@ void MetricsCsv::append(const MetricsRow& r) {
   if (::write(fd_, line.data(), line.size()) < 0) {
     static bool warned = false;
     // fprintf, not fmt::print: an unwritable stderr (no reader) must not throw from here.
-    if (!warned) std::fprintf(stderr, "warning: cannot append to %s: %s\n", path_.c_str(), std::strerror(errno));
+    if (!warned)
+      std::fprintf(stderr, "warning: cannot append to %s: %s\n", path_.c_str(),
+                   std::strerror(errno));
     warned = true;
   }
 }

@@ -15,18 +15,18 @@
 namespace rz {
 
 struct MetricsRow {
-  double time = 0;               // seconds since the epoch (CLOCK_REALTIME)
+  double time = 0;  // seconds since the epoch (CLOCK_REALTIME)
   uint64_t step = 0;
   // Means over the interval; NaN when no step was trained in it (written as empty fields,
   // so plots show a gap instead of a fall to zero).
   double loss_total = 0, loss_policy = 0, loss_value = 0;
   uint64_t replay_positions = 0;  // positions in the replay window
   double new_positions_per_s = 0;
-  double samples_per_s = 0;       // samples trained per second
+  double samples_per_s = 0;  // samples trained per second
   uint64_t weight_version = 0;
-  double mean_version_lag = 0;    // published version minus the record's weight version
-  uint64_t records_consumed = 0;  // cumulative, this run
-  uint64_t bad_records = 0;       // cumulative, this run
+  double mean_version_lag = 0;      // published version minus the record's weight version
+  uint64_t records_consumed = 0;    // cumulative, this run
+  uint64_t bad_records = 0;         // cumulative, this run
   double samples_per_position = 0;  // achieved ratio over the interval (limiter target: R)
   double samples_behind = 0;        // > 0: the learner cannot keep up with the actors
 };

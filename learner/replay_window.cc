@@ -8,13 +8,17 @@ namespace rz {
 namespace {
 
 constexpr uint64_t kRegionMagic = 0x315759414c504552ULL;  // "REPLAYW1"
-constexpr uint32_t kRegionVersion = 2;  // 2: bad_records, samples_trained
-constexpr uint32_t kEntryKind = 0x52544e45;  // "ENTR"
-constexpr uint32_t kWrapKind = 0x50415257;   // "WRAP": skip to the start of the ring
-constexpr uint32_t kMaxPositionsPerRecord = 65535;  // target indices are u16
+constexpr uint32_t kRegionVersion = 2;                    // 2: bad_records, samples_trained
+constexpr uint32_t kEntryKind = 0x52544e45;               // "ENTR"
+constexpr uint32_t kWrapKind = 0x50415257;                // "WRAP": skip to the start of the ring
+constexpr uint32_t kMaxPositionsPerRecord = 65535;        // target indices are u16
 
-uint64_t align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
-uint64_t align64(uint64_t n) { return (n + 63) & ~uint64_t{63}; }
+uint64_t align8(uint64_t n) {
+  return (n + 7) & ~uint64_t{7};
+}
+uint64_t align64(uint64_t n) {
+  return (n + 63) & ~uint64_t{63};
+}
 
 }  // namespace
 
@@ -64,7 +68,9 @@ static_assert(std::atomic<uint64_t>::is_always_lock_free, "region words must be 
 
 namespace {
 
-uint64_t data_offset() { return align64(sizeof(RegionHeader)); }
+uint64_t data_offset() {
+  return align64(sizeof(RegionHeader));
+}
 
 uint64_t entry_bytes(uint32_t size, uint32_t targets) {
   return align8(sizeof(EntryHeader) + 2ull * targets) + align8(size);
@@ -124,8 +130,8 @@ uint64_t replay_region_bytes(uint64_t max_positions, uint64_t bytes_per_position
   return data_offset() + align8(max_positions * bytes_per_position) + 2 * largest;
 }
 
-ReplayWindow::ReplayWindow(uint8_t* region, uint64_t bytes, uint64_t max_positions,
-                           uint32_t lanes, uint64_t game_tag)
+ReplayWindow::ReplayWindow(uint8_t* region, uint64_t bytes, uint64_t max_positions, uint32_t lanes,
+                           uint64_t game_tag)
     : max_positions_(max_positions), lanes_(lanes) {
   if (region == nullptr || bytes < data_offset() + 4096)
     throw ReplayError("the segment's learner region is too small (" + std::to_string(bytes) +
@@ -153,11 +159,13 @@ ReplayWindow::ReplayWindow(uint8_t* region, uint64_t bytes, uint64_t max_positio
                         ", this learner uses " + std::to_string(kRegionVersion) +
                         "; start a new run");
     if (header_->game_tag != game_tag)
-      throw ReplayError("learner region holds records of another game than this learner's "
-                        "config; use the run's own config.ini");
+      throw ReplayError(
+          "learner region holds records of another game than this learner's "
+          "config; use the run's own config.ini");
     if (header_->lanes != lanes || header_->capacity != capacity_)
-      throw ReplayError("learner region was formatted for another segment geometry; start a "
-                        "new run");
+      throw ReplayError(
+          "learner region was formatted for another segment geometry; start a "
+          "new run");
   }
   rebuild_index();
 }
@@ -192,12 +200,14 @@ void ReplayWindow::evict_oldest() {
 
 void ReplayWindow::insert(uint32_t lane, uint64_t sequence, const uint8_t* record, uint32_t size,
                           uint32_t positions, const std::vector<uint16_t>& targets) {
-  if (lane >= lanes_) throw ReplayError("record from lane " + std::to_string(lane) + " out of range");
+  if (lane >= lanes_)
+    throw ReplayError("record from lane " + std::to_string(lane) + " out of range");
   if (positions > kMaxPositionsPerRecord || targets.size() > positions)
     throw ReplayError("record has too many positions for the replay window");
   const uint64_t total = entry_bytes(size, static_cast<uint32_t>(targets.size()));
   if (total > capacity_ / 2)
-    throw ReplayError("record of " + std::to_string(size) + " bytes does not fit the learner "
+    throw ReplayError("record of " + std::to_string(size) +
+                      " bytes does not fit the learner "
                       "region; the launcher must size it with learner_region_bytes_for()");
 
   uint32_t active = header_->active.load(std::memory_order_relaxed) & 1;
@@ -208,9 +218,8 @@ void ReplayWindow::insert(uint32_t lane, uint64_t sequence, const uint8_t* recor
   const uint64_t start = pos + pad, end = start + total;
 
   // 1. Evict by age until the entry fits in bytes and the window in positions.
-  while (!index_.empty() &&
-         (end - header_->head.load(std::memory_order_relaxed) > capacity_ ||
-          positions_in_window_ + positions > max_positions_))
+  while (!index_.empty() && (end - header_->head.load(std::memory_order_relaxed) > capacity_ ||
+                             positions_in_window_ + positions > max_positions_))
     evict_oldest();
   if (index_.empty()) header_->head.store(pos, std::memory_order_release);
 
@@ -253,7 +262,8 @@ void ReplayWindow::insert(uint32_t lane, uint64_t sequence, const uint8_t* recor
 }
 
 void ReplayWindow::skip_bad(uint32_t lane, uint64_t sequence) {
-  if (lane >= lanes_) throw ReplayError("record from lane " + std::to_string(lane) + " out of range");
+  if (lane >= lanes_)
+    throw ReplayError("record from lane " + std::to_string(lane) + " out of range");
   // A commit without an entry: the same one-store publication as insert()'s step 3.
   uint32_t active = header_->active.load(std::memory_order_relaxed) & 1;
   const CommitSlot& cur = header_->slots[active];
@@ -296,7 +306,9 @@ uint64_t ReplayWindow::targets_inserted() const {
   return header_->slots[header_->active.load(std::memory_order_acquire) & 1].next_target;
 }
 
-ReplayCounts ReplayWindow::counts() const { return inspect(reinterpret_cast<uint8_t*>(header_), data_offset() + capacity_); }
+ReplayCounts ReplayWindow::counts() const {
+  return inspect(reinterpret_cast<uint8_t*>(header_), data_offset() + capacity_);
+}
 
 ReplayCounts ReplayWindow::inspect(const uint8_t* region, uint64_t bytes) {
   if (region == nullptr || bytes < data_offset())

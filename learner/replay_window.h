@@ -45,11 +45,11 @@ constexpr uint32_t kReplayMaxLanes = 256;
 // Counts of a region, derivable from its committed state alone (samples_trained: from the
 // region's counter).
 struct ReplayCounts {
-  uint64_t records_inserted = 0;   // ever, in this segment
-  uint64_t records_evicted = 0;    // dropped out of the window by age
+  uint64_t records_inserted = 0;  // ever, in this segment
+  uint64_t records_evicted = 0;   // dropped out of the window by age
   uint64_t records_in_window = 0;
   uint64_t positions_inserted = 0;
-  uint64_t targets_inserted = 0;   // full-search positions ever inserted
+  uint64_t targets_inserted = 0;  // full-search positions ever inserted
   uint64_t positions_in_window = 0;
   uint64_t targets_in_window = 0;  // full-search positions in the window
   uint64_t bad_records = 0;        // records refused by validation, ever, in this segment

@@ -62,7 +62,8 @@ void SgdMomentum::load_state(const uint8_t* data, size_t size) {
   uint32_t count = 0;
   take(&count, 4);
   if (count != momentum_buffers_.size())
-    fail(std::to_string(count) + " buffers, network has " + std::to_string(momentum_buffers_.size()));
+    fail(std::to_string(count) + " buffers, network has " +
+         std::to_string(momentum_buffers_.size()));
   std::vector<torch::Tensor> loaded;
   for (uint32_t i = 0; i < count; ++i) {
     uint64_t n = 0;

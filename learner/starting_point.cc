@@ -27,8 +27,8 @@ StartingPoint choose_starting_point(const std::string& run_dir, bool resume) {
     }
   }
   throw CheckpointError("no valid checkpoint among " + std::to_string(paths.size()) +
-                        " file(s) in " + checkpoint_dir(run_dir) + " (newest: " +
-                        start.skipped.front().second +
+                        " file(s) in " + checkpoint_dir(run_dir) +
+                        " (newest: " + start.skipped.front().second +
                         "): restore a good checkpoint or start a new run without --resume");
 }
 

@@ -38,8 +38,8 @@ torch::Device choose_device(const LearnerConfig& cfg, std::string* why) {
   const int count = static_cast<int>(torch::cuda::device_count());
   if (index >= count)
     throw std::runtime_error("learner.device=" + cfg.device + " but this machine has " +
-                             std::to_string(count) + " CUDA device(s); use cuda:0 to cuda:" +
-                             std::to_string(count - 1));
+                             std::to_string(count) +
+                             " CUDA device(s); use cuda:0 to cuda:" + std::to_string(count - 1));
   *why = "learner.device=" + cfg.device + ": training on cuda:" + std::to_string(index);
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
@@ -47,7 +47,9 @@ torch::Device choose_device(const LearnerConfig& cfg, std::string* why) {
 }  // namespace
 
 Trainer::Trainer(const Game& game, const RunConfig& config, uint64_t seed)
-    : game_(game), net_config_(config.net), device_(choose_device(config.learner, &device_choice_)) {
+    : game_(game),
+      net_config_(config.net),
+      device_(choose_device(config.learner, &device_choice_)) {
   if (!device_.is_cuda()) set_cpu_threads(config.learner.threads);
   torch::manual_seed(seed);
   net_ = make_network(game, config.net);
@@ -67,8 +69,10 @@ StepLosses Trainer::train_step(const Batch& b, double lr) {
   torch::Tensor x = torch::from_blob(const_cast<float*>(b.observations.data()),
                                      {n, shape.planes, shape.height, shape.width}, cpu)
                         .to(device_);
-  torch::Tensor pi = torch::from_blob(const_cast<float*>(b.policies.data()), {n, a}, cpu).to(device_);
-  torch::Tensor legal = torch::from_blob(const_cast<float*>(b.legal.data()), {n, a}, cpu).to(device_);
+  torch::Tensor pi =
+      torch::from_blob(const_cast<float*>(b.policies.data()), {n, a}, cpu).to(device_);
+  torch::Tensor legal =
+      torch::from_blob(const_cast<float*>(b.legal.data()), {n, a}, cpu).to(device_);
   torch::Tensor z = torch::from_blob(const_cast<float*>(b.values.data()), {n}, cpu).to(device_);
 
   sgd_->zero_grad();
@@ -84,7 +88,9 @@ StepLosses Trainer::train_step(const Batch& b, double lr) {
   return {loss.item<double>(), policy_loss.item<double>(), value_loss.item<double>()};
 }
 
-std::vector<uint8_t> Trainer::weights_blob() { return network_to_blob(net_); }
+std::vector<uint8_t> Trainer::weights_blob() {
+  return network_to_blob(net_);
+}
 
 void Trainer::load(const std::vector<uint8_t>& weights,
                    const std::vector<uint8_t>& optimizer_state) {

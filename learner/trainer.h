@@ -9,8 +9,8 @@
 //
 // Device: learner.device "cuda" or "cuda:N" (an error at construction when that GPU cannot be
 // used: never a silent fall-back), "auto" (cuda:0 when torch::cuda::is_available(), else the
-// CPU) or "cpu"; on the CPU with learner.threads intra-op threads. This is the only code of the project
-// that may touch CUDA (actors are fork/exec'd before it runs, in other processes).
+// CPU) or "cpu"; on the CPU with learner.threads intra-op threads. This is the only code of the
+// project that may touch CUDA (actors are fork/exec'd before it runs, in other processes).
 //
 // THIS HEADER INCLUDES LIBTORCH: learner only.
 #pragma once

@@ -20,7 +20,8 @@ WeightVersionFloor::WeightVersionFloor(const std::string& run_dir)
   std::stringstream text;
   text << in.rdbuf();
   std::string digits = text.str();
-  while (!digits.empty() && std::isspace(static_cast<unsigned char>(digits.back()))) digits.pop_back();
+  while (!digits.empty() && std::isspace(static_cast<unsigned char>(digits.back())))
+    digits.pop_back();
   const bool ok = !digits.empty() && digits.size() <= 18 &&
                   digits.find_first_not_of("0123456789") == std::string::npos;
   if (!ok)

@@ -46,7 +46,9 @@ double seconds_since(Clock::time_point t0) {
 }
 
 // Keeps the compiler from dropping copies whose result is never read.
-void clobber(void* p) { asm volatile("" : : "g"(p) : "memory"); }
+void clobber(void* p) {
+  asm volatile("" : : "g"(p) : "memory");
+}
 
 // Every figure is the best of kSlices equal time slices: on a shared machine other
 // processes steal whole time slices from us, and the best slice is the closest to what the
@@ -223,7 +225,8 @@ LaneResult lane_run(size_t record, int producers, double seconds) {
   seg.reset();
   Segment::remove(name);
   if (corrupt != 0)
-    throw ShmError(std::to_string(corrupt) + " corrupt records seen: the ring is broken, "
+    throw ShmError(std::to_string(corrupt) +
+                   " corrupt records seen: the ring is broken, "
                    "run the tests in tests/shm");
   LaneResult r;
   r.record = record;
@@ -360,8 +363,10 @@ int main(int argc, char** argv) {
         return 2;
       }
     } else {
-      std::fprintf(stderr, "ringzero-bench-shm: unknown argument '%s': usage: "
-                           "ringzero-bench-shm [--json] [--seconds S]\n", a.c_str());
+      std::fprintf(stderr,
+                   "ringzero-bench-shm: unknown argument '%s': usage: "
+                   "ringzero-bench-shm [--json] [--seconds S]\n",
+                   a.c_str());
       return 2;
     }
   }
@@ -389,29 +394,33 @@ int main(int argc, char** argv) {
         const auto& l = lanes[i];
         std::string pcpus;
         for (int c : l.producer_cpus) pcpus += (pcpus.empty() ? "" : ", ") + std::to_string(c);
-        std::printf("%s{\"record_bytes\": %zu, \"producers\": %d, \"records_per_s\": %.0f, "
-                    "\"gb_per_s\": %.3f, \"memcpy_gb_per_s\": %.3f, \"fraction_of_memcpy\": %.3f, "
-                    "\"cross_core_copy_gb_per_s\": %.3f, \"fraction_of_cross_core_copy\": %.3f, "
-                    "\"producer_cpus\": [%s], \"consumer_cpu\": %d}",
-                    i ? ", " : "", l.record, l.producers, l.records_per_s, l.gbps,
-                    l.memcpy_gbps, l.gbps / l.memcpy_gbps, l.cross_core_gbps,
-                    l.gbps / l.cross_core_gbps, pcpus.c_str(), l.consumer_cpu);
+        std::printf(
+            "%s{\"record_bytes\": %zu, \"producers\": %d, \"records_per_s\": %.0f, "
+            "\"gb_per_s\": %.3f, \"memcpy_gb_per_s\": %.3f, \"fraction_of_memcpy\": %.3f, "
+            "\"cross_core_copy_gb_per_s\": %.3f, \"fraction_of_cross_core_copy\": %.3f, "
+            "\"producer_cpus\": [%s], \"consumer_cpu\": %d}",
+            i ? ", " : "", l.record, l.producers, l.records_per_s, l.gbps, l.memcpy_gbps,
+            l.gbps / l.memcpy_gbps, l.cross_core_gbps, l.gbps / l.cross_core_gbps, pcpus.c_str(),
+            l.consumer_cpu);
       }
-      std::printf("], \"record_256b\": {\"ns_per_record\": %.1f, \"memcpy_ns\": %.1f, "
-                  "\"overhead_ns\": %.1f, \"single_thread_ns_per_record\": %.1f}, ",
-                  ns_per_record, memcpy_ns, overhead_ns, single_ns);
-      std::printf("\"weight_slot_16mib\": {\"publish_gb_per_s\": %.3f, \"read_gb_per_s\": %.3f, "
-                  "\"memcpy_gb_per_s\": %.3f, \"publish_fraction_of_memcpy\": %.3f, "
-                  "\"read_fraction_of_memcpy\": %.3f}}\n",
-                  w.publish_gbps, w.read_gbps, w.memcpy_gbps, w.publish_gbps / w.memcpy_gbps,
-                  w.read_gbps / w.memcpy_gbps);
+      std::printf(
+          "], \"record_256b\": {\"ns_per_record\": %.1f, \"memcpy_ns\": %.1f, "
+          "\"overhead_ns\": %.1f, \"single_thread_ns_per_record\": %.1f}, ",
+          ns_per_record, memcpy_ns, overhead_ns, single_ns);
+      std::printf(
+          "\"weight_slot_16mib\": {\"publish_gb_per_s\": %.3f, \"read_gb_per_s\": %.3f, "
+          "\"memcpy_gb_per_s\": %.3f, \"publish_fraction_of_memcpy\": %.3f, "
+          "\"read_fraction_of_memcpy\": %.3f}}\n",
+          w.publish_gbps, w.read_gbps, w.memcpy_gbps, w.publish_gbps / w.memcpy_gbps,
+          w.read_gbps / w.memcpy_gbps);
       return 0;
     }
     std::printf("load average %s on %u CPUs at start; every figure is the best of %d slices\n",
                 load.c_str(), cpus, kSlices);
     std::printf("topology: %s\n\n", topology.c_str());
-    std::printf("TrajectoryRing lanes (payload GB/s at the consumer; beside a single-thread memcpy "
-                "and a cross-core copy of the same record size, same run)\n");
+    std::printf(
+        "TrajectoryRing lanes (payload GB/s at the consumer; beside a single-thread memcpy "
+        "and a cross-core copy of the same record size, same run)\n");
     std::printf("%-9s %-9s %-9s %14s %10s %12s %9s %12s %9s\n", "record", "producers", "cpus",
                 "records/s", "GB/s", "memcpy GB/s", "of memcpy", "x-core GB/s", "of x-core");
     for (const auto& l : lanes) {
@@ -419,14 +428,18 @@ int main(int argc, char** argv) {
       for (int c : l.producer_cpus) where += (where.empty() ? "" : ",") + std::to_string(c);
       where += ">" + std::to_string(l.consumer_cpu);
       std::printf("%-9s %-9d %-9s %14.0f %10.2f %12.2f %8.0f%% %12.2f %8.0f%%\n",
-                  size_label(l.record).c_str(), l.producers, where.c_str(), l.records_per_s,
-                  l.gbps, l.memcpy_gbps, 100 * l.gbps / l.memcpy_gbps, l.cross_core_gbps,
+                  size_label(l.record).c_str(), l.producers, where.c_str(), l.records_per_s, l.gbps,
+                  l.memcpy_gbps, 100 * l.gbps / l.memcpy_gbps, l.cross_core_gbps,
                   100 * l.gbps / l.cross_core_gbps);
     }
-    std::printf("\n256 B records, 1 producer: %.1f ns per record, of which memcpy %.1f ns: "
-                "overhead %.1f ns\n", ns_per_record, memcpy_ns, overhead_ns);
-    std::printf("256 B records, one thread writing, peeking and releasing: %.1f ns per record "
-                "(memcpy %.1f ns)\n", single_ns, memcpy_ns);
+    std::printf(
+        "\n256 B records, 1 producer: %.1f ns per record, of which memcpy %.1f ns: "
+        "overhead %.1f ns\n",
+        ns_per_record, memcpy_ns, overhead_ns);
+    std::printf(
+        "256 B records, one thread writing, peeking and releasing: %.1f ns per record "
+        "(memcpy %.1f ns)\n",
+        single_ns, memcpy_ns);
     std::printf("\nWeightSlot, 16 MiB blob (memcpy 16 MiB -> 16 MiB: %.2f GB/s)\n", w.memcpy_gbps);
     std::printf("  publish %.2f GB/s (%.0f%% of memcpy)\n", w.publish_gbps,
                 100 * w.publish_gbps / w.memcpy_gbps);

@@ -25,7 +25,7 @@ typedef uint64_t V4 __attribute__((vector_size(32)));
 // the bytes instead of memcpy followed by a second read).
 template <bool kCopy>
 inline __attribute__((always_inline)) uint64_t checksum_impl(uint8_t* dst, const void* data,
-                                                              size_t size, uint64_t seed) {
+                                                             size_t size, uint64_t seed) {
   const auto* p = static_cast<const uint8_t*>(data);
   const uint8_t* const end = p + size;
   // Two independent (a, b) vector pairs per 64 bytes: the add chains of one pair overlap

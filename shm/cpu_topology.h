@@ -10,13 +10,13 @@ namespace rz::shm {
 
 struct CpuInfo {
   int cpu = 0;
-  int core_id = -1, package_id = -1;  // -1: not reported
+  int core_id = -1, package_id = -1;           // -1: not reported
   std::string l2_shared_with, l3_shared_with;  // e.g. "0-1"; empty: not reported
 };
 
 struct CpuTopology {
-  std::string model;           // /proc/cpuinfo "model name"
-  std::vector<CpuInfo> cpus;   // the CPUs in this process's affinity mask, in order
+  std::string model;          // /proc/cpuinfo "model name"
+  std::vector<CpuInfo> cpus;  // the CPUs in this process's affinity mask, in order
   // One line: "AMD EPYC, 2 CPUs: cpu0 core 0 pkg 0 (L2 0, L3 0-1), cpu1 ...".
   std::string describe() const;
 };

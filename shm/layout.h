@@ -29,10 +29,10 @@ constexpr uint64_t kSegmentMagic = 0x314d48535a52ull;  // "RZSHM1" little-endian
 constexpr uint64_t kCreatingMagic = 0x304d48535a52ull;  // "RZSHM0": being created
 
 struct SegmentHeader {
-  std::atomic<uint64_t> magic;     // kCreatingMagic first, kSegmentMagic once ready (release)
-  uint32_t layout_version;         // kLayoutVersion of the creating build
-  uint32_t header_bytes;           // sizeof(SegmentHeader) of the creating build
-  uint64_t total_bytes;            // SegmentLayout::total_bytes
+  std::atomic<uint64_t> magic;  // kCreatingMagic first, kSegmentMagic once ready (release)
+  uint32_t layout_version;      // kLayoutVersion of the creating build
+  uint32_t header_bytes;        // sizeof(SegmentHeader) of the creating build
+  uint64_t total_bytes;         // SegmentLayout::total_bytes
   uint32_t lanes;
   uint32_t stats_slots;
   uint64_t lane_bytes;
@@ -41,10 +41,10 @@ struct SegmentHeader {
   uint64_t learner_region_bytes;
   uint32_t creator_pid;
   uint32_t run_info_bytes;
-  uint64_t creator_start_ticks;    // /proc/<pid>/stat starttime: tells a reused pid apart
-  uint64_t start_time_ns;          // CLOCK_REALTIME at creation
-  uint64_t run_token;              // random, chosen by the creator's caller: tells two runs
-                                   // that derived the same name apart (never 0 when set)
+  uint64_t creator_start_ticks;  // /proc/<pid>/stat starttime: tells a reused pid apart
+  uint64_t start_time_ns;        // CLOCK_REALTIME at creation
+  uint64_t run_token;            // random, chosen by the creator's caller: tells two runs
+                                 // that derived the same name apart (never 0 when set)
   std::atomic<uint32_t> creator_mutex_ready;  // 1 once creator_mutex is initialised and held
   alignas(kCacheLine) pthread_mutex_t creator_mutex;  // robust; held by the creator for life
   alignas(kCacheLine) ControlBlock control;
@@ -65,30 +65,30 @@ struct RingHeader {
 // owner mutex, so the consumer's head stores never invalidate the producer's tail line.
 struct LaneControl {
   // Written only by the lane's producer.
-  alignas(kCacheLine) std::atomic<uint64_t> tail;   // bytes committed (monotonic)
-  std::atomic<uint64_t> committed_seq;              // records committed (stored after tail)
-  std::atomic<uint64_t> pending_end;                // tail the record in flight will have
-  std::atomic<uint64_t> pending_seq;                // committed_seq it will have
-  std::atomic<uint32_t> producer_waiting;           // 1 while sleeping on space_signal
-                                                    // (the consumer clears it to wake us)
-  std::atomic<uint32_t> owner_pid;                  // for messages and the monitor only
+  alignas(kCacheLine) std::atomic<uint64_t> tail;  // bytes committed (monotonic)
+  std::atomic<uint64_t> committed_seq;             // records committed (stored after tail)
+  std::atomic<uint64_t> pending_end;               // tail the record in flight will have
+  std::atomic<uint64_t> pending_seq;               // committed_seq it will have
+  std::atomic<uint32_t> producer_waiting;          // 1 while sleeping on space_signal
+                                                   // (the consumer clears it to wake us)
+  std::atomic<uint32_t> owner_pid;                 // for messages and the monitor only
   // Written only by the consumer.
-  alignas(kCacheLine) std::atomic<uint64_t> head;   // bytes consumed (monotonic)
-  std::atomic<uint64_t> consumed_seq;               // records consumed (stored before head)
-  std::atomic<uint32_t> space_signal;               // futex word the producer sleeps on
-  std::atomic<uint32_t> resync;                     // 1 after a corrupt-record skip: the
-                                                    // next record that verifies is accepted
-                                                    // whatever its sequence (cleared by the
-                                                    // next release, stored before head)
+  alignas(kCacheLine) std::atomic<uint64_t> head;  // bytes consumed (monotonic)
+  std::atomic<uint64_t> consumed_seq;              // records consumed (stored before head)
+  std::atomic<uint32_t> space_signal;              // futex word the producer sleeps on
+  std::atomic<uint32_t> resync;                    // 1 after a corrupt-record skip: the
+                                                   // next record that verifies is accepted
+                                                   // whatever its sequence (cleared by the
+                                                   // next release, stored before head)
   // Lane ownership.
   alignas(kCacheLine) pthread_mutex_t owner_mutex;  // robust; held by the producer for life
 };
 
 // Every record and padding marker in a lane starts with this header (16-byte aligned).
 struct RecordHeader {
-  uint32_t kind;      // kRecordKind or kPaddingKind
-  uint32_t size;      // payload bytes (padding: bytes after this header to the lane end)
-  uint32_t lane;      // producing lane
+  uint32_t kind;  // kRecordKind or kPaddingKind
+  uint32_t size;  // payload bytes (padding: bytes after this header to the lane end)
+  uint32_t lane;  // producing lane
   uint32_t reserved;
   uint64_t sequence;  // per-lane record number
   uint64_t checksum;  // checksum64(payload, seed = header fields)
@@ -116,11 +116,11 @@ struct StatsSlot {
   std::atomic<uint32_t> pid;
   std::atomic<uint32_t> state;
   std::atomic<uint32_t> restarts;
-  std::atomic<uint32_t> metric_count;             // stored with release after a name
+  std::atomic<uint32_t> metric_count;  // stored with release after a name
   std::atomic<uint64_t> heartbeat_ns;
   std::atomic<uint32_t> kinds[kMaxMetrics];
   struct Metric {
-    char name[24];                                // NUL-terminated, written before count
+    char name[24];  // NUL-terminated, written before count
     std::atomic<uint64_t> value;
   } metrics[kMaxMetrics];
 };

@@ -1,16 +1,16 @@
 #include "shm/segment.h"
 
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/interprocess/shared_memory_object.hpp>
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -26,20 +26,25 @@ namespace bip = boost::interprocess;
 
 namespace {
 
-uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+uint64_t align_up(uint64_t v, uint64_t a) {
+  return (v + a - 1) / a * a;
+}
 
 // Boost wants the name without the leading '/'; users and messages see it with one.
 std::string display_name(const std::string& name) {
   return name.empty() || name[0] != '/' ? "/" + name : name;
 }
-std::string boost_name(const std::string& name) { return display_name(name).substr(1); }
+std::string boost_name(const std::string& name) {
+  return display_name(name).substr(1);
+}
 
 void check_name(const std::string& name) {
   std::string n = boost_name(name);
   if (n.empty() || n.size() > 200 || n.find('/') != std::string::npos)
     throw ShmError(fmt::format(
         "bad shared-memory segment name '{}': use one short word like /rz-myrun (no other "
-        "'/')", name));
+        "'/')",
+        name));
 }
 
 uint64_t realtime_ns() {
@@ -65,7 +70,8 @@ void SegmentSizes::validate() const {
     bad(fmt::format("lane_bytes = {} must be a multiple of 64", lane_bytes));
   uint64_t min_lane = 2 * record_span(max_record_bytes);
   if (lane_bytes < min_lane)
-    bad(fmt::format("lane_bytes = {} must be at least {} (two max_record_bytes = {} records "
+    bad(
+        fmt::format("lane_bytes = {} must be at least {} (two max_record_bytes = {} records "
                     "with their 32-byte headers, since a record never wraps): raise "
                     "lane_bytes or lower max_record_bytes",
                     lane_bytes, min_lane, max_record_bytes));
@@ -112,7 +118,9 @@ Segment::~Segment() {
 
 namespace {
 
-std::string dev_shm_path(const std::string& name) { return "/dev/shm/" + boost_name(name); }
+std::string dev_shm_path(const std::string& name) {
+  return "/dev/shm/" + boost_name(name);
+}
 
 // Reserves [offset, offset + len) of the object's storage so that touching it later can
 // never fail. ftruncate alone makes a sparse object: on a full tmpfs the first write to an
@@ -149,11 +157,11 @@ std::string no_space_message(const std::string& name, uint64_t bytes, int err) {
   std::string free_space = "unknown";
   if (::statvfs("/dev/shm", &vfs) == 0)
     free_space = human_bytes(uint64_t(vfs.f_bavail) * uint64_t(vfs.f_frsize));
-  return fmt::format("cannot reserve {} bytes ({}) for shared-memory segment {}: {} (/dev/shm "
-                     "has {} free): mount a larger /dev/shm (docker run --shm-size=1g) or "
-                     "lower shm.lane_bytes / learner.replay_positions",
-                     bytes, human_bytes(bytes), display_name(name), std::strerror(err),
-                     free_space);
+  return fmt::format(
+      "cannot reserve {} bytes ({}) for shared-memory segment {}: {} (/dev/shm "
+      "has {} free): mount a larger /dev/shm (docker run --shm-size=1g) or "
+      "lower shm.lane_bytes / learner.replay_positions",
+      bytes, human_bytes(bytes), display_name(name), std::strerror(err), free_space);
 }
 
 enum class Existing { kGone, kLive, kDead };
@@ -268,30 +276,33 @@ std::unique_ptr<Segment> Segment::create(const std::string& name, const SegmentS
   check_name(name);
   sizes.validate();
   if (run_info.size() > kMaxRunInfoBytes)
-    throw ShmError(fmt::format("run_info for segment {} is {} bytes, the limit is {}: shorten "
-                               "it", display_name(name), run_info.size(), kMaxRunInfoBytes));
+    throw ShmError(
+        fmt::format("run_info for segment {} is {} bytes, the limit is {}: shorten "
+                    "it",
+                    display_name(name), run_info.size(), kMaxRunInfoBytes));
   SegmentLayout layout = SegmentLayout::compute(sizes);
   std::unique_ptr<Segment> seg(new Segment(name, false));
   bip::permissions perm;
   perm.set_permissions(0600);
   for (int attempt = 0;; ++attempt) {
     try {
-      seg->impl_->object = bip::shared_memory_object(bip::create_only,
-                                                     boost_name(name).c_str(), bip::read_write,
-                                                     perm);
+      seg->impl_->object = bip::shared_memory_object(bip::create_only, boost_name(name).c_str(),
+                                                     bip::read_write, perm);
       break;
     } catch (const bip::interprocess_exception& e) {
       if (e.get_error_code() != bip::already_exists_error || attempt >= 3)
-        throw ShmError(fmt::format("cannot create shared-memory segment {}: {}: check "
-                                   "/dev/shm permissions and free space",
-                                   seg->name_, e.what()));
+        throw ShmError(
+            fmt::format("cannot create shared-memory segment {}: {}: check "
+                        "/dev/shm permissions and free space",
+                        seg->name_, e.what()));
     }
     uint32_t pid = 0;
     Existing ex = probe_existing(name, &pid);
     if (ex == Existing::kLive)
-      throw ShmError(fmt::format("shared-memory segment {} is in use by live process {}: stop "
-                                 "that run first (launch.sh stop) or choose another run name",
-                                 seg->name_, pid));
+      throw ShmError(
+          fmt::format("shared-memory segment {} is in use by live process {}: stop "
+                      "that run first (launch.sh stop) or choose another run name",
+                      seg->name_, pid));
     if (ex == Existing::kDead) bip::shared_memory_object::remove(boost_name(name).c_str());
   }
   const int fd = seg->impl_->object.get_mapping_handle().handle;
@@ -304,9 +315,10 @@ std::unique_ptr<Segment> Segment::create(const std::string& name, const SegmentS
   try {
     seg->impl_->object.truncate(bip::offset_t(layout.total_bytes));
   } catch (const bip::interprocess_exception& e) {
-    unlink_and_throw(fmt::format("cannot size shared-memory segment {} to {} bytes: {}: free "
-                                 "space in /dev/shm or lower the run's sizes",
-                                 seg->name_, layout.total_bytes, e.what()));
+    unlink_and_throw(
+        fmt::format("cannot size shared-memory segment {} to {} bytes: {}: free "
+                    "space in /dev/shm or lower the run's sizes",
+                    seg->name_, layout.total_bytes, e.what()));
   }
   // Reserve the header pages first, the rest once our live mutex is in place: reserving a
   // large segment takes a while (~0.6 s per GiB on tmpfs), and a concurrent create() must
@@ -321,9 +333,10 @@ std::unique_ptr<Segment> Segment::create(const std::string& name, const SegmentS
   try {
     seg->impl_->region = bip::mapped_region(seg->impl_->object, bip::read_write);
   } catch (const bip::interprocess_exception& e) {
-    unlink_and_throw(fmt::format("cannot map shared-memory segment {} ({} bytes): {}: free "
-                                 "memory or lower the run's sizes",
-                                 seg->name_, layout.total_bytes, e.what()));
+    unlink_and_throw(
+        fmt::format("cannot map shared-memory segment {} ({} bytes): {}: free "
+                    "memory or lower the run's sizes",
+                    seg->name_, layout.total_bytes, e.what()));
   }
   seg->base_ = static_cast<uint8_t*>(seg->impl_->region.get_address());
   seg->mapped_bytes_ = seg->impl_->region.get_size();
@@ -395,10 +408,14 @@ std::unique_ptr<Segment> Segment::open(const std::string& name, bool read_only) 
     seg->impl_->object = bip::shared_memory_object(bip::open_only, boost_name(name).c_str(), mode);
   } catch (const bip::interprocess_exception& e) {
     if (e.get_error_code() == bip::not_found_error)
-      throw ShmError(fmt::format("shared-memory segment {} does not exist: start the run first "
-                                 "(launch.sh start) or check the run name", dn));
-    throw ShmError(fmt::format("cannot open shared-memory segment {}: {}: run as the user who "
-                               "started the run", dn, e.what()));
+      throw ShmError(
+          fmt::format("shared-memory segment {} does not exist: start the run first "
+                      "(launch.sh start) or check the run name",
+                      dn));
+    throw ShmError(
+        fmt::format("cannot open shared-memory segment {}: {}: run as the user who "
+                    "started the run",
+                    dn, e.what()));
   }
   const SegmentHeader* h = nullptr;
   for (int attempt = 0; attempt < 100; ++attempt) {
@@ -410,21 +427,26 @@ std::unique_ptr<Segment> Segment::open(const std::string& name, bool read_only) 
       uint64_t magic = h->magic.load(std::memory_order_acquire);
       if (magic == kSegmentMagic) break;
       if (magic != 0 && magic != kCreatingMagic)
-        throw ShmError(fmt::format("shared-memory segment {} is not a ringzero segment (bad "
-                                   "magic): choose another run name, or remove it with `rm {}` "
-                                   "if nothing else uses it", dn, dev_shm_path(name)));
+        throw ShmError(
+            fmt::format("shared-memory segment {} is not a ringzero segment (bad "
+                        "magic): choose another run name, or remove it with `rm {}` "
+                        "if nothing else uses it",
+                        dn, dev_shm_path(name)));
     }
     h = nullptr;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (!h)
-    throw ShmError(fmt::format("shared-memory segment {} is not initialised (its creator died "
-                               "while creating it or is still creating it): retry, or remove "
-                               "it with launch.sh stop", dn));
+    throw ShmError(
+        fmt::format("shared-memory segment {} is not initialised (its creator died "
+                    "while creating it or is still creating it): retry, or remove "
+                    "it with launch.sh stop",
+                    dn));
   if (h->layout_version != kLayoutVersion)
-    throw ShmError(fmt::format("shared-memory segment {} has layout version {}, this build "
-                               "expects {}: stop the old run or remove it with launch.sh stop",
-                               dn, h->layout_version, kLayoutVersion));
+    throw ShmError(
+        fmt::format("shared-memory segment {} has layout version {}, this build "
+                    "expects {}: stop the old run or remove it with launch.sh stop",
+                    dn, h->layout_version, kLayoutVersion));
   SegmentSizes s;
   s.lanes = h->lanes;
   s.lane_bytes = h->lane_bytes;
@@ -435,16 +457,19 @@ std::unique_ptr<Segment> Segment::open(const std::string& name, bool read_only) 
   try {
     s.validate();
   } catch (const ShmError& e) {
-    throw ShmError(fmt::format("shared-memory segment {} has a corrupt header ({}): remove it "
-                               "with launch.sh stop", dn, e.what()));
+    throw ShmError(
+        fmt::format("shared-memory segment {} has a corrupt header ({}): remove it "
+                    "with launch.sh stop",
+                    dn, e.what()));
   }
   SegmentLayout layout = SegmentLayout::compute(s);
   uint64_t mapped = seg->impl_->region.get_size();
   if (h->header_bytes != sizeof(SegmentHeader) || h->total_bytes != layout.total_bytes ||
       mapped < layout.total_bytes || h->run_info_bytes > kMaxRunInfoBytes)
-    throw ShmError(fmt::format("shared-memory segment {} is {} bytes but its header describes "
-                               "{} bytes: remove it with launch.sh stop", dn, mapped,
-                               h->total_bytes));
+    throw ShmError(
+        fmt::format("shared-memory segment {} is {} bytes but its header describes "
+                    "{} bytes: remove it with launch.sh stop",
+                    dn, mapped, h->total_bytes));
   seg->base_ = static_cast<uint8_t*>(seg->impl_->region.get_address());
   seg->mapped_bytes_ = mapped;
   seg->sizes_ = s;
@@ -503,11 +528,17 @@ uint32_t Segment::creator_pid() const {
 uint64_t Segment::start_time_ns() const {
   return reinterpret_cast<const SegmentHeader*>(base_)->start_time_ns;
 }
-ControlBlock& Segment::control() { return reinterpret_cast<SegmentHeader*>(base_)->control; }
+ControlBlock& Segment::control() {
+  return reinterpret_cast<SegmentHeader*>(base_)->control;
+}
 const ControlBlock& Segment::control() const {
   return reinterpret_cast<const SegmentHeader*>(base_)->control;
 }
-uint8_t* Segment::learner_region() { return base_ + layout_.learner_region; }
-const uint8_t* Segment::learner_region() const { return base_ + layout_.learner_region; }
+uint8_t* Segment::learner_region() {
+  return base_ + layout_.learner_region;
+}
+const uint8_t* Segment::learner_region() const {
+  return base_ + layout_.learner_region;
+}
 
 }  // namespace rz::shm

@@ -44,12 +44,12 @@ constexpr uint32_t kLayoutVersion = 2;
 constexpr size_t kMaxRunInfoBytes = 1024;
 
 struct SegmentSizes {
-  uint32_t lanes = 4;                       // one TrajectoryRing lane per actor slot
-  uint64_t lane_bytes = 8u << 20;           // bytes of each lane's byte ring
-  uint64_t max_record_bytes = 1u << 20;     // largest record payload (>= 1 MiB allowed)
-  uint64_t weight_bytes = 16u << 20;        // largest weight blob
-  uint32_t stats_slots = 64;                // per-process stats slots
-  uint64_t learner_region_bytes = 0;        // opaque learner-owned bytes
+  uint32_t lanes = 4;                    // one TrajectoryRing lane per actor slot
+  uint64_t lane_bytes = 8u << 20;        // bytes of each lane's byte ring
+  uint64_t max_record_bytes = 1u << 20;  // largest record payload (>= 1 MiB allowed)
+  uint64_t weight_bytes = 16u << 20;     // largest weight blob
+  uint32_t stats_slots = 64;             // per-process stats slots
+  uint64_t learner_region_bytes = 0;     // opaque learner-owned bytes
 
   // Throws ShmError naming the first bad field and its allowed range. A lane must hold two
   // maximum records with their headers (a record never wraps, so up to one record's worth
@@ -77,10 +77,10 @@ class Segment {
   // Creates the segment `name` ("/rz-myrun" or "rz-myrun"), mode 0600, with all of its
   // memory reserved. Reclaims a segment left by a dead creator; throws ShmError if a live
   // process created it, the object under that name is not ours, /dev/shm lacks the space,
-  // or the sizes are invalid. The calling thread holds the creator mutex until the Segment is destroyed, so
-  // create from the thread that lives as long as the run (normally main).
-  // `run_token` (see new_run_token) is recorded in the header: whoever later finds a segment
-  // under this name can tell whether it is their run's (stop removes only its own).
+  // or the sizes are invalid. The calling thread holds the creator mutex until the Segment is
+  // destroyed, so create from the thread that lives as long as the run (normally main). `run_token`
+  // (see new_run_token) is recorded in the header: whoever later finds a segment under this name
+  // can tell whether it is their run's (stop removes only its own).
   static std::unique_ptr<Segment> create(const std::string& name, const SegmentSizes& sizes,
                                          const std::string& run_info, uint64_t run_token = 0);
   // A random non-zero 64-bit token (getrandom).

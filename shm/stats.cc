@@ -14,29 +14,43 @@ namespace {
 StatsSlot* slots_of(const Segment& s) {
   return reinterpret_cast<StatsSlot*>(s.base() + s.layout().stats);
 }
-uint64_t key_of(Role role, uint32_t index) { return uint64_t(role) << 32 | index; }
+uint64_t key_of(Role role, uint32_t index) {
+  return uint64_t(role) << 32 | index;
+}
 }  // namespace
 
 const char* role_name(Role role) {
   switch (role) {
-    case Role::kNone: return "none";
-    case Role::kSupervisor: return "supervisor";
-    case Role::kActor: return "actor";
-    case Role::kLearner: return "learner";
-    case Role::kEvaluator: return "evaluator";
-    case Role::kRelay: return "relay";
-    case Role::kIngest: return "ingest";
+    case Role::kNone:
+      return "none";
+    case Role::kSupervisor:
+      return "supervisor";
+    case Role::kActor:
+      return "actor";
+    case Role::kLearner:
+      return "learner";
+    case Role::kEvaluator:
+      return "evaluator";
+    case Role::kRelay:
+      return "relay";
+    case Role::kIngest:
+      return "ingest";
   }
   return "unknown";
 }
 
 const char* state_name(ProcessState state) {
   switch (state) {
-    case ProcessState::kEmpty: return "empty";
-    case ProcessState::kStarting: return "starting";
-    case ProcessState::kRunning: return "running";
-    case ProcessState::kStopping: return "stopping";
-    case ProcessState::kExited: return "exited";
+    case ProcessState::kEmpty:
+      return "empty";
+    case ProcessState::kStarting:
+      return "starting";
+    case ProcessState::kRunning:
+      return "running";
+    case ProcessState::kStopping:
+      return "stopping";
+    case ProcessState::kExited:
+      return "exited";
   }
   return "unknown";
 }
@@ -49,8 +63,8 @@ uint64_t now_monotonic_ns() {
 
 StatsWriter::StatsWriter(Segment& segment, Role role, uint32_t index) {
   if (segment.read_only())
-    throw ShmError(fmt::format("cannot write stats into {}: the segment is mapped read-only",
-                               segment.name()));
+    throw ShmError(
+        fmt::format("cannot write stats into {}: the segment is mapped read-only", segment.name()));
   if (role == Role::kNone)
     throw ShmError("StatsWriter needs a role other than kNone: pass the process's role");
   StatsSlot* slots = slots_of(segment);
@@ -74,8 +88,10 @@ StatsWriter::StatsWriter(Segment& segment, Role role, uint32_t index) {
     }
   }
   if (!slot_)
-    throw ShmError(fmt::format("the stats table of {} is full ({} slots): start the run with "
-                               "more stats_slots", segment.name(), n));
+    throw ShmError(
+        fmt::format("the stats table of {} is full ({} slots): start the run with "
+                    "more stats_slots",
+                    segment.name(), n));
   // A seeded slot (seed_slot: pid still 0) was never owned in this segment: its first owner
   // is a start, not a restart.
   if (restarted && slot_->pid.load(std::memory_order_relaxed) != 0)
@@ -92,15 +108,18 @@ int StatsWriter::metric(const char* name, MetricKind kind) {
                                kMaxMetricName));
   uint32_t count = slot_->metric_count.load(std::memory_order_relaxed);  // only we write it
   if (count > uint32_t(kMaxMetrics))  // never trust shared memory: a damaged slot
-    throw ShmError(fmt::format("stats slot {} is damaged (metric_count {} > {}): stop the run "
-                               "and start it again with --resume",
-                               slot_index_, count, kMaxMetrics));
+    throw ShmError(
+        fmt::format("stats slot {} is damaged (metric_count {} > {}): stop the run "
+                    "and start it again with --resume",
+                    slot_index_, count, kMaxMetrics));
   for (uint32_t i = 0; i < count; ++i)
     if (std::strncmp(slot_->metrics[i].name, name, sizeof slot_->metrics[i].name) == 0)
       return int(i);
   if (count >= uint32_t(kMaxMetrics))
-    throw ShmError(fmt::format("cannot register metric '{}': a stats slot holds at most {} "
-                               "metrics", name, kMaxMetrics));
+    throw ShmError(
+        fmt::format("cannot register metric '{}': a stats slot holds at most {} "
+                    "metrics",
+                    name, kMaxMetrics));
   std::memset(slot_->metrics[count].name, 0, sizeof slot_->metrics[count].name);
   std::memcpy(slot_->metrics[count].name, name, len);
   slot_->kinds[count].store(uint32_t(kind), std::memory_order_relaxed);
@@ -131,7 +150,9 @@ void StatsWriter::heartbeat() {
 void StatsWriter::set_state(ProcessState state) {
   slot_->state.store(uint32_t(state), std::memory_order_relaxed);
 }
-uint32_t StatsWriter::restarts() const { return slot_->restarts.load(std::memory_order_relaxed); }
+uint32_t StatsWriter::restarts() const {
+  return slot_->restarts.load(std::memory_order_relaxed);
+}
 
 double MetricSnapshot::gauge() const {
   double d;
@@ -177,8 +198,8 @@ std::vector<SlotSnapshot> read_stats(const Segment& segment) {
 
 void seed_slot(Segment& segment, const SlotSnapshot& seed) {
   if (segment.read_only())
-    throw ShmError(fmt::format("cannot seed stats in {}: the segment is mapped read-only",
-                               segment.name()));
+    throw ShmError(
+        fmt::format("cannot seed stats in {}: the segment is mapped read-only", segment.name()));
   if (seed.role == Role::kNone) throw ShmError("seed_slot needs a role other than kNone");
   if (seed.metrics.size() > size_t(kMaxMetrics))
     throw ShmError(fmt::format("cannot seed {} metrics: a stats slot holds at most {}",
@@ -201,8 +222,10 @@ void seed_slot(Segment& segment, const SlotSnapshot& seed) {
       slot = &slots[i];
   }
   if (!slot)
-    throw ShmError(fmt::format("the stats table of {} is full ({} slots): start the run with "
-                               "more stats_slots", segment.name(), n));
+    throw ShmError(
+        fmt::format("the stats table of {} is full ({} slots): start the run with "
+                    "more stats_slots",
+                    segment.name(), n));
   slot->pid.store(0, std::memory_order_relaxed);  // 0 = seeded, never owned (see StatsWriter)
   slot->state.store(uint32_t(ProcessState::kEmpty), std::memory_order_relaxed);
   slot->restarts.store(seed.restarts, std::memory_order_relaxed);

@@ -26,7 +26,15 @@ namespace rz::shm {
 
 // kRelay / kIngest: the scale-out processes (docs/scale-out.md); appended, so the values of
 // the others never change.
-enum class Role : uint32_t { kNone = 0, kSupervisor, kActor, kLearner, kEvaluator, kRelay, kIngest };
+enum class Role : uint32_t {
+  kNone = 0,
+  kSupervisor,
+  kActor,
+  kLearner,
+  kEvaluator,
+  kRelay,
+  kIngest
+};
 enum class ProcessState : uint32_t { kEmpty = 0, kStarting, kRunning, kStopping, kExited };
 enum class MetricKind : uint32_t { kCounter = 0, kGauge = 1 };
 
@@ -64,8 +72,8 @@ class StatsWriter {
 struct MetricSnapshot {
   std::string name;
   MetricKind kind;
-  uint64_t value;                         // counter value or gauge bits
-  double gauge() const;                   // value as a double (gauges)
+  uint64_t value;        // counter value or gauge bits
+  double gauge() const;  // value as a double (gauges)
 };
 
 struct SlotSnapshot {
@@ -74,7 +82,7 @@ struct SlotSnapshot {
   uint32_t index;
   uint32_t pid;
   ProcessState state;
-  uint64_t heartbeat_ns;                  // CLOCK_MONOTONIC ns
+  uint64_t heartbeat_ns;  // CLOCK_MONOTONIC ns
   uint32_t restarts;
   std::vector<MetricSnapshot> metrics;
   // Value of metric `name` or `fallback` if absent.

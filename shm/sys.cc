@@ -21,13 +21,13 @@ void futex_wait(const std::atomic<uint32_t>* word, uint32_t expected,
   ts.tv_sec = timeout.count() / 1000000000;
   ts.tv_nsec = timeout.count() % 1000000000;
   // std::atomic<uint32_t> is a plain 4-byte word (asserted in layout.h).
-  syscall(SYS_futex, reinterpret_cast<const uint32_t*>(word), FUTEX_WAIT, expected, &ts,
-          nullptr, 0);
+  syscall(SYS_futex, reinterpret_cast<const uint32_t*>(word), FUTEX_WAIT, expected, &ts, nullptr,
+          0);
 }
 
 void futex_wake(const std::atomic<uint32_t>* word, int count) {
-  syscall(SYS_futex, reinterpret_cast<const uint32_t*>(word), FUTEX_WAKE, count, nullptr,
-          nullptr, 0);
+  syscall(SYS_futex, reinterpret_cast<const uint32_t*>(word), FUTEX_WAKE, count, nullptr, nullptr,
+          0);
 }
 
 void robust_mutex_init(pthread_mutex_t* m) {
@@ -53,11 +53,13 @@ Claim robust_mutex_try(pthread_mutex_t* m) {
     return Claim::kFromDead;
   }
   if (rc == EBUSY || rc == EDEADLK) return Claim::kBusy;  // EDEADLK: held by this thread
-  throw ShmError(std::string("robust mutex in shared memory is unusable (") +
-                 std::strerror(rc) + "): remove the segment with launch.sh stop and restart");
+  throw ShmError(std::string("robust mutex in shared memory is unusable (") + std::strerror(rc) +
+                 "): remove the segment with launch.sh stop and restart");
 }
 
-void robust_mutex_release(pthread_mutex_t* m) { pthread_mutex_unlock(m); }
+void robust_mutex_release(pthread_mutex_t* m) {
+  pthread_mutex_unlock(m);
+}
 
 uint64_t process_start_ticks(uint32_t pid) {
   if (pid == 0) return 0;

@@ -30,6 +30,8 @@ uint64_t process_start_ticks(uint32_t pid);
 // pid is alive, not a zombie, and (if start_ticks != 0) the same process as recorded.
 bool process_alive(uint32_t pid, uint64_t start_ticks);
 
-inline void cpu_relax() { __builtin_ia32_pause(); }
+inline void cpu_relax() {
+  __builtin_ia32_pause();
+}
 
 }  // namespace rz::shm::sys

@@ -18,7 +18,9 @@ namespace testing {
 namespace {
 FaultHook g_fault_hook = nullptr;
 }
-void set_fault_hook(FaultHook hook) { g_fault_hook = hook; }
+void set_fault_hook(FaultHook hook) {
+  g_fault_hook = hook;
+}
 void call_fault_hook(FaultPoint point, uint64_t sequence) {
   if (__builtin_expect(g_fault_hook != nullptr, 0)) g_fault_hook(point, sequence);
 }
@@ -64,12 +66,13 @@ constexpr auto kSleepSlice = std::chrono::milliseconds(50);
 
 LaneWriter::LaneWriter(Segment& segment, uint32_t lane) : segment_(segment), lane_(lane) {
   if (segment.read_only())
-    throw ShmError(fmt::format("cannot write lane {} of {}: the segment is mapped read-only",
-                               lane, segment.name()));
+    throw ShmError(fmt::format("cannot write lane {} of {}: the segment is mapped read-only", lane,
+                               segment.name()));
   if (lane >= segment.sizes().lanes)
-    throw ShmError(fmt::format("lane {} does not exist in {}: it has {} lanes (one per actor "
-                               "slot); pass an actor index below that", lane, segment.name(),
-                               segment.sizes().lanes));
+    throw ShmError(
+        fmt::format("lane {} does not exist in {}: it has {} lanes (one per actor "
+                    "slot); pass an actor index below that",
+                    lane, segment.name(), segment.sizes().lanes));
   control_ = &controls_of(segment)[lane];
   data_ = segment.base() + segment.layout().lane_data + uint64_t(lane) * segment.sizes().lane_bytes;
   capacity_ = segment.sizes().lane_bytes;
@@ -77,9 +80,10 @@ LaneWriter::LaneWriter(Segment& segment, uint32_t lane) : segment_(segment), lan
 
   sys::Claim claim = sys::robust_mutex_try(&control_->owner_mutex);
   if (claim == sys::Claim::kBusy)
-    throw ShmError(fmt::format("lane {} of {} is owned by live process {}: stop that actor "
-                               "first or use another actor index", lane, segment.name(),
-                               control_->owner_pid.load()));
+    throw ShmError(
+        fmt::format("lane {} of {} is owned by live process {}: stop that actor "
+                    "first or use another actor index",
+                    lane, segment.name(), control_->owner_pid.load()));
   took_over_ = claim == sys::Claim::kFromDead;
   // We own the lane. The previous owner (if any) is dead or exited, so its words are final.
   // Recover the sequence number of the next record (see docs/shm.md, "takeover"):
@@ -109,9 +113,11 @@ uint64_t LaneWriter::load_head(std::memory_order order) {
   // around: free space that is not free, overwriting records not yet consumed.
   const uint64_t head = control_->head.load(order);
   if (head > tail_ || tail_ - head > capacity_)
-    throw ShmError(fmt::format("lane {} of {} has a corrupt head {} (tail {}, lane_bytes {}): "
-                               "the segment is damaged; stop the run (launch.sh stop) and "
-                               "start it again", lane_, segment_.name(), head, tail_, capacity_));
+    throw ShmError(
+        fmt::format("lane {} of {} has a corrupt head {} (tail {}, lane_bytes {}): "
+                    "the segment is damaged; stop the run (launch.sh stop) and "
+                    "start it again",
+                    lane_, segment_.name(), head, tail_, capacity_));
   return head;
 }
 
@@ -125,10 +131,11 @@ bool LaneWriter::wait_for_space(uint64_t need, const std::atomic<uint32_t>* stop
   if (fits()) return true;
   // acquire: the consumer finished reading the bytes before head, so we may overwrite them.
   head_cache_ = load_head(std::memory_order_acquire);
-  if (!fits()) spin_until([&] {
-    head_cache_ = load_head(std::memory_order_acquire);
-    return fits();
-  });
+  if (!fits())
+    spin_until([&] {
+      head_cache_ = load_head(std::memory_order_acquire);
+      return fits();
+    });
   while (!fits()) {
     if (stop && stop->load(std::memory_order_acquire)) return false;
     // Dekker with RingReader::release(): we store producer_waiting then load head; it stores
@@ -147,12 +154,15 @@ bool LaneWriter::wait_for_space(uint64_t need, const std::atomic<uint32_t>* stop
 
 uint8_t* LaneWriter::reserve(size_t size, const std::atomic<uint32_t>* stop) {
   if (reserved_header_)
-    throw ShmError(fmt::format("lane {}: reserve() called twice without commit(): commit the "
-                               "first record", lane_));
+    throw ShmError(
+        fmt::format("lane {}: reserve() called twice without commit(): commit the "
+                    "first record",
+                    lane_));
   if (size > max_record_)
-    throw ShmError(fmt::format("record of {} bytes exceeds max_record_bytes = {} of {}: raise "
-                               "max_record_bytes for the run or write smaller records",
-                               size, max_record_, segment_.name()));
+    throw ShmError(
+        fmt::format("record of {} bytes exceeds max_record_bytes = {} of {}: raise "
+                    "max_record_bytes for the run or write smaller records",
+                    size, max_record_, segment_.name()));
   const uint64_t span = record_span(size);
   const uint64_t pos = tail_ % capacity_;
   const uint64_t gap = capacity_ - pos;
@@ -168,8 +178,8 @@ uint8_t* LaneWriter::reserve(size_t size, const std::atomic<uint32_t>* stop) {
   uint8_t* rec = data_ + pos;
   if (pad) {
     if (pad >= sizeof(RecordHeader)) {  // else: an implicit gap the consumer skips too
-      RecordHeader ph{kPaddingKind, uint32_t(pad - sizeof(RecordHeader)), lane_, 0,
-                      next_sequence_, 0};
+      RecordHeader ph{
+          kPaddingKind, uint32_t(pad - sizeof(RecordHeader)), lane_, 0, next_sequence_, 0};
       std::memcpy(rec, &ph, sizeof ph);
     }
     rec = data_;
@@ -184,8 +194,7 @@ void LaneWriter::commit() {
   if (!reserved_header_)
     throw ShmError(fmt::format("lane {}: commit() without reserve(): reserve first", lane_));
   RecordHeader h{kRecordKind, uint32_t(reserved_size_), lane_, 0, next_sequence_, 0};
-  commit_with_checksum(
-      checksum64(reserved_header_ + sizeof h, reserved_size_, record_seed(h)));
+  commit_with_checksum(checksum64(reserved_header_ + sizeof h, reserved_size_, record_seed(h)));
 }
 
 void LaneWriter::commit_with_checksum(uint64_t checksum) {
@@ -238,8 +247,10 @@ void LaneWriter::publish(uint64_t new_tail) {
 
 RingReader::RingReader(Segment& segment) : segment_(segment) {
   if (segment.read_only())
-    throw ShmError(fmt::format("cannot consume the ring of {}: the segment is mapped "
-                               "read-only", segment.name()));
+    throw ShmError(
+        fmt::format("cannot consume the ring of {}: the segment is mapped "
+                    "read-only",
+                    segment.name()));
   ring_ = ring_of(segment);
   controls_ = controls_of(segment);
   data_ = segment.base() + segment.layout().lane_data;
@@ -248,9 +259,10 @@ RingReader::RingReader(Segment& segment) : segment_(segment) {
   lanes_ = segment.sizes().lanes;
   sys::Claim claim = sys::robust_mutex_try(&ring_->consumer_mutex);
   if (claim == sys::Claim::kBusy)
-    throw ShmError(fmt::format("the ring of {} already has a live consumer, process {}: stop "
-                               "that learner first", segment.name(),
-                               ring_->consumer_pid.load()));
+    throw ShmError(
+        fmt::format("the ring of {} already has a live consumer, process {}: stop "
+                    "that learner first",
+                    segment.name(), ring_->consumer_pid.load()));
   took_over_ = claim == sys::Claim::kFromDead;
   ring_->consumer_pid.store(uint32_t(::getpid()), std::memory_order_relaxed);
   cursors_.resize(lanes_);
@@ -284,7 +296,9 @@ RingReader::RingReader(Segment& segment) : segment_(segment) {
   }
 }
 
-RingReader::~RingReader() { sys::robust_mutex_release(&ring_->consumer_mutex); }
+RingReader::~RingReader() {
+  sys::robust_mutex_release(&ring_->consumer_mutex);
+}
 
 void RingReader::skip_lane(uint32_t lane, uint64_t tail) {
   // A header failed verification: the lane's bytes up to tail cannot be trusted to
@@ -340,10 +354,8 @@ std::optional<RingReader::Record> RingReader::try_lane(uint32_t lane) {
     }
     const uint64_t span = record_span(hdr.size);
     bool ok = hdr.kind == kRecordKind && hdr.size <= max_record_ && span <= gap &&
-              span <= tail - h && hdr.lane == lane &&
-              (c.resync || hdr.sequence == c.ahead_seq) &&
-              checksum64(lane_data + pos + sizeof hdr, hdr.size, record_seed(hdr)) ==
-                  hdr.checksum;
+              span <= tail - h && hdr.lane == lane && (c.resync || hdr.sequence == c.ahead_seq) &&
+              checksum64(lane_data + pos + sizeof hdr, hdr.size, record_seed(hdr)) == hdr.checksum;
     if (!ok) {
       skip_lane(lane, tail);
       return std::nullopt;
@@ -373,8 +385,9 @@ std::optional<RingReader::Record> RingReader::peek() {
 
 void RingReader::release(const Record& record) {
   if (!held_ || held_->lane != record.lane || held_->sequence != record.sequence)
-    throw ShmError("RingReader::release() of a record that is not the one held: release the "
-                   "record last returned by peek()");
+    throw ShmError(
+        "RingReader::release() of a record that is not the one held: release the "
+        "record last returned by peek()");
   LaneCursor& c = cursors_[record.lane];
   LaneControl& lc = controls_[record.lane];
   const bool was_resync = c.resync;  // the lane's shared resync word is set only if ours is

@@ -75,8 +75,8 @@ class LaneWriter {
   uint8_t* data_;
   uint64_t capacity_;
   uint64_t max_record_;
-  uint64_t tail_ = 0;           // local copy of our tail
-  uint64_t head_cache_ = 0;     // last head we read (the consumer only moves it forward)
+  uint64_t tail_ = 0;        // local copy of our tail
+  uint64_t head_cache_ = 0;  // last head we read (the consumer only moves it forward)
   uint64_t next_sequence_ = 0;
   bool took_over_ = false;
   // Pending reservation (reserve/commit).
@@ -96,8 +96,8 @@ class RingReader {
 
   struct Record {
     uint32_t lane;
-    uint64_t sequence;   // per-lane record number, 0, 1, 2, ...
-    const uint8_t* data; // zero-copy view into the lane, valid until release()
+    uint64_t sequence;    // per-lane record number, 0, 1, 2, ...
+    const uint8_t* data;  // zero-copy view into the lane, valid until release()
     uint32_t size;
   };
 
@@ -132,9 +132,9 @@ class RingReader {
 
  private:
   struct LaneCursor {
-    uint64_t head = 0;           // our copy of the lane's head
-    uint64_t expected_seq = 0;   // sequence of the next record
-    bool resync = false;         // after a skip: accept the next valid record's sequence
+    uint64_t head = 0;          // our copy of the lane's head
+    uint64_t expected_seq = 0;  // sequence of the next record
+    bool resync = false;        // after a skip: accept the next valid record's sequence
     // Whether the lane is in resync AT HEAD (resync above is at the read position): rewind()
     // restores it, so re-reading from head accepts that record's sequence again.
     bool head_resync = false;
@@ -154,7 +154,7 @@ class RingReader {
   uint32_t next_lane_ = 0;
   std::vector<LaneCursor> cursors_;
   std::optional<Record> held_;
-  uint64_t held_end_ = 0;        // head after the held record
+  uint64_t held_end_ = 0;  // head after the held record
   uint64_t corrupt_skipped_ = 0;
   bool took_over_ = false;
 };

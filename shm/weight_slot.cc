@@ -31,11 +31,17 @@ void racy_fill(void* dst, const void* src, size_t n) {
   for (size_t i = 0; i < n; ++i) __atomic_store_n(d + i, s[i], __ATOMIC_RELAXED);
 }
 #else
-void racy_copy(void* dst, const void* src, size_t n) { std::memcpy(dst, src, n); }
-void racy_fill(void* dst, const void* src, size_t n) { std::memcpy(dst, src, n); }
+void racy_copy(void* dst, const void* src, size_t n) {
+  std::memcpy(dst, src, n);
+}
+void racy_fill(void* dst, const void* src, size_t n) {
+  std::memcpy(dst, src, n);
+}
 #endif
 
-uint64_t buffer_stride(uint64_t weight_bytes) { return (weight_bytes + 4095) / 4096 * 4096; }
+uint64_t buffer_stride(uint64_t weight_bytes) {
+  return (weight_bytes + 4095) / 4096 * 4096;
+}
 
 }  // namespace
 
@@ -52,8 +58,10 @@ uint64_t WeightSlot::publish(const void* blob, size_t size, uint64_t layout_tag)
 uint64_t WeightSlot::publish(const void* blob, size_t size, uint64_t layout_tag,
                              uint64_t min_version) {
   if (size > capacity_)
-    throw ShmError(fmt::format("weight blob of {} bytes exceeds weight_bytes = {}: start the "
-                               "run with a larger weight_bytes", size, capacity_));
+    throw ShmError(
+        fmt::format("weight blob of {} bytes exceeds weight_bytes = {}: start the "
+                    "run with a larger weight_bytes",
+                    size, capacity_));
   const uint64_t published = header_->published.load(std::memory_order_acquire);
   const uint64_t version = std::max((published >> 2) + 1, min_version);
   // Each publish goes to the buffer after the published one: never the published buffer nor
@@ -101,16 +109,17 @@ uint64_t WeightSlot::read_if_newer(uint64_t have, std::vector<uint8_t>* out,
     const uint32_t index = uint32_t(published & 3);
     if (version <= have) return 0;
     if (index > 2)
-      throw ShmError("weight slot published word is corrupt (buffer index 3): remove the "
-                     "segment with launch.sh stop and restart the run");
+      throw ShmError(
+          "weight slot published word is corrupt (buffer index 3): remove the "
+          "segment with launch.sh stop and restart the run");
     const WeightBufferHeader& b = header_->buffers[index];
     // acquire: pairs with the writer's final release store of the sequence.
     const uint64_t seq1 = b.seq.load(std::memory_order_acquire);
-    if (seq1 & 1) continue;                                   // lapped: being rewritten
+    if (seq1 & 1) continue;                                              // lapped: being rewritten
     if (b.version.load(std::memory_order_relaxed) != version) continue;  // lapped
     const uint64_t size = b.size.load(std::memory_order_relaxed);
     const uint64_t tag = b.layout_tag.load(std::memory_order_relaxed);
-    if (size > capacity_) continue;                           // torn; the re-check fails
+    if (size > capacity_) continue;  // torn; the re-check fails
     out->resize(size);
     racy_copy(out->data(), buffers_ + index * buffer_stride(capacity_), size);
     // acquire fence: if the copy saw any byte of a later write, the load below sees that
@@ -120,9 +129,11 @@ uint64_t WeightSlot::read_if_newer(uint64_t have, std::vector<uint8_t>* out,
     if (layout_tag) *layout_tag = tag;
     return version;
   }
-  throw ShmError(fmt::format("could not copy a consistent weight version in {} attempts: the "
-                             "publisher rewrites faster than this process copies; publish "
-                             "less often", kReadAttempts));
+  throw ShmError(
+      fmt::format("could not copy a consistent weight version in {} attempts: the "
+                  "publisher rewrites faster than this process copies; publish "
+                  "less often",
+                  kReadAttempts));
 }
 
 }  // namespace rz::shm

@@ -3,11 +3,11 @@
 // Three buffers of weight_bytes, each with its own sequence word (odd while being written),
 // and one 64-bit published word = version << 2 | buffer index. Each publish writes the buffer
 // after the published one ((index + 1) % 3), a buffer that is neither the published one nor
-// the one published before it, then `published` is flipped with a release store. Readers load `published`, copy that
-// buffer and re-check its sequence word (seqlock), retrying a bounded number of times; they
-// never block the publisher and never accept a torn copy. A publisher killed mid-write leaves
-// only an unpublished buffer with an odd sequence word; the published version is untouched.
-// One publisher at a time (the learner).
+// the one published before it, then `published` is flipped with a release store. Readers load
+// `published`, copy that buffer and re-check its sequence word (seqlock), retrying a bounded number
+// of times; they never block the publisher and never accept a torn copy. A publisher killed
+// mid-write leaves only an unpublished buffer with an odd sequence word; the published version is
+// untouched. One publisher at a time (the learner).
 #pragma once
 
 #include <cstddef>

@@ -190,9 +190,9 @@ std::unique_ptr<Agent> make_minimax_agent(const Game& game, uint64_t seed) {
   // Exhaustive search with a memo: fine for tic-tac-toe's 5478 positions, hopeless beyond a
   // few million.
   if (game.num_actions() > 12 || game.max_game_length() > 12)
-    throw std::invalid_argument(fmt::format(
-        "agent 'minimax' is for tiny games like tictactoe, not '{}'{}", game.spec(),
-        game.spec() == "connect4" ? ": use solver" : ""));
+    throw std::invalid_argument(
+        fmt::format("agent 'minimax' is for tiny games like tictactoe, not '{}'{}", game.spec(),
+                    game.spec() == "connect4" ? ": use solver" : ""));
   return std::make_unique<MinimaxAgent>(seed);
 }
 
@@ -203,7 +203,8 @@ std::unique_ptr<Agent> make_agent(const std::string& spec, const Game& game, uin
   const std::string rest = colon == std::string::npos ? "" : spec.substr(colon + 1);
   const auto no_argument = [&] {
     if (colon != std::string::npos)
-      throw std::invalid_argument(fmt::format("agent '{}': '{}' takes no ':' argument", spec, kind));
+      throw std::invalid_argument(
+          fmt::format("agent '{}': '{}' takes no ':' argument", spec, kind));
   };
   if (kind == "random") {
     no_argument();
@@ -221,7 +222,8 @@ std::unique_ptr<Agent> make_agent(const std::string& spec, const Game& game, uin
     const int sims = parse_simulations(rest, spec);
     if (sims < 1)
       throw std::invalid_argument(fmt::format("agent '{}': write mcts:N with N >= 1", spec));
-    return make_mcts_agent(game, std::make_unique<RolloutEvaluator>(game, seed ^ 0x9e3779b97f4a7c15ULL),
+    return make_mcts_agent(game,
+                           std::make_unique<RolloutEvaluator>(game, seed ^ 0x9e3779b97f4a7c15ULL),
                            sims, seed, spec);
   }
   if (kind == "net") {

@@ -23,9 +23,10 @@ ArenaResult play_arena(const Game& game, Agent& a, Agent& b, int games,
     auto state = game.new_initial_state();
     for (Action action : record.opening) {
       if (state->is_terminal() || !state->is_legal(action))
-        throw GameError(fmt::format("opening {} plays an illegal move or goes past the end of "
-                                    "the game: give open positions",
-                                    (i / 2) % openings.size() + 1));
+        throw GameError(
+            fmt::format("opening {} plays an illegal move or goes past the end of "
+                        "the game: give open positions",
+                        (i / 2) % openings.size() + 1));
       state->apply(action);
       record.moves.push_back(action);
     }
@@ -36,7 +37,8 @@ ArenaResult play_arena(const Game& game, Agent& a, Agent& b, int games,
       Agent& mover = state->current_player() == a_player ? a : b;
       const Action action = mover.choose(*state, record.moves);
       if (!state->is_legal(action))
-        throw std::logic_error(fmt::format("agent {} chose illegal action {}", mover.name(), action));
+        throw std::logic_error(
+            fmt::format("agent {} chose illegal action {}", mover.name(), action));
       state->apply(action);
       record.moves.push_back(action);
     }
@@ -67,17 +69,16 @@ std::vector<std::vector<Action>> read_openings(const Game& game, const std::stri
     auto state = game.new_initial_state();
     std::vector<Action> opening;
     for (size_t k = 0; k < moves.size(); ++k) {
-      const std::string where = fmt::format("{}:{}: move {} of '{}'", path, line_number, k + 1, moves);
+      const std::string where =
+          fmt::format("{}:{}: move {} of '{}'", path, line_number, k + 1, moves);
       Action action;
       try {
         action = game.parse_action(std::string(1, moves[k]));
       } catch (const GameError& e) {
         throw GameError(fmt::format("{}: {}", where, e.what()));
       }
-      if (state->is_terminal())
-        throw GameError(fmt::format("{}: the game is already over", where));
-      if (!state->is_legal(action))
-        throw GameError(fmt::format("{}: illegal move", where));
+      if (state->is_terminal()) throw GameError(fmt::format("{}: the game is already over", where));
+      if (!state->is_legal(action)) throw GameError(fmt::format("{}: illegal move", where));
       state->apply(action);
       opening.push_back(action);
     }

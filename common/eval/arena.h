@@ -17,10 +17,10 @@ namespace rz {
 
 struct ArenaGame {
   int index = 0;
-  bool a_first = true;           // A moved first (was player 0)
-  std::vector<Action> opening;   // the moves played before the agents took over
-  std::vector<Action> moves;     // every move of the game, opening included
-  float a_return = 0;            // A's outcome: +1 win, 0 draw, -1 loss
+  bool a_first = true;          // A moved first (was player 0)
+  std::vector<Action> opening;  // the moves played before the agents took over
+  std::vector<Action> moves;    // every move of the game, opening included
+  float a_return = 0;           // A's outcome: +1 win, 0 draw, -1 loss
 };
 
 struct ArenaResult {

@@ -97,8 +97,7 @@ int main(int argc, char** argv) {
   };
   std::vector<Row> rows;
   if (files.empty()) {
-    for (const auto& s : kSets)
-      rows.push_back({s.file, s.label, s.published_us});
+    for (const auto& s : kSets) rows.push_back({s.file, s.label, s.published_us});
   } else {
     for (const auto& f : files) rows.push_back({f, "", 0.0});
   }
@@ -146,7 +145,8 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto& r = rows[i];
       fmt::print(
-          "{}{{\"file\": \"{}\", \"set\": \"{}\", \"positions\": {}, \"mean_us\": {:.2f}, \"mean_cpu_us\": {:.2f}, "
+          "{}{{\"file\": \"{}\", \"set\": \"{}\", \"positions\": {}, \"mean_us\": {:.2f}, "
+          "\"mean_cpu_us\": {:.2f}, "
           "\"mean_nodes\": {:.1f}, \"knodes_per_s\": {:.0f}, \"published_mean_us\": {}, "
           "\"wrong\": {}}}",
           i ? ",\n " : "", r.name, r.label, r.positions, r.mean_us, r.mean_cpu_us, r.mean_nodes,
@@ -158,9 +158,10 @@ int main(int argc, char** argv) {
                "positions", "mean time", "mean CPU", "mean nodes", "knodes/s", "Pons published",
                "wrong");
     for (const auto& r : rows)
-      fmt::print("{:<12} {:<14} {:>9} {:>9.1f} us {:>9.1f} us {:>12.1f} {:>10.0f} {:>13} us {:>6}\n",
-                 r.name, r.label, r.positions, r.mean_us, r.mean_cpu_us, r.mean_nodes, r.knodes_per_s,
-                 r.published_us > 0 ? fmt::format("{:.1f}", r.published_us) : "-", r.wrong);
+      fmt::print(
+          "{:<12} {:<14} {:>9} {:>9.1f} us {:>9.1f} us {:>12.1f} {:>10.0f} {:>13} us {:>6}\n",
+          r.name, r.label, r.positions, r.mean_us, r.mean_cpu_us, r.mean_nodes, r.knodes_per_s,
+          r.published_us > 0 ? fmt::format("{:.1f}", r.published_us) : "-", r.wrong);
   }
   return total_wrong == 0 ? 0 : 1;
 }

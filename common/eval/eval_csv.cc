@@ -1,9 +1,9 @@
 #include "common/eval/eval_csv.h"
 
-#include "common/durable_file.h"
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "common/durable_file.h"
 
 #include <fmt/format.h>
 
@@ -35,7 +35,9 @@ std::string optional_field(const std::optional<double>& v) {
 }
 
 // A rate, or an empty field (a plot gap) when it was not measured (NaN).
-std::string rate_field(double v) { return std::isnan(v) ? std::string() : fmt::format("{:.4f}", v); }
+std::string rate_field(double v) {
+  return std::isnan(v) ? std::string() : fmt::format("{:.4f}", v);
+}
 
 std::string elo_field(double elo) {
   if (std::isinf(elo)) return elo > 0 ? "inf" : "-inf";
@@ -80,28 +82,32 @@ std::string first_fields(const std::string& row, int fields) {
 
 std::string format_eval_row(const EvalRow& r) {
   const bool strong = r.strong_opponent_sims > 0;
-  return fmt::format("{:.3f},{},{},{},{},{},{},{:.4f},{:.4f},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-                     r.time,
-                     r.step, r.weight_version, r.games, r.won, r.drawn, r.lost, r.win_rate,
-                     r.score, elo_field(r.elo), optional_field(r.policy_accuracy_keep),
-                     optional_field(r.policy_accuracy_optimal),
-                     optional_field(r.mcts_accuracy_keep), optional_field(r.mcts_accuracy_optimal),
-                     optional_field(r.early_middle_policy_accuracy_keep),
-                     optional_field(r.early_middle_policy_accuracy_optimal),
-                     optional_field(r.early_middle_mcts_accuracy_keep),
-                     optional_field(r.early_middle_mcts_accuracy_optimal),
-                     rate_field(r.score_as_first), rate_field(r.score_as_second),
-                     strong ? std::to_string(r.strong_opponent_sims) : std::string(),
-                     strong ? rate_field(r.strong_score) : std::string(),
-                     strong ? rate_field(r.strong_score_as_first) : std::string(),
-                     strong ? rate_field(r.strong_score_as_second) : std::string());
+  return fmt::format(
+      "{:.3f},{},{},{},{},{},{},{:.4f},{:.4f},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+      r.time, r.step, r.weight_version, r.games, r.won, r.drawn, r.lost, r.win_rate, r.score,
+      elo_field(r.elo), optional_field(r.policy_accuracy_keep),
+      optional_field(r.policy_accuracy_optimal), optional_field(r.mcts_accuracy_keep),
+      optional_field(r.mcts_accuracy_optimal), optional_field(r.early_middle_policy_accuracy_keep),
+      optional_field(r.early_middle_policy_accuracy_optimal),
+      optional_field(r.early_middle_mcts_accuracy_keep),
+      optional_field(r.early_middle_mcts_accuracy_optimal), rate_field(r.score_as_first),
+      rate_field(r.score_as_second),
+      strong ? std::to_string(r.strong_opponent_sims) : std::string(),
+      strong ? rate_field(r.strong_score) : std::string(),
+      strong ? rate_field(r.strong_score_as_first) : std::string(),
+      strong ? rate_field(r.strong_score_as_second) : std::string());
 }
 
 std::vector<std::pair<std::string, double>> eval_scalars(const EvalRow& r) {
   std::vector<std::pair<std::string, double>> out = {
       {"weight_version", static_cast<double>(r.weight_version)},
-      {"games", r.games}, {"won", r.won}, {"drawn", r.drawn}, {"lost", r.lost},
-      {"win_rate", r.win_rate}, {"score", r.score}, {"elo", r.elo}};
+      {"games", r.games},
+      {"won", r.won},
+      {"drawn", r.drawn},
+      {"lost", r.lost},
+      {"win_rate", r.win_rate},
+      {"score", r.score},
+      {"elo", r.elo}};
   const std::pair<const char*, const std::optional<double>*> accuracies[] = {
       {"policy_accuracy_keep", &r.policy_accuracy_keep},
       {"policy_accuracy_optimal", &r.policy_accuracy_optimal},

@@ -6,8 +6,9 @@
 // The file is appended to across evaluator restarts; the header is written only when the
 // file is empty. Columns are only ever added at the end: a file begun by an older evaluator
 // (whose header is a prefix of ours, e.g. without the early_middle_* columns) keeps getting
-// rows of its own width, so every file stays one consistent table. Each row is one write(2) on an O_APPEND descriptor followed by fsync, so a
-// process killed at any instant leaves whole rows (at worst the last row missing).
+// rows of its own width, so every file stays one consistent table. Each row is one write(2) on an
+// O_APPEND descriptor followed by fsync, so a process killed at any instant leaves whole rows (at
+// worst the last row missing).
 #pragma once
 
 #include <cstdint>
@@ -56,7 +57,8 @@ std::vector<std::pair<std::string, double>> eval_scalars(const EvalRow& row);
 void append_eval_row(const std::string& path, const EvalRow& row);
 
 // The weight_version of the last complete row of `path`, 0 if there is none (no file, only
-// the header, or rows that do not parse or do not have the header's width). Lets a restarted evaluator carry on after it.
+// the header, or rows that do not parse or do not have the header's width). Lets a restarted
+// evaluator carry on after it.
 uint64_t last_evaluated_version(const std::string& path);
 
 }  // namespace rz

@@ -13,15 +13,15 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cmath>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -44,7 +44,7 @@ constexpr const char* kUsage =
     "  ringzero-eval moves    --positions FILE (--checkpoint CKPT | --weights BLOB) [--sims N]\n"
     "  ringzero-eval arena    --game G --a SPEC --b SPEC [--games N] [--sims N]\n"
     "                         [--openings FILE] [--seed S] [--json]\n"
-"  ringzero-eval positions [--count N] [--stones A-B] [--seed S] [--sensible P] > FILE\n"
+    "  ringzero-eval positions [--count N] [--stones A-B] [--seed S] [--sensible P] > FILE\n"
     "                         (Connect Four positions where some move changes the result)\n"
     "  ringzero-eval live     --shm NAME --run-dir RUN --config RUN/config.ini [--eval.X V]\n"
     "                         (the run's evaluator; `ringzero-eval live --help` for options)\n"
@@ -93,30 +93,28 @@ int int_option(const Options& o, const std::string& name, int fallback, int min,
   char* end = nullptr;
   const long v = std::strtol(it->second.c_str(), &end, 10);
   if (it->second.empty() || *end || v < min || v > max)
-    throw UsageError(fmt::format("--{} must be an integer in [{}, {}], not '{}'", name, min, max,
-                                 it->second));
+    throw UsageError(
+        fmt::format("--{} must be an integer in [{}, {}], not '{}'", name, min, max, it->second));
   return static_cast<int>(v);
 }
 
 // The network named by --checkpoint or --weights (exactly one).
 rz::NetworkFile network_option(const Options& o) {
   const bool ckpt = o.count("checkpoint"), weights = o.count("weights");
-  if (ckpt == weights)
-    throw UsageError("give exactly one of --checkpoint CKPT or --weights BLOB");
+  if (ckpt == weights) throw UsageError("give exactly one of --checkpoint CKPT or --weights BLOB");
   return rz::read_network_file(ckpt ? o.at("checkpoint") : o.at("weights"));
 }
 
-std::unique_ptr<rz::Agent> network_agent(const rz::NetworkFile& net, const rz::Game& game,
-                                         int sims, uint64_t seed) {
+std::unique_ptr<rz::Agent> network_agent(const rz::NetworkFile& net, const rz::Game& game, int sims,
+                                         uint64_t seed) {
   auto evaluator = rz::make_network_evaluator(net, game);
   if (sims == 0) return rz::make_policy_agent(game, std::move(evaluator), "policy");
   return rz::make_mcts_agent(game, std::move(evaluator), sims, seed, fmt::format("mcts:{}", sims));
 }
 
 int run_accuracy(int argc, char** argv) {
-  const auto o = parse_options(argc, argv,
-                               {"positions", "checkpoint", "weights", "sims", "limit", "labels"},
-                               {"json"});
+  const auto o = parse_options(
+      argc, argv, {"positions", "checkpoint", "weights", "sims", "limit", "labels"}, {"json"});
   const std::string positions = required(o, "positions");
   const int sims = int_option(o, "sims", 200, 0, 1000000);
   const int limit = int_option(o, "limit", 0, 0, 100000000);
@@ -146,9 +144,10 @@ int run_accuracy(int argc, char** argv) {
     rows.push_back({mcts->name(), rz::measure_accuracy(*game, labels.positions, *mcts)});
   }
   if (o.count("json")) {
-    fmt::print("{{\"positions_file\": \"{}\", \"network\": \"{}\", \"positions\": {}, "
-               "\"counted\": {}, \"agents\": [",
-               positions, net.header.description(), rows[0].r.positions, rows[0].r.counted);
+    fmt::print(
+        "{{\"positions_file\": \"{}\", \"network\": \"{}\", \"positions\": {}, "
+        "\"counted\": {}, \"agents\": [",
+        positions, net.header.description(), rows[0].r.positions, rows[0].r.counted);
     for (size_t i = 0; i < rows.size(); ++i)
       fmt::print("{}{{\"agent\": \"{}\", \"optimal\": {:.4f}, \"keeps_result\": {:.4f}}}",
                  i ? ", " : "", rows[i].agent, rows[i].r.optimal_fraction(),
@@ -196,13 +195,14 @@ int run_moves(int argc, char** argv) {
   }
   auto agent = network_agent(net, *game, sims, 1);
   for (const auto& item : items)
-    fmt::print("{} {}\n", item.moves, game->action_to_string(agent->choose(*item.state, item.history)));
+    fmt::print("{} {}\n", item.moves,
+               game->action_to_string(agent->choose(*item.state, item.history)));
   return 0;
 }
 
 int run_arena(int argc, char** argv) {
-  const auto o = parse_options(argc, argv, {"game", "a", "b", "games", "sims", "openings", "seed"},
-                               {"json"});
+  const auto o =
+      parse_options(argc, argv, {"game", "a", "b", "games", "sims", "openings", "seed"}, {"json"});
   const auto game = rz::make_game(required(o, "game"));
   const int games = int_option(o, "games", 100, 1, 10000000);
   const int sims = int_option(o, "sims", 0, 0, 1000000);
@@ -234,21 +234,24 @@ int run_arena(int argc, char** argv) {
   const auto r = rz::play_arena(*game, *a, *b, games, openings);
   const auto s = r.stats();
   if (o.count("json")) {
-    const auto num = [](double v) { return std::isinf(v) ? std::string("null") : fmt::format("{:.2f}", v); };
-    fmt::print("{{\"game\": \"{}\", \"a\": \"{}\", \"b\": \"{}\", \"games\": {}, "
-               "\"a_first\": [{}, {}, {}], \"a_second\": [{}, {}, {}], \"score\": {:.4f}, "
-               "\"score_95\": [{:.4f}, {:.4f}], \"elo\": {}, \"elo_95\": [{}, {}]}}\n",
-               game->spec(), a->name(), b->name(), r.games(), r.wins[0], r.draws[0],
-               r.losses[0], r.wins[1], r.draws[1], r.losses[1], s.score, s.score_low,
-               s.score_high, num(s.elo), num(s.elo_low), num(s.elo_high));
+    const auto num = [](double v) {
+      return std::isinf(v) ? std::string("null") : fmt::format("{:.2f}", v);
+    };
+    fmt::print(
+        "{{\"game\": \"{}\", \"a\": \"{}\", \"b\": \"{}\", \"games\": {}, "
+        "\"a_first\": [{}, {}, {}], \"a_second\": [{}, {}, {}], \"score\": {:.4f}, "
+        "\"score_95\": [{:.4f}, {:.4f}], \"elo\": {}, \"elo_95\": [{}, {}]}}\n",
+        game->spec(), a->name(), b->name(), r.games(), r.wins[0], r.draws[0], r.losses[0],
+        r.wins[1], r.draws[1], r.losses[1], s.score, s.score_low, s.score_high, num(s.elo),
+        num(s.elo_low), num(s.elo_high));
   } else {
-    fmt::print("{}: A = {} vs B = {}, {} games{}\n", game->spec(), a->name(), b->name(),
-               r.games(), openings.empty() ? "" : fmt::format(" from {} openings", openings.size()));
+    fmt::print("{}: A = {} vs B = {}, {} games{}\n", game->spec(), a->name(), b->name(), r.games(),
+               openings.empty() ? "" : fmt::format(" from {} openings", openings.size()));
     fmt::print("  A as first player:  {} W  {} D  {} L\n", r.wins[0], r.draws[0], r.losses[0]);
     fmt::print("  A as second player: {} W  {} D  {} L\n", r.wins[1], r.draws[1], r.losses[1]);
     fmt::print("  A score {:.3f}  95% [{:.3f}, {:.3f}] (Wilson)   Elo(A - B) {} [{}, {}]\n",
-               s.score, s.score_low, s.score_high, rz::format_elo(s.elo),
-               rz::format_elo(s.elo_low), rz::format_elo(s.elo_high));
+               s.score, s.score_low, s.score_high, rz::format_elo(s.elo), rz::format_elo(s.elo_low),
+               rz::format_elo(s.elo_high));
   }
   return 0;
 }
@@ -272,8 +275,8 @@ int run_positions(int argc, char** argv) {
     char* end = nullptr;
     options.sensible_move_prob = std::strtod(o.at("sensible").c_str(), &end);
     if (*end || !(options.sensible_move_prob >= 0 && options.sensible_move_prob <= 1))
-      throw UsageError(fmt::format("--sensible must be a probability in [0, 1], not '{}'",
-                                   o.at("sensible")));
+      throw UsageError(
+          fmt::format("--sensible must be a probability in [0, 1], not '{}'", o.at("sensible")));
   }
   rz::Connect4Solver solver;
   const auto set = rz::make_position_set(options, solver, [&](int kept, int tried) {
@@ -286,7 +289,9 @@ int run_positions(int argc, char** argv) {
 
 // Set by SIGTERM / SIGINT; the live evaluator stops between two games.
 std::atomic<uint32_t> g_interrupted{0};
-extern "C" void on_stop_signal(int) { g_interrupted.store(1, std::memory_order_release); }
+extern "C" void on_stop_signal(int) {
+  g_interrupted.store(1, std::memory_order_release);
+}
 
 // `live` reads the run's shared options (common/config.h): argv is shifted so that the
 // shared parser sees "live" as the program name.
@@ -325,10 +330,12 @@ int main(int argc, char** argv) {
     if (command == "arena") return run_arena(argc, argv);
     if (command == "positions") return run_positions(argc, argv);
     if (command == "live") return run_live(argc, argv);
-    throw UsageError(command.empty()
-                         ? "missing subcommand: choose accuracy, moves, arena, positions or live"
-                         : fmt::format("unknown subcommand '{}': choose accuracy, moves, arena, positions or live",
-                                       command));
+    throw UsageError(
+        command.empty()
+            ? "missing subcommand: choose accuracy, moves, arena, positions or live"
+            : fmt::format(
+                  "unknown subcommand '{}': choose accuracy, moves, arena, positions or live",
+                  command));
   } catch (const UsageError& e) {
     fmt::print(stderr, "ringzero-eval: {} (see ringzero-eval --help)\n", e.what());
     return 2;

@@ -60,8 +60,7 @@ void log_line(const std::string& line) {
 }
 
 double epoch_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // The evaluator's stats slot and its metric handles.
@@ -146,8 +145,10 @@ uint64_t learner_step(const shm::Segment& segment) {
 LiveEvaluator::LiveEvaluator(const RunConfig& config, std::string accuracy_positions,
                              const std::atomic<uint32_t>* interrupted,
                              std::string early_middle_positions)
-    : config_(config), accuracy_positions_(std::move(accuracy_positions)),
-      early_middle_positions_(std::move(early_middle_positions)), interrupted_(interrupted) {}
+    : config_(config),
+      accuracy_positions_(std::move(accuracy_positions)),
+      early_middle_positions_(std::move(early_middle_positions)),
+      interrupted_(interrupted) {}
 
 void LiveEvaluator::run() {
   if (config_.run_dir.empty()) throw std::runtime_error("--run-dir is required");
@@ -183,7 +184,8 @@ void LiveEvaluator::run() {
 
   uint64_t last_version = last_evaluated_version(csv_path);
   if (last_version)
-    log_line(fmt::format("{} already has weights v{}: continuing after it", csv_path, last_version));
+    log_line(
+        fmt::format("{} already has weights v{}: continuing after it", csv_path, last_version));
 
   std::vector<uint8_t> blob;
 
@@ -192,8 +194,8 @@ void LiveEvaluator::run() {
     const WeightBlobHeader header = parse_weight_blob_header(blob.data(), blob.size());
     if (header.game_spec != game->spec())
       throw std::runtime_error(fmt::format(
-          "weights v{} hold a {} network but this run plays {}: check game= in the config",
-          version, header.description(), game->spec()));
+          "weights v{} hold a {} network but this run plays {}: check game= in the config", version,
+          header.description(), game->spec()));
     auto network = [&] {
       auto e = std::make_unique<NetEvaluator>(*game, header.config, kMaxBatch, /*threads=*/1);
       e->load_blob(blob);
@@ -203,9 +205,9 @@ void LiveEvaluator::run() {
 
     auto agent = make_mcts_agent(*game, network(), config_.eval.sims, seed,
                                  fmt::format("net:v{}:{}", version, config_.eval.sims));
-    auto opponent = make_mcts_agent(*game, std::make_unique<RolloutEvaluator>(*game, seed ^ 0x5bd1e995),
-                                    config_.eval.opponent_sims, seed + 1,
-                                    fmt::format("mcts:{}", config_.eval.opponent_sims));
+    auto opponent = make_mcts_agent(
+        *game, std::make_unique<RolloutEvaluator>(*game, seed ^ 0x5bd1e995),
+        config_.eval.opponent_sims, seed + 1, fmt::format("mcts:{}", config_.eval.opponent_sims));
     const ArenaResult arena =
         play_arena(*game, *agent, *opponent, config_.eval.games, {}, [&](const ArenaGame&) {
           stats.writer.add(stats.games, 1);
@@ -222,10 +224,10 @@ void LiveEvaluator::run() {
     colour_scores(arena, &row->score_as_first, &row->score_as_second);
     // The second arena, against a stronger rollout MCTS (same network agent, fresh tree).
     if (config_.eval.strong_opponent_sims > 0) {
-      auto strong = make_mcts_agent(
-          *game, std::make_unique<RolloutEvaluator>(*game, seed ^ 0x27d4eb2f),
-          config_.eval.strong_opponent_sims, seed + 2,
-          fmt::format("mcts:{}", config_.eval.strong_opponent_sims));
+      auto strong =
+          make_mcts_agent(*game, std::make_unique<RolloutEvaluator>(*game, seed ^ 0x27d4eb2f),
+                          config_.eval.strong_opponent_sims, seed + 2,
+                          fmt::format("mcts:{}", config_.eval.strong_opponent_sims));
       const ArenaResult strong_arena =
           play_arena(*game, *agent, *strong, config_.eval.games, {}, [&](const ArenaGame&) {
             stats.writer.add(stats.games, 1);
@@ -287,21 +289,22 @@ void LiveEvaluator::run() {
     }
   };
 
-  log_line(fmt::format("{} on {} (segment {}): every {} versions, {} games of net MCTS {} vs "
-                       "rollout MCTS {}{}{}{}",
-                       config_.run_dir, game->spec(), shm_name, config_.eval.every_versions,
-                       config_.eval.games, config_.eval.sims, config_.eval.opponent_sims,
-                       is_connect4 && !main_set.file.empty()
-                           ? fmt::format(", accuracy on {} (first {})", main_set.file, main_set.limit)
-                           : "",
-                       is_connect4 && !early_middle_set.file.empty()
-                           ? fmt::format(", early/middle accuracy on {} (first {})",
-                                         early_middle_set.file, early_middle_set.limit)
-                           : "",
-                       config_.eval.strong_opponent_sims > 0
-                           ? fmt::format(", and {} games vs rollout MCTS {}", config_.eval.games,
-                                         config_.eval.strong_opponent_sims)
-                           : ""));
+  log_line(
+      fmt::format("{} on {} (segment {}): every {} versions, {} games of net MCTS {} vs "
+                  "rollout MCTS {}{}{}{}",
+                  config_.run_dir, game->spec(), shm_name, config_.eval.every_versions,
+                  config_.eval.games, config_.eval.sims, config_.eval.opponent_sims,
+                  is_connect4 && !main_set.file.empty()
+                      ? fmt::format(", accuracy on {} (first {})", main_set.file, main_set.limit)
+                      : "",
+                  is_connect4 && !early_middle_set.file.empty()
+                      ? fmt::format(", early/middle accuracy on {} (first {})",
+                                    early_middle_set.file, early_middle_set.limit)
+                      : "",
+                  config_.eval.strong_opponent_sims > 0
+                      ? fmt::format(", and {} games vs rollout MCTS {}", config_.eval.games,
+                                    config_.eval.strong_opponent_sims)
+                      : ""));
   const auto poll = std::chrono::milliseconds(100);
   int ticks = 0;
   while (!stop_requested()) {
@@ -313,9 +316,10 @@ void LiveEvaluator::run() {
         break;
       }
       const uint64_t latest = weights.latest_version();
-      const bool due = latest > last_version &&
-                       (last_version == 0 || latest - last_version >=
-                                                 static_cast<uint64_t>(config_.eval.every_versions));
+      const bool due =
+          latest > last_version &&
+          (last_version == 0 ||
+           latest - last_version >= static_cast<uint64_t>(config_.eval.every_versions));
       if (due) {
         const uint64_t version = weights.read(&blob);  // the newest, possibly past `latest`
         EvalRow row;
@@ -338,9 +342,11 @@ void LiveEvaluator::run() {
           stats.writer.set_gauge(stats.accuracy_policy, *row.policy_accuracy_optimal);
           stats.writer.set_gauge(stats.accuracy_mcts, *row.mcts_accuracy_optimal);
         }
-        if (row.strong_opponent_sims > 0) stats.writer.set_gauge(stats.strong_score, row.strong_score);
+        if (row.strong_opponent_sims > 0)
+          stats.writer.set_gauge(stats.strong_score, row.strong_score);
         if (row.early_middle_policy_accuracy_optimal) {
-          stats.writer.set_gauge(stats.early_middle_policy, *row.early_middle_policy_accuracy_optimal);
+          stats.writer.set_gauge(stats.early_middle_policy,
+                                 *row.early_middle_policy_accuracy_optimal);
           stats.writer.set_gauge(stats.early_middle_mcts, *row.early_middle_mcts_accuracy_optimal);
         }
         stats.writer.add(stats.evaluations, 1);
@@ -356,10 +362,9 @@ void LiveEvaluator::run() {
                               *row.early_middle_policy_accuracy_optimal,
                               *row.early_middle_mcts_accuracy_optimal)
                 : "",
-            row.strong_opponent_sims > 0
-                ? fmt::format("; vs rollout MCTS {}: score {:.3f}", row.strong_opponent_sims,
-                              row.strong_score)
-                : ""));
+            row.strong_opponent_sims > 0 ? fmt::format("; vs rollout MCTS {}: score {:.3f}",
+                                                       row.strong_opponent_sims, row.strong_score)
+                                         : ""));
         last_version = version;
         ticks = 0;
         continue;  // re-check at once: versions may have piled up meanwhile

@@ -41,7 +41,8 @@ namespace rz {
 
 // eval.accuracy_positions resolved: "auto" becomes `shared_default` if that file exists,
 // else ""; anything else is returned unchanged.
-std::string resolve_accuracy_positions(const std::string& option, const std::string& shared_default);
+std::string resolve_accuracy_positions(const std::string& option,
+                                       const std::string& shared_default);
 
 class LiveEvaluator {
  public:

@@ -22,7 +22,9 @@ namespace {
 constexpr int kWidth = Connect4Bitboard::kWidth;
 constexpr const char* kMagic = "ringzero-connect4-labels 1";
 
-int sign(int v) { return (v > 0) - (v < 0); }
+int sign(int v) {
+  return (v > 0) - (v < 0);
+}
 
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -59,8 +61,10 @@ std::string parse_cache(const std::string& text, uint64_t file_hash,
   size_t count = 0;
   std::getline(in, line);
   std::istringstream header(line);
-  if (!(header >> word >> hash_text >> count) || word != "positions") return "cache header is damaged";
-  if (hash_text != fmt::format("{:016x}", file_hash)) return "positions file changed since the cache was written";
+  if (!(header >> word >> hash_text >> count) || word != "positions")
+    return "cache header is damaged";
+  if (hash_text != fmt::format("{:016x}", file_hash))
+    return "positions file changed since the cache was written";
   out->clear();
   while (std::getline(in, line)) {
     std::istringstream fields(line);
@@ -142,7 +146,7 @@ LabelLoad load_or_solve_labels(const std::string& positions_file, const std::str
 }
 
 std::unique_ptr<State> state_from_moves(const Game& game, const std::string& moves,
-                                      std::vector<Action>* history) {
+                                        std::vector<Action>* history) {
   auto state = game.new_initial_state();
   history->clear();
   for (size_t k = 0; k < moves.size(); ++k) {

@@ -67,6 +67,6 @@ AccuracyResult measure_accuracy(const Game& game, const std::vector<LabelledPosi
 // 1-based column digits), from the initial state; fills *history with the actions. Throws
 // GameError for a bad character, an illegal move or a finished game.
 std::unique_ptr<State> state_from_moves(const Game& game, const std::string& moves,
-                                      std::vector<Action>* history);
+                                        std::vector<Action>* history);
 
 }  // namespace rz

@@ -14,7 +14,8 @@ namespace rz {
 
 NetworkFile read_network_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("cannot read network file '{}': check the path", path));
+  if (!in)
+    throw std::runtime_error(fmt::format("cannot read network file '{}': check the path", path));
   NetworkFile file;
   file.path = path;
   char magic[6] = {};
@@ -29,18 +30,18 @@ NetworkFile read_network_file(const std::string& path) {
   try {
     file.header = parse_weight_blob_header(file.blob.data(), file.blob.size());
   } catch (const WeightBlobError& e) {
-    throw std::runtime_error(fmt::format(
-        "'{}' is neither a checkpoint nor a valid weight blob: {}", path, e.what()));
+    throw std::runtime_error(
+        fmt::format("'{}' is neither a checkpoint nor a valid weight blob: {}", path, e.what()));
   }
   return file;
 }
 
 std::unique_ptr<Evaluator> make_network_evaluator(const NetworkFile& file, const Game& game) {
   if (file.header.game_spec != game.spec())
-    throw std::runtime_error(fmt::format("'{}' holds a {} network, not one for {}: pick a network "
-                                         "trained on {}",
-                                         file.path, file.header.description(), game.spec(),
-                                         game.spec()));
+    throw std::runtime_error(
+        fmt::format("'{}' holds a {} network, not one for {}: pick a network "
+                    "trained on {}",
+                    file.path, file.header.description(), game.spec(), game.spec()));
   // max_batch 8 = MctsConfig's default virtual_leaves: one forward pass per search step.
   auto evaluator = std::make_unique<NetEvaluator>(game, file.header.config, 8, /*threads=*/1);
   evaluator->load_blob(file.blob);

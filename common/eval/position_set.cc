@@ -49,8 +49,7 @@ std::vector<GeneratedPosition> make_position_set(
       options.min_stones > options.max_stones)
     throw SolverError(fmt::format(
         "position set: need count >= 1 and 0 <= min_stones <= max_stones < {} (got {}, {}-{})",
-        kCells, options.count, options.min_stones,
-        options.max_stones));
+        kCells, options.count, options.min_stones, options.max_stones));
   if (!(options.sensible_move_prob >= 0 && options.sensible_move_prob <= 1))
     throw SolverError("position set: sensible_move_prob must be in [0, 1]");
 

@@ -19,9 +19,9 @@
 namespace rz {
 
 struct PositionSetOptions {
-  int count = 1000;       // positions to keep
-  int min_stones = 8;     // stones on the board, inclusive range; each count gets an equal
-  int max_stones = 30;    // share (round robin), so the early, expensive ones are not skipped
+  int count = 1000;     // positions to keep
+  int min_stones = 8;   // stones on the board, inclusive range; each count gets an equal
+  int max_stones = 30;  // share (round robin), so the early, expensive ones are not skipped
   uint64_t seed = 1;
   // Probability of playing a move that keeps the result (by the solver) instead of a uniformly
   // random one at each ply: 0 = pure random play; higher values give positions from games

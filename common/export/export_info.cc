@@ -10,9 +10,10 @@ namespace rz {
 const BlobTensor& ExportedNetwork::tensor(const std::string& name) const {
   for (const BlobTensor& t : header.tensors)
     if (t.name == name && t.dtype == BlobDType::kFloat32) return t;
-  throw std::runtime_error(fmt::format("'{}' has no float tensor '{}': export needs a checkpoint "
-                                       "written by this ringzero version",
-                                       checkpoint_path, name));
+  throw std::runtime_error(
+      fmt::format("'{}' has no float tensor '{}': export needs a checkpoint "
+                  "written by this ringzero version",
+                  checkpoint_path, name));
 }
 
 ExportedNetwork read_exported_network(const std::string& path) {
@@ -22,13 +23,15 @@ ExportedNetwork read_exported_network(const std::string& path) {
   try {
     info = read_checkpoint(path);
   } catch (const CheckpointError& e) {
-    throw std::runtime_error(std::string(e.what()) +
-                             ": check the path, or export another checkpoint (RUN/checkpoints/ keeps the last few)");
+    throw std::runtime_error(
+        std::string(e.what()) +
+        ": check the path, or export another checkpoint (RUN/checkpoints/ keeps the last few)");
   }
   try {
     net.header = parse_weight_blob_header(info.weights.data(), info.weights.size());
   } catch (const WeightBlobError& e) {
-    throw std::runtime_error(fmt::format("checkpoint '{}' holds damaged weights: {}", path, e.what()));
+    throw std::runtime_error(
+        fmt::format("checkpoint '{}' holds damaged weights: {}", path, e.what()));
   }
   if (net.header.architecture != kExportedArchitecture)
     throw std::runtime_error(fmt::format(

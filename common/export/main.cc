@@ -54,8 +54,7 @@ int main(int argc, char** argv) {
     if (format != "torchscript" && format != "onnx")
       throw UsageError(fmt::format("unknown format '{}': choose torchscript or onnx", format));
     const rz::ExportedNetwork net = rz::read_exported_network(o.at("checkpoint"));
-    const std::string bytes =
-        format == "onnx" ? rz::onnx_model(net) : rz::torchscript_module(net);
+    const std::string bytes = format == "onnx" ? rz::onnx_model(net) : rz::torchscript_module(net);
     const std::string& out = o.at("out");
     try {
       rz::launch::write_text_atomically(out, bytes);

@@ -13,7 +13,7 @@ namespace {
 enum : int { kTensorFloat = 1, kTensorInt64 = 7 };
 enum : int { kAttrFloat = 1, kAttrInt = 2, kAttrInts = 7 };
 constexpr int kOpset = 17;
-constexpr int kIrVersion = 8;  // the IR version that opset 17 belongs to
+constexpr int kIrVersion = 8;               // the IR version that opset 17 belongs to
 constexpr float kBatchNormEpsilon = 1e-5f;  // torch::nn::BatchNorm2d's default
 
 class GraphBuilder {
@@ -75,8 +75,8 @@ class GraphBuilder {
     const BlobTensor& w = net_.tensor(conv + ".weight");
     const int64_t k = w.shape.at(2), pad = k / 2;
     std::string y = node("Conv", {x, weight(conv + ".weight")},
-                         {ints_attr("kernel_shape", {k, k}), ints_attr("pads", {pad, pad, pad, pad}),
-                          ints_attr("strides", {1, 1})});
+                         {ints_attr("kernel_shape", {k, k}),
+                          ints_attr("pads", {pad, pad, pad, pad}), ints_attr("strides", {1, 1})});
     y = node("BatchNormalization",
              {y, weight(bn + ".weight"), weight(bn + ".bias"), weight(bn + ".running_mean"),
               weight(bn + ".running_var")},
@@ -85,8 +85,8 @@ class GraphBuilder {
   }
 
   std::string linear(const std::string& x, const std::string& fc, std::string output = "") {
-    return node("Gemm", {x, weight(fc + ".weight"), weight(fc + ".bias")},
-                {int_attr("transB", 1)}, std::move(output));
+    return node("Gemm", {x, weight(fc + ".weight"), weight(fc + ".bias")}, {int_attr("transB", 1)},
+                std::move(output));
   }
 
   static ProtoWriter value_info(const std::string& name, const std::vector<int64_t>& dims) {
@@ -151,8 +151,7 @@ std::string onnx_model(const ExportedNetwork& net) {
       .bytes(3, "1")
       .bytes(6, fmt::format("ringzero {} {} network, checkpoint step {}, weight version {}; "
                             "see docs/export.md",
-                            net.game_spec, net.config.shape_string(), net.step,
-                            net.weight_version))
+                            net.game_spec, net.config.shape_string(), net.step, net.weight_version))
       .message(7, g.graph())
       .message(8, opset);
   const std::pair<std::string, std::string> metadata[] = {

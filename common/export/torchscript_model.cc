@@ -33,8 +33,8 @@ std::string conv_bn(const std::string& x, const std::string& conv, const std::st
                     int64_t kernel, bool relu) {
   const int64_t pad = kernel / 2;
   const std::string c = attr_name(conv), b = attr_name(bn);
-  std::string y = fmt::format("torch.conv2d({}, self.{}_weight, None, [1, 1], [{}, {}])", x, c,
-                              pad, pad);
+  std::string y =
+      fmt::format("torch.conv2d({}, self.{}_weight, None, [1, 1], [{}, {}])", x, c, pad, pad);
   y = fmt::format(
       "torch.batch_norm({}, self.{}_weight, self.{}_bias, self.{}_running_mean, "
       "self.{}_running_var, False, 0.1, 1e-05, True)",
@@ -54,11 +54,11 @@ std::string forward_source(const ExportedNetwork& net) {
     s << "    y = " << conv_bn("y", b + ".conv2", b + ".bn2", kernel(b + ".conv2"), false) << "\n";
     s << "    h = torch.relu(y + h)\n";
   }
-  s << "    p = torch.flatten(" << conv_bn("h", "policy_conv", "policy_bn", kernel("policy_conv"), true)
-    << ", 1)\n";
+  s << "    p = torch.flatten("
+    << conv_bn("h", "policy_conv", "policy_bn", kernel("policy_conv"), true) << ", 1)\n";
   s << "    logits = torch.addmm(self.policy_fc_bias, p, self.policy_fc_weight.t())\n";
-  s << "    v = torch.flatten(" << conv_bn("h", "value_conv", "value_bn", kernel("value_conv"), true)
-    << ", 1)\n";
+  s << "    v = torch.flatten("
+    << conv_bn("h", "value_conv", "value_bn", kernel("value_conv"), true) << ", 1)\n";
   s << "    v = torch.relu(torch.addmm(self.value_fc1_bias, v, self.value_fc1_weight.t()))\n";
   s << "    v = torch.tanh(torch.addmm(self.value_fc2_bias, v, self.value_fc2_weight.t()))\n";
   s << "    return logits, v.reshape([-1])\n";

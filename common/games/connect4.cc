@@ -30,8 +30,12 @@ constexpr int kHeight = 6;
 constexpr int kCells = kWidth * kHeight;
 constexpr int kColumnBits = kHeight + 1;  // + sentinel
 
-constexpr uint64_t bottom_bit(int col) { return uint64_t{1} << (col * kColumnBits); }
-constexpr uint64_t top_bit(int col) { return uint64_t{1} << (col * kColumnBits + kHeight - 1); }
+constexpr uint64_t bottom_bit(int col) {
+  return uint64_t{1} << (col * kColumnBits);
+}
+constexpr uint64_t top_bit(int col) {
+  return uint64_t{1} << (col * kColumnBits + kHeight - 1);
+}
 constexpr uint64_t cell_bit(int col, int row) {
   return uint64_t{1} << (col * kColumnBits + row);
 }

@@ -40,7 +40,9 @@ constexpr int kMaxSide = 5;
 constexpr int kPlanes = 4;
 constexpr int kMaxGridSide = 2 * kMaxSide + 1;
 
-int popcount(uint32_t x) { return __builtin_popcount(x); }
+int popcount(uint32_t x) {
+  return __builtin_popcount(x);
+}
 
 // The state is a few words so MCTS can clone it cheaply; the board geometry is two bytes and
 // box completion is recomputed from it (four bit tests), instead of sharing a lookup table.
@@ -108,8 +110,8 @@ class DotsAndBoxesState final : public State {
       if (mine >> b & 1) out[plane + cell] = 1.0f;
       if (theirs >> b & 1) out[2 * plane + cell] = 1.0f;
     }
-    const float score = static_cast<float>(popcount(mine) - popcount(theirs)) /
-                        static_cast<float>(rows_ * cols_);
+    const float score =
+        static_cast<float>(popcount(mine) - popcount(theirs)) / static_cast<float>(rows_ * cols_);
     std::fill(out + 3 * plane, out + 4 * plane, score);
   }
   int move_number() const override { return moves_; }
@@ -211,7 +213,8 @@ class DotsAndBoxes final : public Game {
     const int cells = grid_h() * grid_w();
     if (observation) {
       for (int p = 0; p < kPlanes; ++p)
-        for (int c = 0; c < cells; ++c) tmp[p * cells + cell_map_[sym][c]] = observation[p * cells + c];
+        for (int c = 0; c < cells; ++c)
+          tmp[p * cells + cell_map_[sym][c]] = observation[p * cells + c];
       std::copy(tmp, tmp + kPlanes * cells, observation);
     }
     if (policy) {

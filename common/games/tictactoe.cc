@@ -120,8 +120,8 @@ class TicTacToe final : public Game {
   std::string action_to_string(Action a) const override { return std::to_string(a + 1); }
   Action parse_action(const std::string& text) const override {
     if (text.size() == 1 && text[0] >= '1' && text[0] <= '9') return text[0] - '1';
-    throw GameError(fmt::format("'{}' is not a cell: type a number 1-9 (rows read left to right)",
-                                text));
+    throw GameError(
+        fmt::format("'{}' is not a cell: type a number 1-9 (rows read left to right)", text));
   }
 };
 

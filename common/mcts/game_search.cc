@@ -11,9 +11,9 @@ namespace rz {
 GameSearch::GameSearch(const Game& game, const MctsConfig& config, uint64_t seed)
     : game_(game), config_(config), num_actions_(game.num_actions()), rng_(seed) {
   if (num_actions_ > SearchTree::kMaxActions)
-    throw std::invalid_argument(fmt::format(
-        "mcts: game {} has {} actions; the search supports at most {}", game.name(),
-        num_actions_, SearchTree::kMaxActions));
+    throw std::invalid_argument(
+        fmt::format("mcts: game {} has {} actions; the search supports at most {}", game.name(),
+                    num_actions_, SearchTree::kMaxActions));
   leaves_.resize(static_cast<size_t>(config.virtual_leaves));
   collisions_.resize(static_cast<size_t>(config.virtual_leaves));
   for (Leaf& leaf : leaves_) {
@@ -63,7 +63,8 @@ void GameSearch::begin(int simulations, bool add_noise) {
 bool GameSearch::done() const {
   const Node& root = tree_.root();
   // For an expanded root N = 1 + sum of its children's N (see SearchTree).
-  return num_leaves_ == 0 && num_collisions_ == 0 && root.status == Node::kExpanded && root.N - 1 >= target_;
+  return num_leaves_ == 0 && num_collisions_ == 0 && root.status == Node::kExpanded &&
+         root.N - 1 >= target_;
 }
 
 int GameSearch::collect_leaves(int max_leaves, std::vector<const State*>* batch) {

@@ -22,24 +22,22 @@ void MctsConfig::validate() const {
   require(simulations >= 1 && simulations <= 1000000, "simulations", simulations,
           "an integer in [1, 1000000]");
   require(c_puct > 0.0f && c_puct <= 100.0f, "c_puct", c_puct, "a number in (0, 100]");
-  require(dirichlet_alpha > 0.0f && dirichlet_alpha <= 100.0f, "dirichlet_alpha",
-          dirichlet_alpha, "a number in (0, 100]");
+  require(dirichlet_alpha > 0.0f && dirichlet_alpha <= 100.0f, "dirichlet_alpha", dirichlet_alpha,
+          "a number in (0, 100]");
   require(dirichlet_epsilon >= 0.0f && dirichlet_epsilon <= 1.0f, "dirichlet_epsilon",
           dirichlet_epsilon, "a number in [0, 1] (0 disables root noise)");
   require(fpu_reduction >= 0.0f && fpu_reduction <= 2.0f, "fpu_reduction", fpu_reduction,
           "a number in [0, 2]");
   require(virtual_leaves >= 1 && virtual_leaves <= 256, "virtual_leaves", virtual_leaves,
           "an integer in [1, 256]");
-  require(temperature_moves >= 0, "temperature_moves", temperature_moves,
-          "an integer >= 0");
+  require(temperature_moves >= 0, "temperature_moves", temperature_moves, "an integer >= 0");
   require(temperature > 0.0f && temperature <= 10.0f, "temperature", temperature,
           "a number in (0, 10]");
   require(full_search_prob >= 0.0f && full_search_prob <= 1.0f, "full_search_prob",
           full_search_prob, "a number in [0, 1] (1 turns playout cap randomisation off)");
   require(fast_simulations >= 0 && fast_simulations <= simulations, "fast_simulations",
           fast_simulations, fmt::format("an integer in [0, simulations={}]", simulations));
-  require(full_search_prob >= 1.0f || fast_simulations >= 1, "fast_simulations",
-          fast_simulations,
+  require(full_search_prob >= 1.0f || fast_simulations >= 1, "fast_simulations", fast_simulations,
           "an integer >= 1 when full_search_prob < 1 (fast searches need simulations)");
   require(resign_threshold < 1.0f, "resign_threshold", resign_threshold,
           "a number in [-1, 1) to resign, or below -1 to never resign");

@@ -54,7 +54,7 @@ class MctsPlayer {
   std::vector<const State*> batch_;
   std::vector<float> policy_, value_;
   std::vector<std::unique_ptr<State>> scratch_;  // one state per level of find_in_tree
-  bool searched_ = false;  // a previous search's tree is in search_
+  bool searched_ = false;                        // a previous search's tree is in search_
   bool reused_ = false;
 };
 

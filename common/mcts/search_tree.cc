@@ -253,8 +253,8 @@ void SearchTree::check_invariants() const {
       sum_p += nodes_[n.first_child + b].P;
     }
     if (n.N != 1 + sum_n)
-      invariant_failed(fmt::format("node {}: N={} but 1 + sum of children's N = {}", i, n.N,
-                                   1 + sum_n));
+      invariant_failed(
+          fmt::format("node {}: N={} but 1 + sum of children's N = {}", i, n.N, 1 + sum_n));
     if (std::fabs(sum_p - 1.0) > 1e-3)
       invariant_failed(fmt::format("node {}: children's priors sum to {}", i, sum_p));
   }

@@ -122,7 +122,7 @@ class SearchTree {
  private:
   std::vector<Node> nodes_;
   std::vector<int32_t> new_index_;  // reroot() scratch: a kept node's index after the move
-  std::vector<float> eta_;   // scratch for the Dirichlet draws
+  std::vector<float> eta_;          // scratch for the Dirichlet draws
 };
 
 }  // namespace rz

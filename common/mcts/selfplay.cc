@@ -15,8 +15,8 @@ SelfPlayDriver::SelfPlayDriver(const Game& game, Evaluator& evaluator, const Mct
     start_game(*slots_.back());
   }
   // The one batch of a round holds at most virtual_leaves leaves of every game.
-  const size_t max_batch = static_cast<size_t>(games_in_flight) *
-                           static_cast<size_t>(config_.virtual_leaves);
+  const size_t max_batch =
+      static_cast<size_t>(games_in_flight) * static_cast<size_t>(config_.virtual_leaves);
   batch_.reserve(max_batch);
   policy_.resize(max_batch * static_cast<size_t>(game.num_actions()));
   value_.resize(max_batch);
@@ -35,9 +35,9 @@ void SelfPlayDriver::start_game(Slot& slot) {
 
 void SelfPlayDriver::start_search(Slot& slot) {
   // Playout cap randomisation; with full_search_prob = 1 every search is full.
-  slot.full_search = config_.full_search_prob >= 1.0f ||
-                     std::uniform_real_distribution<float>(0.0f, 1.0f)(rng_) <
-                         config_.full_search_prob;
+  slot.full_search =
+      config_.full_search_prob >= 1.0f ||
+      std::uniform_real_distribution<float>(0.0f, 1.0f)(rng_) < config_.full_search_prob;
   slot.search.begin(slot.full_search ? config_.simulations : config_.fast_simulations,
                     /*add_noise=*/slot.full_search);
   slot.search_weight_version = weight_version_;
@@ -75,8 +75,8 @@ bool SelfPlayDriver::finish_move(Slot& slot) {
   searched_nodes_ += search.tree().size();
   searched_arena_bytes_ += search.tree().arena_bytes();
 
-  if (slot.full_search && config_.resignation_enabled() &&
-      root_value < config_.resign_threshold && search.best_child_q() < config_.resign_threshold) {
+  if (slot.full_search && config_.resignation_enabled() && root_value < config_.resign_threshold &&
+      search.best_child_q() < config_.resign_threshold) {
     if (!slot.record.resign_disabled) {
       slot.record.resigned = true;
       slot.record.returns[mover] = -1.0f;

@@ -41,7 +41,7 @@ struct PositionRecord {
 struct FinishedGame {
   std::vector<PositionRecord> positions;  // every move from the initial state, in order
   float returns[2] = {0.0f, 0.0f};        // final outcome per player
-  bool resigned = false;         // ended by resignation (returns then say who resigned)
+  bool resigned = false;                  // ended by resignation (returns then say who resigned)
   bool resign_disabled = false;  // this game had resignation disabled (resignation being on)
   bool would_have_resigned_wrongly = false;  // only meaningful when resign_disabled
 };
@@ -76,11 +76,11 @@ class SelfPlayDriver {
         : search(game, config, seed) {}
     GameSearch search;
     FinishedGame record;
-    bool searching = false;          // a search has begun for the current move
-    bool full_search = false;        // ...and it is a full one
+    bool searching = false;    // a search has begun for the current move
+    bool full_search = false;  // ...and it is a full one
     uint64_t search_weight_version = 0;
-    int would_resign_player = -1;    // resign-disabled games: first side that would have
-    int leaves = 0;                  // leaves in this round's batch
+    int would_resign_player = -1;  // resign-disabled games: first side that would have
+    int leaves = 0;                // leaves in this round's batch
   };
 
   void start_game(Slot& slot);

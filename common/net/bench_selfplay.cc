@@ -62,7 +62,7 @@ struct Options {
   int simulations = 64;
   NetConfig net;
   bool json = false;
-  bool sweep = false;  // also raw forward throughput at batch 1, 2, 4, ..., 1024
+  bool sweep = false;           // also raw forward throughput at batch 1, 2, 4, ..., 1024
   double switch_seconds = 2.0;  // cache invalidation period in actor_vs_baseline
   bool actor_only = false;      // only the actor_vs_baseline comparisons
 };
@@ -223,10 +223,15 @@ struct ActorComparison {
 
 // The actor's resolved default configuration for Connect Four at this network and budget.
 RunConfig actor_defaults(const NetConfig& net, int simulations) {
-  const std::vector<std::string> words = {"ringzero-bench-selfplay", "--game", "connect4",
-                                          "--mcts.simulations", std::to_string(simulations),
-                                          "--net.blocks", std::to_string(net.blocks),
-                                          "--net.filters", std::to_string(net.filters)};
+  const std::vector<std::string> words = {"ringzero-bench-selfplay",
+                                          "--game",
+                                          "connect4",
+                                          "--mcts.simulations",
+                                          std::to_string(simulations),
+                                          "--net.blocks",
+                                          std::to_string(net.blocks),
+                                          "--net.filters",
+                                          std::to_string(net.filters)};
   std::vector<const char*> argv;
   for (const auto& w : words) argv.push_back(w.c_str());
   return parse_command_line(int(argv.size()), argv.data(),
@@ -423,9 +428,10 @@ int run(int argc, char** argv) {
   const ActorComparison small = compare_actor(*game, o, NetConfig{2, 32}, 40);
   if (o.actor_only) {
     if (o.json) {
-      std::printf("{\"game\":\"connect4\",\"threads\":1,\"topology\":\"%s\","
-                  "\"actor_vs_baseline\":%s,\"actor_vs_baseline_small\":%s}\n",
-                  topology.c_str(), comparison_json(actor).c_str(), comparison_json(small).c_str());
+      std::printf(
+          "{\"game\":\"connect4\",\"threads\":1,\"topology\":\"%s\","
+          "\"actor_vs_baseline\":%s,\"actor_vs_baseline_small\":%s}\n",
+          topology.c_str(), comparison_json(actor).c_str(), comparison_json(small).c_str());
       return 0;
     }
   }
@@ -447,7 +453,8 @@ int run(int argc, char** argv) {
 
   if (o.json) {
     std::string out = fmt::format(
-        "{{\"game\":\"connect4\",\"topology\":\"{}\",\"network\":\"{}\",\"threads\":1,\"simulations\":{},"
+        "{{\"game\":\"connect4\",\"topology\":\"{}\",\"network\":\"{}\",\"threads\":1,"
+        "\"simulations\":{},"
         "\"seconds_per_figure\":{},\"blas\":\"{}\",\"blas_kind\":\"{}\",\"rows\":[",
         topology, o.net.shape_string(), o.simulations, o.seconds, blas, blas_kind(blas));
     for (size_t i = 0; i < rows.size(); ++i) {
@@ -482,9 +489,9 @@ int run(int argc, char** argv) {
   fmt::print("BLAS bound to LibTorch: {} ({})\n", blas.empty() ? "-" : blas, blas_kind(blas));
   fmt::print("topology: {}\n\n", topology);
   if (!o.actor_only) {
-    fmt::print("{:>6} {:>6} {:>9} {:>15} {:>17} {:>24} {:>8} {:>9}\n", "games", "leaves", "avg batch",
-               "selfplay pos/s", "selfplay evals/s", "raw forward pos/s @batch", "ratio",
-               "cpu share");
+    fmt::print("{:>6} {:>6} {:>9} {:>15} {:>17} {:>24} {:>8} {:>9}\n", "games", "leaves",
+               "avg batch", "selfplay pos/s", "selfplay evals/s", "raw forward pos/s @batch",
+               "ratio", "cpu share");
     for (const Row& r : rows)
       fmt::print("{:>6} {:>6} {:>9.1f} {:>15.1f} {:>17.1f} {:>17.1f} @{:<5} {:>7.1f}% {:>8.0f}%\n",
                  r.games, r.virtual_leaves, r.avg_batch, r.positions_per_s, r.evals_per_s,

@@ -23,6 +23,8 @@ struct NetConfig {
 inline bool operator==(const NetConfig& a, const NetConfig& b) {
   return a.blocks == b.blocks && a.filters == b.filters;
 }
-inline bool operator!=(const NetConfig& a, const NetConfig& b) { return !(a == b); }
+inline bool operator!=(const NetConfig& a, const NetConfig& b) {
+  return !(a == b);
+}
 
 }  // namespace rz

@@ -94,7 +94,8 @@ struct NetEvaluator::Impl {
     for (int i = 0; i < 2; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
       forward(n);
-      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      best = std::min(best,
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     return best;
   }
@@ -145,8 +146,8 @@ struct NetEvaluator::Impl {
   int obs_size;
   std::unique_ptr<Game> game_copy;  // to build the reduced-precision copy
   NetConfig config;
-  PolicyValueNet net;                // fp32 master: load_blob, blob
-  PolicyValueNet reduced;            // bf16 copy, or null in fp32
+  PolicyValueNet net;      // fp32 master: load_blob, blob
+  PolicyValueNet reduced;  // bf16 copy, or null in fp32
   Precision precision = Precision::kFp32;
   torch::Tensor input;         // [max_batch, planes, height, width], reused by every call
   std::vector<uint8_t> legal;  // [max_batch, num_actions]
@@ -191,7 +192,9 @@ void NetEvaluator::load_blob(const uint8_t* data, size_t size) {
   impl_->sync_reduced();
 }
 
-const char* precision_name(Precision p) { return p == Precision::kBf16 ? "bf16" : "fp32"; }
+const char* precision_name(Precision p) {
+  return p == Precision::kBf16 ? "bf16" : "fp32";
+}
 
 bool cpu_has_native_bf16() {
   std::ifstream cpuinfo("/proc/cpuinfo");
@@ -205,9 +208,13 @@ bool cpu_has_native_bf16() {
   return false;
 }
 
-void NetEvaluator::set_precision(Precision p) { impl_->set_precision(p); }
+void NetEvaluator::set_precision(Precision p) {
+  impl_->set_precision(p);
+}
 
-Precision NetEvaluator::precision() const { return impl_->precision; }
+Precision NetEvaluator::precision() const {
+  return impl_->precision;
+}
 
 std::string NetEvaluator::choose_precision_by_measurement(int batch) {
   batch = std::clamp(batch, 1, impl_->max_batch);
@@ -231,15 +238,25 @@ std::string NetEvaluator::choose_precision_by_measurement(int batch) {
       faster ? "bf16" : "fp32", batch, batch / fp32, batch / bf16);
 }
 
-std::vector<uint8_t> NetEvaluator::blob() const { return network_to_blob(impl_->net); }
+std::vector<uint8_t> NetEvaluator::blob() const {
+  return network_to_blob(impl_->net);
+}
 
-uint64_t NetEvaluator::layout_tag() const { return impl_->net->layout_tag(); }
+uint64_t NetEvaluator::layout_tag() const {
+  return impl_->net->layout_tag();
+}
 
-std::string NetEvaluator::description() const { return impl_->net->description(); }
+std::string NetEvaluator::description() const {
+  return impl_->net->description();
+}
 
-int NetEvaluator::max_batch() const { return impl_->max_batch; }
+int NetEvaluator::max_batch() const {
+  return impl_->max_batch;
+}
 
-uint64_t NetEvaluator::non_finite_outputs() const { return impl_->non_finite; }
+uint64_t NetEvaluator::non_finite_outputs() const {
+  return impl_->non_finite;
+}
 
 void NetEvaluator::forward_only(int n) {
   if (n < 1 || n > impl_->max_batch)

@@ -16,7 +16,9 @@ constexpr uint32_t kMaxDims = 8;
 constexpr uint64_t kFnvOffset = 1469598103934665603ull;
 constexpr uint64_t kFnvPrime = 1099511628211ull;
 
-uint64_t align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
+uint64_t align8(uint64_t n) {
+  return (n + 7) & ~uint64_t{7};
+}
 
 // Reads little-endian fields with a bound check on every access, so a truncated or damaged
 // blob produces an error message instead of a read past the end.

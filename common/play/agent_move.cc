@@ -12,7 +12,7 @@ MctsConfig match_config(int simulations) {
   config.simulations = simulations;
   config.dirichlet_epsilon = 0.0f;  // noise is for self-play exploration, not for a match
   config.temperature_moves = 0;     // always the most visited move
-  config.reuse_tree = true;  // the subtree below the agent's move and the reply is kept
+  config.reuse_tree = true;         // the subtree below the agent's move and the reply is kept
   config.resign_threshold = -2.0f;  // the agent plays every game out against a person
   return config;
 }

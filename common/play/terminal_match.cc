@@ -33,7 +33,9 @@ std::string one_line(std::string s) {
   return s;
 }
 
-const char* side(int player) { return player == 0 ? "first player" : "second player"; }
+const char* side(int player) {
+  return player == 0 ? "first player" : "second player";
+}
 
 }  // namespace
 

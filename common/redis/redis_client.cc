@@ -8,11 +8,23 @@
 namespace rz::redis {
 
 Reply::Reply(redisReply* r)
-    : owner_(r, [](redisReply* p) { if (p) freeReplyObject(p); }), r_(r) {}
-bool Reply::is_error() const { return r_ && r_->type == REDIS_REPLY_ERROR; }
-bool Reply::is_nil() const { return !r_ || r_->type == REDIS_REPLY_NIL; }
-bool Reply::is_array() const { return r_ && r_->type == REDIS_REPLY_ARRAY; }
-bool Reply::is_integer() const { return r_ && r_->type == REDIS_REPLY_INTEGER; }
+    : owner_(r,
+             [](redisReply* p) {
+               if (p) freeReplyObject(p);
+             }),
+      r_(r) {}
+bool Reply::is_error() const {
+  return r_ && r_->type == REDIS_REPLY_ERROR;
+}
+bool Reply::is_nil() const {
+  return !r_ || r_->type == REDIS_REPLY_NIL;
+}
+bool Reply::is_array() const {
+  return r_ && r_->type == REDIS_REPLY_ARRAY;
+}
+bool Reply::is_integer() const {
+  return r_ && r_->type == REDIS_REPLY_INTEGER;
+}
 bool Reply::is_string() const {
   return r_ && (r_->type == REDIS_REPLY_STRING || r_->type == REDIS_REPLY_STATUS);
 }
@@ -20,8 +32,12 @@ std::string_view Reply::str() const {
   if (!r_ || !r_->str) return {};
   return std::string_view(r_->str, r_->len);
 }
-long long Reply::integer() const { return is_integer() ? r_->integer : 0; }
-size_t Reply::size() const { return is_array() ? r_->elements : 0; }
+long long Reply::integer() const {
+  return is_integer() ? r_->integer : 0;
+}
+size_t Reply::size() const {
+  return is_array() ? r_->elements : 0;
+}
 Reply Reply::element(size_t i) const {
   Reply e;
   if (i < size()) {
@@ -30,7 +46,9 @@ Reply Reply::element(size_t i) const {
   }
   return e;
 }
-std::string Reply::error() const { return is_error() ? std::string(str()) : std::string(); }
+std::string Reply::error() const {
+  return is_error() ? std::string(str()) : std::string();
+}
 
 namespace {
 timeval to_timeval(int ms) {
@@ -52,7 +70,8 @@ RedisClient::RedisClient(const std::string& host, int port, const std::string& s
     context_ = nullptr;
     throw RedisError(fmt::format(
         "cannot reach the learner host's Redis at {}: {}: check that the learner host runs "
-        "with --serve {} and that this address is reachable from here", where_, why, where_));
+        "with --serve {} and that this address is reachable from here",
+        where_, why, where_));
   }
   redisSetTimeout(context_, to_timeval(timeout_ms));
   if (!secret.empty()) {
@@ -75,7 +94,8 @@ RedisClient::~RedisClient() {
 
 void RedisClient::fail(const std::string& doing) {
   const std::string why = context_ && context_->errstr[0] ? context_->errstr : "connection lost";
-  throw RedisError(fmt::format("lost the connection to Redis at {} while {}: {}", where_, doing, why));
+  throw RedisError(
+      fmt::format("lost the connection to Redis at {} while {}: {}", where_, doing, why));
 }
 
 void RedisClient::append(const std::vector<std::string_view>& args) {
@@ -85,8 +105,8 @@ void RedisClient::append(const std::vector<std::string_view>& args) {
     argv_[i] = args[i].data();
     argl_[i] = args[i].size();
   }
-  if (redisAppendCommandArgv(context_, static_cast<int>(args.size()), argv_.data(),
-                             argl_.data()) != REDIS_OK) {
+  if (redisAppendCommandArgv(context_, static_cast<int>(args.size()), argv_.data(), argl_.data()) !=
+      REDIS_OK) {
     fail("queueing a command");
   }
 }
@@ -109,6 +129,8 @@ Reply RedisClient::command(const std::vector<std::string_view>& args) {
   return reply();
 }
 
-void RedisClient::set_timeout(int timeout_ms) { redisSetTimeout(context_, to_timeval(timeout_ms)); }
+void RedisClient::set_timeout(int timeout_ms) {
+  redisSetTimeout(context_, to_timeval(timeout_ms));
+}
 
 }  // namespace rz::redis

@@ -45,8 +45,8 @@ class Reply {
   bool is_string() const;  // bulk string or status
   std::string_view str() const;
   long long integer() const;
-  size_t size() const;              // elements of an array
-  Reply element(size_t i) const;    // a non-owning view of element i (valid while *this lives)
+  size_t size() const;            // elements of an array
+  Reply element(size_t i) const;  // a non-owning view of element i (valid while *this lives)
   // The error text of an error reply ("" otherwise).
   std::string error() const;
 

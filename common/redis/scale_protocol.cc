@@ -62,7 +62,8 @@ std::string parse_record_message(const Reply& entry, RecordMessage* out) {
           return "field 'epoch' is not a number below 2^32";
         break;
       case 3:
-        if (!parse_u64(v.str(), &n) || n >= kMaxLanesPerHost) return "field 'lane' is not a lane number";
+        if (!parse_u64(v.str(), &n) || n >= kMaxLanesPerHost)
+          return "field 'lane' is not a lane number";
         out->lane = static_cast<uint32_t>(n);
         break;
       case 4:
@@ -104,16 +105,19 @@ void parse_address(const std::string& text, std::string* host, int* port) {
 std::string read_secret_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
-    throw std::runtime_error(fmt::format("cannot read the secret file {}: {}: give the file the "
-                                         "learner host printed at start", path, std::strerror(errno)));
+    throw std::runtime_error(
+        fmt::format("cannot read the secret file {}: {}: give the file the "
+                    "learner host printed at start",
+                    path, std::strerror(errno)));
   }
   struct stat st {};
   ::fstat(fd, &st);
   if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
     ::close(fd);
-    throw std::runtime_error(fmt::format("the secret file {} is readable by others (mode {:o}): "
-                                         "make it private with chmod 600 {}",
-                                         path, st.st_mode & 0777, path));
+    throw std::runtime_error(
+        fmt::format("the secret file {} is readable by others (mode {:o}): "
+                    "make it private with chmod 600 {}",
+                    path, st.st_mode & 0777, path));
   }
   char buffer[600];
   const ssize_t n = ::read(fd, buffer, sizeof buffer);
@@ -125,7 +129,8 @@ std::string read_secret_file(const std::string& path) {
   if (s.size() < 16 || s.size() > 512 || !printable) {
     throw std::runtime_error(fmt::format(
         "the secret file {} must hold one line of 16 to 512 printable characters without "
-        "spaces: write one with e.g. head -c 32 /dev/urandom | xxd -p -c 64 > {}", path, path));
+        "spaces: write one with e.g. head -c 32 /dev/urandom | xxd -p -c 64 > {}",
+        path, path));
   }
   return s;
 }

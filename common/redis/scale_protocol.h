@@ -40,9 +40,15 @@ inline constexpr const char* kIngestGroup = "ingest";
 inline constexpr const char* kIngestConsumer = "ingest";
 inline constexpr const char* kWeightsKey = "rz:weights";
 inline constexpr const char* kHostsKey = "rz:hosts";
-inline std::string host_key(const std::string& id) { return "rz:host:" + id; }
-inline std::string host_lock_key(const std::string& id) { return "rz:hostlock:" + id; }
-inline std::string epoch_key(const std::string& id) { return "rz:epoch:" + id; }
+inline std::string host_key(const std::string& id) {
+  return "rz:host:" + id;
+}
+inline std::string host_lock_key(const std::string& id) {
+  return "rz:hostlock:" + id;
+}
+inline std::string epoch_key(const std::string& id) {
+  return "rz:epoch:" + id;
+}
 // The ingest's dedup table holds this many host ids over the learner host's run (a join of a
 // new id beyond it is refused up front), each with up to kMaxLanesPerHost lanes (an actor host
 // has one lane per actor, at most 256).

@@ -25,7 +25,7 @@ class Connect4Bitboard {
   static constexpr int kCells = kWidth * kHeight;
   // Scores (Pons' convention, for the side to move): 0 draw; a win with the k-th own stone
   // scores 22 - k, a loss against the opponent's k-th stone scores k - 22.
-  static constexpr int kMinScore = -kCells / 2 + 3;     // -18: the earliest possible loss
+  static constexpr int kMinScore = -kCells / 2 + 3;       // -18: the earliest possible loss
   static constexpr int kMaxScore = (kCells + 1) / 2 - 3;  // 18: the earliest possible win
 
   // Plays `moves` (1-based column digits, first player first) from the empty board. Returns
@@ -44,9 +44,7 @@ class Connect4Bitboard {
     ++moves_;
   }
   // True if playing `col` now makes four in a row for the player to move.
-  bool is_winning_move(int col) const {
-    return winning_position() & possible() & column_mask(col);
-  }
+  bool is_winning_move(int col) const { return winning_position() & possible() & column_mask(col); }
   bool can_win_next() const { return winning_position() & possible(); }
   int moves() const { return moves_; }
   uint64_t key() const { return current_ + mask_; }
@@ -81,9 +79,7 @@ class Connect4Bitboard {
   static constexpr uint64_t top_mask_col(int col) {
     return uint64_t{1} << (kHeight - 1 + col * (kHeight + 1));
   }
-  static constexpr uint64_t bottom_mask_col(int col) {
-    return uint64_t{1} << col * (kHeight + 1);
-  }
+  static constexpr uint64_t bottom_mask_col(int col) { return uint64_t{1} << col * (kHeight + 1); }
 
   uint64_t possible() const { return (mask_ + kBottomMask) & kBoardMask; }
   uint64_t winning_position() const { return compute_winning_position(current_, mask_); }

@@ -58,8 +58,8 @@ bool Connect4Bitboard::play_sequence(const std::string& moves, std::string* erro
   for (size_t i = 0; i < moves.size(); ++i) {
     const char ch = moves[i];
     if (ch < '1' || ch > '0' + kWidth) {
-      *error = "move " + std::to_string(i + 1) + " of '" + moves + "' is '" +
-               std::string(1, ch) + "': moves are column digits 1-7";
+      *error = "move " + std::to_string(i + 1) + " of '" + moves + "' is '" + std::string(1, ch) +
+               "': moves are column digits 1-7";
       return false;
     }
     const int col = ch - '1';

@@ -423,7 +423,6 @@ TEST_CASE("actor: --help, a bad slot and bad options") {
   pid = run.spawn(0, {"--learner.batch_size", "-3"});
   CHECK(exited_with(wait_exit(pid, 10s), 2));
   CHECK(read_file(run.log_path(0)).find("learner.batch_size") != std::string::npos);
-
 }
 
 TEST_CASE("actor: a second actor on a live lane is refused, the first undisturbed") {

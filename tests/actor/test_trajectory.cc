@@ -5,8 +5,8 @@
 // (legality by replay, outcome, versions, flags) are exercised rather than the checksum.
 #include <catch2/catch.hpp>
 #include <cstring>
-#include <random>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 

@@ -157,8 +157,10 @@ TEST_CASE("config: nonsense is refused with one line naming the option") {
       {{"--actor.eval_cache_mib", "-1"}, "actor.eval_cache_mib"},
       {{"--learner.lr_schedule", "100:0.1,50:0.01"}, "learner.lr_schedule"},
       {{"--learner.lr_schedule", "0.66:0.002"}, "add --minutes M (run.minutes)"},
-      {{"--learner.lr_schedule", "0.5:0.01,1000:0.001", "--minutes", "5"}, "mixes steps and fractions"},
-      {{"--learner.lr_schedule", "1.5:0.01", "--minutes", "5"}, "neither at a step nor at a fraction"},
+      {{"--learner.lr_schedule", "0.5:0.01,1000:0.001", "--minutes", "5"},
+       "mixes steps and fractions"},
+      {{"--learner.lr_schedule", "1.5:0.01", "--minutes", "5"},
+       "neither at a step nor at a fraction"},
       {{"--learner.lr_schedule", "0.7:0.01,0.3:0.001", "--minutes", "5"}, "do not increase"},
       {{"--run.minutes", "-1"}, "run.minutes"},
       {{"--minutes", "soon"}, "run.minutes"},
@@ -213,7 +215,8 @@ TEST_CASE("config: bad files are refused naming the file and the key") {
   CHECK(err.find('\n') == std::string::npos);
 }
 
-TEST_CASE("config: actors capped at the replay window's 256 lanes - stats slots fit every process") {
+TEST_CASE(
+    "config: actors capped at the replay window's 256 lanes - stats slots fit every process") {
   CHECK(error_of({"--launch.actors", "257"}).find("launch.actors") != std::string::npos);
   CHECK(error_of({"--launch.actors", "256", "--shm.stats_slots", "300"}).empty());
   // 3 actors + learner + evaluator + supervisor + 2 spare = 8.
@@ -294,7 +297,8 @@ TEST_CASE("config: role flags, positional arguments and --help") {
 
 TEST_CASE("config: run.minutes and schedules in fractions of the run") {
   // --minutes is the shorthand of run.minutes; both round-trip through config.ini.
-  rz::RunConfig c = parse({"--minutes", "0.5", "--learner.lr_schedule", "0.25:0.01, 0.75:0.001"}).config;
+  rz::RunConfig c =
+      parse({"--minutes", "0.5", "--learner.lr_schedule", "0.25:0.01, 0.75:0.001"}).config;
   CHECK(c.minutes == 0.5);
   const rz::RunConfig back = rz::parse_config_text(rz::to_ini(c));
   CHECK(back.minutes == 0.5);
@@ -306,8 +310,10 @@ TEST_CASE("config: run.minutes and schedules in fractions of the run") {
   CHECK(parse({"--game", "tictactoe"}).config.eval.strong_opponent_sims == 1000);
   CHECK(parse({"--game", "dotsandboxes"}).config.eval.strong_opponent_sims == 1000);
   CHECK(parse({"--game", "connect4"}).config.eval.strong_opponent_sims == 0);
-  CHECK(parse({"--game", "connect4", "--eval.strong_opponent_sims", "500"}).config.eval.strong_opponent_sims == 500);
-  CHECK(error_of({"--minutes", "1", "--run.minutes", "2"}).find("contradicts") != std::string::npos);
+  CHECK(parse({"--game", "connect4", "--eval.strong_opponent_sims", "500"})
+            .config.eval.strong_opponent_sims == 500);
+  CHECK(error_of({"--minutes", "1", "--run.minutes", "2"}).find("contradicts") !=
+        std::string::npos);
 
   rz::LearnerConfig l = c.learner;
   l.lr = 0.1;

@@ -32,8 +32,13 @@ void e2e_config(RunConfig& c) {
 }
 
 std::vector<std::string> actor_argv(const TestRun& run, int slot) {
-  return {RZ_BINARY_DIR "/actor/ringzero-actor", "--shm", run.config.shm.name, "--slot",
-          std::to_string(slot), "--config", run.config_path()};
+  return {RZ_BINARY_DIR "/actor/ringzero-actor",
+          "--shm",
+          run.config.shm.name,
+          "--slot",
+          std::to_string(slot),
+          "--config",
+          run.config_path()};
 }
 
 double actor_gauge(const TestRun& run, int slot, const std::string& name) {
@@ -66,10 +71,12 @@ TEST_CASE("tic-tac-toe: two actors and the learner train, loss falls, weights fl
   // Train until the learner has published many versions and written enough metrics rows to
   // compare early with late, or 45 s (a loaded machine gets fewer steps; the checks below
   // hold from ~100 steps on).
-  wait_until([&] {
-    return run.learner_metric("step") >= 400 &&
-           metrics_rows(run.dir + "/metrics.csv").size() >= 8;
-  }, 45);
+  wait_until(
+      [&] {
+        return run.learner_metric("step") >= 400 &&
+               metrics_rows(run.dir + "/metrics.csv").size() >= 8;
+      },
+      45);
   run.segment->control().request_stop();
   int learner_status = wait_exit(learner, 20);
   int actor_status[2] = {wait_exit(actors[0], 20), wait_exit(actors[1], 20)};
@@ -87,7 +94,8 @@ TEST_CASE("tic-tac-toe: two actors and the learner train, loss falls, weights fl
   CHECK(run.learner_metric("step") >= 100);
   // Loss (col 2) of the first quarter of the rows against the last quarter.
   size_t q = std::max<size_t>(1, rows.size() / 4);
-  double early = column_mean(rows, 0, q, 2), late = column_mean(rows, rows.size() - q, rows.size(), 2);
+  double early = column_mean(rows, 0, q, 2),
+         late = column_mean(rows, rows.size() - q, rows.size(), 2);
   INFO("early loss " << early << ", late loss " << late << ", rows " << rows.size());
   CHECK(late < early);
   // Weight versions rise, and every actor played with published (trained) weights.
@@ -115,17 +123,22 @@ TEST_CASE("tic-tac-toe: the learner is SIGKILLed mid-run, resumes, and no game i
   // Kill only once the window has overflowed, so eviction is exercised on every machine: a
   // tic-tac-toe game is at least 5 positions, so 320 consumed games are > 1500 positions. (A
   // step count alone was reached on a loaded machine with only 233 games: nothing evicted.)
-  bool trained = wait_until([&] {
-    return run.learner_metric("step") >= 50 && run.learner_metric("records_consumed") >= 320;
-  }, 40);
+  bool trained = wait_until(
+      [&] {
+        return run.learner_metric("step") >= 50 && run.learner_metric("records_consumed") >= 320;
+      },
+      40);
   ::kill(learner, SIGKILL);
   ::waitpid(learner, nullptr, 0);
   // Actors keep playing into their lanes with no learner for a moment, then stop.
-  wait_until([&] {
-    uint64_t in_lanes = 0;
-    for (const auto& l : shm::lane_status(*run.segment)) in_lanes += l.records_committed - l.records_consumed;
-    return in_lanes >= 4;
-  }, 10);
+  wait_until(
+      [&] {
+        uint64_t in_lanes = 0;
+        for (const auto& l : shm::lane_status(*run.segment))
+          in_lanes += l.records_committed - l.records_consumed;
+        return in_lanes >= 4;
+      },
+      10);
   ::kill(actors[0], SIGTERM);
   ::kill(actors[1], SIGTERM);
   int a0 = wait_exit(actors[0], 20), a1 = wait_exit(actors[1], 20);
@@ -137,9 +150,11 @@ TEST_CASE("tic-tac-toe: the learner is SIGKILLed mid-run, resumes, and no game i
   // Everything is quiet: count. Records the actors committed (their own counters, and the
   // lanes' tails) = records in the window + aged out of it + still in lanes, where a record
   // committed to the window but not yet released from its lane counts once.
-  uint64_t by_actors = actor_counter(run, 0, "records_committed") + actor_counter(run, 1, "records_committed");
+  uint64_t by_actors =
+      actor_counter(run, 0, "records_committed") + actor_counter(run, 1, "records_committed");
   uint64_t committed = 0, in_lanes = 0, in_both = 0;
-  ReplayCounts c = ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
+  ReplayCounts c =
+      ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
   for (const auto& l : shm::lane_status(*run.segment)) {
     committed += l.records_committed;
     in_lanes += l.records_committed - l.records_consumed;
@@ -154,11 +169,14 @@ TEST_CASE("tic-tac-toe: the learner is SIGKILLed mid-run, resumes, and no game i
   uint64_t ckpt_step = read_checkpoint(latest_valid_checkpoint(run.dir)).step;
   CHECK(ckpt_step >= 40);
   learner = spawn(learner_argv(run, true), run.dir + "/logs/learner.log");
-  bool drained = wait_until([&] {
-    uint64_t left = 0;
-    for (const auto& l : shm::lane_status(*run.segment)) left += l.records_committed - l.records_consumed;
-    return left == 0 && run.learner_metric("step") > ckpt_step;
-  }, 30);
+  bool drained = wait_until(
+      [&] {
+        uint64_t left = 0;
+        for (const auto& l : shm::lane_status(*run.segment))
+          left += l.records_committed - l.records_consumed;
+        return left == 0 && run.learner_metric("step") > ckpt_step;
+      },
+      30);
   run.segment->control().request_stop();
   int status = wait_exit(learner, 20);
   std::string log = read_text(run.dir + "/logs/learner.log");

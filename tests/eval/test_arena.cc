@@ -51,7 +51,8 @@ TEST_CASE("arena: rollout MCTS with 200 simulations beats random at Connect Four
   const auto r = rz::play_arena(*game, *mcts, *random, 20);
   CHECK(r.wins[0] + r.wins[1] >= 18);
   CHECK(r.stats().score >= 0.9);
-  WARN("mcts:200 vs random: " << r.wins[0] + r.wins[1] << " wins, " << r.draws[0] + r.draws[1] << " draws, " << r.losses[0] + r.losses[1] << " losses");
+  WARN("mcts:200 vs random: " << r.wins[0] + r.wins[1] << " wins, " << r.draws[0] + r.draws[1]
+                              << " draws, " << r.losses[0] + r.losses[1] << " losses");
 }
 
 TEST_CASE("arena: the solver achieves at least the solved result from every opening") {

@@ -10,9 +10,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <vector>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "common/checkpoint_file.h"
 #include "common/game.h"
@@ -29,7 +29,8 @@ struct ScratchCleanup {
   ~ScratchCleanup() {
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(".", ec))
-      if (e.path().filename().string().rfind(kScratch, 0) == 0) std::filesystem::remove(e.path(), ec);
+      if (e.path().filename().string().rfind(kScratch, 0) == 0)
+        std::filesystem::remove(e.path(), ec);
   }
 } scratch_cleanup;
 
@@ -58,8 +59,8 @@ std::string write_blob(const std::string& game_spec, const std::string& path) {
   config.filters = 8;
   rz::NetEvaluator net(*game, config, 8, 1, /*seed=*/7);
   const auto blob = net.blob();
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(blob.data()),
-                                              static_cast<std::streamsize>(blob.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(blob.data()), static_cast<std::streamsize>(blob.size()));
   return path;
 }
 
@@ -106,7 +107,8 @@ TEST_CASE("ringzero-eval reads checkpoints, and refuses a corrupted one") {
   CHECK(bad.status != 0);
   CHECK_THAT(bad.out, Catch::Contains(kScratch + "c4.rzck"));
   CHECK(std::count(bad.out.begin(), bad.out.end(), '\n') == 1);
-  const auto both = run("moves --positions " + positions + " --checkpoint " + ckpt + " --weights " + blob);
+  const auto both =
+      run("moves --positions " + positions + " --checkpoint " + ckpt + " --weights " + blob);
   CHECK(both.status == 2);
   CHECK_THAT(both.out, Catch::Contains("exactly one"));
 }

@@ -60,7 +60,8 @@ TEST_CASE("eval.csv rows: fields, empty accuracy, infinite Elo", "[eval]") {
   r.mcts_accuracy_keep = 0.75;
   r.mcts_accuracy_optimal = 0.625;
   CHECK(rz::format_eval_row(r) ==
-        "1795452035.250,200,4,4,3,1,0,0.7500,0.8750,inf,0.5000,0.2500,0.7500,0.6250,,,,,1.0000,0.7500,,,,\n");
+        "1795452035.250,200,4,4,3,1,0,0.7500,0.8750,inf,0.5000,0.2500,0.7500,0.6250,,,,,1.0000,0."
+        "7500,,,,\n");
   r.early_middle_policy_accuracy_keep = 0.875;
   r.early_middle_policy_accuracy_optimal = 0.5;
   r.early_middle_mcts_accuracy_keep = 1.0;
@@ -73,7 +74,8 @@ TEST_CASE("eval.csv rows: fields, empty accuracy, infinite Elo", "[eval]") {
   r.strong_score = 0.625;
   r.strong_score_as_first = 0.75;
   r.strong_score_as_second = 0.5;
-  CHECK(rz::format_eval_row(r).find(",1.0000,0.7500,1000,0.6250,0.7500,0.5000\n") != std::string::npos);
+  CHECK(rz::format_eval_row(r).find(",1.0000,0.7500,1000,0.6250,0.7500,0.5000\n") !=
+        std::string::npos);
   // A colour without games (a one-game arena) is an empty field.
   r.strong_score_as_second = std::nan("");
   CHECK(rz::format_eval_row(r).find(",1000,0.6250,0.7500,\n") != std::string::npos);
@@ -114,7 +116,8 @@ TEST_CASE("eval.csv begun by an older evaluator: rows keep its width, the last v
           "[eval]") {
   const std::string path = temp_path();
   // A run evaluated before the early_middle_* columns: its header and a row of 14 fields.
-  const std::string old_row = "1795452035.250,50,1,4,3,1,0,0.7500,0.8750,338.0,0.5,0.25,0.75,0.625\n";
+  const std::string old_row =
+      "1795452035.250,50,1,4,3,1,0,0.7500,0.8750,338.0,0.5,0.25,0.75,0.625\n";
   { std::ofstream(path) << rz::kEvalCsvHeaderV1 << "\n" << old_row; }
   CHECK(rz::last_evaluated_version(path) == 1);
   rz::EvalRow r = row(2);
@@ -127,8 +130,9 @@ TEST_CASE("eval.csv begun by an older evaluator: rows keep its width, the last v
   r.early_middle_mcts_accuracy_keep = 1.0;
   r.early_middle_mcts_accuracy_optimal = 0.75;
   rz::append_eval_row(path, r);
-  CHECK(read_all(path) == std::string(rz::kEvalCsvHeaderV1) + "\n" + old_row +
-                              "1795452035.250,100,2,4,3,1,0,0.7500,0.8750,338.0,0.5000,0.2500,0.7500,0.6250\n");
+  CHECK(read_all(path) ==
+        std::string(rz::kEvalCsvHeaderV1) + "\n" + old_row +
+            "1795452035.250,100,2,4,3,1,0,0.7500,0.8750,338.0,0.5000,0.2500,0.7500,0.6250\n");
   CHECK(rz::last_evaluated_version(path) == 2);
   // The new header extends the old one: the old columns keep their places.
   CHECK(std::string(rz::kEvalCsvHeader).rfind(std::string(rz::kEvalCsvHeaderV1) + ",", 0) == 0);

@@ -21,8 +21,13 @@ namespace {
 using rz::testing::TestRun;
 
 std::vector<std::string> live_argv(const TestRun& run, std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {RZ_BINARY_DIR "/common/eval/ringzero-eval", "live", "--shm",
-                                run.config.shm.name, "--run-dir", run.dir, "--config",
+  std::vector<std::string> a = {RZ_BINARY_DIR "/common/eval/ringzero-eval",
+                                "live",
+                                "--shm",
+                                run.config.shm.name,
+                                "--run-dir",
+                                run.dir,
+                                "--config",
                                 run.config_path()};
   for (auto& e : extra) a.push_back(e);
   return a;
@@ -53,15 +58,19 @@ std::vector<std::vector<std::string>> eval_rows(const TestRun& run) {
     if (header) continue;
     std::vector<std::string> fields(1);
     for (char c : line) {
-      if (c == ',') fields.emplace_back();
-      else fields.back() += c;
+      if (c == ',')
+        fields.emplace_back();
+      else
+        fields.back() += c;
     }
     rows.push_back(fields);
   }
   return rows;
 }
 
-std::string log_of(const TestRun& run) { return rz::testing::read_text(run.dir + "/logs/eval.log"); }
+std::string log_of(const TestRun& run) {
+  return rz::testing::read_text(run.dir + "/logs/eval.log");
+}
 
 // The checks every row must pass: the game counts add up and the rates follow from them.
 void check_row(const std::vector<std::string>& f, uint64_t version, uint64_t step, int games) {
@@ -111,8 +120,9 @@ TEST_CASE("live evaluator: a row per new version, stats slot, stop flag, restart
     const std::string second_log = run.dir + "/logs/eval-second.log";
     const pid_t second = rz::testing::spawn(live_argv(run), second_log);
     CHECK(rz::testing::wait_exit(second, 10) == 1);
-    CHECK(rz::testing::read_text(second_log).find("another evaluator (pid " + std::to_string(pid)) !=
-          std::string::npos);
+    CHECK(
+        rz::testing::read_text(second_log).find("another evaluator (pid " + std::to_string(pid)) !=
+        std::string::npos);
   }
   const double score = *evaluator_gauge(run, "eval_score");
   CHECK(score == Approx(std::stod(eval_rows(run)[0][8])).margin(1e-4));
@@ -179,7 +189,7 @@ TEST_CASE("live evaluator: Connect Four move accuracy with a label cache in the 
     c.eval.every_versions = 1;
     c.eval.accuracy_positions = RZ_SHARED_DATA "/connect4/Test_L3_R1";
     c.eval.accuracy_limit = 20;
-    c.eval.early_middle_limit = 20;  // "auto": the checkout's tests/data/connect4_early_middle
+    c.eval.early_middle_limit = 20;   // "auto": the checkout's tests/data/connect4_early_middle
     c.eval.strong_opponent_sims = 0;  // Connect Four's default (this harness sets no game defaults)
   });
   REQUIRE(publish_fresh_network(run, 1) == 1);
@@ -202,8 +212,8 @@ TEST_CASE("live evaluator: Connect Four move accuracy with a label cache in the 
   CHECK(std::filesystem::exists(run.dir + "/eval/labels-Test_L3_R1"));
   // The early/middle set's labels come from the cache shipped beside it: nothing solved.
   CHECK(std::filesystem::exists(run.dir + "/eval/labels-connect4_early_middle"));
-  CHECK(log_of(run).find("labels read from cache '" + run.dir + "/eval/labels-connect4_early_middle'") !=
-        std::string::npos);
+  CHECK(log_of(run).find("labels read from cache '" + run.dir +
+                         "/eval/labels-connect4_early_middle'") != std::string::npos);
   REQUIRE(rz::testing::wait_until([&] { return evaluator_gauge(run, "eval_version") == 1.0; }, 5));
   CHECK(*evaluator_gauge(run, "eval_accuracy_mcts") == Approx(std::stod(row[13])).margin(1e-4));
   CHECK(*evaluator_gauge(run, "eval_early_policy") == Approx(std::stod(row[15])).margin(1e-4));
@@ -215,10 +225,10 @@ TEST_CASE("live evaluator: Connect Four move accuracy with a label cache in the 
 TEST_CASE("live evaluator: refuses a missing segment in one line", "[eval][multiprocess]") {
   rz::testing::TempDir dir("live-bad");
   const std::string log = dir.path + "/eval.log";
-  const pid_t pid = rz::testing::spawn(
-      {RZ_BINARY_DIR "/common/eval/ringzero-eval", "live", "--shm", "/rz-no-such-segment-xyz",
-       "--run-dir", dir.path, "--game", "tictactoe"},
-      log);
+  const pid_t pid =
+      rz::testing::spawn({RZ_BINARY_DIR "/common/eval/ringzero-eval", "live", "--shm",
+                          "/rz-no-such-segment-xyz", "--run-dir", dir.path, "--game", "tictactoe"},
+                         log);
   CHECK(rz::testing::wait_exit(pid, 10) == 1);
   const std::string text = rz::testing::read_text(log);
   CHECK(text.find("rz-no-such-segment-xyz") != std::string::npos);

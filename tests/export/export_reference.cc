@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "common/export/export_info.h"
 #include "common/game.h"
 #include "common/net/network.h"
-#include "common/export/export_info.h"
 
 int main(int argc, char** argv) {
   if (argc != 5 && argc != 6) {
@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
     out.write(reinterpret_cast<const char*>(obs.data()), obs.size() * 4);
     out.write(reinterpret_cast<const char*>(logits.contiguous().data_ptr<float>()),
               logits.numel() * 4);
-    out.write(reinterpret_cast<const char*>(value.contiguous().data_ptr<float>()), value.numel() * 4);
+    out.write(reinterpret_cast<const char*>(value.contiguous().data_ptr<float>()),
+              value.numel() * 4);
     if (!out) throw std::runtime_error(fmt::format("cannot write '{}'", argv[4]));
     if (argc == 6 && !(std::ofstream(argv[5]) << move_lines))
       throw std::runtime_error(fmt::format("cannot write '{}'", argv[5]));

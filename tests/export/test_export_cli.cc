@@ -28,8 +28,8 @@ namespace {
 const std::string kExport = std::string(RZ_BINARY_DIR) + "/common/export/ringzero-export";
 
 struct Scratch {
-  std::string dir = std::filesystem::temp_directory_path() /
-                    ("rz-export-test-" + std::to_string(::getpid()));
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("rz-export-test-" + std::to_string(::getpid()));
   Scratch() { std::filesystem::create_directories(dir); }
   ~Scratch() {
     std::error_code ec;
@@ -90,23 +90,24 @@ std::string read_file(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+int lines(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
 
 }  // namespace
 
 TEST_CASE("the exported TorchScript module computes what PolicyValueNet computes, for every game",
           "[export]") {
   Scratch s;
-  const std::string spec = GENERATE(as<std::string>{}, "connect4", "tictactoe",
-                                    "dotsandboxes:rows=2,cols=3");
+  const std::string spec =
+      GENERATE(as<std::string>{}, "connect4", "tictactoe", "dotsandboxes:rows=2,cols=3");
   INFO(spec);
   const auto game = make_game(spec);
   const NetConfig config{2, 8};
   auto net = random_network(*game, config, 11);
   const auto ckpt = write_checkpoint(net, s.path("net.rzck"), 1234, 56);
-  const Run r = run_export("--checkpoint " + ckpt + " --format torchscript --out " +
-                               s.path("net.pt"),
-                           s);
+  const Run r =
+      run_export("--checkpoint " + ckpt + " --format torchscript --out " + s.path("net.pt"), s);
   INFO(r.err);
   REQUIRE(r.status == 0);
   CHECK(lines(r.out) == 1);

@@ -71,7 +71,9 @@ Fields parse(const std::string& s) {
   return f;
 }
 
-uint32_t masked(uint32_t c) { return ((c >> 15) | (c << 17)) + 0xa282ead8u; }
+uint32_t masked(uint32_t c) {
+  return ((c >> 15) | (c << 17)) + 0xa282ead8u;
+}
 
 }  // namespace
 
@@ -98,16 +100,19 @@ TEST_CASE("crc32c matches the standard check value", "[export][proto]") {
 }
 
 TEST_CASE("TensorBoardLog writes framed, checksummed events, private to the user", "[export]") {
-  const std::string run = std::filesystem::temp_directory_path() /
-                          ("rz-tb-test-" + std::to_string(::getpid()));
+  const std::string run =
+      std::filesystem::temp_directory_path() / ("rz-tb-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(run);
   std::string path;
   {
     TensorBoardLog log(run, "learner");
     path = log.path();
     log.start_session(5, 1230.0);
-    log.write_scalars(7, 1234.5, {{"loss_total", 2.5}, {"loss_value", std::nan("")},
-                                  {"elo", INFINITY}, {"samples_per_s", 100.25}});
+    log.write_scalars(7, 1234.5,
+                      {{"loss_total", 2.5},
+                       {"loss_value", std::nan("")},
+                       {"elo", INFINITY},
+                       {"samples_per_s", 100.25}});
     log.write_scalars(9, 1240.0, {{"loss_total", std::nan("")}});  // nothing finite: no event
     log.write_scalars(11, 1250.0, {{"loss_total", 1.5}});
   }
@@ -217,7 +222,7 @@ TEST_CASE("the TensorBoard tags are metrics.csv's and eval.csv's column names", 
   CHECK(names(es) == csv_columns(kEvalCsvHeader));
   CHECK(es[es.size() - 7].second == 0.8);
   CHECK(es.back().second == 0);  // strong_score_as_second
-  CHECK(es[2].second == 3);  // won
+  CHECK(es[2].second == 3);      // won
 }
 
 }  // namespace rz

@@ -96,8 +96,7 @@ TEST_CASE("every registered game builds and its spec round-trips", "[games][cont
   CHECK(make_game("dotsandboxes:cols=4,rows=2")->spec() == "dotsandboxes:rows=2,cols=4");
 }
 
-TEST_CASE("make_game rejects bad specs with a one-line error naming the fix",
-          "[games][contract]") {
+TEST_CASE("make_game rejects bad specs with a one-line error naming the fix", "[games][contract]") {
   struct Case {
     std::string spec, must_mention;
   };
@@ -133,8 +132,8 @@ TEST_CASE("make_game rejects bad specs with a one-line error naming the fix",
 
 TEST_CASE("action text round-trips and malformed text throws a one-line GameError",
           "[games][contract]") {
-  const std::vector<std::string> malformed = {"",  "0",   "-1",  "x",     " ",   "1 1 1 1",
-                                              "h", "v 1", "99",  "h 9 9", "1.5", "v -1 0",
+  const std::vector<std::string> malformed = {"",  "0",   "-1",  "x",      " ",   "1 1 1 1",
+                                              "h", "v 1", "99",  "h 9 9",  "1.5", "v -1 0",
                                               "+", "a1",  "h1x", "v 0 0 0"};
   for (const auto& spec : kSpecs) {
     INFO(spec);
@@ -274,8 +273,7 @@ TEST_CASE("symmetries commute with apply, on observations, policies and legal ma
     for (int s = 0; s < game->num_symmetries(); ++s) {
       std::vector<Action> permutation;
       for (Action a = 0; a < n; ++a) permutation.push_back(transformed_action(*game, s, a));
-      CHECK(static_cast<int>(std::set<Action>(permutation.begin(), permutation.end()).size()) ==
-            n);
+      CHECK(static_cast<int>(std::set<Action>(permutation.begin(), permutation.end()).size()) == n);
       if (s == 0)
         for (Action a = 0; a < n; ++a) CHECK(permutation[a] == a);
       permutations.insert(permutation);

@@ -26,8 +26,9 @@ namespace {
 // ---- The oracle ----------------------------------------------------------------------------
 struct Oracle {
   int R, C;
-  std::vector<std::vector<bool>> hor, ver;  // hor[r][c]: dot (r,c)-(r,c+1); ver[r][c]: (r,c)-(r+1,c)
-  std::vector<std::vector<int>> owner;      // box (r,c): -1 free, else the player
+  std::vector<std::vector<bool>> hor,
+      ver;                              // hor[r][c]: dot (r,c)-(r,c+1); ver[r][c]: (r,c)-(r+1,c)
+  std::vector<std::vector<int>> owner;  // box (r,c): -1 free, else the player
   int player = 0, score[2] = {0, 0}, drawn = 0;
 
   Oracle(int rows, int cols)
@@ -69,9 +70,7 @@ struct Oracle {
     if (took == 0) player = 1 - player;
     return took;
   }
-  int result_for_first() const {
-    return score[0] > score[1] ? 1 : score[0] < score[1] ? -1 : 0;
-  }
+  int result_for_first() const { return score[0] > score[1] ? 1 : score[0] < score[1] ? -1 : 0; }
   // The documented observation: 4 planes on the (2R+1) x (2C+1) grid.
   std::vector<float> observation() const {
     const int H = 2 * R + 1, W = 2 * C + 1;
@@ -268,12 +267,11 @@ TEST_CASE("dots and boxes: perfect-play results equal the oracle's", "[games][do
   }
 }
 
-TEST_CASE("dots and boxes: extra moves, double boxes and the board text",
-          "[games][dotsandboxes]") {
+TEST_CASE("dots and boxes: extra moves, double boxes and the board text", "[games][dotsandboxes]") {
   const auto game = make_game("dotsandboxes:rows=1,cols=2");
   // Edges of the 1x2 board: h 0 0, h 0 1, h 1 0, h 1 1, v 0 0, v 0 1 (the middle), v 0 2.
   auto s = play(*game, {"h 0 0", "h 0 1", "h 1 0", "h 1 1", "v 0 0", "v 0 2"});
-  CHECK(s->current_player() == 0);  // six moves, nothing closed: A B A B A B, A to move
+  CHECK(s->current_player() == 0);        // six moves, nothing closed: A B A B A B, A to move
   s->apply(game->parse_action("v 0 1"));  // the middle edge closes both boxes at once
   CHECK(s->is_terminal());
   CHECK(s->returns(0) == 1.0f);

@@ -86,8 +86,10 @@ class TestRun {
   ~TestRun() { cleanup(); }
 
   CommandResult start(const std::string& extra = "") {
-    const std::string eval = extra.find("--eval.enabled") == std::string::npos ? " --eval.enabled false" : "";
-    return run_command(kLaunch + " start --detach --actors 2 --run-dir " + quoted_dir() + kTinyRun + eval + " " + extra);
+    const std::string eval =
+        extra.find("--eval.enabled") == std::string::npos ? " --eval.enabled false" : "";
+    return run_command(kLaunch + " start --detach --actors 2 --run-dir " + quoted_dir() + kTinyRun +
+                       eval + " " + extra);
   }
   CommandResult command(const std::string& sub, const std::string& extra = "") {
     return run_command(kLaunch + " " + sub + " --run-dir " + quoted_dir() + " " + extra);
@@ -105,7 +107,9 @@ class TestRun {
   }
   std::string shm_name() const { return launch::read_shm_name(launch::RunDir(dir)); }
   bool shm_exists() const { return std::filesystem::exists("/dev/shm" + shm_name()); }
-  std::string log(const std::string& role) const { return read_file(dir + "/logs/" + role + ".log"); }
+  std::string log(const std::string& role) const {
+    return read_file(dir + "/logs/" + role + ".log");
+  }
 
   void cleanup() {
     if (dir.empty()) return;

@@ -29,7 +29,8 @@ struct Json {
     return it->second;
   }
   const Json& operator[](size_t i) const {
-    if (kind != Kind::kArray || i >= items.size()) throw std::runtime_error("JSON index out of range");
+    if (kind != Kind::kArray || i >= items.size())
+      throw std::runtime_error("JSON index out of range");
     return items[i];
   }
   size_t size() const { return kind == Kind::kArray ? items.size() : fields.size(); }
@@ -145,6 +146,8 @@ class JsonParser {
   size_t i_ = 0;
 };
 
-inline Json parse_json(const std::string& s) { return JsonParser(s).parse(); }
+inline Json parse_json(const std::string& s) {
+  return JsonParser(s).parse();
+}
 
 }  // namespace rz::testing

@@ -5,17 +5,17 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <sstream>
 #include <set>
-#include <algorithm>
-#include <vector>
+#include <sstream>
 #include <thread>
+#include <vector>
 
 #include "common/checkpoint_file.h"
 #include "launch/process_liveness.h"
@@ -69,7 +69,8 @@ std::vector<pid_t> processes_of(const std::string& dir) {
     const pid_t pid = static_cast<pid_t>(std::stol(name));
     std::string cmdline = rz::testing::read_file(entry.path().string() + "/cmdline");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(dir + "/") != std::string::npos || cmdline.find(dir + " ") != std::string::npos) {
+    if (cmdline.find(dir + "/") != std::string::npos ||
+        cmdline.find(dir + " ") != std::string::npos) {
       if (process_alive(pid)) found.push_back(pid);
     }
   }
@@ -120,32 +121,41 @@ TEST_CASE("start: a Tic-tac-toe run with 2 actors - status and monitor show ever
 TEST_CASE("SIGKILL of an actor: restarted on its lane and the run goes on", "[launch]") {
   TestRun run;
   start_run(run);
-  REQUIRE(eventually([&] { return run.snapshot()["actors"][1]["records_committed"].num() > 0; }, 40s));
+  REQUIRE(
+      eventually([&] { return run.snapshot()["actors"][1]["records_committed"].num() > 0; }, 40s));
   const pid_t victim = run.pid_of("actor-1");
   const pid_t other = run.pid_of("actor-0");
   const uint64_t records_before = total_records(run.snapshot());
   REQUIRE(kill(victim, SIGKILL) == 0);
 
-  REQUIRE(eventually([&] {
-    const Json s = run.snapshot();
-    const Json& a = s["actors"][1];
-    return a["pid"].num() != victim && a["alive"].flag() && a["restarts"].num() == 1;
-  }, 30s));
+  REQUIRE(eventually(
+      [&] {
+        const Json s = run.snapshot();
+        const Json& a = s["actors"][1];
+        return a["pid"].num() != victim && a["alive"].flag() && a["restarts"].num() == 1;
+      },
+      30s));
   // The new actor commits on lane 1, after what the killed one committed.
-  const uint64_t lane1_before = static_cast<uint64_t>(run.snapshot()["actors"][1]["records_committed"].num());
-  CHECK(eventually([&] {
-    const Json s = run.snapshot();
-    return s["actors"][1]["records_committed"].num() > lane1_before && total_records(s) > records_before;
-  }, 40s));
+  const uint64_t lane1_before =
+      static_cast<uint64_t>(run.snapshot()["actors"][1]["records_committed"].num());
+  CHECK(eventually(
+      [&] {
+        const Json s = run.snapshot();
+        return s["actors"][1]["records_committed"].num() > lane1_before &&
+               total_records(s) > records_before;
+      },
+      40s));
   CHECK(run.pid_of("actor-0") == other);
   CHECK(run.snapshot()["actors"][0]["restarts"].num() == 0);
   const std::string log = run.log("launch");
-  CHECK(log.find("actor-1 pid " + std::to_string(victim) + " killed by signal 9") != std::string::npos);
+  CHECK(log.find("actor-1 pid " + std::to_string(victim) + " killed by signal 9") !=
+        std::string::npos);
   CHECK(log.find("restarting actor-1 in") != std::string::npos);
 }
 
-TEST_CASE("restart-learner: new learner resumes from its checkpoint - actors untouched - no record lost",
-          "[launch]") {
+TEST_CASE(
+    "restart-learner: new learner resumes from its checkpoint - actors untouched - no record lost",
+    "[launch]") {
   TestRun run;
   start_run(run);
   REQUIRE(eventually([&] { return run.snapshot()["learner"]["step"].num() >= 5; }, 50s));
@@ -155,7 +165,9 @@ TEST_CASE("restart-learner: new learner resumes from its checkpoint - actors unt
   const double step_before = before["learner"]["step"].num();
 
   const CommandResult r = run.command("restart-learner");
-  INFO(r.output << "\n--- launch.log ---\n" << run.log("launch") << "\n--- learner.log ---\n" << run.log("learner"));
+  INFO(r.output << "\n--- launch.log ---\n"
+                << run.log("launch") << "\n--- learner.log ---\n"
+                << run.log("learner"));
   REQUIRE(r.code == 0);
   const pid_t new_learner = run.pid_of("learner");
   CHECK(new_learner != old_learner);
@@ -174,19 +186,25 @@ TEST_CASE("restart-learner: new learner resumes from its checkpoint - actors unt
   CHECK(after["learner"]["restarts"].num() == 1);
   CHECK(after["actors"][0]["restarts"].num() == 0);
   CHECK(after["actors"][1]["restarts"].num() == 0);
-  CHECK(eventually([&] { return run.snapshot()["learner"]["step"].num() > after["learner"]["step"].num(); }, 40s));
+  CHECK(eventually(
+      [&] { return run.snapshot()["learner"]["step"].num() > after["learner"]["step"].num(); },
+      40s));
 
   // No committed record lost: everything the actors committed is either consumed by a
   // learner (the counter survives learner restarts) or still in the ring. The snapshot is
   // not atomic, so look for a moment where the books balance.
   std::string books;
-  CHECK(eventually([&] {
-    const Json s = run.snapshot();
-    const double committed = s["ring"]["records_committed"].num();
-    const double accounted = s["learner"]["records_consumed"].num() + s["ring"]["records_in_flight"].num();
-    books = "committed " + std::to_string(committed) + ", consumed + in flight " + std::to_string(accounted);
-    return committed == accounted && committed == total_records(s) && committed > 0;
-  }, 20s));
+  CHECK(eventually(
+      [&] {
+        const Json s = run.snapshot();
+        const double committed = s["ring"]["records_committed"].num();
+        const double accounted =
+            s["learner"]["records_consumed"].num() + s["ring"]["records_in_flight"].num();
+        books = "committed " + std::to_string(committed) + ", consumed + in flight " +
+                std::to_string(accounted);
+        return committed == accounted && committed == total_records(s) && committed > 0;
+      },
+      20s));
   INFO(books);
 }
 
@@ -201,7 +219,8 @@ TEST_CASE("restart-learner: a learner that hangs on SIGTERM is SIGKILLed after t
   INFO(r.output << "\n" << run.log("launch"));
   CHECK(r.code == 0);
   CHECK(run.log("launch").find("learner pid " + std::to_string(hung) +
-                               " did not exit in time after SIGTERM: SIGKILL") != std::string::npos);
+                               " did not exit in time after SIGTERM: SIGKILL") !=
+        std::string::npos);
   CHECK(run.log("launch").find("learner pid " + std::to_string(hung) + " killed by signal 9") !=
         std::string::npos);
   CHECK_FALSE(process_alive(hung));
@@ -214,18 +233,23 @@ TEST_CASE("SIGKILL of the learner: the supervisor restarts it with --resume", "[
   REQUIRE(eventually([&] { return !rz::list_checkpoints(run.dir).empty(); }, 50s));
   const pid_t victim = run.pid_of("learner");
   REQUIRE(kill(victim, SIGKILL) == 0);
-  REQUIRE(eventually([&] {
-    const Json s = run.snapshot();
-    return s["learner"]["pid"].num() != victim && s["learner"]["alive"].flag() &&
-           s["learner"]["restarts"].num() == 1;
-  }, 30s));
+  REQUIRE(eventually(
+      [&] {
+        const Json s = run.snapshot();
+        return s["learner"]["pid"].num() != victim && s["learner"]["alive"].flag() &&
+               s["learner"]["restarts"].num() == 1;
+      },
+      30s));
   const std::string log = run.log("launch");
   INFO(log);
-  CHECK(log.find("learner pid " + std::to_string(victim) + " killed by signal 9") != std::string::npos);
+  CHECK(log.find("learner pid " + std::to_string(victim) + " killed by signal 9") !=
+        std::string::npos);
   const auto respawn = log.find("spawned learner pid " + std::to_string(run.pid_of("learner")));
   REQUIRE(respawn != std::string::npos);
-  CHECK(log.substr(respawn, log.find('\n', respawn) - respawn).find("--resume") != std::string::npos);
-  CHECK(eventually([&] { return run.log("learner").find("resumed from") != std::string::npos; }, 30s));
+  CHECK(log.substr(respawn, log.find('\n', respawn) - respawn).find("--resume") !=
+        std::string::npos);
+  CHECK(eventually([&] { return run.log("learner").find("resumed from") != std::string::npos; },
+                   30s));
 }
 
 TEST_CASE("stop: exit 0 and no process or segment left", "[launch]") {
@@ -238,8 +262,8 @@ TEST_CASE("stop: exit 0 and no process or segment left", "[launch]") {
   // A live monitor is watching; it must notice the end of the run and exit 0 by itself.
   CommandResult monitor;
   std::thread watcher([&] {
-    monitor = rz::testing::run_command("timeout 60 " + rz::testing::kMonitor + " --run-dir " + run.dir +
-                                       " --interval 0.2");
+    monitor = rz::testing::run_command("timeout 60 " + rz::testing::kMonitor + " --run-dir " +
+                                       run.dir + " --interval 0.2");
   });
   std::this_thread::sleep_for(1s);
   const CommandResult r = run.command("stop");
@@ -264,7 +288,8 @@ TEST_CASE("stop: exit 0 and no process or segment left", "[launch]") {
   const CommandResult other_game = rz::testing::run_command(resume + " --game connect4");
   INFO(other_game.output);
   CHECK(other_game.code == 2);
-  CHECK(other_game.output.find("--resume cannot change the game or the network") != std::string::npos);
+  CHECK(other_game.output.find("--resume cannot change the game or the network") !=
+        std::string::npos);
   CHECK(rz::testing::run_command(resume + " --net.filters 16").code == 2);
   CHECK_FALSE(run.shm_exists());
 
@@ -276,7 +301,8 @@ TEST_CASE("stop: exit 0 and no process or segment left", "[launch]") {
   const Json s = run.snapshot();
   CHECK(s["run"]["generation"].num() == 2);
   CHECK(all_alive(s));
-  CHECK(eventually([&] { return run.log("learner").find("resumed from") != std::string::npos; }, 30s));
+  CHECK(eventually([&] { return run.log("learner").find("resumed from") != std::string::npos; },
+                   30s));
 }
 
 TEST_CASE("a second start on a live run is refused - a killed supervisor's segment is reclaimed",
@@ -290,24 +316,28 @@ TEST_CASE("a second start on a live run is refused - a killed supervisor's segme
   CommandResult again = run.start("--resume");
   INFO(again.output);
   CHECK(again.code == 2);
-  CHECK(again.output.find("already running (supervisor pid " + std::to_string(supervisor)) != std::string::npos);
+  CHECK(again.output.find("already running (supervisor pid " + std::to_string(supervisor)) !=
+        std::string::npos);
   CHECK(std::count(again.output.begin(), again.output.end(), '\n') == 1);  // one line
   CHECK(process_alive(supervisor, "ringzero-launch"));
 
   // SIGKILL the supervisor: its children notice (parent-death signal) and exit; the segment
   // stays behind with a dead creator.
   REQUIRE(kill(supervisor, SIGKILL) == 0);
-  CHECK(eventually([&] {
-    return !process_alive(learner) && !process_alive(run.pid_of("actor-0")) &&
-           !process_alive(run.pid_of("actor-1"));
-  }, 40s));
+  CHECK(eventually(
+      [&] {
+        return !process_alive(learner) && !process_alive(run.pid_of("actor-0")) &&
+               !process_alive(run.pid_of("actor-1"));
+      },
+      40s));
   const Json killed = run.snapshot();  // the segment left behind, read-only
   CHECK(run.shm_exists());
   const CommandResult dead = run.command("status");
   INFO(dead.output);
   CHECK(dead.code == 3);  // not running, although the segment is still there
   // The roles file still says "running"; /proc says they are gone.
-  CHECK(dead.output.find("learner   dead (was running as pid " + std::to_string(learner) + ")") != std::string::npos);
+  CHECK(dead.output.find("learner   dead (was running as pid " + std::to_string(learner) + ")") !=
+        std::string::npos);
   CHECK(dead.output.find("running,") == std::string::npos);
   const CommandResult resumed = run.start("--resume");
   INFO(resumed.output << "\n" << run.log("launch"));
@@ -324,7 +354,8 @@ TEST_CASE("a second start on a live run is refused - a killed supervisor's segme
   // `stop` on a run whose supervisor was killed removes the segment it left behind.
   const pid_t second = run.pid_of("launch");
   REQUIRE(kill(second, SIGKILL) == 0);
-  CHECK(eventually([&] { return !process_alive(second) && !process_alive(run.pid_of("learner")); }, 40s));
+  CHECK(eventually([&] { return !process_alive(second) && !process_alive(run.pid_of("learner")); },
+                   40s));
   REQUIRE(run.shm_exists());
   const CommandResult stopped = run.command("stop");
   INFO(stopped.output);
@@ -336,7 +367,7 @@ TEST_CASE("a second start on a live run is refused - a killed supervisor's segme
 // The CUDA libraries a process must not map unless it is the learner (issue #12): LibTorch's
 // CUDA half, the CUDA driver (a context needs it), NCCL, cuDNN, NVRTC, cuBLAS.
 const char* const kCudaLibraries[] = {"libtorch_cuda", "libc10_cuda", "libcuda.so", "libnccl",
-                                      "libcudnn", "libnvrtc", "libcublas"};
+                                      "libcudnn",      "libnvrtc",    "libcublas"};
 // The CUDA runtime and CUPTI: never in the supervisor. An actor maps them only where the
 // LibTorch CPU library itself needs them (the CUDA wheel's libtorch_cpu.so has DT_NEEDED
 // libcudart.so and libcupti.so for its profiler), which the test reads from that file.
@@ -359,12 +390,17 @@ std::string torch_cpu_needed(const std::string& maps) {
   return out;
 }
 
-TEST_CASE("the supervisor and live actors never map a CUDA library - the supervisor maps no LibTorch", "[launch]") {
+TEST_CASE(
+    "the supervisor and live actors never map a CUDA library - the supervisor maps no LibTorch",
+    "[launch]") {
   TestRun run;
   start_run(run);
-  const std::string supervisor_maps = rz::testing::read_file("/proc/" + std::to_string(run.pid_of("launch")) + "/maps");
-  const std::string learner_maps = rz::testing::read_file("/proc/" + std::to_string(run.pid_of("learner")) + "/maps");
-  const std::string actor_maps = rz::testing::read_file("/proc/" + std::to_string(run.pid_of("actor-0")) + "/maps");
+  const std::string supervisor_maps =
+      rz::testing::read_file("/proc/" + std::to_string(run.pid_of("launch")) + "/maps");
+  const std::string learner_maps =
+      rz::testing::read_file("/proc/" + std::to_string(run.pid_of("learner")) + "/maps");
+  const std::string actor_maps =
+      rz::testing::read_file("/proc/" + std::to_string(run.pid_of("actor-0")) + "/maps");
   REQUIRE_FALSE(supervisor_maps.empty());
   REQUIRE_FALSE(actor_maps.empty());
   // The check can see LibTorch: the learner and the actor map it.
@@ -387,37 +423,45 @@ TEST_CASE("the supervisor and live actors never map a CUDA library - the supervi
     if (torch_cpu.find(std::string(lib) + ".so") == std::string::npos)
       CHECK(actor_maps.find(lib) == std::string::npos);
     else
-      WARN(lib << " is mapped into the actor as a dependency of this LibTorch's libtorch_cpu.so "
-                  "(the CUDA wheel's profiler); no CUDA context: libcuda and libtorch_cuda are absent");
+      WARN(lib
+           << " is mapped into the actor as a dependency of this LibTorch's libtorch_cpu.so "
+              "(the CUDA wheel's profiler); no CUDA context: libcuda and libtorch_cuda are absent");
   }
   // With a CUDA LibTorch (build-cuda/) the learner does map its CUDA half, so the checks above
   // look at a build where mapping it would be possible; Debian's 1.13 has none to map.
   if (learner_maps.find("libtorch_cuda") == std::string::npos)
-    WARN("the LibTorch in use has no CUDA (the learner maps no libtorch_cuda): the CUDA checks "
-         "guard against one being linked later; build-cuda/ (tests/run.sh --cuda) runs them for real");
+    WARN(
+        "the LibTorch in use has no CUDA (the learner maps no libtorch_cuda): the CUDA checks "
+        "guard against one being linked later; build-cuda/ (tests/run.sh --cuda) runs them for "
+        "real");
 }
 
-TEST_CASE("a role that fails during start-up ends the whole run at once - the error names its last line",
-          "[launch]") {
+TEST_CASE(
+    "a role that fails during start-up ends the whole run at once - the error names its last line",
+    "[launch]") {
   TestRun run;
   // A real program in the learner's place that says why it cannot run and exits, the way the
   // learner does with a config it cannot use.
   const std::string failing = run.base + "/failing-learner.sh";
   {
     std::ofstream script(failing);
-    script << "#!/bin/sh\necho 'ringzero-learner: the learner cannot start (test cause)' >&2\nexit 3\n";
+    script << "#!/bin/sh\necho 'ringzero-learner: the learner cannot start (test cause)' >&2\nexit "
+              "3\n";
   }
   std::filesystem::permissions(failing, std::filesystem::perms::owner_all);
   const auto t0 = std::chrono::steady_clock::now();
-  const CommandResult r = rz::testing::run_command(
-      "RZ_LEARNER_BINARY=" + failing + " " + rz::testing::kLaunch + " start --detach --actors 2 --run-dir " +
-      run.quoted_dir() + rz::testing::kTinyRun + " --eval.enabled false");
+  const CommandResult r =
+      rz::testing::run_command("RZ_LEARNER_BINARY=" + failing + " " + rz::testing::kLaunch +
+                               " start --detach --actors 2 --run-dir " + run.quoted_dir() +
+                               rz::testing::kTinyRun + " --eval.enabled false");
   INFO(r.output << "\n" << run.log("launch"));
   CHECK(r.code == 1);
   // Fail fast: no five restarts over a minute.
   CHECK(std::chrono::steady_clock::now() - t0 < 20s);
-  CHECK(r.output.find("learner exited with status 3 during start-up: the learner cannot start (test "
-                      "cause) (see " + run.dir + "/logs/learner.log); the run is stopped") != std::string::npos);
+  CHECK(
+      r.output.find("learner exited with status 3 during start-up: the learner cannot start (test "
+                    "cause) (see " +
+                    run.dir + "/logs/learner.log); the run is stopped") != std::string::npos);
   CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
   // Nothing of the run is left: no process, no segment, no pid file.
   CHECK(processes_of(run.dir).empty());
@@ -427,7 +471,8 @@ TEST_CASE("a role that fails during start-up ends the whole run at once - the er
   const CommandResult status = run.command("status");
   INFO(status.output);
   CHECK(status.code == 3);
-  CHECK(status.output.find("learner   failed, 0 restarts: the learner cannot start") != std::string::npos);
+  CHECK(status.output.find("learner   failed, 0 restarts: the learner cannot start") !=
+        std::string::npos);
 
   // In the foreground too: the last line says why, and the run is gone.
   TestRun fg;
@@ -445,8 +490,9 @@ TEST_CASE("a role that fails during start-up ends the whole run at once - the er
   CHECK_FALSE(fg.shm_exists());
 }
 
-TEST_CASE("once the run is up a crash loop is given up - the supervisor stays up and status says why",
-          "[launch]") {
+TEST_CASE(
+    "once the run is up a crash loop is given up - the supervisor stays up and status says why",
+    "[launch]") {
   TestRun run;
   start_run(run, "--launch.max_restarts 2 --launch.restart_window_s 60");
   const pid_t supervisor = run.pid_of("launch");
@@ -454,12 +500,19 @@ TEST_CASE("once the run is up a crash loop is given up - the supervisor stays up
   // second.
   const pid_t first = run.pid_of("actor-0");
   REQUIRE(kill(first, SIGKILL) == 0);
-  REQUIRE(eventually([&] {
-    const pid_t now = run.pid_of("actor-0");
-    return now > 0 && now != first && process_alive(now);
-  }, 20s));
+  REQUIRE(eventually(
+      [&] {
+        const pid_t now = run.pid_of("actor-0");
+        return now > 0 && now != first && process_alive(now);
+      },
+      20s));
   REQUIRE(kill(run.pid_of("actor-0"), SIGKILL) == 0);
-  REQUIRE(eventually([&] { return run.log("launch").find("giving up on actor-0: 2 exits within 60 s") != std::string::npos; }, 20s));
+  REQUIRE(eventually(
+      [&] {
+        return run.log("launch").find("giving up on actor-0: 2 exits within 60 s") !=
+               std::string::npos;
+      },
+      20s));
   CHECK(process_alive(supervisor, "ringzero-launch"));
   const Json s = run.snapshot();
   CHECK(s["actors"][0]["state"].str() == "gave-up");
@@ -474,8 +527,10 @@ TEST_CASE("once the run is up a crash loop is given up - the supervisor stays up
   CHECK(processes_of(run.dir).empty());
 }
 
-TEST_CASE("start --resume refuses a config.ini its checkpoint does not fit - and a garbage generation file",
-          "[launch]") {
+TEST_CASE(
+    "start --resume refuses a config.ini its checkpoint does not fit - and a garbage generation "
+    "file",
+    "[launch]") {
   TestRun run;
   start_run(run);
   REQUIRE(eventually([&] { return !rz::latest_valid_checkpoint(run.dir).empty(); }, 40s));
@@ -490,12 +545,13 @@ TEST_CASE("start --resume refuses a config.ini its checkpoint does not fit - and
   edited.replace(at, 14, "game=connect4");
   { std::ofstream(run.dir + "/config.ini") << edited; }
   const auto t0 = std::chrono::steady_clock::now();
-  const CommandResult r = rz::testing::run_command(rz::testing::kLaunch + " start --resume --detach --run-dir " +
-                                                   run.quoted_dir());
+  const CommandResult r = rz::testing::run_command(
+      rz::testing::kLaunch + " start --resume --detach --run-dir " + run.quoted_dir());
   INFO(r.output);
   CHECK(r.code == 2);
   CHECK(std::chrono::steady_clock::now() - t0 < 5s);  // refused up front, nothing spawned
-  CHECK(r.output.find("is for game 'tictactoe' with a 1x8 network but config.ini says game 'connect4'") !=
+  CHECK(r.output.find(
+            "is for game 'tictactoe' with a 1x8 network but config.ini says game 'connect4'") !=
         std::string::npos);
   CHECK(r.output.find("put game=tictactoe") != std::string::npos);
   CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
@@ -509,18 +565,19 @@ TEST_CASE("start --resume refuses a config.ini its checkpoint does not fit - and
   REQUIRE(filters != std::string::npos);
   shape.replace(filters, 9, "filters=16");
   { std::ofstream(run.dir + "/config.ini") << shape; }
-  const CommandResult s = rz::testing::run_command(rz::testing::kLaunch + " start --resume --detach --run-dir " +
-                                                   run.quoted_dir());
+  const CommandResult s = rz::testing::run_command(
+      rz::testing::kLaunch + " start --resume --detach --run-dir " + run.quoted_dir());
   INFO(s.output);
   CHECK(s.code == 2);
-  CHECK(s.output.find("with a 1x8 network but config.ini says game 'tictactoe' with a 1x16 network") !=
+  CHECK(s.output.find(
+            "with a 1x8 network but config.ini says game 'tictactoe' with a 1x16 network") !=
         std::string::npos);
 
   // A generation file that holds no number is refused, not silently counted from 1.
   { std::ofstream(run.dir + "/config.ini") << config; }
   { std::ofstream(run.dir + "/generation") << "garbage\n"; }
-  const CommandResult g = rz::testing::run_command(rz::testing::kLaunch + " start --resume --detach --run-dir " +
-                                                   run.quoted_dir());
+  const CommandResult g = rz::testing::run_command(
+      rz::testing::kLaunch + " start --resume --detach --run-dir " + run.quoted_dir());
   INFO(g.output);
   CHECK(g.code == 2);
   CHECK(g.output.find("holds 'garbage', not a generation number") != std::string::npos);
@@ -528,24 +585,27 @@ TEST_CASE("start --resume refuses a config.ini its checkpoint does not fit - and
   CHECK(processes_of(run.dir).empty());
 }
 
-TEST_CASE("start with actors 0 runs cores - 1 actors - printed commands quote a run directory with a space",
-          "[launch]") {
+TEST_CASE(
+    "start with actors 0 runs cores - 1 actors - printed commands quote a run directory with a "
+    "space",
+    "[launch]") {
   TestRun run;
   run.dir = run.base + "/my run";
   // launch.sh sets RZ_LAUNCH_SCRIPT so that hints name the script; here, the binary itself.
-  const CommandResult r = rz::testing::run_command("RZ_LAUNCH_SCRIPT=" + rz::testing::kLaunch + " " +
-                                                   rz::testing::kLaunch + " start --detach --actors 0 --run-dir " +
-                                                   run.quoted_dir() + rz::testing::kTinyRun + " --eval.enabled false");
+  const CommandResult r =
+      rz::testing::run_command("RZ_LAUNCH_SCRIPT=" + rz::testing::kLaunch + " " +
+                               rz::testing::kLaunch + " start --detach --actors 0 --run-dir " +
+                               run.quoted_dir() + rz::testing::kTinyRun + " --eval.enabled false");
   INFO(r.output << "\n" << run.log("launch"));
   REQUIRE(r.code == 0);
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
   const size_t expected = static_cast<size_t>(std::max(1, cores - 1));
   CHECK(run.snapshot()["actors"].size() == expected);
   // config.ini records the resolved number: every process and a later --resume agree on it.
-  CHECK(rz::testing::read_file(run.dir + "/config.ini").find("\nactors=" + std::to_string(expected) + "\n") !=
-        std::string::npos);
-  CHECK(r.output.find("  stop:    " + rz::testing::kLaunch + " stop --run-dir " + run.base + "/my\\ run\n") !=
-        std::string::npos);
+  CHECK(rz::testing::read_file(run.dir + "/config.ini")
+            .find("\nactors=" + std::to_string(expected) + "\n") != std::string::npos);
+  CHECK(r.output.find("  stop:    " + rz::testing::kLaunch + " stop --run-dir " + run.base +
+                      "/my\\ run\n") != std::string::npos);
   // Each printed command works when pasted into a shell.
   const auto line_start = r.output.find("  status:  ");
   REQUIRE(line_start != std::string::npos);
@@ -554,7 +614,8 @@ TEST_CASE("start with actors 0 runs cores - 1 actors - printed commands quote a 
   CHECK(rz::testing::run_command(status_line).code == 0);
 }
 
-TEST_CASE("bad start and restart requests are refused in one line that says what to do", "[launch]") {
+TEST_CASE("bad start and restart requests are refused in one line that says what to do",
+          "[launch]") {
   TestRun run;
   struct Case {
     std::string args;
@@ -567,7 +628,8 @@ TEST_CASE("bad start and restart requests are refused in one line that says what
       {"start --detach --actors 3 --shm.stats_slots 2 --run-dir " + run.quoted_dir(),
        "option shm.stats_slots=2 is invalid: use at least 8"},
       {"start --resume --run-dir " + run.quoted_dir(),
-       "there is no run in " + run.dir + " to resume (the directory does not exist); start a new one with: "},
+       "there is no run in " + run.dir +
+           " to resume (the directory does not exist); start a new one with: "},
       {"restart-learner --run-dir " + run.quoted_dir(),
        "there is no run in " + run.dir + " (the directory does not exist); start one with: "},
       {"status --run-dir " + run.quoted_dir(), "there is no run in " + run.dir},
@@ -606,11 +668,13 @@ TEST_CASE("SIGUSR1 to the supervisor restarts the learner alone", "[launch]") {
   const pid_t old_learner = run.pid_of("learner");
   const pid_t actor0 = run.pid_of("actor-0"), actor1 = run.pid_of("actor-1");
   REQUIRE(kill(run.pid_of("launch"), SIGUSR1) == 0);
-  REQUIRE(eventually([&] {
-    const Json s = run.snapshot();
-    return s["learner"]["pid"].num() != old_learner && s["learner"]["alive"].flag() &&
-           s["learner"]["restarts"].num() == 1;
-  }, 40s));
+  REQUIRE(eventually(
+      [&] {
+        const Json s = run.snapshot();
+        return s["learner"]["pid"].num() != old_learner && s["learner"]["alive"].flag() &&
+               s["learner"]["restarts"].num() == 1;
+      },
+      40s));
   CHECK_FALSE(process_alive(old_learner));
   CHECK(run.pid_of("actor-0") == actor0);
   CHECK(run.pid_of("actor-1") == actor1);
@@ -618,17 +682,20 @@ TEST_CASE("SIGUSR1 to the supervisor restarts the learner alone", "[launch]") {
   INFO(log);
   CHECK(log.find("restarting the learner (SIGUSR1 from pid " + std::to_string(getpid()) + ")") !=
         std::string::npos);
-  CHECK(log.find("learner pid " + std::to_string(old_learner) + " exited with status 0") != std::string::npos);
+  CHECK(log.find("learner pid " + std::to_string(old_learner) + " exited with status 0") !=
+        std::string::npos);
 }
 
 TEST_CASE("stop + start --resume: every counter goes on from where it was", "[launch]") {
   TestRun run;
   start_run(run);
-  REQUIRE(eventually([&] {
-    const Json s = run.snapshot();
-    return total_records(s) > 0 && s["learner"]["step"].num() >= 5 &&
-           s["learner"]["records_consumed"].num() > 0;
-  }, 50s));
+  REQUIRE(eventually(
+      [&] {
+        const Json s = run.snapshot();
+        return total_records(s) > 0 && s["learner"]["step"].num() >= 5 &&
+               s["learner"]["records_consumed"].num() > 0;
+      },
+      50s));
   const Json before = run.snapshot();
   const CommandResult stopped = run.command("stop");
   INFO(stopped.output << "\n" << run.log("launch"));
@@ -645,7 +712,8 @@ TEST_CASE("stop + start --resume: every counter goes on from where it was", "[la
   for (size_t k = 0; k < 2; ++k) {
     INFO("actor-" << k);
     CHECK(after["actors"][k]["games"].num() >= before["actors"][k]["games"].num());
-    CHECK(after["actors"][k]["records_committed"].num() >= before["actors"][k]["records_committed"].num());
+    CHECK(after["actors"][k]["records_committed"].num() >=
+          before["actors"][k]["records_committed"].num());
     CHECK(after["actors"][k]["positions"].num() >= before["actors"][k]["positions"].num());
     CHECK(after["actors"][k]["simulations"].num() >= before["actors"][k]["simulations"].num());
     CHECK(after["actors"][k]["restarts"].num() == 0);  // a resume is not a restart
@@ -654,13 +722,15 @@ TEST_CASE("stop + start --resume: every counter goes on from where it was", "[la
   CHECK(after["learner"]["step"].num() >= before["learner"]["step"].num());
   CHECK(after["learner"]["records_consumed"].num() >= before["learner"]["records_consumed"].num());
   CHECK(after["learner"]["restarts"].num() == 0);
-  CHECK(run.log("launch").find("carried over from " + run.dir + "/stats.snapshot") != std::string::npos);
+  CHECK(run.log("launch").find("carried over from " + run.dir + "/stats.snapshot") !=
+        std::string::npos);
   // And they keep counting in the new generation.
   CHECK(eventually([&] { return total_games(run.snapshot()) > total_games(after); }, 30s));
 }
 
-TEST_CASE("the evaluator: started with the run, shown by the monitor, restarted after SIGKILL, stopped",
-          "[launch]") {
+TEST_CASE(
+    "the evaluator: started with the run, shown by the monitor, restarted after SIGKILL, stopped",
+    "[launch]") {
   TestRun run;
   start_run(run, rz::testing::kTinyEval);
   const pid_t eval = run.pid_of("eval");
@@ -684,12 +754,15 @@ TEST_CASE("the evaluator: started with the run, shown by the monitor, restarted 
   CHECK(field[16] == "10");  // nice (field 19 of proc(5); field 3, the state, is field[0])
 
   REQUIRE(kill(eval, SIGKILL) == 0);
-  REQUIRE(eventually([&] {
-    const Json t = run.snapshot();
-    return t["evaluators"].size() == 1 && t["evaluators"][0]["pid"].num() != eval &&
-           t["evaluators"][0]["alive"].flag() && t["evaluators"][0]["restarts"].num() == 1;
-  }, 30s));
-  CHECK(run.log("launch").find("eval pid " + std::to_string(eval) + " killed by signal 9") != std::string::npos);
+  REQUIRE(eventually(
+      [&] {
+        const Json t = run.snapshot();
+        return t["evaluators"].size() == 1 && t["evaluators"][0]["pid"].num() != eval &&
+               t["evaluators"][0]["alive"].flag() && t["evaluators"][0]["restarts"].num() == 1;
+      },
+      30s));
+  CHECK(run.log("launch").find("eval pid " + std::to_string(eval) + " killed by signal 9") !=
+        std::string::npos);
 
   const pid_t second = run.pid_of("eval");
   // Stop once the new evaluator is past its start-up (a SIGTERM before it has installed its
@@ -708,6 +781,7 @@ TEST_CASE("the evaluator: started with the run, shown by the monitor, restarted 
   INFO(stopped.output << "\n" << run.log("launch") << "\n--- eval.log ---\n" << run.log("eval"));
   CHECK(stopped.code == 0);
   CHECK_FALSE(process_alive(second));
-  CHECK(run.log("launch").find("eval pid " + std::to_string(second) + " exited with status 0") != std::string::npos);
+  CHECK(run.log("launch").find("eval pid " + std::to_string(second) + " exited with status 0") !=
+        std::string::npos);
   CHECK_FALSE(std::filesystem::exists(run.dir + "/pids/eval.pid"));
 }

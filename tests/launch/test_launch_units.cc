@@ -5,14 +5,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <thread>
-#include <algorithm>
-#include <cstdio>
 #include <regex>
+#include <thread>
 
 #include "launch/log_stamp.h"
 #include "launch/process_liveness.h"
@@ -97,7 +97,8 @@ TEST_CASE("process liveness: a zombie is dead - a live process alive - names are
 }
 
 TEST_CASE("run directory: role records and pid files round-trip - garbage reads as nothing") {
-  const auto base = std::filesystem::temp_directory_path() / ("rz-rundir-" + std::to_string(getpid()));
+  const auto base =
+      std::filesystem::temp_directory_path() / ("rz-rundir-" + std::to_string(getpid()));
   rz::launch::RunDir dir(base.string());
   dir.create_layout();
   rz::launch::write_role_records(dir, {{"actor-0", 123, 2, "running", ""},
@@ -116,14 +117,16 @@ TEST_CASE("run directory: role records and pid files round-trip - garbage reads 
   std::filesystem::remove_all(base);
 }
 
-TEST_CASE("run directory: the generation file must hold a number - shell quoting of printed paths") {
+TEST_CASE(
+    "run directory: the generation file must hold a number - shell quoting of printed paths") {
   char pattern[] = "/tmp/rz-gen-XXXXXX";
   const std::string base = ::mkdtemp(pattern);
   const rz::launch::RunDir dir(base);
   CHECK(rz::launch::read_generation(dir) == 0);  // missing: a fresh run
   rz::launch::write_text_atomically(dir.generation_file(), "7\n");
   CHECK(rz::launch::read_generation(dir) == 7);
-  for (const char* garbage : {"garbage\n", "", "0\n", "-3\n", "12x\n", "99999999999999999999999\n"}) {
+  for (const char* garbage :
+       {"garbage\n", "", "0\n", "-3\n", "12x\n", "99999999999999999999999\n"}) {
     INFO(garbage);
     rz::launch::write_text_atomically(dir.generation_file(), garbage);
     try {
@@ -143,13 +146,15 @@ TEST_CASE("run directory: the generation file must hold a number - shell quoting
   CHECK(rz::launch::shell_quote("it's") == "it\\'s");
   CHECK(rz::launch::shell_quote("") == "''");
   // What bash makes of it is the original word.
-  const auto echoed = rz::testing::run_command("printf '%s' " + rz::launch::shell_quote("/tmp/a b$c'd"));
+  const auto echoed =
+      rz::testing::run_command("printf '%s' " + rz::launch::shell_quote("/tmp/a b$c'd"));
   CHECK(echoed.output == "/tmp/a b$c'd");
 }
 
 TEST_CASE("log lines carry an ISO UTC time with milliseconds and the role") {
   const std::string line = rz::launch::stamp_line("actor-3", "hello");
-  CHECK(std::regex_match(line, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z actor-3: hello\n)")));
+  CHECK(std::regex_match(line,
+                         std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z actor-3: hello\n)")));
 }
 
 TEST_CASE("snapshot: counters - gauges and evaluator metrics from a real segment as valid JSON") {
@@ -206,11 +211,12 @@ TEST_CASE("snapshot: counters - gauges and evaluator metrics from a real segment
 TEST_CASE("launch.sh: --help lists every command and an unknown command is refused in one line") {
   // The script beside this test's source: tests/launch/ -> repository root.
   const std::string script =
-      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string() + "/launch/launch.sh";
+      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string() +
+      "/launch/launch.sh";
   const auto help = rz::testing::run_command(script + " --help");
   CHECK(help.code == 0);
-  for (const char* command : {"start", "status", "monitor", "restart-learner", "stop", "play", "plot",
-                              "--detach", "--resume", "--checkpoint", "--weights"}) {
+  for (const char* command : {"start", "status", "monitor", "restart-learner", "stop", "play",
+                              "plot", "--detach", "--resume", "--checkpoint", "--weights"}) {
     CHECK(help.output.find(command) != std::string::npos);
   }
   const auto refused = rz::testing::run_command(script + " frobnicate");
@@ -221,12 +227,14 @@ TEST_CASE("launch.sh: --help lists every command and an unknown command is refus
 
 TEST_CASE("launch.sh: plot and play pass their arguments on to plot.sh and ringzero-play") {
   const std::string script =
-      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string() + "/launch/launch.sh";
+      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string() +
+      "/launch/launch.sh";
   // plot: plot.sh's own usage and its one-line refusal of a directory without a run.
   const auto plot_help = rz::testing::run_command(script + " plot --help");
   CHECK(plot_help.code == 0);
   CHECK(plot_help.output.find("--out DIR") != std::string::npos);
-  const auto plot_missing = rz::testing::run_command(script + " plot --run-dir /nonexistent/rz-run");
+  const auto plot_missing =
+      rz::testing::run_command(script + " plot --run-dir /nonexistent/rz-run");
   CHECK(plot_missing.code != 0);
   CHECK(plot_missing.output.find("plot.sh: ") != std::string::npos);
   // play: ringzero-play of this build tree; --run-dir given, so none is added.
@@ -238,7 +246,9 @@ TEST_CASE("launch.sh: plot and play pass their arguments on to plot.sh and ringz
   CHECK(play.output.find("runs/latest") == std::string::npos);
 }
 
-TEST_CASE("stats snapshot: every slot but the supervisor's round-trips - a damaged file is refused whole") {
+TEST_CASE(
+    "stats snapshot: every slot but the supervisor's round-trips - a damaged file is refused "
+    "whole") {
   using rz::shm::MetricKind;
   using rz::shm::Role;
   std::vector<rz::shm::SlotSnapshot> slots(3);
@@ -291,8 +301,8 @@ TEST_CASE("stats snapshot: every slot but the supervisor's round-trips - a damag
   sizes.weight_bytes = 4096;
   sizes.stats_slots = 8;
   sizes.learner_region_bytes = 4096;
-  const std::string file = std::filesystem::temp_directory_path().string() + "/rz-stats-" +
-                           std::to_string(::getpid());
+  const std::string file =
+      std::filesystem::temp_directory_path().string() + "/rz-stats-" + std::to_string(::getpid());
   {
     auto segment = rz::shm::Segment::create(name, sizes, "");
     rz::shm::StatsWriter learner(*segment, Role::kLearner, 0);
@@ -320,22 +330,24 @@ TEST_CASE("launch.sh: the arguments it fills in (small-machine Connect Four, pla
       std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string();
   const std::string tree = std::filesystem::temp_directory_path().string() + "/rz-launchsh-" +
                            std::to_string(::getpid());
-  for (const char* binary : {"launch/ringzero-launch", "launch/ringzero-monitor", "actor/ringzero-actor",
-                             "learner/ringzero-learner", "common/eval/ringzero-eval",
-                             "common/play/ringzero-play"}) {
+  for (const char* binary :
+       {"launch/ringzero-launch", "launch/ringzero-monitor", "actor/ringzero-actor",
+        "learner/ringzero-learner", "common/eval/ringzero-eval", "common/play/ringzero-play"}) {
     const std::filesystem::path path = std::filesystem::path(tree) / binary;
     std::filesystem::create_directories(path.parent_path());
     std::ofstream(path) << "#!/bin/sh\necho \"argv: $*\"\n";
     std::filesystem::permissions(path, std::filesystem::perms::owner_all);
   }
   auto run = [&](const std::string& args) {
-    return rz::testing::run_command("RZ_BUILD_DIR=" + tree + " " + root + "/launch/launch.sh " + args);
+    return rz::testing::run_command("RZ_BUILD_DIR=" + tree + " " + root + "/launch/launch.sh " +
+                                    args);
   };
   cpu_set_t cpus;  // what nproc counts (launch.sh's test): the CPUs we may run on
   CPU_ZERO(&cpus);
   REQUIRE(sched_getaffinity(0, sizeof cpus, &cpus) == 0);
   const bool small_machine = CPU_COUNT(&cpus) <= 4;
-  const std::string small = "--net.blocks 2 --net.filters 32 --mcts.simulations 40 --actor.games_in_flight 32";
+  const std::string small =
+      "--net.blocks 2 --net.filters 32 --mcts.simulations 40 --actor.games_in_flight 32";
 
   const auto plain = run("start --run-dir /tmp/x --detach");
   INFO(plain.output);
@@ -357,7 +369,8 @@ TEST_CASE("launch.sh: the arguments it fills in (small-machine Connect Four, pla
          std::string::npos) == small_machine);
   CHECK(ttt.output.find("--mcts.simulations") == std::string::npos);
   // A config file or a resume: nothing is filled in.
-  for (const char* args : {"start --config /tmp/c.ini --run-dir /tmp/x", "start --resume --run-dir /tmp/x"}) {
+  for (const char* args :
+       {"start --config /tmp/c.ini --run-dir /tmp/x", "start --resume --run-dir /tmp/x"}) {
     const auto r = run(args);
     INFO(args << ": " << r.output);
     CHECK(r.output.find("--net.blocks") == std::string::npos);

@@ -26,13 +26,16 @@ double train_seconds_of(const std::string& path) {
 
 // Waits for the run's supervisor to exit by itself; true if it did within `timeout`.
 bool ends_by_itself(const TestRun& run, pid_t supervisor, std::chrono::seconds timeout) {
-  return eventually([&] { return !rz::launch::process_alive(supervisor, "ringzero-launch"); }, timeout);
+  return eventually([&] { return !rz::launch::process_alive(supervisor, "ringzero-launch"); },
+                    timeout);
 }
 
 }  // namespace
 
-TEST_CASE("start --minutes: the run ends by itself - final checkpoint, clean stop, summary - and a resume counts on",
-          "[launch]") {
+TEST_CASE(
+    "start --minutes: the run ends by itself - final checkpoint, clean stop, summary - and a "
+    "resume counts on",
+    "[launch]") {
   TestRun run;
   const CommandResult started = run.start("--minutes 0.15");  // 9 s of training
   INFO(started.output);
@@ -49,9 +52,10 @@ TEST_CASE("start --minutes: the run ends by itself - final checkpoint, clean sto
   CHECK(launch_log.find("run stopped cleanly") != std::string::npos);
   // The summary names the final checkpoint, and that is the run's newest valid one.
   std::smatch m;
-  REQUIRE(std::regex_search(launch_log, m,
-                            std::regex("run summary: (\\d+) games, (\\d+) positions, (\\d+) learner "
-                                       "steps, ([0-9.]+) minutes of training; final checkpoint (\\S+)")));
+  REQUIRE(std::regex_search(
+      launch_log, m,
+      std::regex("run summary: (\\d+) games, (\\d+) positions, (\\d+) learner "
+                 "steps, ([0-9.]+) minutes of training; final checkpoint (\\S+)")));
   CHECK(std::stoull(m[1]) > 0);
   CHECK(std::stoull(m[2]) > std::stoull(m[1]));
   CHECK(std::stoull(m[3]) > 0);
@@ -79,8 +83,10 @@ TEST_CASE("start --minutes: the run ends by itself - final checkpoint, clean sto
   INFO(run.log("launch") << "\n" << run.log("learner"));
   std::smatch resumed_at;
   const std::string learner_log = run.log("learner");
-  REQUIRE(std::regex_search(learner_log, resumed_at,
-                            std::regex("resumed from \\S+ \\(step \\d+, weight version \\d+, ([0-9.]+) s of training\\)")));
+  REQUIRE(std::regex_search(
+      learner_log, resumed_at,
+      std::regex(
+          "resumed from \\S+ \\(step \\d+, weight version \\d+, ([0-9.]+) s of training\\)")));
   // The log prints tenths of a second: 9.011 s reads 9.0.
   CHECK(std::stod(resumed_at[1]) == Approx(first).margin(0.051));
   const std::string second = rz::latest_valid_checkpoint(run.dir);
@@ -92,7 +98,8 @@ TEST_CASE("start --minutes: the run ends by itself - final checkpoint, clean sto
   CHECK_FALSE(run.shm_exists());
 }
 
-TEST_CASE("a learner killed in a timed run is restarted and the run still ends by itself", "[launch]") {
+TEST_CASE("a learner killed in a timed run is restarted and the run still ends by itself",
+          "[launch]") {
   TestRun run;
   const CommandResult started = run.start("--minutes 0.15 --learner.checkpoint_seconds 1");
   INFO(started.output);
@@ -109,8 +116,9 @@ TEST_CASE("a learner killed in a timed run is restarted and the run still ends b
   CHECK_FALSE(run.shm_exists());
 }
 
-TEST_CASE("a schedule in fractions of the run without --minutes is refused in one line naming the fix",
-          "[launch]") {
+TEST_CASE(
+    "a schedule in fractions of the run without --minutes is refused in one line naming the fix",
+    "[launch]") {
   TestRun run;
   const CommandResult r = run.start("--learner.lr_schedule 0.66:0.002");
   INFO(r.output);

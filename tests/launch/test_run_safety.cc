@@ -52,16 +52,17 @@ bool has_checkpoint(const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("run dir trust: a run directory others can write is refused in one line - nothing written",
-          "[launch][safety]") {
+TEST_CASE(
+    "run dir trust: a run directory others can write is refused in one line - nothing written",
+    "[launch][safety]") {
   TestRun run;
   fs::create_directories(run.dir);
   ::chmod(run.dir.c_str(), 0777);
   CommandResult r = run.start();
   INFO(r.output);
   CHECK(r.code == 2);
-  CHECK(r.output.find("run directory " + run.dir + " is writable by group and others (mode 0777)") !=
-        std::string::npos);
+  CHECK(r.output.find("run directory " + run.dir +
+                      " is writable by group and others (mode 0777)") != std::string::npos);
   CHECK(r.output.find("chmod 700") != std::string::npos);
   CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
   CHECK_FALSE(fs::exists(run.dir + "/config.ini"));
@@ -94,8 +95,9 @@ TEST_CASE("run dir trust: a planted symlink in the run directory is refused, its
   CHECK_FALSE(fs::exists(run.dir + "/config.ini"));
 }
 
-TEST_CASE("run dir trust: every file and directory of a run is private (0600 / 0700) whatever the umask",
-          "[launch][safety]") {
+TEST_CASE(
+    "run dir trust: every file and directory of a run is private (0600 / 0700) whatever the umask",
+    "[launch][safety]") {
   TestRun run;
   const mode_t old = ::umask(022);  // inherited by the launcher through popen
   start_run(run);
@@ -103,8 +105,9 @@ TEST_CASE("run dir trust: every file and directory of a run is private (0600 / 0
   REQUIRE(eventually([&] { return has_checkpoint(run.dir); }, 60s));
   CHECK(mode_of(run.dir) == 0700);
   for (const char* d : {"logs", "pids", "checkpoints"}) CHECK(mode_of(run.dir + "/" + d) == 0700);
-  for (const char* f : {"config.ini", "lock", "shm_name", "shm_token", "generation", "logs/launch.log",
-                        "logs/learner.log", "pids/roles", "pids/launch.pid", "metrics.csv"}) {
+  for (const char* f :
+       {"config.ini", "lock", "shm_name", "shm_token", "generation", "logs/launch.log",
+        "logs/learner.log", "pids/roles", "pids/launch.pid", "metrics.csv"}) {
     INFO(f);
     CHECK(mode_of(run.dir + "/" + f) == 0600);
   }
@@ -139,8 +142,10 @@ TEST_CASE("run lock: a copied run directory is not running - status and stop on 
 TEST_CASE("run lock: two starts on one directory at once - one wins, the loser writes nothing",
           "[launch][safety]") {
   TestRun run;
-  auto a = std::async(std::launch::async, [&] { return run.start("--learner.keep_checkpoints 7"); });
-  auto b = std::async(std::launch::async, [&] { return run.start("--learner.keep_checkpoints 8"); });
+  auto a =
+      std::async(std::launch::async, [&] { return run.start("--learner.keep_checkpoints 7"); });
+  auto b =
+      std::async(std::launch::async, [&] { return run.start("--learner.keep_checkpoints 8"); });
   const CommandResult ra = a.get(), rb = b.get();
   INFO(ra.output << "\n---\n" << rb.output);
   REQUIRE(((ra.code == 0) != (rb.code == 0)));
@@ -152,8 +157,9 @@ TEST_CASE("run lock: two starts on one directory at once - one wins, the loser w
   CHECK(read_file(run.dir + "/config.ini").find(winner_seed) != std::string::npos);
 }
 
-TEST_CASE("checkpoint lock: a new learner waits for the old one still holding the run's checkpoints",
-          "[launch][safety]") {
+TEST_CASE(
+    "checkpoint lock: a new learner waits for the old one still holding the run's checkpoints",
+    "[launch][safety]") {
   TestRun run;
   start_run(run);
   REQUIRE(eventually([&] { return has_checkpoint(run.dir); }, 60s));
@@ -164,11 +170,13 @@ TEST_CASE("checkpoint lock: a new learner waits for the old one still holding th
   REQUIRE(old_learner);
   old_learner->record_pid(::getpid());
   auto resumed = std::async(std::launch::async, [&] { return run.start("--resume"); });
-  CHECK(eventually([&] {
-    return run.log("learner").find("waiting up to") != std::string::npos &&
-           run.log("learner").find("previous learner (pid " + std::to_string(::getpid()) + ")") !=
-               std::string::npos;
-  }, 60s));
+  CHECK(eventually(
+      [&] {
+        return run.log("learner").find("waiting up to") != std::string::npos &&
+               run.log("learner").find("previous learner (pid " + std::to_string(::getpid()) +
+                                       ")") != std::string::npos;
+      },
+      60s));
   CHECK(resumed.wait_for(1s) == std::future_status::timeout);  // not up while we hold it
   old_learner.reset();
   const CommandResult r = resumed.get();
@@ -227,7 +235,8 @@ TEST_CASE("run token: a start never reclaims another run's segment, even with it
   start_run(first, name);
   const pid_t supervisor = first.pid_of("launch");
   REQUIRE(::kill(supervisor, SIGKILL) == 0);
-  REQUIRE(eventually([&] { return !process_alive(supervisor) && !process_alive(first.pid_of("learner")); }, 40s));
+  REQUIRE(eventually(
+      [&] { return !process_alive(supervisor) && !process_alive(first.pid_of("learner")); }, 40s));
   REQUIRE(first.shm_exists());
   const CommandResult r = second.start(name);
   INFO(r.output << "\n" << second.log("launch"));
@@ -252,12 +261,15 @@ std::vector<uint64_t> starting_versions(const std::string& log) {
 // Issue #13 finding 7: a learner SIGKILLed (with its supervisor) after publishing versions
 // its last checkpoint does not know, resumed into a new segment, must not publish those
 // versions again: the evaluator and the actors' version stamps take versions to only grow.
-TEST_CASE("weight versions never go back across a learner + supervisor SIGKILL and a resume into a new segment",
-          "[launch][safety]") {
+TEST_CASE(
+    "weight versions never go back across a learner + supervisor SIGKILL and a resume into a new "
+    "segment",
+    "[launch][safety]") {
   TestRun run;
   // No checkpoint before the kill: everything published is unknown to the checkpoints.
   std::string tiny = rz::testing::kTinyRun;
-  tiny.replace(tiny.find("--learner.checkpoint_every 10"), 29, "--learner.checkpoint_every 1000000");
+  tiny.replace(tiny.find("--learner.checkpoint_every 10"), 29,
+               "--learner.checkpoint_every 1000000");
   const CommandResult started = rz::testing::run_command(
       rz::testing::kLaunch + " start --detach --actors 2 --eval.enabled false --run-dir " +
       run.quoted_dir() + tiny);
@@ -265,13 +277,15 @@ TEST_CASE("weight versions never go back across a learner + supervisor SIGKILL a
   REQUIRE(started.code == 0);
   const pid_t supervisor = run.pid_of("launch");
   const pid_t learner = run.pid_of("learner");
-  REQUIRE(eventually([&] { return run.snapshot()["learner"]["published_version"].num() >= 3; }, 90s));
+  REQUIRE(
+      eventually([&] { return run.snapshot()["learner"]["published_version"].num() >= 3; }, 90s));
   // The supervisor frozen (it restarts nothing), the learner killed without a last word,
   // then the supervisor killed: what a machine-wide kill or an OOM kill of both leaves.
   REQUIRE(::kill(supervisor, SIGSTOP) == 0);
   REQUIRE(::kill(learner, SIGKILL) == 0);
   REQUIRE(eventually([&] { return !process_alive(learner); }, 20s));
-  const uint64_t before = static_cast<uint64_t>(run.snapshot()["learner"]["published_version"].num());
+  const uint64_t before =
+      static_cast<uint64_t>(run.snapshot()["learner"]["published_version"].num());
   REQUIRE(::kill(supervisor, SIGKILL) == 0);
   REQUIRE(eventually([&] { return !process_alive(supervisor); }, 20s));
   CHECK_FALSE(has_checkpoint(run.dir));
@@ -288,7 +302,8 @@ TEST_CASE("weight versions never go back across a learner + supervisor SIGKILL a
 
 // Issue #13 finding 9: a supervisor that fails between creating its segment and its main
 // loop (here: RUN/pids/launch.pid cannot be written) used to leave the segment behind.
-TEST_CASE("a start that fails after its segment was created removes the segment", "[launch][safety]") {
+TEST_CASE("a start that fails after its segment was created removes the segment",
+          "[launch][safety]") {
   TestRun run;
   fs::create_directories(run.dir + "/pids/launch.pid");  // rename onto a directory fails
   ::chmod(run.base.c_str(), 0700);

@@ -80,8 +80,8 @@ inline RunConfig small_config(const std::string& run_dir, const std::string& gam
   c.learner.threads = 1;
   c.learner.device = "cpu";
   c.launch.actors = 2;
-  c.shm.name = "/rz-test-" + std::to_string(::getpid()) + "-" +
-               run_dir.substr(run_dir.rfind('-') + 1);
+  c.shm.name =
+      "/rz-test-" + std::to_string(::getpid()) + "-" + run_dir.substr(run_dir.rfind('-') + 1);
   c.shm.lane_bytes = 1 << 20;
   c.shm.max_record_bytes = 1 << 16;
   c.shm.weight_bytes = 4 << 20;
@@ -156,8 +156,12 @@ inline pid_t spawn(const std::vector<std::string>& argv, const std::string& log)
 
 inline std::vector<std::string> learner_argv(const TestRun& run, bool resume = false,
                                              std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {RZ_BINARY_DIR "/learner/ringzero-learner", "--shm",
-                                run.config.shm.name, "--run-dir", run.dir, "--config",
+  std::vector<std::string> a = {RZ_BINARY_DIR "/learner/ringzero-learner",
+                                "--shm",
+                                run.config.shm.name,
+                                "--run-dir",
+                                run.dir,
+                                "--config",
                                 run.config_path()};
   if (resume) a.push_back("--resume");
   for (auto& e : extra) a.push_back(e);

@@ -71,7 +71,8 @@ TEST_CASE("batches hold normalised legal policies, mover outcomes and symmetric 
       decisive += b.values[i] != 0.0f;
       // Observations are planes of 0/1 for these games; symmetries only permute cells, so
       // the number of stones on the board (legal moves complement, tic-tac-toe) is kept.
-      double stones = std::accumulate(&b.observations[i * obs], &b.observations[i * obs] + obs, 0.0);
+      double stones =
+          std::accumulate(&b.observations[i * obs], &b.observations[i * obs] + obs, 0.0);
       if (std::string(spec) == "tictactoe") CHECK(stones >= 9 - legal_count - 0.5);
     }
     CHECK(decisive > 0);
@@ -82,7 +83,7 @@ TEST_CASE("samples-per-position limiter: min_replay gate, ratio, and 'behind' re
   SamplesPerInsertLimiter limiter(/*R=*/4, /*min_replay=*/100, /*batch=*/32);
   CHECK_FALSE(limiter.can_train(0, 99, 99));  // not enough data yet
   CHECK(limiter.can_train(0, 100, 100));
-  CHECK(limiter.can_train(368, 100, 100));     // 400 samples allowed for 100 positions
+  CHECK(limiter.can_train(368, 100, 100));  // 400 samples allowed for 100 positions
   CHECK_FALSE(limiter.can_train(384, 100, 100));
   CHECK(limiter.samples_behind(0, 1000) == Approx(4000 - 32));
   CHECK(limiter.samples_behind(4000, 1000) == 0);

@@ -22,10 +22,14 @@ CheckpointSections sample_sections(uint64_t step) {
   auto text = [](const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); };
   std::vector<uint8_t> weights(1000);
   for (size_t i = 0; i < weights.size(); ++i) weights[i] = static_cast<uint8_t>(i * 7 + step);
-  return {{"game_spec", text("tictactoe")}, {"net_shape", text("1x16")},
-          {"config", text("game=tictactoe\n")}, {"weights", weights},
-          {"optimizer", text("momentum")},     {"step", u64_bytes(step)},
-          {"weight_version", u64_bytes(step / 10 + 1)}, {"rng", text("1 2 3")}};
+  return {{"game_spec", text("tictactoe")},
+          {"net_shape", text("1x16")},
+          {"config", text("game=tictactoe\n")},
+          {"weights", weights},
+          {"optimizer", text("momentum")},
+          {"step", u64_bytes(step)},
+          {"weight_version", u64_bytes(step / 10 + 1)},
+          {"rng", text("1 2 3")}};
 }
 
 std::vector<uint8_t> file_bytes(const std::string& path) {
@@ -74,7 +78,8 @@ TEST_CASE("checkpoint container refuses damage of any byte, truncation and exten
   auto truncated = good;
   truncated.resize(good.size() - 9);
   put_bytes(path, truncated);
-  CHECK_THROWS_WITH(read_checkpoint(path), Catch::Contains("corrupt") || Catch::Contains("truncated"));
+  CHECK_THROWS_WITH(read_checkpoint(path),
+                    Catch::Contains("corrupt") || Catch::Contains("truncated"));
   auto extended = good;
   extended.push_back(0);
   put_bytes(path, extended);
@@ -91,7 +96,8 @@ TEST_CASE("latest_valid_checkpoint skips a corrupt newest one and prune keeps th
   const std::string& dir = temp.path;
   ::mkdir(checkpoint_dir(dir).c_str(), 0755);
   CHECK(latest_valid_checkpoint(dir).empty());
-  for (uint64_t step : {100, 200, 300, 1000}) write_checkpoint_sections(checkpoint_path(dir, step), sample_sections(step));
+  for (uint64_t step : {100, 200, 300, 1000})
+    write_checkpoint_sections(checkpoint_path(dir, step), sample_sections(step));
   // A stray tmp file from a writer killed before its rename is not a checkpoint.
   put_bytes(checkpoint_path(dir, 5000) + ".tmp.99999", {1, 2, 3});
   CHECK(list_checkpoints(dir).size() == 4);
@@ -110,7 +116,8 @@ TEST_CASE("latest_valid_checkpoint skips a corrupt newest one and prune keeps th
   CHECK(::access((checkpoint_path(dir, 5000) + ".tmp.99999").c_str(), F_OK) != 0);
 }
 
-TEST_CASE("the starting point: fresh, newest valid, refusal when none is valid or without --resume") {
+TEST_CASE(
+    "the starting point: fresh, newest valid, refusal when none is valid or without --resume") {
   rz::testing::TempDir temp("start");
   const std::string& dir = temp.path;
   // No directory, then an empty one: fresh weights, with or without --resume.
@@ -121,8 +128,10 @@ TEST_CASE("the starting point: fresh, newest valid, refusal when none is valid o
   CHECK(choose_starting_point(dir, true).path.empty());
   CHECK(choose_starting_point(dir, true).skipped.empty());
 
-  for (uint64_t step : {100, 200}) write_checkpoint_sections(checkpoint_path(dir, step), sample_sections(step));
-  CHECK_THROWS_WITH(choose_starting_point(dir, false), Catch::Contains("already holds checkpoints; pass --resume"));
+  for (uint64_t step : {100, 200})
+    write_checkpoint_sections(checkpoint_path(dir, step), sample_sections(step));
+  CHECK_THROWS_WITH(choose_starting_point(dir, false),
+                    Catch::Contains("already holds checkpoints; pass --resume"));
   StartingPoint s = choose_starting_point(dir, true);
   CHECK(s.path == checkpoint_path(dir, 200));
   CHECK(s.skipped.empty());
@@ -135,7 +144,8 @@ TEST_CASE("the starting point: fresh, newest valid, refusal when none is valid o
   CHECK(s.path == checkpoint_path(dir, 100));
   REQUIRE(s.skipped.size() == 1);
   CHECK(s.skipped[0].first == checkpoint_path(dir, 200));
-  CHECK(s.skipped[0].second == "checkpoint " + checkpoint_path(dir, 200) + " is corrupt (checksum mismatch)");
+  CHECK(s.skipped[0].second ==
+        "checkpoint " + checkpoint_path(dir, 200) + " is corrupt (checksum mismatch)");
   CHECK(file_bytes(checkpoint_path(dir, 200)) == b);
 
   // All damaged: refused, naming the count, the directory, the newest's problem and the fix.
@@ -160,13 +170,16 @@ TEST_CASE("a set-aside checkpoint keeps its bytes under a free name, out of list
   CHECK(file_bytes(p + ".corrupt") == std::vector<uint8_t>{9, 9, 9});
   CHECK(file_bytes(p + ".corrupt.2") == std::vector<uint8_t>{8, 8});
   CHECK(::access(p.c_str(), F_OK) != 0);
-  CHECK_THROWS_WITH(set_aside_corrupt_checkpoint(p), Catch::Contains("cannot set aside corrupt checkpoint"));
+  CHECK_THROWS_WITH(set_aside_corrupt_checkpoint(p),
+                    Catch::Contains("cannot set aside corrupt checkpoint"));
 
   // Pruning counts real checkpoints only and never deletes set-aside files.
-  for (uint64_t step : {100, 200, 300}) write_checkpoint_sections(checkpoint_path(dir, step), sample_sections(step));
+  for (uint64_t step : {100, 200, 300})
+    write_checkpoint_sections(checkpoint_path(dir, step), sample_sections(step));
   CHECK(list_checkpoints(dir).size() == 3);
   prune_checkpoints(dir, 2);
-  CHECK(list_checkpoints(dir) == std::vector<std::string>{checkpoint_path(dir, 200), checkpoint_path(dir, 300)});
+  CHECK(list_checkpoints(dir) ==
+        std::vector<std::string>{checkpoint_path(dir, 200), checkpoint_path(dir, 300)});
   CHECK(file_bytes(p + ".corrupt") == std::vector<uint8_t>{9, 9, 9});
   CHECK(file_bytes(p + ".corrupt.2") == std::vector<uint8_t>{8, 8});
 }

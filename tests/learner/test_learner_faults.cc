@@ -121,7 +121,8 @@ void flip_middle_byte(const std::string& path) {
 // The supervisor is SIGKILLed: the learner gets SIGTERM (PDEATHSIG) and its output pipe has no
 // reader. Its shutdown must still write the final checkpoint and exit 0, not die of SIGPIPE
 // on the first line it prints.
-TEST_CASE("with its output pipe's reader gone, SIGTERM still ends the learner with a final checkpoint") {
+TEST_CASE(
+    "with its output pipe's reader gone, SIGTERM still ends the learner with a final checkpoint") {
   TestRun run("lf-pipe", "tictactoe", [](RunConfig& c) {
     c.learner.checkpoint_every = 1000000;  // only the shutdown writes a checkpoint
     c.learner.metrics_seconds = 1000;      // no periodic report: nothing printed mid-run
@@ -149,7 +150,9 @@ TEST_CASE("with its output pipe's reader gone, SIGTERM still ends the learner wi
 // and retries each interval (writing as soon as the disk has room again); previous
 // checkpoints stay intact and no tmp file is left. Only a final checkpoint that cannot be
 // written makes it exit non-zero.
-TEST_CASE("checkpoints that cannot be written (disk full) are logged with the fix while training continues") {
+TEST_CASE(
+    "checkpoints that cannot be written (disk full) are logged with the fix while training "
+    "continues") {
   TestRun run("lf-full", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 20; });
   const std::string ckpt_dir = checkpoint_dir(run.dir);
   write_records(*run.segment, 0, 0, 100);
@@ -169,10 +172,12 @@ TEST_CASE("checkpoints that cannot be written (disk full) are logged with the fi
   ::close(log_fd);
   const std::string failed_40 = "checkpoint at step 40 not written: cannot write checkpoint " +
                                 checkpoint_path(run.dir, 40) + ": write failed: File too large";
-  bool kept_training = wait_until([&] {
-    return read_text(log_path).find(failed_40) != std::string::npos &&
-           run.learner_metric("step") > 60;
-  }, 30);
+  bool kept_training = wait_until(
+      [&] {
+        return read_text(log_path).find(failed_40) != std::string::npos &&
+               run.learner_metric("step") > 60;
+      },
+      30);
   const bool alive = ::waitpid(pid, nullptr, WNOHANG) == 0;
   {
     std::string log = read_text(log_path);
@@ -196,10 +201,12 @@ TEST_CASE("checkpoints that cannot be written (disk full) are logged with the fi
   REQUIRE(::prlimit(pid, RLIMIT_FSIZE, &room, nullptr) == 0);
   const uint64_t step_at_room = run.learner_metric("step");
   write_records(*run.segment, 0, 100, 200);
-  bool written = wait_until([&] {
-    auto paths = list_checkpoints(run.dir);
-    return !paths.empty() && read_checkpoint(paths.back()).step > step_at_room;
-  }, 30);
+  bool written = wait_until(
+      [&] {
+        auto paths = list_checkpoints(run.dir);
+        return !paths.empty() && read_checkpoint(paths.back()).step > step_at_room;
+      },
+      30);
   CHECK(written);
 
   // Full again at shutdown: the final checkpoint fails, said in one line, exit status 1.
@@ -223,7 +230,8 @@ TEST_CASE("checkpoints that cannot be written (disk full) are logged with the fi
 TEST_CASE("a resume refuses when no checkpoint file is valid, changing nothing") {
   TestRun run("lf-allbad", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 20; });
   write_records(*run.segment, 0, 0, 60);
-  pid_t pid = spawn(learner_argv(run, false, {"--learner.max_steps=20"}), run.dir + "/logs/first.log");
+  pid_t pid =
+      spawn(learner_argv(run, false, {"--learner.max_steps=20"}), run.dir + "/logs/first.log");
   KillOnExit guard{&pid};
   REQUIRE(wait_exit(pid, 30) == 0);
   const std::string ckpt = checkpoint_path(run.dir, 20);
@@ -294,7 +302,8 @@ TEST_CASE("a resume with no checkpoint yet starts fresh weights on the kept repl
 TEST_CASE("a damaged newer checkpoint is set aside at resume, never overwritten or pruned") {
   TestRun run("lf-aside", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 20; });
   write_records(*run.segment, 0, 0, 150);
-  pid_t pid = spawn(learner_argv(run, false, {"--learner.max_steps=60"}), run.dir + "/logs/first.log");
+  pid_t pid =
+      spawn(learner_argv(run, false, {"--learner.max_steps=60"}), run.dir + "/logs/first.log");
   KillOnExit guard{&pid};
   REQUIRE(wait_exit(pid, 30) == 0);
   const std::string ckpt60 = checkpoint_path(run.dir, 60);
@@ -306,7 +315,8 @@ TEST_CASE("a damaged newer checkpoint is set aside at resume, never overwritten 
   std::string log = read_text(run.dir + "/logs/resume.log");
   INFO(log);
   CHECK(status == 0);
-  CHECK(log.find("resumed from " + checkpoint_path(run.dir, 40) + " (step 40") != std::string::npos);
+  CHECK(log.find("resumed from " + checkpoint_path(run.dir, 40) + " (step 40") !=
+        std::string::npos);
   CHECK(log.find("warning: skipping checkpoint: checkpoint " + ckpt60 +
                  " is corrupt (checksum mismatch); kept as " + ckpt60 + ".corrupt\n") !=
         std::string::npos);
@@ -325,9 +335,11 @@ TEST_CASE("learner log lines carry no role prefix and an idle report shows no lo
   TestRun run("lf-lines", "tictactoe", [](RunConfig& c) { c.learner.metrics_seconds = 0.2; });
   pid_t pid = spawn(learner_argv(run), run.dir + "/logs/learner.log");
   KillOnExit guard{&pid};
-  bool reported = wait_until([&] {
-    return read_text(run.dir + "/logs/learner.log").find("step 0 loss") != std::string::npos;
-  }, 30);
+  bool reported = wait_until(
+      [&] {
+        return read_text(run.dir + "/logs/learner.log").find("step 0 loss") != std::string::npos;
+      },
+      30);
   run.segment->control().request_stop();
   int status = wait_exit(pid, 20);
   std::string log = read_text(run.dir + "/logs/learner.log");
@@ -349,10 +361,13 @@ TEST_CASE("learner log lines carry no role prefix and an idle report shows no lo
 // learner.device (issue #12): `auto` says which device it picked and why; `cuda` or `cuda:N`
 // without that GPU ends the learner at start-up with one line naming the fix, before it takes
 // a record from the ring or publishes weights: never a run that silently trains on the CPU.
-TEST_CASE("learner.device=cuda without a usable GPU is one line at start-up - auto says it trains on the CPU") {
+TEST_CASE(
+    "learner.device=cuda without a usable GPU is one line at start-up - auto says it trains on the "
+    "CPU") {
   TestRun run("lf-device", "tictactoe", [](RunConfig& c) { c.learner.device = "auto"; });
   write_records(*run.segment, 0, 0, 60);
-  pid_t pid = spawn(learner_argv(run, false, {"--learner.max_steps=5"}), run.dir + "/logs/auto.log");
+  pid_t pid =
+      spawn(learner_argv(run, false, {"--learner.max_steps=5"}), run.dir + "/logs/auto.log");
   KillOnExit guard{&pid};
   REQUIRE(wait_exit(pid, 30) == 0);
   std::string log = read_text(run.dir + "/logs/auto.log");

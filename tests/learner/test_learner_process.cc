@@ -52,7 +52,8 @@ TEST_CASE("learner trains on ring records, publishes weights, checkpoints and wr
       REQUIRE((i % 2 ? lane1 : lane0).write(r.data(), r.size()));
     }
   }
-  pid_t pid = spawn(learner_argv(run, false, {"--learner.max_steps=120"}), run.dir + "/logs/learner.log");
+  pid_t pid =
+      spawn(learner_argv(run, false, {"--learner.max_steps=120"}), run.dir + "/logs/learner.log");
   int status = wait_exit(pid, 50);
   INFO(read_text(run.dir + "/logs/learner.log"));
   REQUIRE(status == 0);
@@ -77,7 +78,8 @@ TEST_CASE("learner trains on ring records, publishes weights, checkpoints and wr
   REQUIRE(rows.size() >= 1);
   CHECK(rows.back().size() == 14);
   CHECK(std::stoull(rows.back()[1]) == 120);
-  ReplayCounts c = ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
+  ReplayCounts c =
+      ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
   CHECK(c.records_inserted == 300);
 }
 
@@ -86,7 +88,8 @@ TEST_CASE("a malformed record in a lane is skipped and counted, the learner keep
   pid_t pid = spawn(learner_argv(run), run.dir + "/logs/learner.log");
   {
     shm::LaneWriter lane(*run.segment, 1);
-    for (size_t i = 0; i < 20; ++i) REQUIRE(lane.write(ttt_records()[i].data(), ttt_records()[i].size()));
+    for (size_t i = 0; i < 20; ++i)
+      REQUIRE(lane.write(ttt_records()[i].data(), ttt_records()[i].size()));
     std::vector<uint8_t> garbage(200);
     for (size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<uint8_t>(i * 31 + 5);
     REQUIRE(lane.write(garbage.data(), garbage.size()));
@@ -96,11 +99,15 @@ TEST_CASE("a malformed record in a lane is skipped and counted, the learner keep
     auto flipped = ttt_records()[21];  // one flipped bit: the record checksum must catch it
     flipped[flipped.size() / 2] ^= 0x10;
     REQUIRE(lane.write(flipped.data(), flipped.size()));
-    for (size_t i = 22; i < 42; ++i) REQUIRE(lane.write(ttt_records()[i].data(), ttt_records()[i].size()));
+    for (size_t i = 22; i < 42; ++i)
+      REQUIRE(lane.write(ttt_records()[i].data(), ttt_records()[i].size()));
   }
-  bool drained = wait_until([&] {
-    return run.learner_metric("records_consumed") == 40 && run.learner_metric("bad_records") == 3;
-  }, 30);
+  bool drained = wait_until(
+      [&] {
+        return run.learner_metric("records_consumed") == 40 &&
+               run.learner_metric("bad_records") == 3;
+      },
+      30);
   INFO(read_text(run.dir + "/logs/learner.log"));
   CHECK(drained);
   CHECK(alive(pid));
@@ -118,7 +125,8 @@ TEST_CASE("a malformed record in a lane is skipped and counted, the learner keep
     ++lines;
   CHECK(lines >= 1);
   CHECK(lines <= 2);
-  ReplayCounts c = ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
+  ReplayCounts c =
+      ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
   CHECK(c.records_inserted == 40);
 }
 
@@ -173,7 +181,8 @@ TEST_CASE("a SIGKILLed learner resumes from its checkpoint and loses no committe
   // With nothing running, every committed record is in the window (or aged out of it) or
   // still in its lane. A record may be in both (committed to the window, not yet released).
   {
-    ReplayCounts c = ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
+    ReplayCounts c =
+        ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
     uint64_t committed = 0, in_both = 0;
     for (const auto& l : shm::lane_status(*run.segment)) {
       committed += l.records_committed;
@@ -201,9 +210,11 @@ TEST_CASE("a SIGKILLed learner resumes from its checkpoint and loses no committe
     producers.finish();
     total += producers.written.load();
     // It drains everything and keeps training past its checkpoint.
-    done = wait_until([&] {
-      return records_in_lanes(*run.segment) == 0 && run.learner_metric("step") > ckpt_step + 10;
-    }, 40);
+    done = wait_until(
+        [&] {
+          return records_in_lanes(*run.segment) == 0 && run.learner_metric("step") > ckpt_step + 10;
+        },
+        40);
   }
   run.segment->control().request_stop();
   int status = wait_exit(pid, 20);
@@ -211,8 +222,10 @@ TEST_CASE("a SIGKILLed learner resumes from its checkpoint and loses no committe
   INFO(log);
   CHECK(done);
   CHECK(status == 0);
-  CHECK(log.find("resumed from " + ckpt + " (step " + std::to_string(ckpt_step)) != std::string::npos);
-  ReplayCounts c = ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
+  CHECK(log.find("resumed from " + ckpt + " (step " + std::to_string(ckpt_step)) !=
+        std::string::npos);
+  ReplayCounts c =
+      ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
   CHECK(c.records_inserted == total);  // every record exactly once: none lost, none doubled
   CHECK(c.records_evicted > 0);
   CHECK(c.records_in_window + c.records_evicted == total);
@@ -223,9 +236,11 @@ TEST_CASE("resume skips a corrupt newest checkpoint and refuses another game or 
   TestRun run("lp-ckpt", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 20; });
   {
     shm::LaneWriter lane(*run.segment, 0);
-    for (size_t i = 0; i < 200; ++i) REQUIRE(lane.write(ttt_records()[i].data(), ttt_records()[i].size()));
+    for (size_t i = 0; i < 200; ++i)
+      REQUIRE(lane.write(ttt_records()[i].data(), ttt_records()[i].size()));
   }
-  pid_t pid = spawn(learner_argv(run, false, {"--learner.max_steps=60"}), run.dir + "/logs/first.log");
+  pid_t pid =
+      spawn(learner_argv(run, false, {"--learner.max_steps=60"}), run.dir + "/logs/first.log");
   REQUIRE(wait_exit(pid, 40) == 0);
   auto ckpts = list_checkpoints(run.dir);
   REQUIRE(ckpts.size() == 3);
@@ -245,7 +260,8 @@ TEST_CASE("resume skips a corrupt newest checkpoint and refuses another game or 
   std::string shape_log = read_text(run.dir + "/logs/shape.log");
   INFO(shape_log);
   CHECK(status == 1);
-  CHECK(shape_log.find("ringzero-learner: checkpoint " + ckpts[1] + " holds a 1x16 network but the config says net 1x8") != std::string::npos);
+  CHECK(shape_log.find("ringzero-learner: checkpoint " + ckpts[1] +
+                       " holds a 1x16 network but the config says net 1x8") != std::string::npos);
   auto after = list_checkpoints(run.dir);
   REQUIRE(after == ckpts);
   for (size_t i = 0; i < ckpts.size(); ++i) CHECK(read_text(ckpts[i]) == before[i]);
@@ -256,7 +272,8 @@ TEST_CASE("resume skips a corrupt newest checkpoint and refuses another game or 
   std::string resume_log = read_text(run.dir + "/logs/resume.log");
   INFO(resume_log);
   CHECK(status == 0);
-  CHECK(resume_log.find("warning: skipping checkpoint: checkpoint " + ckpts.back() + " is corrupt") != std::string::npos);
+  CHECK(resume_log.find("warning: skipping checkpoint: checkpoint " + ckpts.back() +
+                        " is corrupt") != std::string::npos);
   CHECK(resume_log.find("resumed from " + ckpts[1] + " (step 40") != std::string::npos);
   CHECK(read_checkpoint(latest_valid_checkpoint(run.dir)).step == 70);
 
@@ -270,7 +287,8 @@ TEST_CASE("resume skips a corrupt newest checkpoint and refuses another game or 
   std::string game_log = read_text(other.dir + "/logs/game.log");
   INFO(game_log);
   CHECK(status == 1);
-  CHECK(game_log.find("is for game 'tictactoe' but the config says 'connect4'") != std::string::npos);
+  CHECK(game_log.find("is for game 'tictactoe' but the config says 'connect4'") !=
+        std::string::npos);
   CHECK(read_text(copied) == read_text(ckpts[1]));
 
   // Without --resume, a directory that holds checkpoints is refused rather than overwritten.
@@ -283,7 +301,8 @@ namespace {
 
 void write_records(shm::Segment& segment, uint32_t lane, size_t from, size_t to) {
   shm::LaneWriter writer(segment, lane);
-  for (size_t i = from; i < to; ++i) REQUIRE(writer.write(ttt_records()[i].data(), ttt_records()[i].size()));
+  for (size_t i = from; i < to; ++i)
+    REQUIRE(writer.write(ttt_records()[i].data(), ttt_records()[i].size()));
 }
 
 // SIGKILLs and reaps a learner still running when a test ends early (a failed REQUIRE), so
@@ -309,10 +328,13 @@ ReplayCounts region_counts(const TestRun& run) {
 // window's positions at once (it compared the checkpoint's cumulative samples with the new
 // window's positions and stalled), and its weight versions must continue above the
 // checkpoint's (the new slot starts at 0).
-TEST_CASE("after start --resume (new segment, old run directory) the learner trains at its ratio and versions keep growing") {
+TEST_CASE(
+    "after start --resume (new segment, old run directory) the learner trains at its ratio and "
+    "versions keep growing") {
   TestRun run("lp-newseg", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 40; });
   write_records(*run.segment, 0, 0, 300);
-  pid_t pid = spawn(learner_argv(run, false, {"--learner.max_steps=120"}), run.dir + "/logs/first.log");
+  pid_t pid =
+      spawn(learner_argv(run, false, {"--learner.max_steps=120"}), run.dir + "/logs/first.log");
   KillOnExit guard{&pid};
   REQUIRE(wait_exit(pid, 50) == 0);
   CheckpointInfo ckpt = read_checkpoint(latest_valid_checkpoint(run.dir));
@@ -362,7 +384,8 @@ TEST_CASE("after start --resume (new segment, old run directory) the learner tra
 // window's own sample count: it trains what the ratio still allows on the surviving window
 // (no stall waiting for new games), then stops (no over-training of old positions), and its
 // versions continue above the killed learner's.
-TEST_CASE("a learner restarted in the same segment continues the window's sample budget and versions") {
+TEST_CASE(
+    "a learner restarted in the same segment continues the window's sample budget and versions") {
   TestRun run("lp-samesegment", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 20; });
   write_records(*run.segment, 0, 0, 150);
   pid_t pid = spawn(learner_argv(run), run.dir + "/logs/learner.log");
@@ -397,7 +420,8 @@ TEST_CASE("a learner restarted in the same segment continues the window's sample
   CHECK(after_wait == expected);
   CHECK(status == 0);
   CHECK(region_counts(run).samples_trained == budget_steps * 32);
-  CHECK(log.find("published starting weights as version " + std::to_string(killed_version + 1) + "\n") != std::string::npos);
+  CHECK(log.find("published starting weights as version " + std::to_string(killed_version + 1) +
+                 "\n") != std::string::npos);
 }
 
 // The supervisor reads the learner's output through a pipe: every line must arrive when it
@@ -422,10 +446,12 @@ TEST_CASE("the learner's output reaches a pipe line by line while it runs") {
     while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
   };
   // A checkpoint file on disk means its "checkpoint ..." line was printed just after.
-  bool line_seen = wait_until([&] {
-    read_available();
-    return out.find("checkpoint " + checkpoint_dir(run.dir)) != std::string::npos;
-  }, 40);
+  bool line_seen = wait_until(
+      [&] {
+        read_available();
+        return out.find("checkpoint " + checkpoint_dir(run.dir)) != std::string::npos;
+      },
+      40);
   bool still_running = alive(pid);
   run.segment->control().request_stop();
   int status = wait_exit(pid, 20);

@@ -26,7 +26,9 @@ std::vector<uint8_t> record_for(uint32_t lane, uint64_t seq) {
   for (size_t i = 0; i < size; ++i) r[i] = static_cast<uint8_t>(seq * 131 + lane * 7 + i);
   return r;
 }
-uint32_t positions_for(uint64_t seq) { return 5 + seq % 5; }
+uint32_t positions_for(uint64_t seq) {
+  return 5 + seq % 5;
+}
 std::vector<uint16_t> targets_for(uint64_t seq) {
   std::vector<uint16_t> t;
   for (uint16_t i = 0; i < positions_for(seq); ++i)
@@ -36,15 +38,16 @@ std::vector<uint16_t> targets_for(uint64_t seq) {
 
 void insert(ReplayWindow& w, uint32_t lane, uint64_t seq) {
   auto r = record_for(lane, seq);
-  w.insert(lane, seq, r.data(), static_cast<uint32_t>(r.size()), positions_for(seq), targets_for(seq));
+  w.insert(lane, seq, r.data(), static_cast<uint32_t>(r.size()), positions_for(seq),
+           targets_for(seq));
 }
 
 struct Region {
   explicit Region(size_t bytes) : size(bytes) {
     // MAP_SHARED so that a forked writer's stores are what the parent inspects, as with the
     // segment's learner region.
-    mem = static_cast<uint8_t*>(::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                                       MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    mem = static_cast<uint8_t*>(
+        ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
     REQUIRE(mem != MAP_FAILED);
   }
   ~Region() { ::munmap(mem, size); }
@@ -123,8 +126,7 @@ TEST_CASE("a re-attached window (restarted learner) sees exactly the committed s
 
   CHECK_THROWS_WITH(ReplayWindow(region.mem, region.size, 300, 3, /*other game*/ 43),
                     Catch::Contains("another game"));
-  CHECK_THROWS_WITH(ReplayWindow(region.mem, region.size, 300, 4, 42),
-                    Catch::Contains("geometry"));
+  CHECK_THROWS_WITH(ReplayWindow(region.mem, region.size, 300, 4, 42), Catch::Contains("geometry"));
 }
 
 TEST_CASE("half-written entries beyond the committed tail are ignored") {
@@ -135,7 +137,8 @@ TEST_CASE("half-written entries beyond the committed tail are ignored") {
   // Scribble over everything beyond the last committed entry (no wrap yet): what a writer
   // killed mid-copy leaves behind.
   const uint8_t* end = region.mem;
-  for (uint64_t i = 0; i < w.targets(); ++i) end = std::max(end, w.target(i).record + w.target(i).size);
+  for (uint64_t i = 0; i < w.targets(); ++i)
+    end = std::max(end, w.target(i).record + w.target(i).size);
   size_t from = ((end - region.mem) + 7) & ~size_t{7};
   std::memset(region.mem + from, 0xAB, region.size - from);
   ReplayWindow again(region.mem, region.size, 100000, 1, 42);
@@ -145,7 +148,7 @@ TEST_CASE("half-written entries beyond the committed tail are ignored") {
 
 TEST_CASE("SIGKILL of an inserting process at random instants never damages the window") {
   Region region(48 << 10);  // small: the writer wraps and evicts constantly
-  Region progress(4096);  // the child's insert count, so the kill lands mid-stream
+  Region progress(4096);    // the child's insert count, so the kill lands mid-stream
   auto* inserted_by_child = reinterpret_cast<std::atomic<uint64_t>*>(progress.mem);
   std::mt19937 rng(1234);
   for (int round = 0; round < 12; ++round) {

@@ -45,8 +45,8 @@ int main(int argc, char** argv) {
                 game->spec().c_str(), games, config.simulations, config.virtual_leaves);
     std::printf("tree: %.0f simulations/s (%llu simulations, %llu moves in %.1f s)\n",
                 cost.sims_per_s, cost.simulations, cost.moves, cost.seconds);
-    std::printf("reference: clone+apply of one state %.0f ns = %.0f /s (checksum %llu)\n",
-                clone_ns, 1e9 / clone_ns, static_cast<unsigned long long>(sink % 10));
+    std::printf("reference: clone+apply of one state %.0f ns = %.0f /s (checksum %llu)\n", clone_ns,
+                1e9 / clone_ns, static_cast<unsigned long long>(sink % 10));
     std::printf("memory: %.1f bytes per node (sizeof(Node) = %zu, rest is arena slack)\n",
                 cost.bytes_per_node, cost.node_size);
     return 0;

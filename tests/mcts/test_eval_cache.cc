@@ -18,7 +18,7 @@ namespace {
 
 // `count` distinct non-terminal Connect Four positions from random play (fixed seed).
 std::vector<std::unique_ptr<State>> distinct_positions(const Game& game, size_t count,
-                                                        uint64_t seed) {
+                                                       uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<std::unique_ptr<State>> out;
   std::set<uint64_t> seen;
@@ -39,7 +39,9 @@ struct Batch {
   std::vector<float> policy, value;
   Batch(const std::vector<const State*>& s, int num_actions)
       : states(s), policy(s.size() * num_actions), value(s.size()) {}
-  void run(Evaluator& e) { e.evaluate(states.data(), int(states.size()), policy.data(), value.data()); }
+  void run(Evaluator& e) {
+    e.evaluate(states.data(), int(states.size()), policy.data(), value.data());
+  }
 };
 
 std::vector<const State*> pointers(const std::vector<std::unique_ptr<State>>& v) {
@@ -50,7 +52,8 @@ std::vector<const State*> pointers(const std::vector<std::unique_ptr<State>>& v)
 
 }  // namespace
 
-TEST_CASE("eval cache: a repeated position is answered from the table, bit for bit", "[eval_cache]") {
+TEST_CASE("eval cache: a repeated position is answered from the table, bit for bit",
+          "[eval_cache]") {
   auto game = make_game("connect4");
   RolloutEvaluator rollout(*game, 7);
   CachingEvaluator cache(*game, rollout, 1 << 20);
@@ -125,7 +128,8 @@ TEST_CASE("eval cache: new weights invalidate every entry", "[eval_cache]") {
   CHECK(rollout.states_evaluated() == 64);
 }
 
-TEST_CASE("eval cache: memory stays within the budget however many positions pass", "[eval_cache]") {
+TEST_CASE("eval cache: memory stays within the budget however many positions pass",
+          "[eval_cache]") {
   auto game = make_game("connect4");
   RolloutEvaluator rollout(*game, 10);
   const size_t budget = 64 << 10;
@@ -139,7 +143,8 @@ TEST_CASE("eval cache: memory stays within the budget however many positions pas
   const auto positions = distinct_positions(*game, 6000, 4);  // ~4x the table's entries
   const auto all = pointers(positions);
   for (size_t start = 0; start < all.size(); start += 500) {
-    std::vector<const State*> chunk(all.begin() + start, all.begin() + std::min(all.size(), start + 500));
+    std::vector<const State*> chunk(all.begin() + start,
+                                    all.begin() + std::min(all.size(), start + 500));
     Batch b(chunk, game->num_actions());
     b.run(cache);
     // Every answer is a valid evaluation of its own position.

@@ -87,8 +87,8 @@ TEST_CASE("MCTS with rollouts takes the unique immediate win in Connect Four") {
   auto game = make_game("connect4");
   // {moves, the winning column (1-based)}; in each the win is the only winning move.
   const std::vector<std::pair<std::string, int>> cases = {
-      {"121212", 1},     // vertical in column 1 (the opponent threatens column 2 too)
-      {"112233", 4},     // bottom row 1-2-3, complete with 4
+      {"121212", 1},      // vertical in column 1 (the opponent threatens column 2 too)
+      {"112233", 4},      // bottom row 1-2-3, complete with 4
       {"2334544556", 5},  // diagonal
   };
   for (const auto& [moves, column] : cases) {
@@ -117,8 +117,8 @@ TEST_CASE("MCTS with rollouts blocks the unique immediate threat in Connect Four
   auto game = make_game("connect4");
   // {moves, the only column that stops the opponent winning next move}.
   const std::vector<std::pair<std::string, int>> cases = {
-      {"12121", 1},    // X threatens vertical in column 1
-      {"11223", 4},    // X threatens the bottom row at 4
+      {"12121", 1},      // X threatens vertical in column 1
+      {"11223", 4},      // X threatens the bottom row at 4
       {"233454455", 5},  // X threatens the diagonal 2-3-4-5
   };
   for (const auto& [moves, column] : cases) {
@@ -170,8 +170,8 @@ TEST_CASE("MCTS with rollouts never loses Tic-tac-toe to a perfect player") {
     std::mt19937_64 rng(300 + g);
     auto state = game->new_initial_state();
     while (!state->is_terminal()) {
-      const Action a = state->current_player() == mcts_side ? player.choose(*state)
-                                                            : minimax_move(*state, rng);
+      const Action a =
+          state->current_player() == mcts_side ? player.choose(*state) : minimax_move(*state, rng);
       REQUIRE(state->is_legal(a));
       state->apply(a);
     }

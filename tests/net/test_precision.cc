@@ -74,9 +74,10 @@ void check_guard(const Game& game, const NetConfig& config, const std::vector<ui
     bf16.load_blob(blob);
   }
   const Agreement r = compare(game, fp32, bf16);
-  std::printf("%s: bf16 vs fp32 on 2000 positions: argmax agreement %.4f, mean |value diff| %.5f, "
-              "max |policy diff| %.4f\n",
-              what, r.argmax_agreement, r.mean_value_diff, r.max_policy_diff);
+  std::printf(
+      "%s: bf16 vs fp32 on 2000 positions: argmax agreement %.4f, mean |value diff| %.5f, "
+      "max |policy diff| %.4f\n",
+      what, r.argmax_agreement, r.mean_value_diff, r.max_policy_diff);
   CHECK(r.argmax_agreement >= 0.995);
   CHECK(r.mean_value_diff < 0.02);
   CHECK(r.mean_value_diff > 0.0);  // bf16 really ran: it rounds differently from fp32

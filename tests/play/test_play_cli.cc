@@ -24,7 +24,9 @@ namespace {
 
 const std::string kPlay = std::string(RZ_BINARY_DIR) + "/common/play/ringzero-play";
 
-std::vector<uint8_t> bytes(const std::string& s) { return {s.begin(), s.end()}; }
+std::vector<uint8_t> bytes(const std::string& s) {
+  return {s.begin(), s.end()};
+}
 
 // A fresh (untrained, seeded) network's blob for `spec`.
 std::vector<uint8_t> fresh_blob(const std::string& spec, uint64_t seed = 7) {

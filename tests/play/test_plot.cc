@@ -70,7 +70,9 @@ ChildResult plot(const std::vector<std::string>& args, const std::vector<std::st
   return run_child(argv, "", 60, env);
 }
 
-size_t lines_of(const std::string& s) { return split_lines(s).size(); }
+size_t lines_of(const std::string& s) {
+  return split_lines(s).size();
+}
 
 }  // namespace
 

@@ -5,10 +5,10 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,24 +47,28 @@ class LocalRedis {
       ::dup2(null_fd, 1);
       ::dup2(null_fd, 2);
       const std::string p = std::to_string(port);
-      ::execlp("redis-server", "redis-server", "--port", p.c_str(), "--bind", "127.0.0.1",
-               "--save", "", "--appendonly", "no", "--requirepass", password.c_str(), nullptr);
+      ::execlp("redis-server", "redis-server", "--port", p.c_str(), "--bind", "127.0.0.1", "--save",
+               "", "--appendonly", "no", "--requirepass", password.c_str(), nullptr);
       _exit(127);
     }
-    eventually([&] {
-      try {
-        redis::RedisClient c("127.0.0.1", port, password, 500);
-        return true;
-      } catch (const redis::RedisError&) {
-        return false;
-      }
-    }, std::chrono::seconds(10));
+    eventually(
+        [&] {
+          try {
+            redis::RedisClient c("127.0.0.1", port, password, 500);
+            return true;
+          } catch (const redis::RedisError&) {
+            return false;
+          }
+        },
+        std::chrono::seconds(10));
   }
   ~LocalRedis() {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
   }
-  redis::RedisClient client() const { return redis::RedisClient("127.0.0.1", port, password, 2000); }
+  redis::RedisClient client() const {
+    return redis::RedisClient("127.0.0.1", port, password, 2000);
+  }
   int port;
   std::string password;
   pid_t pid = 0;
@@ -119,7 +123,8 @@ class TwoHosts {
       if (launch::process_alive(pid_of(dir, "launch"), "ringzero-launch")) stop(dir);
       for (const char* role : {"launch", "learner", "actor-0", "relay", "ingest", "redis"}) {
         const pid_t pid = pid_of(dir, role);
-        if (pid > 0 && (launch::process_alive(pid, "ringzero-") || launch::process_alive(pid, "redis-server")))
+        if (pid > 0 &&
+            (launch::process_alive(pid, "ringzero-") || launch::process_alive(pid, "redis-server")))
           ::kill(pid, SIGKILL);
       }
       const std::string shm = launch::read_shm_name(launch::RunDir(dir));

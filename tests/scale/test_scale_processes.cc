@@ -47,7 +47,8 @@ std::pair<uint64_t, uint64_t> relay_final_counts(TwoHosts& h) {
   const std::string log = h.log(h.join, "relay");
   std::regex re("epoch ([0-9]+)\\): lanes committed ([0-9]+) records, released ([0-9]+)");
   std::map<uint64_t, std::pair<uint64_t, uint64_t>> last;
-  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it)
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator();
+       ++it)
     last[std::stoull((*it)[1])] = {std::stoull((*it)[2]), std::stoull((*it)[3])};
   if (last.empty()) return {0, ~0ull};
   return last.rbegin()->second;
@@ -89,15 +90,18 @@ void stop_join_and_check_exact(TwoHosts& h, bool one_learner_generation = true,
         const rz::redis::Reply f = r.element(i).element(1);
         detail += std::string(r.element(i).element(0).str()) + ":";
         for (size_t k = 0; k + 1 < f.size() && k < 10; k += 2)
-          detail += " " + std::string(f.element(k).str()) + "=" + std::string(f.element(k + 1).str());
+          detail +=
+              " " + std::string(f.element(k).str()) + "=" + std::string(f.element(k + 1).str());
         detail += "\n";
       }
     }
     INFO("pending/stream:\n" << detail << "ingest log:\n" << h.log(h.learn, "ingest"));
-    CHECK(eventually([&] {
-      const rz::redis::Reply summary = c.command({"XPENDING", "rz:records", "ingest"});
-      return summary.is_array() && summary.size() >= 1 && summary.element(0).integer() == 0;
-    }, 10s));
+    CHECK(eventually(
+        [&] {
+          const rz::redis::Reply summary = c.command({"XPENDING", "rz:records", "ingest"});
+          return summary.is_array() && summary.size() >= 1 && summary.element(0).integer() == 0;
+        },
+        10s));
     CHECK(c.command({"XLEN", "rz:records"}).integer() == 0);
   }
   // The learner host's ring: its ingest lane (after the one actor's) holds exactly those
@@ -122,9 +126,10 @@ void stop_learner_and_check_clean(TwoHosts& h) {
 
 }  // namespace
 
-TEST_CASE("two hosts, Tic-tac-toe: games flow to the learner host, weights back - refusals counted - "
-          "SIGKILL of relay, ingest and redis-server loses and duplicates nothing",
-          "[scale]") {
+TEST_CASE(
+    "two hosts, Tic-tac-toe: games flow to the learner host, weights back - refusals counted - "
+    "SIGKILL of relay, ingest and redis-server loses and duplicates nothing",
+    "[scale]") {
   TwoHosts h;
   require_up(h.start_learner(rz::testing::kTinyRun), h, h.learn);
   struct stat st {};
@@ -138,10 +143,11 @@ TEST_CASE("two hosts, Tic-tac-toe: games flow to the learner host, weights back 
   // Refusals of a join: a wrong secret, another game, another network.
   {
     const std::string wrong = h.base + "/wrong.secret";
-    rz::testing::run_command("printf 'not-the-secret-0123456789\\n' > " + wrong + " && chmod 600 " + wrong);
-    const CommandResult r = rz::testing::run_command(
-        rz::testing::kLaunch + " join --actors 1 --run-dir " + h.base + "/j-wrong --learner " +
-        h.address + " --secret-file " + wrong);
+    rz::testing::run_command("printf 'not-the-secret-0123456789\\n' > " + wrong + " && chmod 600 " +
+                             wrong);
+    const CommandResult r =
+        rz::testing::run_command(rz::testing::kLaunch + " join --actors 1 --run-dir " + h.base +
+                                 "/j-wrong --learner " + h.address + " --secret-file " + wrong);
     INFO(r.output);
     CHECK(r.code == 2);
     CHECK(r.output.find("refused the secret") != std::string::npos);
@@ -174,7 +180,8 @@ TEST_CASE("two hosts, Tic-tac-toe: games flow to the learner host, weights back 
     rz::redis::RedisClient c = h.redis_client();
     std::vector<std::string> fakes;
     for (uint32_t i = 1; i < rz::redis::kMaxHosts; ++i) fakes.push_back("fake" + std::to_string(i));
-    std::vector<std::string_view> add = {"SADD", rz::redis::kHostsKey}, rem = {"SREM", rz::redis::kHostsKey};
+    std::vector<std::string_view> add = {"SADD", rz::redis::kHostsKey},
+                                  rem = {"SREM", rz::redis::kHostsKey};
     for (const std::string& f : fakes) {
       add.push_back(f);
       rem.push_back(f);
@@ -196,20 +203,24 @@ TEST_CASE("two hosts, Tic-tac-toe: games flow to the learner host, weights back 
   const Json learner_side = h.snapshot(h.learn);
   const double published = learner_side["learner"]["published_version"].num();
   REQUIRE(published >= 1);
-  CHECK(eventually([&] {
-    const Json j = h.snapshot(h.join);
-    return j["relay"]["weight_version"].num() >= published &&
-           j["actors"][0]["weight_version"].num() >= published;
-  }, 10s));
+  CHECK(eventually(
+      [&] {
+        const Json j = h.snapshot(h.join);
+        return j["relay"]["weight_version"].num() >= published &&
+               j["actors"][0]["weight_version"].num() >= published;
+      },
+      10s));
   {
     const Json j = h.snapshot(h.join);
     CHECK(j["relay"]["alive"].flag());
     CHECK(j["relay"]["learner_reachable"].flag());
     CHECK(j["relay"]["records_acked"].num() > 0);
-    CHECK(eventually([&] {
-      const Json row = host_row(h);
-      return row["alive"].flag() && row["actors"].num() == 1;
-    }, 5s));
+    CHECK(eventually(
+        [&] {
+          const Json row = host_row(h);
+          return row["alive"].flag() && row["actors"].num() == 1;
+        },
+        5s));
     INFO(rz::testing::read_file(h.learn + "/hosts"));
     CHECK(host_row(h)["actors"].num() == 1);
   }
@@ -224,21 +235,26 @@ TEST_CASE("two hosts, Tic-tac-toe: games flow to the learner host, weights back 
       refused_ids.emplace_back(id.str());
     };
     add({"XADD", "rz:records", "*", "garbage", "x"});
-    add({"XADD", "rz:records", "*", "v", "2", "host", "hostZ", "epoch", "1", "lane", "0",
-         "seq", "0", "rec", "abc"});
+    add({"XADD", "rz:records", "*", "v", "2", "host", "hostZ", "epoch", "1", "lane", "0", "seq",
+         "0", "rec", "abc"});
     const std::string big(65537, 'x');  // shm.max_record_bytes is 65536 in these runs
-    add({"XADD", "rz:records", "*", "v", "1", "host", "hostZ", "epoch", "1", "lane", "0",
-         "seq", "0", "rec", big});
-    add({"XADD", "rz:records", "*", "v", "1", "host", "hostZ", "epoch", "1", "lane", "0",
-         "seq", "0", "rec", "not a trajectory record"});
-    CHECK(eventually([&] {
-      return ingest_metric(h, "refused_malformed") == 1 && ingest_metric(h, "refused_version") == 1 &&
-             ingest_metric(h, "refused_oversized") == 1 && ingest_metric(h, "refused_invalid") == 1;
-    }, 10s));
+    add({"XADD", "rz:records", "*", "v", "1", "host", "hostZ", "epoch", "1", "lane", "0", "seq",
+         "0", "rec", big});
+    add({"XADD", "rz:records", "*", "v", "1", "host", "hostZ", "epoch", "1", "lane", "0", "seq",
+         "0", "rec", "not a trajectory record"});
+    CHECK(eventually(
+        [&] {
+          return ingest_metric(h, "refused_malformed") == 1 &&
+                 ingest_metric(h, "refused_version") == 1 &&
+                 ingest_metric(h, "refused_oversized") == 1 &&
+                 ingest_metric(h, "refused_invalid") == 1;
+        },
+        10s));
     // Each refused message was acknowledged and deleted: not pending, not in the stream.
     INFO(h.log(h.learn, "ingest"));
     for (const std::string& id : refused_ids) {
-      const rz::redis::Reply pending = c.command({"XPENDING", "rz:records", "ingest", id, id, "10"});
+      const rz::redis::Reply pending =
+          c.command({"XPENDING", "rz:records", "ingest", id, id, "10"});
       CHECK((pending.is_array() && pending.size() == 0));
       CHECK(c.command({"XRANGE", "rz:records", id, id}).size() == 0);
     }
@@ -249,16 +265,19 @@ TEST_CASE("two hosts, Tic-tac-toe: games flow to the learner host, weights back 
 
   // SIGKILL each scale-out process once; each comes back and the records keep flowing.
   for (const auto& [dir, role] : {std::pair<std::string, std::string>{h.join, "relay"},
-                                  {h.learn, "ingest"}, {h.learn, "redis"}}) {
+                                  {h.learn, "ingest"},
+                                  {h.learn, "redis"}}) {
     const pid_t victim = h.pid_of(dir, role);
     INFO(role << " pid " << victim);
     REQUIRE(victim > 0);
     const uint64_t before = ingested(h);
     REQUIRE(::kill(victim, SIGKILL) == 0);
-    CHECK(eventually([&] {
-      const pid_t now = h.pid_of(dir, role);
-      return now > 0 && now != victim && ingested(h) >= before + 20;
-    }, 60s));
+    CHECK(eventually(
+        [&] {
+          const pid_t now = h.pid_of(dir, role);
+          return now > 0 && now != victim && ingested(h) >= before + 20;
+        },
+        60s));
   }
   CHECK(host_row(h)["sequence_gaps"].num() == 0);
 
@@ -313,10 +332,12 @@ TEST_CASE("two hosts, Tic-tac-toe: games flow to the learner host, weights back 
     require_up(rejoin, h, h.join);
     // (That the old relay sent all of epoch1 before it exited is proven at the end: the
     // ingest's count equals every epoch's committed records exactly.)
-    CHECK(eventually([&] {
-      const Json row = host_row(h);
-      return row["epoch"].num() == 2 && row["records_ingested"].num() >= epoch1 + 20;
-    }, 60s));
+    CHECK(eventually(
+        [&] {
+          const Json row = host_row(h);
+          return row["epoch"].num() == 2 && row["records_ingested"].num() >= epoch1 + 20;
+        },
+        60s));
   }
   // A new join with the same host id from a FRESH run directory (its segment generation is 1
   // again): it gets epoch 3 from the learner host, and its records are ingested, not dropped
@@ -331,19 +352,22 @@ TEST_CASE("two hosts, Tic-tac-toe: games flow to the learner host, weights back 
     REQUIRE(eventually([&] { return ingested(h) >= epoch1 + epoch2; }, 30s));
     h.join = h.base + "/join-fresh";
     require_up(h.join_host(), h, h.join);
-    CHECK(eventually([&] {
-      const Json row = host_row(h);
-      return row["epoch"].num() == 3 && row["records_ingested"].num() >= epoch1 + epoch2 + 20;
-    }, 60s));
+    CHECK(eventually(
+        [&] {
+          const Json row = host_row(h);
+          return row["epoch"].num() == 3 && row["records_ingested"].num() >= epoch1 + epoch2 + 20;
+        },
+        60s));
   }
 
   stop_join_and_check_exact(h, true, epoch1 + epoch2);
   stop_learner_and_check_clean(h);
 }
 
-TEST_CASE("two hosts, Connect Four: remote games reach the learner host exactly once and the "
-          "remote actor plays with the learner host's weights",
-          "[scale]") {
+TEST_CASE(
+    "two hosts, Connect Four: remote games reach the learner host exactly once and the "
+    "remote actor plays with the learner host's weights",
+    "[scale]") {
   TwoHosts h;
   const std::string c4 =
       " --game connect4 --net.blocks 1 --net.filters 8 --mcts.simulations 8"
@@ -356,9 +380,8 @@ TEST_CASE("two hosts, Connect Four: remote games reach the learner host exactly 
   REQUIRE(eventually([&] { return ingested(h) >= 20; }, 90s));
   const double published = h.snapshot(h.learn)["learner"]["published_version"].num();
   REQUIRE(published >= 1);
-  CHECK(eventually([&] {
-    return h.snapshot(h.join)["actors"][0]["weight_version"].num() >= published;
-  }, 10s));
+  CHECK(eventually(
+      [&] { return h.snapshot(h.join)["actors"][0]["weight_version"].num() >= published; }, 10s));
   CHECK(h.snapshot(h.join)["run"]["game"].text == h.snapshot(h.learn)["run"]["game"].text);
 
   // The learner host goes away (stopped) and comes back (start --resume: same --serve, same
@@ -369,18 +392,21 @@ TEST_CASE("two hosts, Connect Four: remote games reach the learner host exactly 
   CHECK(eventually([&] { return !h.snapshot(h.join)["relay"]["learner_reachable"].flag(); }, 10s));
   const double committed_while_away = h.snapshot(h.join)["ring"]["records_committed"].num();
   std::this_thread::sleep_for(2s);
-  CHECK(h.snapshot(h.join)["ring"]["records_committed"].num() > committed_while_away);  // still playing
+  CHECK(h.snapshot(h.join)["ring"]["records_committed"].num() >
+        committed_while_away);  // still playing
   const CommandResult resumed = rz::testing::run_command(
       rz::testing::kLaunch + " start --detach --resume --run-dir '" + h.learn + "'");
   require_up(resumed, h, h.learn);
   CHECK(eventually([&] { return h.snapshot(h.join)["relay"]["learner_reachable"].flag(); }, 20s));
   // The resumed learner (a new segment) publishes above every version it ever published, so
   // rz:weights moves on and the remote actor leaves the old lineage (learner/version_floor.h).
-  CHECK(eventually([&] {
-    const Json j = h.snapshot(h.join);
-    return j["relay"]["weight_version"].num() > version_before_stop &&
-           j["actors"][0]["weight_version"].num() > version_before_stop;
-  }, 30s));
+  CHECK(eventually(
+      [&] {
+        const Json j = h.snapshot(h.join);
+        return j["relay"]["weight_version"].num() > version_before_stop &&
+               j["actors"][0]["weight_version"].num() > version_before_stop;
+      },
+      30s));
   const uint64_t after_resume = ingested(h);
   CHECK(eventually([&] { return ingested(h) >= after_resume + 10; }, 60s));
   stop_join_and_check_exact(h, /*one_learner_generation=*/false);

@@ -83,23 +83,38 @@ TEST_CASE("record messages: a well-formed entry parses; every kind of damage is 
     redis::RecordMessage out;
     return redis::parse_record_message(r.element(0), &out);
   };
-  CHECK(reason({"v", "1", "host", "hB", "epoch", "3", "lane", "2", "seq", "17"}) == "field 'rec' missing");
-  CHECK(reason({"v", "x", "host", "hB", "epoch", "3", "lane", "2", "seq", "1", "rec", "r"}).find("'v'") != std::string::npos);
-  CHECK(reason({"v", "1", "host", "h B", "epoch", "3", "lane", "2", "seq", "1", "rec", "r"}).find("host") != std::string::npos);
-  CHECK(reason({"v", "1", "host", "hB", "epoch", "-3", "lane", "2", "seq", "1", "rec", "r"}).find("epoch") != std::string::npos);
-  CHECK(reason({"v", "1", "host", "hB", "epoch", "3", "lane", "99999", "seq", "1", "rec", "r"}).find("lane") != std::string::npos);
-  CHECK(reason({"v", "1", "host", "hB", "epoch", "3", "lane", "2", "seq", "99999999999999999999999", "rec", "r"}).find("seq") != std::string::npos);
+  CHECK(reason({"v", "1", "host", "hB", "epoch", "3", "lane", "2", "seq", "17"}) ==
+        "field 'rec' missing");
+  CHECK(reason({"v", "x", "host", "hB", "epoch", "3", "lane", "2", "seq", "1", "rec", "r"})
+            .find("'v'") != std::string::npos);
+  CHECK(reason({"v", "1", "host", "h B", "epoch", "3", "lane", "2", "seq", "1", "rec", "r"})
+            .find("host") != std::string::npos);
+  CHECK(reason({"v", "1", "host", "hB", "epoch", "-3", "lane", "2", "seq", "1", "rec", "r"})
+            .find("epoch") != std::string::npos);
+  CHECK(reason({"v", "1", "host", "hB", "epoch", "3", "lane", "99999", "seq", "1", "rec", "r"})
+            .find("lane") != std::string::npos);
+  CHECK(reason({"v", "1", "host", "hB", "epoch", "3", "lane", "2", "seq", "99999999999999999999999",
+                "rec", "r"})
+            .find("seq") != std::string::npos);
   // Bounds: epoch < 2^32, seq < 2^62 (a wrapped or hostile number is refused, not stored).
-  CHECK(reason({"v", "1", "host", "hB", "epoch", "4294967296", "lane", "2", "seq", "1", "rec", "r"}).find("epoch") != std::string::npos);
-  CHECK(reason({"v", "1", "host", "hB", "epoch", "4294967295", "lane", "2", "seq", "1", "rec", "r"}) == "");
-  CHECK(reason({"v", "1", "host", "hB", "epoch", "3", "lane", "2", "seq", "4611686018427387904", "rec", "r"}).find("seq") != std::string::npos);
-  CHECK(reason({"v", "1", "host", "hB", "epoch", "3", "lane", "2", "seq", "4611686018427387903", "rec", "r"}) == "");
-  CHECK(reason({"v", "1", "v", "1", "host", "hB", "epoch", "3", "lane", "2", "seq", "1", "rec", "r"}).find("twice") != std::string::npos);
+  CHECK(reason({"v", "1", "host", "hB", "epoch", "4294967296", "lane", "2", "seq", "1", "rec", "r"})
+            .find("epoch") != std::string::npos);
+  CHECK(reason({"v", "1", "host", "hB", "epoch", "4294967295", "lane", "2", "seq", "1", "rec",
+                "r"}) == "");
+  CHECK(reason({"v", "1", "host", "hB", "epoch", "3", "lane", "2", "seq", "4611686018427387904",
+                "rec", "r"})
+            .find("seq") != std::string::npos);
+  CHECK(reason({"v", "1", "host", "hB", "epoch", "3", "lane", "2", "seq", "4611686018427387903",
+                "rec", "r"}) == "");
+  CHECK(
+      reason({"v", "1", "v", "1", "host", "hB", "epoch", "3", "lane", "2", "seq", "1", "rec", "r"})
+          .find("twice") != std::string::npos);
   CHECK(reason({"zzz", "1"}).find("unknown field") != std::string::npos);
 }
 
-TEST_CASE("ingest dedup table: duplicates, gaps, epochs - and the pending update is applied exactly "
-          "when the lane committed its record") {
+TEST_CASE(
+    "ingest dedup table: duplicates, gaps, epochs - and the pending update is applied exactly "
+    "when the lane committed its record") {
   const std::string dir = temp_dir();
   const std::string path = dir + "/ingest.state";
   uint64_t gap = 0;
@@ -184,8 +199,9 @@ TEST_CASE("ingest dedup table: duplicates, gaps, epochs - and the pending update
 #include "shm/trajectory_ring.h"
 #include "tests/shm/shm_test_util.h"
 
-TEST_CASE("ring read-ahead: release_through frees a prefix - rewind re-reads - a SIGKILLed "
-          "consumer's successor starts at the first unreleased record") {
+TEST_CASE(
+    "ring read-ahead: release_through frees a prefix - rewind re-reads - a SIGKILLed "
+    "consumer's successor starts at the first unreleased record") {
   using namespace rz::shm;
   const std::string name = rz::shm::test::unique_name("readahead");
   rz::shm::test::SegmentGuard guard(name);
@@ -210,7 +226,8 @@ TEST_CASE("ring read-ahead: release_through frees a prefix - rewind re-reads - a
     r.rewind();  // a failed send: read again from the first unreleased record of each lane
     auto again = r.read_ahead();
     REQUIRE(again);
-    CHECK(((again->lane == 0 && again->sequence == 4) || (again->lane == 1 && again->sequence == 0)));
+    CHECK(
+        ((again->lane == 0 && again->sequence == 4) || (again->lane == 1 && again->sequence == 0)));
   }
   const pid_t child = rz::shm::test::spawn([&] {
     auto s = Segment::open(name);

@@ -120,8 +120,8 @@ inline void fill_payload(uint32_t lane, uint64_t seq, uint8_t* p, size_t size) {
   x = x * 6364136223846793005ull + 1442695040888963407ull;
   for (; i < size; ++i) p[i] = uint8_t(x >> (8 * (i % 8)));
 }
-inline bool payload_ok(uint32_t lane, uint64_t seq, const uint8_t* p, size_t size,
-                       size_t max_size, std::string* buf) {
+inline bool payload_ok(uint32_t lane, uint64_t seq, const uint8_t* p, size_t size, size_t max_size,
+                       std::string* buf) {
   if (size != payload_size(lane, seq, max_size)) return false;
   buf->resize(size);
   fill_payload(lane, seq, reinterpret_cast<uint8_t*>(&(*buf)[0]), size);

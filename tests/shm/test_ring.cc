@@ -156,7 +156,8 @@ TEST_CASE("ring: a full lane blocks the producer until space frees, or until sto
   CHECK(lane_status(*seg)[0].records_committed == 8);
 }
 
-TEST_CASE("ring: a corrupt head in shared memory is refused by the producer, never trusted", "[ring]") {
+TEST_CASE("ring: a corrupt head in shared memory is refused by the producer, never trusted",
+          "[ring]") {
   SegmentGuard g(unique_name("ringhead"));
   auto seg = Segment::create(g.name, small_sizes(1, 8192, 1024), "");
   auto& control = reinterpret_cast<LaneControl*>(seg->base() + seg->layout().lane_controls)[0];
@@ -201,7 +202,8 @@ TEST_CASE("ring: a lane or the consumer role held by a live process is refused",
   auto seg = Segment::create(g.name, small_sizes(), "");
   {
     LaneWriter w(*seg, 0);
-    CHECK_THROWS_WITH(LaneWriter(*seg, 0), Catch::Contains("lane 0 of " + g.name + " is owned by live process"));
+    CHECK_THROWS_WITH(LaneWriter(*seg, 0),
+                      Catch::Contains("lane 0 of " + g.name + " is owned by live process"));
     RingReader r(*seg);
     CHECK_THROWS_WITH(RingReader(*seg), Catch::Contains("already has a live consumer"));
   }
@@ -226,10 +228,10 @@ TEST_CASE("ring: corrupt headers and payloads are skipped and counted, never tru
     corrupt(header_at(offset));
     CHECK_FALSE(r.peek());
   };
-  write_and_corrupt([](RecordHeader* h) { h->size = 1u << 30; });          // length way out
-  write_and_corrupt([](RecordHeader* h) { h->size = 4000; });              // beyond tail
-  write_and_corrupt([](RecordHeader* h) { h->lane = 3; });                 // wrong producer
-  write_and_corrupt([](RecordHeader* h) { h->kind = 0; });                 // not a record
+  write_and_corrupt([](RecordHeader* h) { h->size = 1u << 30; });  // length way out
+  write_and_corrupt([](RecordHeader* h) { h->size = 4000; });      // beyond tail
+  write_and_corrupt([](RecordHeader* h) { h->lane = 3; });         // wrong producer
+  write_and_corrupt([](RecordHeader* h) { h->kind = 0; });         // not a record
   write_and_corrupt([](RecordHeader* h) { reinterpret_cast<uint8_t*>(h + 1)[7] ^= 1; });  // payload
   CHECK(r.corrupt_records_skipped() == 5);
   // After a skip the lane resyncs: the next good record is delivered.
@@ -251,7 +253,8 @@ TEST_CASE("ring: corrupt headers and payloads are skipped and counted, never tru
   CHECK(r.corrupt_records_skipped() == 7);
 }
 
-TEST_CASE("ring: a tail ending in the gap at the lane end is skipped, not waited on forever", "[ring]") {
+TEST_CASE("ring: a tail ending in the gap at the lane end is skipped, not waited on forever",
+          "[ring]") {
   SegmentGuard g(unique_name("ringgap"));
   auto seg = Segment::create(g.name, small_sizes(1, 1 << 16, 4096), "");
   auto* ctl = reinterpret_cast<LaneControl*>(seg->base() + seg->layout().lane_controls);
@@ -272,7 +275,8 @@ TEST_CASE("ring: a tail ending in the gap at the lane end is skipped, not waited
   CHECK(*reinterpret_cast<const uint64_t*>(rec->data) == 42);
 }
 
-TEST_CASE("ring: producer threads and a consumer thread move 4 x 20k records in order", "[ring][threads]") {
+TEST_CASE("ring: producer threads and a consumer thread move 4 x 20k records in order",
+          "[ring][threads]") {
   SegmentGuard g(unique_name("ringthr"));
   const uint32_t lanes = 4;
   const size_t max_size = 2000;
@@ -310,8 +314,10 @@ TEST_CASE("ring: producer threads and a consumer thread move 4 x 20k records in 
   CHECK_FALSE(r.peek());
 }
 
-TEST_CASE("ring read-ahead: rewind keeps the resync state at head - a corrupt stretch behind "
-          "unreleased records never moves the shared head past them", "[ring]") {
+TEST_CASE(
+    "ring read-ahead: rewind keeps the resync state at head - a corrupt stretch behind "
+    "unreleased records never moves the shared head past them",
+    "[ring]") {
   SegmentGuard g(unique_name("ringahead"));
   auto seg = Segment::create(g.name, small_sizes(1, 1 << 16, 4096), "");
   LaneWriter w(*seg, 0);

@@ -77,7 +77,8 @@ int consume(Segment& seg, size_t max_size, const std::function<bool()>& done,
     r.release(*rec);
   }
   if (next_out)
-    for (size_t l = 0; l < next.size(); ++l) (*next_out)[l] = uint64_t(std::max<int64_t>(next[l], 0));
+    for (size_t l = 0; l < next.size(); ++l)
+      (*next_out)[l] = uint64_t(std::max<int64_t>(next[l], 0));
   if (r.corrupt_records_skipped() != 0) ++errors;
   if (errors) std::fprintf(stderr, "consumer %d: %d errors\n", ::getpid(), errors);
   return errors ? 4 : 0;
@@ -96,7 +97,8 @@ void kill_at_point(FaultPoint point, uint64_t seq) {
 
 }  // namespace
 
-TEST_CASE("ring processes: 3 producers x 100k records, one consumer, exactly once in order", "[ring][processes]") {
+TEST_CASE("ring processes: 3 producers x 100k records, one consumer, exactly once in order",
+          "[ring][processes]") {
   ReapChildrenOnExit reap;
   SegmentGuard g(unique_name("stress"));
   const uint32_t lanes = 3;
@@ -106,11 +108,16 @@ TEST_CASE("ring processes: 3 producers x 100k records, one consumer, exactly onc
   pid_t consumer = spawn([&] {
     auto s = Segment::open(g.name);
     std::vector<uint64_t> next(lanes);
-    int rc = consume(*s, max_size, [&] {
-      for (const auto& st : lane_status(*s)) if (st.records_consumed < per_lane) return false;
-      return true;
-    }, &next);
-    for (uint64_t n : next) if (n != per_lane) rc = 5;
+    int rc = consume(
+        *s, max_size,
+        [&] {
+          for (const auto& st : lane_status(*s))
+            if (st.records_consumed < per_lane) return false;
+          return true;
+        },
+        &next);
+    for (uint64_t n : next)
+      if (n != per_lane) rc = 5;
     return rc;
   });
   std::vector<pid_t> producers;
@@ -128,7 +135,10 @@ TEST_CASE("ring processes: 3 producers x 100k records, one consumer, exactly onc
   }
 }
 
-TEST_CASE("ring processes: producers SIGKILLed mid-copy, before and after the tail store, and at random instants", "[ring][processes][faults]") {
+TEST_CASE(
+    "ring processes: producers SIGKILLed mid-copy, before and after the tail store, and at random "
+    "instants",
+    "[ring][processes][faults]") {
   ReapChildrenOnExit reap;
   SegmentGuard g(unique_name("faults"));
   const size_t max_size = 6000;
@@ -141,7 +151,8 @@ TEST_CASE("ring processes: producers SIGKILLed mid-copy, before and after the ta
     auto s = Segment::open(g.name);
     auto* finished = reinterpret_cast<std::atomic<uint32_t>*>(s->learner_region());
     std::vector<uint64_t> next(2);
-    int rc = consume(*s, max_size, [&] { return finished->load() != 0; }, &next);
+    int rc = consume(
+        *s, max_size, [&] { return finished->load() != 0; }, &next);
     auto st = lane_status(*s);
     for (uint32_t l = 0; l < 2; ++l)
       if (next[l] != st[l].records_committed) rc = 6;
@@ -151,8 +162,7 @@ TEST_CASE("ring processes: producers SIGKILLed mid-copy, before and after the ta
     auto s = Segment::open(g.name);
     // Paced, so that the consumer keeps up with lane 0 and its producer is rarely blocked
     // on a full lane (the random kills should land while it writes).
-    return produce(*s, 1, UINT64_MAX, max_size, &s->control().stop,
-                   std::chrono::microseconds(200));
+    return produce(*s, 1, UINT64_MAX, max_size, &s->control().stop, std::chrono::microseconds(200));
   });
 
   std::mt19937_64 rng(12345);
@@ -162,16 +172,16 @@ TEST_CASE("ring processes: producers SIGKILLed mid-copy, before and after the ta
   // machine's load; the cap keeps a pathological machine from looping forever).
   const int hooked_trials = 150, max_random_trials = 400, wanted_random_landings = 10;
   int trials = 0;
-  for (int trial = 0; trial < hooked_trials + max_random_trials &&
-                      random_kills_landed < wanted_random_landings;
+  for (int trial = 0;
+       trial < hooked_trials + max_random_trials && random_kills_landed < wanted_random_landings;
        ++trial, ++trials) {
     const int mode = trial < hooked_trials ? trial % 3 : 3;  // 0 mid-copy, 1 before tail,
                                                              // 2 after tail, 3 random instant
     const uint64_t start = control_of(*seg, 0).committed_seq.load();
     const uint64_t kill_seq = start + rng() % 40;
-    const FaultPoint point = mode == 0 ? FaultPoint::kMidCopy
-                           : mode == 1 ? FaultPoint::kBeforeTailStore
-                                       : FaultPoint::kAfterTailStore;
+    const FaultPoint point = mode == 0   ? FaultPoint::kMidCopy
+                             : mode == 1 ? FaultPoint::kBeforeTailStore
+                                         : FaultPoint::kAfterTailStore;
     pid_t child = spawn([&] {
       auto s = Segment::open(g.name);
       if (mode < 3) {
@@ -179,8 +189,10 @@ TEST_CASE("ring processes: producers SIGKILLed mid-copy, before and after the ta
         g_kill_seq = kill_seq;
         testing::set_fault_hook(kill_at_point);
       }
-      if (mode < 3) produce(*s, 0, kill_seq + 100, max_size);
-      else produce_in_place(*s, 0, max_size);
+      if (mode < 3)
+        produce(*s, 0, kill_seq + 100, max_size);
+      else
+        produce_in_place(*s, 0, max_size);
       return 0;  // only reached if the hook never fired: the parent fails the trial
     });
     if (mode == 3) {
@@ -198,12 +210,14 @@ TEST_CASE("ring processes: producers SIGKILLed mid-copy, before and after the ta
       // Prove the child died exactly at the chosen instant.
       REQUIRE(c.pending_seq.load() == kill_seq + 1);
       REQUIRE(c.committed_seq.load() == kill_seq);
-      if (mode == 2) REQUIRE(c.tail.load() == c.pending_end.load());
-      else REQUIRE(c.tail.load() != c.pending_end.load());
+      if (mode == 2)
+        REQUIRE(c.tail.load() == c.pending_end.load());
+      else
+        REQUIRE(c.tail.load() != c.pending_end.load());
     } else if (std::getenv("RZ_TEST_VERBOSE")) {
       std::fprintf(stderr, "trial %d: wrote %lu, pending %lu committed %lu\n", trial,
-                   (unsigned long)(c.committed_seq.load() - start), (unsigned long)c.pending_seq.load(),
-                   (unsigned long)c.committed_seq.load());
+                   (unsigned long)(c.committed_seq.load() - start),
+                   (unsigned long)c.pending_seq.load(), (unsigned long)c.committed_seq.load());
     }
     if (mode == 3 && c.pending_seq.load() != c.committed_seq.load()) {
       ++random_kills_landed;  // died with a record in flight
@@ -240,7 +254,9 @@ void kill_consumer(FaultPoint point, uint64_t) {
 }
 }  // namespace
 
-TEST_CASE("ring processes: a consumer SIGKILLed mid-stream and restarted loses and duplicates nothing", "[ring][processes][faults]") {
+TEST_CASE(
+    "ring processes: a consumer SIGKILLed mid-stream and restarted loses and duplicates nothing",
+    "[ring][processes][faults]") {
   ReapChildrenOnExit reap;
   SegmentGuard g(unique_name("ckill"));
   const size_t max_size = 1000;
@@ -258,7 +274,8 @@ TEST_CASE("ring processes: a consumer SIGKILLed mid-stream and restarted loses a
       return produce(*s, lane, per_lane, max_size);
     }));
   auto all_consumed = [&](Segment& s) {
-    for (const auto& st : lane_status(s)) if (st.records_consumed < per_lane) return false;
+    for (const auto& st : lane_status(s))
+      if (st.records_consumed < per_lane) return false;
     return true;
   };
   auto consumer_child = [&](uint64_t hook_after) {
@@ -268,7 +285,8 @@ TEST_CASE("ring processes: a consumer SIGKILLed mid-stream and restarted loses a
         g_consumer_kill_after = hook_after;
         testing::set_fault_hook(kill_consumer);
       }
-      return consume(*s, max_size, [&] { return all_consumed(*s); }, nullptr, log_fd);
+      return consume(
+          *s, max_size, [&] { return all_consumed(*s); }, nullptr, log_fd);
     });
   };
   std::mt19937_64 rng(777);
@@ -320,8 +338,9 @@ TEST_CASE("ring processes: a consumer SIGKILLed mid-stream and restarted loses a
 // consumed_seq and head, it leaves head several records behind consumed_seq: its successor
 // must read them again (the receiver drops the repeats), never take them for corruption and
 // skip the lane, which would lose the records behind them that were never sent.
-TEST_CASE("ring processes: a reader SIGKILLed inside release_through of several records loses nothing",
-          "[ring][processes][faults]") {
+TEST_CASE(
+    "ring processes: a reader SIGKILLed inside release_through of several records loses nothing",
+    "[ring][processes][faults]") {
   ReapChildrenOnExit reap;
   SegmentGuard g(unique_name("rthrough"));
   auto seg = Segment::create(g.name, small_sizes(1, 1 << 16, 1000), "");
@@ -357,8 +376,10 @@ TEST_CASE("ring processes: a reader SIGKILLed inside release_through of several 
 // Issue #13 finding 6: after a corrupt-record skip the lane's consumed_seq is no longer the
 // next record's sequence. A consumer SIGKILLed right after the skip (before it released
 // anything on that lane) must not make its successor reject the lane's next good records.
-TEST_CASE("ring: a consumer SIGKILLed right after a corrupt-record skip - its successor keeps the next good records",
-          "[ring][processes][kill]") {
+TEST_CASE(
+    "ring: a consumer SIGKILLed right after a corrupt-record skip - its successor keeps the next "
+    "good records",
+    "[ring][processes][kill]") {
   SegmentGuard g(unique_name("skipkill"));
   auto seg = Segment::create(g.name, small_sizes(1, 1 << 16, 4096), "");
   std::vector<uint8_t> rec(200, 7);
@@ -378,7 +399,7 @@ TEST_CASE("ring: a consumer SIGKILLed right after a corrupt-record skip - its su
     auto first = r.peek();
     if (!first || first->sequence != 0) return 2;
     r.release(*first);
-    if (r.peek()) return 3;                       // record 1 is corrupt: nothing delivered
+    if (r.peek()) return 3;  // record 1 is corrupt: nothing delivered
     if (r.corrupt_records_skipped() != 1) return 4;
     ::raise(SIGKILL);
     return 5;

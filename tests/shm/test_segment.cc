@@ -39,7 +39,9 @@ uint8_t* raw_map(const std::string& name, size_t bytes) {
   REQUIRE(p != MAP_FAILED);
   return static_cast<uint8_t*>(p);
 }
-std::string dev_shm(const std::string& name) { return "/dev/shm" + name; }
+std::string dev_shm(const std::string& name) {
+  return "/dev/shm" + name;
+}
 std::atomic<bool> g_fallocate_unsupported{false};
 }  // namespace
 
@@ -67,7 +69,8 @@ std::string read_file(const std::string& path) {
 }
 }  // namespace
 
-TEST_CASE("segment: create then open sees the same sizes, run_info and control block", "[segment]") {
+TEST_CASE("segment: create then open sees the same sizes, run_info and control block",
+          "[segment]") {
   SegmentGuard g(unique_name("seg"));
   auto sizes = small_sizes(3);
   auto seg = Segment::create(g.name, sizes, "game=tictactoe run=/tmp/x");
@@ -106,7 +109,8 @@ TEST_CASE("segment: bad sizes are refused naming the field", "[segment]") {
   s.lanes = 0;
   CHECK_THAT(error_of([&] { Segment::create(g.name, s, ""); }), Catch::Contains("lanes = 0"));
   s = small_sizes(2, 1 << 16, 1 << 16);  // a lane must hold two max records
-  CHECK_THAT(error_of([&] { s.validate(); }), Catch::Contains("lane_bytes = 65536 must be at least"));
+  CHECK_THAT(error_of([&] { s.validate(); }),
+             Catch::Contains("lane_bytes = 65536 must be at least"));
   s = small_sizes(2, 1000);
   CHECK_THAT(error_of([&] { s.validate(); }), Catch::Contains("multiple of 64"));
   s = small_sizes();
@@ -115,10 +119,12 @@ TEST_CASE("segment: bad sizes are refused naming the field", "[segment]") {
   // 1 MiB records are fine with a big enough lane.
   s = small_sizes(1, 4 << 20, 1 << 20);
   CHECK_NOTHROW(s.validate());
-  CHECK(error_of([&] { Segment::create(g.name, small_sizes(), std::string(1025, 'x')); })
-            .find("run_info") != std::string::npos);
-  CHECK(error_of([&] { Segment::create("/a/b", small_sizes(), ""); }).find("bad shared-memory segment name") !=
-        std::string::npos);
+  CHECK(error_of([&] {
+          Segment::create(g.name, small_sizes(), std::string(1025, 'x'));
+        }).find("run_info") != std::string::npos);
+  CHECK(error_of([&] {
+          Segment::create("/a/b", small_sizes(), "");
+        }).find("bad shared-memory segment name") != std::string::npos);
 }
 
 TEST_CASE("segment: open of a missing segment says so", "[segment]") {
@@ -133,9 +139,8 @@ TEST_CASE("segment: a wrong layout version is refused with a clear message", "[s
   uint32_t wrong = kLayoutVersion + 1;
   std::memcpy(raw + 8, &wrong, 4);  // layout_version lives at offset 8 in every build
   auto msg = error_of([&] { Segment::open(g.name); });
-  CHECK(msg == "shared-memory segment " + g.name + " has layout version " +
-                   std::to_string(wrong) + ", this build expects " +
-                   std::to_string(kLayoutVersion) +
+  CHECK(msg == "shared-memory segment " + g.name + " has layout version " + std::to_string(wrong) +
+                   ", this build expects " + std::to_string(kLayoutVersion) +
                    ": stop the old run or remove it with launch.sh stop");
   // Bad magic: not ours.
   uint64_t junk = 42;
@@ -150,11 +155,13 @@ TEST_CASE("segment: a size mismatch between header and object is refused", "[seg
   uint8_t* raw = raw_map(g.name, 4096);
   auto* h = reinterpret_cast<SegmentHeader*>(raw);
   h->lanes = 64;  // the header now describes a bigger segment than the object is
-  CHECK_THAT(error_of([&] { Segment::open(g.name); }), Catch::Contains("bytes but its header describes"));
+  CHECK_THAT(error_of([&] { Segment::open(g.name); }),
+             Catch::Contains("bytes but its header describes"));
   ::munmap(raw, 4096);
 }
 
-TEST_CASE("segment: a half-initialised segment is never opened as ready, and is reclaimed", "[segment]") {
+TEST_CASE("segment: a half-initialised segment is never opened as ready, and is reclaimed",
+          "[segment]") {
   SegmentGuard g(unique_name("half"));
   // A creator that died right after ftruncate: all zeros, magic never stored.
   int fd = ::shm_open(g.name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
@@ -166,7 +173,8 @@ TEST_CASE("segment: a half-initialised segment is never opened as ready, and is 
   CHECK(Segment::open(g.name)->run_info() == "fresh");
 }
 
-TEST_CASE("segment: a dead creator's segment is reclaimed, also when the creator is a zombie", "[segment]") {
+TEST_CASE("segment: a dead creator's segment is reclaimed, also when the creator is a zombie",
+          "[segment]") {
   ReapChildrenOnExit reap;
   SegmentGuard g(unique_name("dead"));
   for (bool reap : {true, false}) {
@@ -229,7 +237,10 @@ TEST_CASE("segment: remove reports whether the segment existed", "[segment]") {
   CHECK_FALSE(Segment::remove(name));
 }
 
-TEST_CASE("segment: creation reserves the whole size, so a full /dev/shm fails at create, not with SIGBUS later", "[segment]") {
+TEST_CASE(
+    "segment: creation reserves the whole size, so a full /dev/shm fails at create, not with "
+    "SIGBUS later",
+    "[segment]") {
   ReapChildrenOnExit reap;
   const bool fallback = GENERATE(false, true);  // true: no fallocate, zeros written by pwrite
   INFO("posix_fallocate " << (fallback ? "unsupported" : "supported"));
@@ -278,7 +289,8 @@ TEST_CASE("segment: creation reserves the whole size, so a full /dev/shm fails a
   ::close(out[0]);
   int rc = wait_child(child);
   if (rc == 77) {
-    WARN("skipped: cannot mount a small tmpfs on /dev/shm here (needs root / CAP_SYS_ADMIN): " + lines);
+    WARN("skipped: cannot mount a small tmpfs on /dev/shm here (needs root / CAP_SYS_ADMIN): " +
+         lines);
     return;
   }
   INFO(lines);
@@ -294,7 +306,8 @@ TEST_CASE("segment: creation reserves the whole size, so a full /dev/shm fails a
   // created and every page of it written in the same 1 MiB /dev/shm.
 }
 
-TEST_CASE("segment: a foreign object under the run's name is refused naming it, and never removed", "[segment]") {
+TEST_CASE("segment: a foreign object under the run's name is refused naming it, and never removed",
+          "[segment]") {
   std::mt19937_64 rng(12345);
   std::string random(1 << 16, '\0');
   for (char& c : random) c = char(rng());
@@ -319,7 +332,8 @@ TEST_CASE("segment: a foreign object under the run's name is refused naming it, 
   }
 }
 
-TEST_CASE("segment: an object of ours from another layout version is refused, not probed", "[segment]") {
+TEST_CASE("segment: an object of ours from another layout version is refused, not probed",
+          "[segment]") {
   SegmentGuard g(unique_name("otherver"));
   { auto seg = Segment::create(g.name, small_sizes(), "old build"); }  // creator gone
   uint8_t* raw = raw_map(g.name, 4096);
@@ -329,13 +343,14 @@ TEST_CASE("segment: an object of ours from another layout version is refused, no
   CHECK(error_of([&] { Segment::create(g.name, small_sizes(), "new build"); }) ==
         path + " was made by a ringzero build with layout version " + std::to_string(other) +
             " (this build: " + std::to_string(kLayoutVersion) +
-            "): stop that run with the launch.sh that started it, or remove it with `rm " +
-            path + "` if no run uses it");
+            "): stop that run with the launch.sh that started it, or remove it with `rm " + path +
+            "` if no run uses it");
   CHECK(raw[8] == uint8_t(other));  // untouched
   ::munmap(raw, 4096);
 }
 
-TEST_CASE("segment: empty objects and ours killed before the mutex existed are reclaimed", "[segment]") {
+TEST_CASE("segment: empty objects and ours killed before the mutex existed are reclaimed",
+          "[segment]") {
   // Zero bytes hold no one's data: our create() leaves that if killed between shm_open and
   // its first store. kCreatingMagic with nothing else: killed right after its first store.
   std::string creating(1 << 16, '\0');

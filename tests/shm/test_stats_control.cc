@@ -52,8 +52,9 @@ TEST_CASE("stats: a restarted process gets its slot back with counters intact", 
   CHECK(std::string(role_name(Role::kLearner)) == "learner");
 }
 
-TEST_CASE("stats: a seeded slot carries counters into a new segment - its first owner is no restart",
-          "[stats]") {
+TEST_CASE(
+    "stats: a seeded slot carries counters into a new segment - its first owner is no restart",
+    "[stats]") {
   ReapChildrenOnExit reap;
   // Generation 1: an actor counts games, is restarted once, and the table is saved.
   std::vector<SlotSnapshot> saved;
@@ -118,7 +119,8 @@ TEST_CASE("stats: bad names and a full table are refused", "[stats]") {
   auto seg = Segment::create(g.name, sizes, "");
   StatsWriter a(*seg, Role::kActor, 0);
   StatsWriter b(*seg, Role::kActor, 1);
-  CHECK_THROWS_WITH(StatsWriter(*seg, Role::kActor, 2), Catch::Contains("stats table") && Catch::Contains("full"));
+  CHECK_THROWS_WITH(StatsWriter(*seg, Role::kActor, 2),
+                    Catch::Contains("stats table") && Catch::Contains("full"));
   CHECK_THROWS_WITH(a.metric("a_name_that_is_too_long_x"), Catch::Contains("1 to 23 characters"));
   for (int i = 0; i < kMaxMetrics; ++i) a.metric(("m" + std::to_string(i)).c_str());
   CHECK(a.metric("m7") == 7);

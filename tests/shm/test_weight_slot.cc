@@ -17,7 +17,9 @@ namespace {
 
 // Blob of version v: its size and every word derive from v, so any mix of two versions is
 // detected.
-size_t blob_size(uint64_t v, size_t max_size) { return max_size - 8 * (v % 97); }
+size_t blob_size(uint64_t v, size_t max_size) {
+  return max_size - 8 * (v % 97);
+}
 void fill_blob(uint64_t v, std::vector<uint8_t>* b, size_t max_size) {
   b->resize(blob_size(v, max_size));
   auto* w = reinterpret_cast<uint64_t*>(b->data());
@@ -77,7 +79,8 @@ TEST_CASE("weight slot: versions, tags, sizes", "[weights]") {
   CHECK(slot.read_if_newer(10, &out) == 0);
   CHECK(slot.read_if_newer(9, &out) == 10);
   std::vector<uint8_t> too_big((1 << 16) + 1);
-  CHECK_THROWS_WITH(slot.publish(too_big.data(), too_big.size(), 0), Catch::Contains("exceeds weight_bytes"));
+  CHECK_THROWS_WITH(slot.publish(too_big.data(), too_big.size(), 0),
+                    Catch::Contains("exceeds weight_bytes"));
   // Another mapping (another process's view) sees the same.
   auto ro = Segment::open(g.name, true);
   WeightSlot other(*ro);
@@ -85,7 +88,9 @@ TEST_CASE("weight slot: versions, tags, sizes", "[weights]") {
   CHECK(blob_ok(10, out, 1 << 16));
 }
 
-TEST_CASE("weight slot: a version floor jumps forward, never back, and spares the published buffers", "[weights]") {
+TEST_CASE(
+    "weight slot: a version floor jumps forward, never back, and spares the published buffers",
+    "[weights]") {
   SegmentGuard g(unique_name("wfloor"));
   const size_t max_size = 1 << 16;
   auto seg = Segment::create(g.name, weight_sizes(max_size), "");
@@ -123,7 +128,8 @@ TEST_CASE("weight slot: a version floor jumps forward, never back, and spares th
   CHECK(blob_ok(11, out, max_size));
 }
 
-TEST_CASE("weight slot: readers in threads never accept a torn copy while versions jump", "[weights][threads]") {
+TEST_CASE("weight slot: readers in threads never accept a torn copy while versions jump",
+          "[weights][threads]") {
   SegmentGuard g(unique_name("wjump"));
   const size_t max_size = 1 << 16;
   auto seg = Segment::create(g.name, weight_sizes(max_size), "");
@@ -132,7 +138,8 @@ TEST_CASE("weight slot: readers in threads never accept a torn copy while versio
   std::vector<std::thread> readers;
   std::vector<int> results(2, -1);
   for (int i = 0; i < 2; ++i)
-    readers.emplace_back([&, i] { results[i] = reader_loop(slot, max_size, [&] { return done.load(); }); });
+    readers.emplace_back(
+        [&, i] { results[i] = reader_loop(slot, max_size, [&] { return done.load(); }); });
   std::vector<uint8_t> blob;
   uint64_t v = 0;
   for (int i = 0; i < 400; ++i) {
@@ -154,7 +161,8 @@ TEST_CASE("weight slot: readers in threads never accept a torn copy", "[weights]
   std::vector<std::thread> readers;
   std::vector<int> results(2, -1);
   for (int i = 0; i < 2; ++i)
-    readers.emplace_back([&, i] { results[i] = reader_loop(slot, max_size, [&] { return done.load(); }); });
+    readers.emplace_back(
+        [&, i] { results[i] = reader_loop(slot, max_size, [&] { return done.load(); }); });
   std::vector<uint8_t> blob;
   for (uint64_t v = 1; v <= 400; ++v) {
     fill_blob(v, &blob, max_size);
@@ -165,7 +173,8 @@ TEST_CASE("weight slot: readers in threads never accept a torn copy", "[weights]
   CHECK(results == std::vector<int>{0, 0});
 }
 
-TEST_CASE("weight slot: reader processes against a continuously rewriting publisher process", "[weights][processes]") {
+TEST_CASE("weight slot: reader processes against a continuously rewriting publisher process",
+          "[weights][processes]") {
   ReapChildrenOnExit reap;
   SegmentGuard g(unique_name("wproc"));
   const size_t max_size = 4 << 20;
@@ -186,7 +195,8 @@ TEST_CASE("weight slot: reader processes against a continuously rewriting publis
       auto s = Segment::open(g.name, true);
       WeightSlot slot(*s);
       uint64_t reads = 0;
-      int rc = reader_loop(slot, max_size, [&] { return s->control().stop_requested(); }, &reads);
+      int rc = reader_loop(
+          slot, max_size, [&] { return s->control().stop_requested(); }, &reads);
       return rc ? rc : (reads >= 10 ? 0 : 9);
     }));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -203,7 +213,8 @@ void kill_publisher(FaultPoint point, uint64_t version) {
 }
 }  // namespace
 
-TEST_CASE("weight slot: a publisher SIGKILLed mid-write leaves the last version readable", "[weights][processes][faults]") {
+TEST_CASE("weight slot: a publisher SIGKILLed mid-write leaves the last version readable",
+          "[weights][processes][faults]") {
   ReapChildrenOnExit reap;
   SegmentGuard g(unique_name("wkill"));
   const size_t max_size = 16 << 20;
