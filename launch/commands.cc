@@ -31,30 +31,14 @@ namespace rz::launch {
 namespace {
 
 // One of the small subcommands: its name, the rest of its usage line, what it does (for
-// --help) and its default --timeout.
+// --help), its default --timeout, and what it does to the run once its arguments are read.
 struct SimpleCommand {
   const char* name;
   const char* usage;
   const char* help;
   int default_timeout_s;
+  int (*run)(const RunDir& dir, int timeout_s);
 };
-
-constexpr SimpleCommand kStop = {
-    "stop", "--run-dir DIR [--timeout S]",
-    "Stops a run cleanly: the learner writes a final checkpoint, every process exits,\n"
-    "the shared memory is removed. Waits up to S seconds (default 120).\n",
-    120};
-constexpr SimpleCommand kStatus = {
-    "status", "--run-dir DIR",
-    "Prints every role of the run (pid, alive, counters, restarts). Exit code 0 when\n"
-    "the run is running, 3 when it is not.\n",
-    0};
-constexpr SimpleCommand kRestartLearner = {
-    "restart-learner", "--run-dir DIR [--timeout S]",
-    "Restarts the learner alone: it writes a checkpoint, exits, and a new learner\n"
-    "resumes from that checkpoint while the actors keep playing. Waits up to S\n"
-    "seconds (default 120) for the new learner to be running.\n",
-    120};
 
 // What a small subcommand was asked: the run (which holds a run: require_run) and how long
 // to wait.
@@ -150,15 +134,11 @@ void stop_orphans(const RunDir& dir, int timeout_s) {
   }
 }
 
-}  // namespace
-
-int stop_command(int argc, char** argv) {
-  const std::optional<SimpleArgs> args = parse_simple(argc, argv, kStop);
-  if (!args) return 0;
-  const RunDir& dir = args->dir;
+// stop (commands.h): through the supervisor, or (it is dead) what it left behind.
+int stop_run(const RunDir& dir, int timeout_s) {
   pid_t pid = 0;
   if (!supervisor_alive(dir, &pid)) {
-    stop_orphans(dir, args->timeout_s);
+    stop_orphans(dir, timeout_s);
     std::printf("ringzero: run %s is not running\n", dir.path().c_str());
     return 0;
   }
@@ -167,12 +147,11 @@ int stop_command(int argc, char** argv) {
       dir.path().c_str(), pid);
   std::fflush(stdout);
   if (pid > 0) ::kill(pid, SIGTERM);  // the lock's holder: alive, so this pid is not reused
-  if (!wait_until([&] { return !supervisor_alive(dir, &pid); },
-                  std::chrono::seconds(args->timeout_s))) {
+  if (!wait_until([&] { return !supervisor_alive(dir, &pid); }, std::chrono::seconds(timeout_s))) {
     fmt::print(stderr,
                "ringzero-launch: the run did not stop within {} s; see {} (a second stop "
                "kills every process)\n",
-               args->timeout_s, dir.log_file("launch"));
+               timeout_s, dir.log_file("launch"));
     return 1;
   }
   std::printf("ringzero: run %s stopped; continue it with: %s start --resume --run-dir %s\n",
@@ -180,10 +159,8 @@ int stop_command(int argc, char** argv) {
   return 0;
 }
 
-int status_command(int argc, char** argv) {
-  const std::optional<SimpleArgs> args = parse_simple(argc, argv, kStatus);
-  if (!args) return 0;
-  const RunDir& dir = args->dir;
+// status: the live table, or (not running) every role as the records and /proc say.
+int show_status(const RunDir& dir, int) {
   const std::string name = shm_name_of(dir);
   pid_t pid = 0;
   if (!supervisor_alive(dir, &pid) || !shm::Segment::creator_alive(name)) {
@@ -211,10 +188,8 @@ int status_command(int argc, char** argv) {
   return 0;
 }
 
-int restart_learner_command(int argc, char** argv) {
-  const std::optional<SimpleArgs> args = parse_simple(argc, argv, kRestartLearner);
-  if (!args) return 0;
-  const RunDir& dir = args->dir;
+// restart-learner: asks the supervisor through the control block; waits for the new one.
+int restart_learner(const RunDir& dir, int timeout_s) {
   pid_t pid = 0;
   if (!supervisor_alive(dir, &pid)) {
     throw UsageError(
@@ -238,15 +213,51 @@ int restart_learner_command(int argc, char** argv) {
     }
     return false;
   };
-  if (!wait_until(new_learner_running, std::chrono::seconds(args->timeout_s))) {
+  if (!wait_until(new_learner_running, std::chrono::seconds(timeout_s))) {
     fmt::print(stderr, "ringzero-launch: no new learner running after {} s; see {} and {}\n",
-               args->timeout_s, dir.log_file("launch"), dir.log_file("learner"));
+               timeout_s, dir.log_file("launch"), dir.log_file("learner"));
     return 1;
   }
   std::printf(
       "ringzero: learner restarted: pid %u -> %u; it resumed from its checkpoint (see %s)\n",
       old_pid, control.learner_pid.load(), dir.log_file("learner").c_str());
   return 0;
+}
+
+constexpr SimpleCommand kStop = {
+    "stop", "--run-dir DIR [--timeout S]",
+    "Stops a run cleanly: the learner writes a final checkpoint, every process exits,\n"
+    "the shared memory is removed. Waits up to S seconds (default 120).\n",
+    120, stop_run};
+constexpr SimpleCommand kStatus = {
+    "status", "--run-dir DIR",
+    "Prints every role of the run (pid, alive, counters, restarts). Exit code 0 when\n"
+    "the run is running, 3 when it is not.\n",
+    0, show_status};
+constexpr SimpleCommand kRestartLearner = {
+    "restart-learner", "--run-dir DIR [--timeout S]",
+    "Restarts the learner alone: it writes a checkpoint, exits, and a new learner\n"
+    "resumes from that checkpoint while the actors keep playing. Waits up to S\n"
+    "seconds (default 120) for the new learner to be running.\n",
+    120, restart_learner};
+
+int run_simple(int argc, char** argv, const SimpleCommand& command) {
+  const std::optional<SimpleArgs> args = parse_simple(argc, argv, command);
+  return args ? command.run(args->dir, args->timeout_s) : 0;
+}
+
+}  // namespace
+
+int stop_command(int argc, char** argv) {
+  return run_simple(argc, argv, kStop);
+}
+
+int status_command(int argc, char** argv) {
+  return run_simple(argc, argv, kStatus);
+}
+
+int restart_learner_command(int argc, char** argv) {
+  return run_simple(argc, argv, kRestartLearner);
 }
 
 int monitor_command(int argc, char** argv) {

@@ -44,6 +44,23 @@ double heartbeat_age(const shm::SlotSnapshot& slot, uint64_t now_ns) {
   return now_ns > slot.heartbeat_ns ? (now_ns - slot.heartbeat_ns) / 1e9 : 0.0;
 }
 
+// The counters each row shows, by the metric name its process publishes (the names
+// run_snapshot.h lists).
+constexpr std::pair<uint64_t ActorRow::*, const char*> kActorCounters[] = {
+    {&ActorRow::games, "games"},
+    {&ActorRow::positions, "positions"},
+    {&ActorRow::records_committed, "records_committed"},
+    {&ActorRow::simulations, "simulations"},
+    {&ActorRow::weight_version, "weight_version"},
+    {&ActorRow::eval_lookups, "eval_lookups"},
+    {&ActorRow::eval_saved, "eval_saved"}};
+constexpr std::pair<uint64_t LearnerRow::*, const char*> kLearnerCounters[] = {
+    {&LearnerRow::step, "step"},
+    {&LearnerRow::published_version, "published_version"},
+    {&LearnerRow::records_consumed, "records_consumed"},
+    {&LearnerRow::replay_positions, "replay_positions"},
+    {&LearnerRow::samples, "samples_trained"}};
+
 // Who a stats slot's process is and what it reports of itself.
 void read_process(const shm::SlotSnapshot& slot, uint64_t now_ns, ProcessRow* row) {
   row->pid = static_cast<pid_t>(slot.pid);
@@ -108,27 +125,17 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
     if (slot.role == shm::Role::kActor && slot.index < lanes) {
       ActorRow& a = s.actors[slot.index];
       read_process(slot, s.steady_ns, &a);
-      a.games = count_of(slot, "games");
-      a.positions = count_of(slot, "positions");
-      a.records_committed = count_of(slot, "records_committed");
-      a.simulations = count_of(slot, "simulations");
-      a.weight_version = count_of(slot, "weight_version");
+      for (const auto& [field, name] : kActorCounters) a.*field = count_of(slot, name);
       // The actor's own rate gauges; the live monitor replaces them by interval rates.
       a.positions_per_s = gauge_of(slot, "positions_per_s").value_or(0);
       a.simulations_per_s = gauge_of(slot, "sims_per_s").value_or(0);
-      a.eval_lookups = count_of(slot, "eval_lookups");
-      a.eval_saved = count_of(slot, "eval_saved");
       a.eval_cache_hit_rate = gauge_of(slot, "eval_cache_hit_rate").value_or(0);
       if (const auto bf16 = gauge_of(slot, "precision_bf16"))
         a.precision = *bf16 != 0 ? "bf16" : "fp32";
     } else if (slot.role == shm::Role::kLearner) {
       LearnerRow& l = s.learner;
       read_process(slot, s.steady_ns, &l);
-      l.step = count_of(slot, "step");
-      l.published_version = count_of(slot, "published_version");
-      l.records_consumed = count_of(slot, "records_consumed");
-      l.replay_positions = count_of(slot, "replay_positions");
-      l.samples = count_of(slot, "samples_trained");
+      for (const auto& [field, name] : kLearnerCounters) l.*field = count_of(slot, name);
       l.loss_policy = gauge_of(slot, "loss_policy");
       l.loss_value = gauge_of(slot, "loss_value");
       l.eval_version = gauge_of(slot, "eval_version");
