@@ -31,14 +31,6 @@ constexpr size_t kBatchBytes = 4u << 20;
 constexpr long long kMaxBacklog = 200000;
 constexpr auto kDrainLimit = std::chrono::seconds(8);
 
-// Claims (or refreshes) the host id for our nonce; 0 if another join holds it.
-constexpr const char* kClaimScript =
-    "local v = redis.call('GET', KEYS[1]) "
-    "if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
-    "return 1 end return 0";
-constexpr const char* kReleaseScript =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
-
 void say(const std::string& line) {
   std::fprintf(stderr, "%s\n", line.c_str());
 }
@@ -139,8 +131,8 @@ class Relay {
     if (redis_) {
       try {
         heartbeat();
-        redis_->command(
-            {"EVAL", kReleaseScript, "1", redis::host_lock_key(config_.scale.host_id), nonce_});
+        redis_->command({"EVAL", redis::kHostReleaseScript, "1",
+                         redis::host_lock_key(config_.scale.host_id), nonce_});
       } catch (const redis::RedisError&) {
       }
     }
@@ -211,7 +203,7 @@ class Relay {
     beat_at_ = Clock::now();
     const std::string key = redis::host_lock_key(config_.scale.host_id);
     const redis::Reply c = redis_->command(
-        {"EVAL", kClaimScript, "1", key, nonce_, std::to_string(redis::kHostLockMs)});
+        {"EVAL", redis::kHostClaimScript, "1", key, nonce_, std::to_string(redis::kHostLockMs)});
     const bool claimed = c.is_integer() && c.integer() == 1;
     if (!claimed && claimed_ != claimed) {
       say(

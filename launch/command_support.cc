@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <ctime>
 #include <filesystem>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "common/config.h"
 #include "common/file_lock.h"
 #include "launch/process_liveness.h"
 
@@ -41,6 +43,38 @@ std::string child_binary(const char* env, const std::string& relative) {
                     path, env));
   }
   return path;
+}
+
+int run_reporting_errors(const char* program, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: {}\n", program, e.what());
+    const bool bad_input =
+        dynamic_cast<const UserError*>(&e) || dynamic_cast<const ConfigError*>(&e);
+    return bad_input ? kExitUserError : kExitFailure;
+  }
+}
+
+int parse_actor_count(const std::string& text) {
+  const bool digits = !text.empty() && text.size() <= 4 &&
+                      text.find_first_not_of("0123456789") == std::string::npos;
+  const int n = digits ? std::stoi(text) : -1;
+  if (n < 0 || n > kMaxActors) {
+    throw UsageError(
+        fmt::format("--actors must be a whole number from 0 to {} (0 = cores - 1), not '{}'",
+                    kMaxActors, text));
+  }
+  return n;
+}
+
+std::string new_run_dir_name(const char* pattern) {
+  std::time_t now = std::time(nullptr);
+  std::tm parts{};
+  gmtime_r(&now, &parts);
+  char name[64];
+  std::strftime(name, sizeof name, pattern, &parts);
+  return name;
 }
 
 bool supervisor_alive(const RunDir& dir, pid_t* pid) {
@@ -78,11 +112,7 @@ void print_next_steps(const RunDir& dir, std::FILE* out) {
 
 void require_run(const RunDir& dir) {
   if (std::filesystem::exists(dir.config_file())) {
-    try {
-      dir.check_private();
-    } catch (const std::runtime_error& e) {
-      throw UsageError(e.what());
-    }
+    dir.check_private();  // a UserError naming the fix
     return;
   }
   throw UsageError(

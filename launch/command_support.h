@@ -1,5 +1,6 @@
-// What the ringzero-launch subcommands share: the one-line usage error, how hints name the
-// script the user ran, where the child programs are, whether a run's supervisor is alive.
+// What the ringzero-launch subcommands (and ringzero-monitor) share: the one-line usage error
+// and the exit status it gets, how hints name the script the user ran, where the child
+// programs are, whether a run's supervisor is alive.
 #pragma once
 
 #include <sys/types.h>
@@ -10,14 +11,21 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/error.h"
 #include "launch/run_dir.h"
 
 namespace rz::launch {
 
-// Thrown for bad input; run_command prints "ringzero-launch: <what>" and exits 2.
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// Thrown for bad input; run_command prints "ringzero-launch: <what>" and exits 2
+// (kExitUserError, common/error.h: it is a UserError).
+struct UsageError : UserError {
+  using UserError::UserError;
 };
+
+// Runs `body` and returns its exit status. An exception that escapes it becomes one line
+// "<program>: <what>" on stderr and the status common/error.h gives it: kExitUserError (2)
+// for a UserError or a ConfigError (bad input), kExitFailure (1) for anything else.
+int run_reporting_errors(const char* program, const std::function<int()>& body);
 
 // How hints refer to us: launch.sh sets RZ_LAUNCH_SCRIPT so users see the script they ran.
 std::string script();
@@ -30,6 +38,14 @@ std::string child_binary(const char* env, const std::string& relative);
 // pid file says (pids are reused; a copied run directory copies its pid files). *pid gets
 // the pid the holder recorded (0 when not running).
 bool supervisor_alive(const RunDir& dir, pid_t* pid);
+
+// The number of actors --actors TEXT asks for (0 to kMaxActors, 0 = cores - 1); throws
+// UsageError naming what is expected.
+int parse_actor_count(const std::string& text);
+
+// The directory of a run started without --run-dir: `pattern` (strftime) of the UTC time
+// now, e.g. "runs/%Y%m%d-%H%M%S".
+std::string new_run_dir_name(const char* pattern);
 
 // The run's segment name; throws UsageError naming the fix if the directory holds no run.
 std::string shm_name_of(const RunDir& dir);

@@ -9,12 +9,13 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "common/config.h"
+#include "common/command_line.h"
 #include "common/file_lock.h"
 #include "launch/command_support.h"
 #include "launch/process_liveness.h"
@@ -29,54 +30,60 @@ namespace rz::launch {
 
 namespace {
 
-// --run-dir DIR, --timeout S and --help for the small subcommands; anything else is refused.
-struct SimpleArgs {
-  std::string run_dir;
-  int timeout_s = 0;
-  bool help = false;
+// One of the small subcommands: its name, the rest of its usage line, what it does (for
+// --help), its default --timeout, and what it does to the run once its arguments are read.
+struct SimpleCommand {
+  const char* name;
+  const char* usage;
+  const char* help;
+  int default_timeout_s;
+  int (*run)(const RunDir& dir, int timeout_s);
 };
 
-SimpleArgs parse_simple(int argc, char** argv, const std::string& command, int default_timeout) {
-  SimpleArgs args;
-  args.timeout_s = default_timeout;
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    std::string value;
-    bool has_value = false;
-    if (const auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-      has_value = true;
-    }
-    auto next = [&]() -> std::string {
-      if (has_value) return value;
-      if (i + 1 >= argc) throw UsageError(fmt::format("{} needs a value", a));
-      return argv[++i];
-    };
-    if (a == "--help" || a == "-h") {
-      args.help = true;
-    } else if (a == "--run-dir") {
-      args.run_dir = next();
-    } else if (a == "--timeout") {
-      const std::string v = next();
+// What a small subcommand was asked: the run (which holds a run: require_run) and how long
+// to wait.
+struct SimpleArgs {
+  RunDir dir;
+  int timeout_s = 0;
+};
+
+// Reads --run-dir DIR, --timeout S and --help; anything else is refused. Returns nothing
+// after printing the help for --help.
+std::optional<SimpleArgs> parse_simple(int argc, char** argv, const SimpleCommand& command) {
+  std::string run_dir;
+  int timeout_s = command.default_timeout_s;
+  bool help = false;
+  for (ArgCursor arg(argc, argv); arg.next();) {
+    if (arg.name() == "--help" || arg.name() == "-h") {
+      help = true;
+    } else if (arg.name() == "--run-dir") {
+      run_dir = arg.value();
+    } else if (arg.name() == "--timeout") {
+      const std::string v = arg.value();
       try {
-        args.timeout_s = std::stoi(v);
+        timeout_s = std::stoi(v);
       } catch (const std::exception&) {
-        args.timeout_s = -1;
+        timeout_s = -1;
       }
-      if (args.timeout_s <= 0) {
+      if (timeout_s <= 0) {
         throw UsageError(
             fmt::format("--timeout must be a positive number of seconds, not '{}'", v));
       }
     } else {
-      throw UsageError(fmt::format("{}: unknown argument '{}' (see {} {} --help)", command, argv[i],
-                                   script(), command));
+      throw UsageError(fmt::format("{}: unknown argument '{}' (see {} {} --help)", command.name,
+                                   arg.raw(), script(), command.name));
     }
   }
-  if (!args.help && args.run_dir.empty()) {
-    throw UsageError(
-        fmt::format("{} needs --run-dir DIR (the directory `start` printed)", command));
+  if (help) {
+    std::printf("usage: %s %s %s\n%s", script().c_str(), command.name, command.usage, command.help);
+    return std::nullopt;
   }
+  if (run_dir.empty()) {
+    throw UsageError(
+        fmt::format("{} needs --run-dir DIR (the directory `start` printed)", command.name));
+  }
+  SimpleArgs args{RunDir(run_dir), timeout_s};
+  require_run(args.dir);
   return args;
 }
 
@@ -127,23 +134,11 @@ void stop_orphans(const RunDir& dir, int timeout_s) {
   }
 }
 
-}  // namespace
-
-int stop_command(int argc, char** argv) {
-  const SimpleArgs args = parse_simple(argc, argv, "stop", 120);
-  if (args.help) {
-    std::printf(
-        "usage: %s stop --run-dir DIR [--timeout S]\n"
-        "Stops a run cleanly: the learner writes a final checkpoint, every process exits,\n"
-        "the shared memory is removed. Waits up to S seconds (default 120).\n",
-        script().c_str());
-    return 0;
-  }
-  const RunDir dir(args.run_dir);
-  require_run(dir);
+// stop (commands.h): through the supervisor, or (it is dead) what it left behind.
+int stop_run(const RunDir& dir, int timeout_s) {
   pid_t pid = 0;
   if (!supervisor_alive(dir, &pid)) {
-    stop_orphans(dir, args.timeout_s);
+    stop_orphans(dir, timeout_s);
     std::printf("ringzero: run %s is not running\n", dir.path().c_str());
     return 0;
   }
@@ -152,12 +147,11 @@ int stop_command(int argc, char** argv) {
       dir.path().c_str(), pid);
   std::fflush(stdout);
   if (pid > 0) ::kill(pid, SIGTERM);  // the lock's holder: alive, so this pid is not reused
-  if (!wait_until([&] { return !supervisor_alive(dir, &pid); },
-                  std::chrono::seconds(args.timeout_s))) {
+  if (!wait_until([&] { return !supervisor_alive(dir, &pid); }, std::chrono::seconds(timeout_s))) {
     fmt::print(stderr,
                "ringzero-launch: the run did not stop within {} s; see {} (a second stop "
                "kills every process)\n",
-               args.timeout_s, dir.log_file("launch"));
+               timeout_s, dir.log_file("launch"));
     return 1;
   }
   std::printf("ringzero: run %s stopped; continue it with: %s start --resume --run-dir %s\n",
@@ -165,18 +159,8 @@ int stop_command(int argc, char** argv) {
   return 0;
 }
 
-int status_command(int argc, char** argv) {
-  const SimpleArgs args = parse_simple(argc, argv, "status", 0);
-  if (args.help) {
-    std::printf(
-        "usage: %s status --run-dir DIR\n"
-        "Prints every role of the run (pid, alive, counters, restarts). Exit code 0 when\n"
-        "the run is running, 3 when it is not.\n",
-        script().c_str());
-    return 0;
-  }
-  const RunDir dir(args.run_dir);
-  require_run(dir);
+// status: the live table, or (not running) every role as the records and /proc say.
+int show_status(const RunDir& dir, int) {
   const std::string name = shm_name_of(dir);
   pid_t pid = 0;
   if (!supervisor_alive(dir, &pid) || !shm::Segment::creator_alive(name)) {
@@ -204,19 +188,8 @@ int status_command(int argc, char** argv) {
   return 0;
 }
 
-int restart_learner_command(int argc, char** argv) {
-  const SimpleArgs args = parse_simple(argc, argv, "restart-learner", 120);
-  if (args.help) {
-    std::printf(
-        "usage: %s restart-learner --run-dir DIR [--timeout S]\n"
-        "Restarts the learner alone: it writes a checkpoint, exits, and a new learner\n"
-        "resumes from that checkpoint while the actors keep playing. Waits up to S\n"
-        "seconds (default 120) for the new learner to be running.\n",
-        script().c_str());
-    return 0;
-  }
-  const RunDir dir(args.run_dir);
-  require_run(dir);
+// restart-learner: asks the supervisor through the control block; waits for the new one.
+int restart_learner(const RunDir& dir, int timeout_s) {
   pid_t pid = 0;
   if (!supervisor_alive(dir, &pid)) {
     throw UsageError(
@@ -240,15 +213,51 @@ int restart_learner_command(int argc, char** argv) {
     }
     return false;
   };
-  if (!wait_until(new_learner_running, std::chrono::seconds(args.timeout_s))) {
+  if (!wait_until(new_learner_running, std::chrono::seconds(timeout_s))) {
     fmt::print(stderr, "ringzero-launch: no new learner running after {} s; see {} and {}\n",
-               args.timeout_s, dir.log_file("launch"), dir.log_file("learner"));
+               timeout_s, dir.log_file("launch"), dir.log_file("learner"));
     return 1;
   }
   std::printf(
       "ringzero: learner restarted: pid %u -> %u; it resumed from its checkpoint (see %s)\n",
       old_pid, control.learner_pid.load(), dir.log_file("learner").c_str());
   return 0;
+}
+
+constexpr SimpleCommand kStop = {
+    "stop", "--run-dir DIR [--timeout S]",
+    "Stops a run cleanly: the learner writes a final checkpoint, every process exits,\n"
+    "the shared memory is removed. Waits up to S seconds (default 120).\n",
+    120, stop_run};
+constexpr SimpleCommand kStatus = {
+    "status", "--run-dir DIR",
+    "Prints every role of the run (pid, alive, counters, restarts). Exit code 0 when\n"
+    "the run is running, 3 when it is not.\n",
+    0, show_status};
+constexpr SimpleCommand kRestartLearner = {
+    "restart-learner", "--run-dir DIR [--timeout S]",
+    "Restarts the learner alone: it writes a checkpoint, exits, and a new learner\n"
+    "resumes from that checkpoint while the actors keep playing. Waits up to S\n"
+    "seconds (default 120) for the new learner to be running.\n",
+    120, restart_learner};
+
+int run_simple(int argc, char** argv, const SimpleCommand& command) {
+  const std::optional<SimpleArgs> args = parse_simple(argc, argv, command);
+  return args ? command.run(args->dir, args->timeout_s) : 0;
+}
+
+}  // namespace
+
+int stop_command(int argc, char** argv) {
+  return run_simple(argc, argv, kStop);
+}
+
+int status_command(int argc, char** argv) {
+  return run_simple(argc, argv, kStatus);
+}
+
+int restart_learner_command(int argc, char** argv) {
+  return run_simple(argc, argv, kRestartLearner);
 }
 
 int monitor_command(int argc, char** argv) {
@@ -261,18 +270,7 @@ int monitor_command(int argc, char** argv) {
 }
 
 int run_command(const std::function<int()>& command) {
-  try {
-    return command();
-  } catch (const UsageError& e) {
-    fmt::print(stderr, "ringzero-launch: {}\n", e.what());
-    return 2;
-  } catch (const ConfigError& e) {
-    fmt::print(stderr, "ringzero-launch: {}\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "ringzero-launch: {}\n", e.what());
-    return 1;
-  }
+  return run_reporting_errors("ringzero-launch", command);
 }
 
 }  // namespace rz::launch

@@ -1,5 +1,6 @@
 // The subcommands of ringzero-launch (launch/launch.sh forwards to them); start is in
-// start_command.cc, the others in commands.cc, what they share in command_support.h:
+// start_command.cc (its steps: start_command.h), the others in commands.cc, what they share in
+// command_support.h:
 //
 //   start            create the run (or continue it with --resume) and supervise it
 //   join             an actor host joins a learner host started with --serve (scale-out)
@@ -25,8 +26,9 @@ int restart_learner_command(int argc, char** argv);
 // Replaces this process by ringzero-monitor (beside ringzero-launch) with the same arguments.
 int monitor_command(int argc, char** argv);
 
-// Runs a command, turning exceptions into a one-line message and an exit code (2 for bad
-// input, 1 for anything else).
+// Runs a command, turning an exception into a one-line "ringzero-launch: ..." message and
+// an exit code: 2 for bad input (a UserError, common/error.h, such as UsageError, or a
+// ConfigError), 1 for anything else (run_reporting_errors, command_support.h).
 int run_command(const std::function<int()>& command);
 
 }  // namespace rz::launch

@@ -10,7 +10,6 @@
 // --run-dir (after a stop or a crash) continues with the same host id and claim.
 #include <unistd.h>
 
-#include <ctime>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -25,6 +24,7 @@
 #include "launch/process_liveness.h"
 #include "launch/run_dir.h"
 #include "launch/scale_setup.h"
+#include "launch/start_command.h"
 #include "launch/supervisor.h"
 
 namespace rz::launch {
@@ -37,13 +37,6 @@ constexpr const char* kUsage =
     "ringzero-launch join --learner HOST:PORT --secret-file F [--actors N] [--run-dir DIR] "
     "[--host-id ID] [--detach] [--<option> VALUE ...]";
 
-constexpr const char* kClaimScript =
-    "local v = redis.call('GET', KEYS[1]) "
-    "if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
-    "return 1 end return 0";
-
-constexpr const char* kReleaseScript =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 // Adds the host id to rz:hosts unless that would make it hold more than ARGV[2] ids.
 constexpr const char* kHostRoomScript =
     "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end "
@@ -138,17 +131,7 @@ int join_command(int argc, char** argv) {
   if (host_id.empty()) host_id = default_host_id();
   if (const std::string bad = redis::check_host_id(host_id); !bad.empty())
     throw UsageError(fmt::format("--host-id '{}': {}", host_id, bad));
-  int actors = 0;
-  if (!actors_text.empty()) {
-    const bool digits =
-        actors_text.size() <= 4 && actors_text.find_first_not_of("0123456789") == std::string::npos;
-    actors = digits ? std::stoi(actors_text) : -1;
-    if (actors < 0 || actors > kMaxActors)
-      throw UsageError(
-          fmt::format("--actors must be a whole number from 0 to {} (0 = cores - 1), "
-                      "not '{}'",
-                      kMaxActors, actors_text));
-  }
+  const int actors = actors_text.empty() ? 0 : parse_actor_count(actors_text);
   std::string secret;
   try {
     secret = redis::read_secret_file(secret_file);
@@ -178,14 +161,7 @@ int join_command(int argc, char** argv) {
                     learner, std::string(protocol.str()), redis::kProtocolVersion));
   const RunConfig theirs = parse_config_text(std::string(shared.str()));
 
-  if (run_dir.empty()) {
-    std::time_t now = std::time(nullptr);
-    std::tm parts{};
-    gmtime_r(&now, &parts);
-    char stamp[40];
-    std::strftime(stamp, sizeof stamp, "runs/join-%Y%m%d-%H%M%S", &parts);
-    run_dir = stamp;
-  }
+  if (run_dir.empty()) run_dir = new_run_dir_name("runs/join-%Y%m%d-%H%M%S");
   RunDir dir(run_dir);
   pid_t running = 0;
   if (supervisor_alive(dir, &running)) {
@@ -257,7 +233,7 @@ int join_command(int argc, char** argv) {
   }
   while (!nonce.empty() && (nonce.back() == '\n' || nonce.back() == ' ')) nonce.pop_back();
   const redis::Reply claim =
-      redis->command({"EVAL", kClaimScript, "1", redis::host_lock_key(host_id), nonce,
+      redis->command({"EVAL", redis::kHostClaimScript, "1", redis::host_lock_key(host_id), nonce,
                       std::to_string(redis::kHostLockMs)});
   if (!claim.is_integer() || claim.integer() != 1) {
     throw UsageError(fmt::format(
@@ -270,7 +246,7 @@ int join_command(int argc, char** argv) {
   const redis::Reply room = redis->command(
       {"EVAL", kHostRoomScript, "1", redis::kHostsKey, host_id, std::to_string(redis::kMaxHosts)});
   if (!room.is_integer() || room.integer() != 1) {
-    redis->command({"EVAL", kReleaseScript, "1", redis::host_lock_key(host_id), nonce});
+    redis->command({"EVAL", redis::kHostReleaseScript, "1", redis::host_lock_key(host_id), nonce});
     throw UsageError(fmt::format(
         "the learner host at {} already had {} actor hosts join its run, the most it tracks: "
         "join with the --host-id of one of them, or start a new learner run",

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/error.h"
 #include "launch/commands.h"
 
 namespace {
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
   ::umask(077);
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     print_usage();
-    return argc < 2 ? 2 : 0;
+    return argc < 2 ? rz::kExitUserError : 0;
   }
   const std::string command = argv[1];
   int rest_argc = argc - 2;
@@ -47,5 +48,5 @@ int main(int argc, char** argv) {
                "ringzero-launch: unknown command '%s'; use start, join, stop, status, "
                "restart-learner or monitor (see ringzero-launch --help)\n",
                command.c_str());
-  return 2;
+  return rz::kExitUserError;
 }

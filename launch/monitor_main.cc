@@ -7,17 +7,23 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstring>
+#include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "common/command_line.h"
+#include "common/text_parse.h"
+#include "launch/command_support.h"
 #include "launch/run_dir.h"
 #include "launch/run_snapshot.h"
 #include "shm/segment.h"
 
 namespace {
+
+using rz::launch::UsageError;
 
 struct Args {
   std::string run_dir, shm;
@@ -25,54 +31,34 @@ struct Args {
   double interval_s = 1.0;
 };
 
-[[noreturn]] void usage_error(const std::string& message) {
-  std::fprintf(stderr, "ringzero-monitor: %s\n", message.c_str());
-  std::exit(2);
-}
-
-Args parse(int argc, char** argv) {
+// The command line; std::nullopt after printing the help for --help. Throws UsageError.
+std::optional<Args> parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string value;
-    bool has_value = false;
-    if (const auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      has_value = true;
-    }
-    auto next = [&]() -> std::string {
-      if (has_value) return value;
-      if (i + 1 >= argc) usage_error(arg + " needs a value");
-      return argv[++i];
-    };
-    if (arg == "--help" || arg == "-h") {
+  for (rz::ArgCursor arg(argc, argv, 1); arg.next();) {
+    if (arg.name() == "--help" || arg.name() == "-h") {
       std::printf(
           "usage: ringzero-monitor (--run-dir DIR | --shm NAME) [--once] [--json] [--interval S]\n"
           "Live table of a run: actors (state, games, positions/s, simulations/s, weights,\n"
           "heartbeat age), learner (step, losses, samples/s, replay, published version,\n"
           "device), ring lanes. Read-only; exits when the run ends. Ctrl-C to quit.\n");
-      std::exit(0);
-    } else if (arg == "--run-dir") {
-      a.run_dir = next();
-    } else if (arg == "--shm") {
-      a.shm = next();
-    } else if (arg == "--once") {
+      return std::nullopt;
+    } else if (arg.name() == "--run-dir") {
+      a.run_dir = arg.value();
+    } else if (arg.name() == "--shm") {
+      a.shm = arg.value();
+    } else if (arg.name() == "--once") {
       a.once = true;
-    } else if (arg == "--json") {
+    } else if (arg.name() == "--json") {
       a.json = true;
-    } else if (arg == "--interval") {
-      const std::string v = next();
-      char* end = nullptr;
-      a.interval_s = std::strtod(v.c_str(), &end);
-      if (end == v.c_str() || *end || !(a.interval_s >= 0.1 && a.interval_s <= 3600)) {
-        usage_error("--interval must be between 0.1 and 3600 seconds, not '" + v + "'");
-      }
+    } else if (arg.name() == "--interval") {
+      const std::string v = arg.value();
+      if (!rz::parse_double(v, &a.interval_s) || !(a.interval_s >= 0.1 && a.interval_s <= 3600))
+        throw UsageError("--interval must be between 0.1 and 3600 seconds, not '" + v + "'");
     } else {
-      usage_error("unknown argument '" + std::string(argv[i]) + "' (see ringzero-monitor --help)");
+      throw UsageError("unknown argument '" + arg.raw() + "' (see ringzero-monitor --help)");
     }
   }
-  if (a.run_dir.empty() && a.shm.empty()) usage_error("give --run-dir DIR (or --shm NAME)");
+  if (a.run_dir.empty() && a.shm.empty()) throw UsageError("give --run-dir DIR (or --shm NAME)");
   return a;
 }
 
@@ -81,22 +67,23 @@ std::string segment_name(const Args& a) {
   const rz::launch::RunDir dir(a.run_dir);
   const std::string name = rz::launch::read_shm_name(dir);
   if (name.empty()) {
-    usage_error("no run in " + dir.path() + " (shm_name missing); start one with launch/launch.sh");
+    throw UsageError("no run in " + dir.path() +
+                     " (shm_name missing); start one with launch/launch.sh");
   }
   return name;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const Args args = parse(argc, argv);
+int monitor(int argc, char** argv) {
+  const std::optional<Args> parsed = parse(argc, argv);
+  if (!parsed) return 0;
+  const Args& args = *parsed;
   const std::string name = segment_name(args);
   const std::string run_dir = args.run_dir.empty() ? "" : rz::launch::RunDir(args.run_dir).path();
   std::unique_ptr<rz::shm::Segment> segment;
   try {
     segment = rz::shm::Segment::open(name, /*read_only=*/true);
   } catch (const std::exception& e) {
-    usage_error(
+    throw UsageError(
         fmt::format("the run is not running ({}); start it with launch/launch.sh start", e.what()));
   }
   const bool ansi = ::isatty(STDOUT_FILENO) && !args.json;
@@ -123,4 +110,12 @@ int main(int argc, char** argv) {
       return 0;
     }
   }
+}
+
+}  // namespace
+
+// Exit status: 0 when the run ends or after --once, 2 for bad input (and a run that is not
+// running), 1 for anything else.
+int main(int argc, char** argv) {
+  return rz::launch::run_reporting_errors("ringzero-monitor", [&] { return monitor(argc, argv); });
 }

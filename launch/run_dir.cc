@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "common/durable_file.h"
+#include "common/error.h"
 
 namespace rz::launch {
 
@@ -36,8 +37,8 @@ void RunDir::create_layout() const {
     if (!ec && ::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST)
       ec = std::error_code(errno, std::generic_category());
     if (ec) {
-      throw std::runtime_error(fmt::format(
-          "cannot create directory {}: {} (choose a writable --run-dir)", d, ec.message()));
+      throw UserError(fmt::format("cannot create directory {}: {} (choose a writable --run-dir)", d,
+                                  ec.message()));
     }
   }
   check_private();
@@ -52,8 +53,7 @@ void RunDir::check_private() const {
     const int rc = i == 0 ? ::stat(d.c_str(), &st) : ::lstat(d.c_str(), &st);
     if (rc != 0) {
       if (errno == ENOENT && i > 0) continue;  // created later, by us, private
-      throw std::runtime_error(
-          fmt::format("cannot inspect run directory {}: {}", d, std::strerror(errno)));
+      throw UserError(fmt::format("cannot inspect run directory {}: {}", d, std::strerror(errno)));
     }
     std::string why;
     if (S_ISLNK(st.st_mode)) {
@@ -70,7 +70,7 @@ void RunDir::check_private() const {
                         st.st_mode & 07777);
     }
     if (!why.empty()) {
-      throw std::runtime_error(fmt::format(
+      throw UserError(fmt::format(
           "run directory {} {}: a run directory must be your own and private, since whoever "
           "can write there controls what the run writes and reads; use another --run-dir{}",
           d, why,
@@ -82,7 +82,7 @@ void RunDir::check_private() const {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(d, ec)) {
       if (entry.is_symlink(ec)) {
-        throw std::runtime_error(fmt::format(
+        throw UserError(fmt::format(
             "run directory {} holds a symbolic link {}: a run never writes through a link; "
             "remove it (rm {}) or use another --run-dir",
             d, entry.path().filename().string(), shell_quote(entry.path().string())));
@@ -163,7 +163,7 @@ uint64_t read_generation(const RunDir& dir) {
     std::string shown = digits.substr(0, 40);
     for (char& ch : shown)
       if (!std::isprint(static_cast<unsigned char>(ch))) ch = '?';
-    throw std::runtime_error(
+    throw UserError(
         "run file " + dir.generation_file() + " holds '" + shown +
         "', not a generation number; write the number of earlier starts of this run into it "
         "(e.g. 1), or delete it to count from 1 again");

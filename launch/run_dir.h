@@ -55,13 +55,14 @@ class RunDir {
 
   bool exists() const;
   // Creates RUN, RUN/pids, RUN/logs and RUN/checkpoints (mode 0700), then check_private().
-  // Throws std::runtime_error (one line) on failure.
+  // Throws UserError (common/error.h; one line naming the fix) on failure.
   void create_layout() const;
-  // Refuses, with one line naming the directory, the reason and the fix, a run directory that
-  // is not this user's own and private: RUN (followed if it is a symlink, so runs/latest
-  // works) and each of its subdirectories that exists (never a symlink) must be owned by
-  // this user and writable by nobody else. Another local user who can write there could
-  // plant symlinks (our logs appended to their target), a config.ini, checkpoints or a pid.
+  // Refuses (UserError), with one line naming the directory, the reason and the fix, a run
+  // directory that is not this user's own and private: RUN (followed if it is a symlink, so
+  // runs/latest works) and each of its subdirectories that exists (never a symlink) must be
+  // owned by this user and writable by nobody else. Another local user who can write there
+  // could plant symlinks (our logs appended to their target), a config.ini, checkpoints or a
+  // pid.
   void check_private() const;
 
  private:
@@ -91,7 +92,7 @@ pid_t read_pid_file(const std::string& path);
 std::string read_shm_name(const RunDir& dir);
 
 // RUN/generation: 0 when the file is missing (a fresh run), else the number it holds.
-// Throws std::runtime_error (one line naming the file and the fix) when it holds anything
+// Throws UserError (one line naming the file and the fix) when it holds anything
 // but a positive whole number: a generation must never silently start again from 1.
 uint64_t read_generation(const RunDir& dir);
 

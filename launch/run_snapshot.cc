@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "launch/json_text.h"
 #include "launch/process_liveness.h"
 #include "shm/stats.h"
 #include "shm/trajectory_ring.h"
@@ -17,31 +18,6 @@ namespace rz::launch {
 namespace {
 
 constexpr double kStaleHeartbeatS = 10.0;
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      out += fmt::format("\\u{:04x}", c);
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
-
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  return fmt::format("{:.6g}", v);
-}
-
-std::string json_optional(const std::optional<double>& v) {
-  return v ? json_number(*v) : "null";
-}
 
 std::optional<double> gauge_of(const shm::SlotSnapshot& slot, const std::string& name) {
   for (const shm::MetricSnapshot& m : slot.metrics) {
@@ -66,6 +42,40 @@ uint64_t count_of(const shm::SlotSnapshot& slot, const std::string& name) {
 double heartbeat_age(const shm::SlotSnapshot& slot, uint64_t now_ns) {
   if (slot.heartbeat_ns == 0) return -1;
   return now_ns > slot.heartbeat_ns ? (now_ns - slot.heartbeat_ns) / 1e9 : 0.0;
+}
+
+// The counters each row shows, by the metric name its process publishes (the names
+// run_snapshot.h lists).
+constexpr std::pair<uint64_t ActorRow::*, const char*> kActorCounters[] = {
+    {&ActorRow::games, "games"},
+    {&ActorRow::positions, "positions"},
+    {&ActorRow::records_committed, "records_committed"},
+    {&ActorRow::simulations, "simulations"},
+    {&ActorRow::weight_version, "weight_version"},
+    {&ActorRow::eval_lookups, "eval_lookups"},
+    {&ActorRow::eval_saved, "eval_saved"}};
+constexpr std::pair<uint64_t LearnerRow::*, const char*> kLearnerCounters[] = {
+    {&LearnerRow::step, "step"},
+    {&LearnerRow::published_version, "published_version"},
+    {&LearnerRow::records_consumed, "records_consumed"},
+    {&LearnerRow::replay_positions, "replay_positions"},
+    {&LearnerRow::samples, "samples_trained"}};
+
+// Who a stats slot's process is and what it reports of itself.
+void read_process(const shm::SlotSnapshot& slot, uint64_t now_ns, ProcessRow* row) {
+  row->pid = static_cast<pid_t>(slot.pid);
+  row->state = shm::state_name(slot.state);
+  row->heartbeat_age_s = heartbeat_age(slot, now_ns);
+  row->restarts = slot.restarts;
+}
+
+// The supervisor's view wins for pids it knows (a process that died before claiming its
+// slot), restart counts (kept across generations) and notes (why it gave up).
+void apply_role_record(const RoleRecord& record, ProcessRow* row) {
+  if (record.pid > 0) row->pid = record.pid;
+  row->restarts = std::max(row->restarts, record.restarts);
+  if (record.state != "running") row->state = record.state;
+  row->note = record.note;
 }
 
 }  // namespace
@@ -112,50 +122,30 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
   s.learner.state = "absent";
 
   for (const shm::SlotSnapshot& slot : shm::read_stats(segment)) {
-    const double age = heartbeat_age(slot, s.steady_ns);
     if (slot.role == shm::Role::kActor && slot.index < lanes) {
       ActorRow& a = s.actors[slot.index];
-      a.pid = static_cast<pid_t>(slot.pid);
-      a.state = shm::state_name(slot.state);
-      a.games = count_of(slot, "games");
-      a.positions = count_of(slot, "positions");
-      a.records_committed = count_of(slot, "records_committed");
-      a.simulations = count_of(slot, "simulations");
-      a.weight_version = count_of(slot, "weight_version");
-      a.heartbeat_age_s = age;
+      read_process(slot, s.steady_ns, &a);
+      for (const auto& [field, name] : kActorCounters) a.*field = count_of(slot, name);
       // The actor's own rate gauges; the live monitor replaces them by interval rates.
       a.positions_per_s = gauge_of(slot, "positions_per_s").value_or(0);
       a.simulations_per_s = gauge_of(slot, "sims_per_s").value_or(0);
-      a.eval_lookups = count_of(slot, "eval_lookups");
-      a.eval_saved = count_of(slot, "eval_saved");
       a.eval_cache_hit_rate = gauge_of(slot, "eval_cache_hit_rate").value_or(0);
       if (const auto bf16 = gauge_of(slot, "precision_bf16"))
         a.precision = *bf16 != 0 ? "bf16" : "fp32";
-      a.restarts = slot.restarts;
     } else if (slot.role == shm::Role::kLearner) {
       LearnerRow& l = s.learner;
-      l.pid = static_cast<pid_t>(slot.pid);
-      l.state = shm::state_name(slot.state);
-      l.step = count_of(slot, "step");
-      l.published_version = count_of(slot, "published_version");
-      l.records_consumed = count_of(slot, "records_consumed");
-      l.replay_positions = count_of(slot, "replay_positions");
-      l.samples = count_of(slot, "samples_trained");
+      read_process(slot, s.steady_ns, &l);
+      for (const auto& [field, name] : kLearnerCounters) l.*field = count_of(slot, name);
       l.loss_policy = gauge_of(slot, "loss_policy");
       l.loss_value = gauge_of(slot, "loss_value");
       l.eval_version = gauge_of(slot, "eval_version");
       l.eval_score = gauge_of(slot, "eval_score");
       const auto cuda = gauge_of(slot, "device_cuda");
       if (cuda) l.device = *cuda != 0 ? "cuda" : "cpu";
-      l.heartbeat_age_s = age;
-      l.restarts = slot.restarts;
     } else if (slot.role == shm::Role::kEvaluator) {
       EvaluatorRow e;
       e.index = slot.index;
-      e.pid = static_cast<pid_t>(slot.pid);
-      e.state = shm::state_name(slot.state);
-      e.heartbeat_age_s = age;
-      e.restarts = slot.restarts;
+      read_process(slot, s.steady_ns, &e);
       for (const shm::MetricSnapshot& m : slot.metrics) {
         e.metrics.emplace_back(
             m.name, m.kind == shm::MetricKind::kGauge ? m.gauge() : static_cast<double>(m.value));
@@ -164,22 +154,11 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
     }
   }
 
-  // The supervisor's view wins for pids it knows (a process that died before claiming its
-  // slot), restart counts (kept across generations) and notes (why it gave up).
   for (ActorRow& a : s.actors) {
     auto it = roles.find(fmt::format("actor-{}", a.slot));
-    if (it == roles.end()) continue;
-    if (it->second.pid > 0) a.pid = it->second.pid;
-    a.restarts = std::max(a.restarts, it->second.restarts);
-    if (it->second.state != "running") a.state = it->second.state;
-    a.note = it->second.note;
+    if (it != roles.end()) apply_role_record(it->second, &a);
   }
-  if (auto it = roles.find("learner"); it != roles.end()) {
-    if (it->second.pid > 0) s.learner.pid = it->second.pid;
-    s.learner.restarts = std::max(s.learner.restarts, it->second.restarts);
-    if (it->second.state != "running") s.learner.state = it->second.state;
-    s.learner.note = it->second.note;
-  }
+  if (auto it = roles.find("learner"); it != roles.end()) apply_role_record(it->second, &s.learner);
   // The supervisor's evaluator ("eval") is evaluator 0; it may not have claimed its slot yet.
   if (auto it = roles.find("eval"); it != roles.end()) {
     auto e = std::find_if(s.evaluators.begin(), s.evaluators.end(),
@@ -189,10 +168,7 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
       e = s.evaluators.begin();
       e->state = "absent";
     }
-    if (it->second.pid > 0) e->pid = it->second.pid;
-    e->restarts = std::max(e->restarts, it->second.restarts);
-    if (it->second.state != "running") e->state = it->second.state;
-    e->note = it->second.note;
+    apply_role_record(it->second, &*e);
   }
   // A slot carried over from an earlier generation that no process owns in this one (pid 0:
   // say, the evaluator of a run resumed without one) is kept for its counters, not shown.
@@ -247,24 +223,22 @@ std::string snapshot_json(const RunSnapshot& s) {
       "\"supervisor_pid\":{},\"supervisor_alive\":{},\"stop_requested\":{}}},",
       json_string(s.run_dir), json_string(s.shm_name), json_string(s.game), s.generation,
       json_number(s.uptime_s), s.supervisor_pid, s.supervisor_alive, s.stop_requested);
-  out += "\"actors\":[";
-  for (size_t i = 0; i < s.actors.size(); ++i) {
-    const ActorRow& a = s.actors[i];
-    out += fmt::format(
-        "{}{{\"slot\":{},\"pid\":{},\"alive\":{},\"state\":{},\"games\":{},\"positions\":{},"
+  out += json_array("actors", s.actors, [](const ActorRow& a) {
+    return fmt::format(
+        "{{\"slot\":{},\"pid\":{},\"alive\":{},\"state\":{},\"games\":{},\"positions\":{},"
         "\"records_committed\":{},\"simulations\":{},\"weight_version\":{},"
         "\"heartbeat_age_s\":{},\"restarts\":{},\"positions_per_s\":{},"
         "\"simulations_per_s\":{},\"eval_lookups\":{},\"eval_saved\":{},"
         "\"eval_cache_hit_rate\":{},\"precision\":{},\"note\":{}}}",
-        i ? "," : "", a.slot, a.pid, a.alive, json_string(a.state), a.games, a.positions,
-        a.records_committed, a.simulations, a.weight_version,
+        a.slot, a.pid, a.alive, json_string(a.state), a.games, a.positions, a.records_committed,
+        a.simulations, a.weight_version,
         a.heartbeat_age_s < 0 ? "null" : json_number(a.heartbeat_age_s), a.restarts,
         json_number(a.positions_per_s), json_number(a.simulations_per_s), a.eval_lookups,
         a.eval_saved, json_number(a.eval_cache_hit_rate), json_string(a.precision),
         json_string(a.note));
-  }
+  });
   const LearnerRow& l = s.learner;
-  out += "],";
+  out += ",";
   out += fmt::format(
       "\"learner\":{{\"pid\":{},\"alive\":{},\"state\":{},\"step\":{},\"published_version\":{},"
       "\"records_consumed\":{},\"replay_positions\":{},\"samples\":{},\"loss_policy\":{},"
@@ -275,36 +249,31 @@ std::string snapshot_json(const RunSnapshot& s) {
       json_string(l.device), l.heartbeat_age_s < 0 ? "null" : json_number(l.heartbeat_age_s),
       l.restarts, s.has_rates ? json_number(l.samples_per_s) : "null",
       json_optional(l.eval_version), json_optional(l.eval_score), json_string(l.note));
-  out += "\"evaluators\":[";
-  for (size_t i = 0; i < s.evaluators.size(); ++i) {
-    const EvaluatorRow& e = s.evaluators[i];
-    out += fmt::format(
-        "{}{{\"index\":{},\"pid\":{},\"alive\":{},\"state\":{},\"heartbeat_age_s\":{},"
-        "\"restarts\":{},\"note\":{},\"metrics\":{{",
-        i ? "," : "", e.index, e.pid, e.alive, json_string(e.state),
-        e.heartbeat_age_s < 0 ? "null" : json_number(e.heartbeat_age_s), e.restarts,
-        json_string(e.note));
+  out += json_array("evaluators", s.evaluators, [](const EvaluatorRow& e) {
+    std::string metrics;
     for (size_t j = 0; j < e.metrics.size(); ++j) {
-      out += fmt::format("{}{}:{}", j ? "," : "", json_string(e.metrics[j].first),
-                         json_number(e.metrics[j].second));
+      metrics += fmt::format("{}{}:{}", j ? "," : "", json_string(e.metrics[j].first),
+                             json_number(e.metrics[j].second));
     }
-    out += "}}";
-  }
-  out += "],";
+    return fmt::format(
+        "{{\"index\":{},\"pid\":{},\"alive\":{},\"state\":{},\"heartbeat_age_s\":{},"
+        "\"restarts\":{},\"note\":{},\"metrics\":{{{}}}}}",
+        e.index, e.pid, e.alive, json_string(e.state),
+        e.heartbeat_age_s < 0 ? "null" : json_number(e.heartbeat_age_s), e.restarts,
+        json_string(e.note), metrics);
+  });
   out += fmt::format(
-      "\"ring\":{{\"records_in_flight\":{},\"bytes_in_flight\":{},"
-      "\"records_committed\":{},\"records_per_s\":{},\"lanes\":[",
+      ",\"ring\":{{\"records_in_flight\":{},\"bytes_in_flight\":{},"
+      "\"records_committed\":{},\"records_per_s\":{},",
       s.records_in_flight, s.bytes_in_flight, s.records_committed,
       s.has_rates ? json_number(s.records_per_s) : "null");
-  for (size_t i = 0; i < s.lanes.size(); ++i) {
-    const LaneRow& r = s.lanes[i];
-    out += fmt::format(
-        "{}{{\"lane\":{},\"records_in_flight\":{},\"bytes_in_flight\":{},"
+  out += json_array("lanes", s.lanes, [](const LaneRow& r) {
+    return fmt::format(
+        "{{\"lane\":{},\"records_in_flight\":{},\"bytes_in_flight\":{},"
         "\"records_committed\":{},\"fill\":{}}}",
-        i ? "," : "", r.lane, r.records_in_flight, r.bytes_in_flight, r.records_committed,
-        json_number(r.fill));
-  }
-  out += "]}";
+        r.lane, r.records_in_flight, r.bytes_in_flight, r.records_committed, json_number(r.fill));
+  });
+  out += "}";
   out += scale_json(s.scale);
   out += "}";
   return out;

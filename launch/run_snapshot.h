@@ -30,16 +30,20 @@
 
 namespace rz::launch {
 
-struct ActorRow {
-  uint32_t slot = 0;
+// What every row of a supervised process shows: who it is, whether it lives, what it says.
+struct ProcessRow {
   pid_t pid = 0;
   bool alive = false;
   std::string state;  // from the stats slot (starting/running/...) or the supervisor's view
-  uint64_t games = 0, positions = 0, records_committed = 0, simulations = 0;
-  uint64_t weight_version = 0;
   double heartbeat_age_s = -1;  // -1: never reported
   uint32_t restarts = 0;
   std::string note;  // e.g. why the supervisor gave up on it
+};
+
+struct ActorRow : ProcessRow {
+  uint32_t slot = 0;
+  uint64_t games = 0, positions = 0, records_committed = 0, simulations = 0;
+  uint64_t weight_version = 0;
   // The actor's own rate gauges, or (live monitor) rates over the last interval.
   double positions_per_s = 0, simulations_per_s = 0;
   // Evaluation cache: leaves looked up and answered without a forward pass; the hit rate is
@@ -49,30 +53,18 @@ struct ActorRow {
   std::string precision = "-";  // "fp32", "bf16", or "-" before the actor said
 };
 
-struct LearnerRow {
-  pid_t pid = 0;
-  bool alive = false;
-  std::string state;
+struct LearnerRow : ProcessRow {
   uint64_t step = 0, published_version = 0, records_consumed = 0, replay_positions = 0;
   uint64_t samples = 0;
   std::optional<double> loss_policy, loss_value;
   std::string device = "unknown";
-  double heartbeat_age_s = -1;
-  uint32_t restarts = 0;
-  std::string note;
   double samples_per_s = 0;
   std::optional<double> eval_version, eval_score;
 };
 
 // A process in an evaluator stats slot (role kEvaluator): whatever it publishes.
-struct EvaluatorRow {
+struct EvaluatorRow : ProcessRow {
   uint32_t index = 0;
-  pid_t pid = 0;
-  bool alive = false;
-  std::string state;
-  double heartbeat_age_s = -1;
-  uint32_t restarts = 0;
-  std::string note;  // why the supervisor gave up on it
   std::vector<std::pair<std::string, double>> metrics;
 };
 

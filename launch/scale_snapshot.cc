@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "launch/json_text.h"
 #include "launch/process_liveness.h"
 #include "shm/stats.h"
 
@@ -31,15 +32,6 @@ uint64_t metric(const shm::SlotSnapshot& slot, const std::string& name) {
     if (m.name == name)
       return m.kind == shm::MetricKind::kGauge ? static_cast<uint64_t>(m.gauge()) : m.value;
   return 0;
-}
-
-std::string quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20) out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace
@@ -104,22 +96,20 @@ ScaleSnapshot take_scale_snapshot(const shm::Segment& segment, const std::string
 std::string scale_json(const ScaleSnapshot& s) {
   std::string out;
   if (s.serving) {
-    out += ",\"hosts\":[";
-    for (size_t i = 0; i < s.hosts.size(); ++i) {
-      const HostRow& h = s.hosts[i];
-      out += fmt::format(
-          "{}{{\"host_id\":{},\"actors\":{},\"alive\":{},\"last_seen_s\":{},\"epoch\":{},"
-          "\"records_ingested\":{},\"duplicates_dropped\":{},\"sequence_gaps\":{},"
-          "\"weight_version\":{},\"records_sent\":{},\"records_acked\":{}}}",
-          i ? "," : "", quote(h.host_id), h.actors, h.alive,
-          h.last_seen_s < 0 ? "null" : num(h.last_seen_s), h.epoch, h.records_ingested,
-          h.duplicates_dropped, h.sequence_gaps, h.weight_version, h.records_sent, h.records_acked);
-    }
-    out += "]";
+    out += "," + json_array("hosts", s.hosts, [](const HostRow& h) {
+             return fmt::format(
+                 "{{\"host_id\":{},\"actors\":{},\"alive\":{},\"last_seen_s\":{},\"epoch\":{},"
+                 "\"records_ingested\":{},\"duplicates_dropped\":{},\"sequence_gaps\":{},"
+                 "\"weight_version\":{},\"records_sent\":{},\"records_acked\":{}}}",
+                 json_string(h.host_id), h.actors, h.alive,
+                 h.last_seen_s < 0 ? "null" : num(h.last_seen_s), h.epoch, h.records_ingested,
+                 h.duplicates_dropped, h.sequence_gaps, h.weight_version, h.records_sent,
+                 h.records_acked);
+           });
     if (s.ingest) {
       out += fmt::format(",\"ingest\":{{\"pid\":{},\"alive\":{}", s.ingest->pid, s.ingest->alive);
       for (const auto& [name, value] : s.ingest->metrics)
-        out += fmt::format(",{}:{}", quote(name), num(value));
+        out += fmt::format(",{}:{}", json_string(name), num(value));
       out += "}";
     }
   }
@@ -129,7 +119,7 @@ std::string scale_json(const ScaleSnapshot& s) {
         ",\"relay\":{{\"pid\":{},\"alive\":{},\"state\":{},\"learner_reachable\":{},"
         "\"records_sent\":{},\"records_acked\":{},\"resends\":{},\"reconnects\":{},"
         "\"weight_version\":{},\"heartbeat_age_s\":{}}}",
-        r.pid, r.alive, quote(r.state), r.learner_reachable, r.records_sent, r.records_acked,
+        r.pid, r.alive, json_string(r.state), r.learner_reachable, r.records_sent, r.records_acked,
         r.resends, r.reconnects, r.weight_version,
         r.heartbeat_age_s < 0 ? "null" : num(r.heartbeat_age_s));
   }

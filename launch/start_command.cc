@@ -1,6 +1,8 @@
 // `ringzero-launch start`: check the request, write RUN/config.ini, then supervise the run in
 // the foreground or (--detach) from a background session that reports back once every role
-// is up.
+// is up. The steps are told in start_command.h.
+#include "launch/start_command.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
@@ -11,7 +13,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -29,7 +30,6 @@
 #include "launch/run_dir.h"
 #include "launch/run_summary.h"
 #include "launch/scale_setup.h"
-#include "launch/supervisor.h"
 
 namespace rz::launch {
 
@@ -74,8 +74,242 @@ void check_checkpoint_fits(const RunDir& dir, const RunConfig& config) {
   }
 }
 
-// launch.sh sets RZ_LATEST_LINK (runs/latest) for runs in its default place: point it at
-// this run, atomically (a new link renamed over the old one).
+// "run DIR is already running (supervisor pid P)": what start says to a run it cannot own.
+UsageError already_running(const RunDir& dir, pid_t pid) {
+  return UsageError(fmt::format(
+      "run {} is already running (supervisor pid {}); watch it with {} "
+      "monitor --run-dir {} or stop it with {} stop --run-dir {}",
+      dir.path(), pid, script(), shell_quote(dir.path()), script(), shell_quote(dir.path())));
+}
+
+// A start without --resume in a directory that holds a run.
+UsageError already_holds_a_run(const RunDir& dir) {
+  return UsageError(
+      fmt::format("{} already holds a run; continue it with --resume or choose "
+                  "another --run-dir",
+                  dir.path()));
+}
+
+// The line that tells a learner host's user how actor hosts join it (start --serve).
+void print_serve_hint(const RunConfig& config) {
+  if (config.scale.serve.empty()) return;
+  fmt::print(stderr,
+             "ringzero: serving actor hosts on {}; on each, run: {} join --learner {} "
+             "--secret-file <a copy of {}>\n",
+             config.scale.serve, script(), config.scale.serve, config.scale.secret_file);
+}
+
+}  // namespace
+
+int start_command(int argc, char** argv) {
+  StartRequest request = read_start_request(argc, argv);
+  const RunDir dir = choose_run_dir(&request);
+  check_run_dir(dir, &request);
+  RunConfig config = parse_start_options(&request);
+  refuse_running_run(dir);
+  check_continuation(dir, request, config);
+  complete_config(dir, request, &config);
+  check_scale_out(dir, &config);
+  const SupervisorOptions options = supervisor_options(config, dir);
+  std::unique_ptr<FileLock> lock = create_run(dir, request, config);
+  point_latest_link(dir);
+  if (request.detach) return start_detached(options, dir, std::move(lock));
+  return supervise_here(options, dir, std::move(lock), request.resume);
+}
+
+StartRequest read_start_request(int argc, char** argv) {
+  StartRequest request;
+  // Peek at --run-dir / --resume / --config: resuming reads the run's own config.ini.
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--run-dir" && i + 1 < argc) request.run_dir = argv[i + 1];
+    if (a.rfind("--run-dir=", 0) == 0) request.run_dir = a.substr(10);
+    if (a == "--resume") request.resume = true;
+    if (a == "--config" || a.rfind("--config=", 0) == 0) request.has_config = true;
+  }
+  request.stats_slots_given = given_on_command_line(argc, argv, "--shm.stats_slots");
+  // --actors N is launch.actors=N, checked here so that a bad value gets a message that says
+  // what is expected (boost's would not), and rewritten before the parse so that validate()
+  // sizes everything (the stats slots) for the real number of actors.
+  std::vector<std::string>& args = request.args;
+  args = {"ringzero-launch start"};
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    // Scale-out (docs/scale-out.md): --serve HOST:PORT and --secret-file F are the options
+    // scale.serve and scale.secret_file.
+    if (a == "--serve" || a == "--secret-file") {
+      if (i + 1 >= argc)
+        throw UsageError(a + (a == "--serve" ? " needs HOST:PORT" : " needs a file"));
+      args.push_back((a == "--serve" ? "--scale.serve=" : "--scale.secret_file=") +
+                     std::string(argv[++i]));
+      continue;
+    }
+    if (a.rfind("--serve=", 0) == 0 || a.rfind("--secret-file=", 0) == 0) {
+      args.push_back(a.rfind("--serve=", 0) == 0 ? "--scale.serve=" + a.substr(8)
+                                                 : "--scale.secret_file=" + a.substr(14));
+      continue;
+    }
+    if (a == "--actors" || a.rfind("--actors=", 0) == 0) {
+      if (a == "--actors" && i + 1 >= argc)
+        throw UsageError("--actors needs a value (0 to 256, 0 = cores - 1)");
+      const int n = parse_actor_count(a == "--actors" ? argv[++i] : a.substr(9));
+      args.push_back("--launch.actors=" + std::to_string(n));
+      // A new run sized by --actors alone gets the stats slots its processes need, unless
+      // the user chose their number (validate() then refuses too few).
+      RunConfig sizing;
+      sizing.launch.actors = n;
+      if (!request.resume && !request.has_config && !request.stats_slots_given &&
+          stats_slots_needed(sizing) > sizing.shm.stats_slots) {
+        args.push_back("--shm.stats_slots=" + std::to_string(stats_slots_needed(sizing)));
+      }
+      continue;
+    }
+    args.push_back(a);
+  }
+  return request;
+}
+
+RunDir choose_run_dir(StartRequest* request) {
+  if (request->run_dir.empty()) {
+    if (request->resume) {
+      throw UsageError("start --resume needs --run-dir DIR (the run to continue)");
+    }
+    request->run_dir = new_run_dir_name("runs/%Y%m%d-%H%M%S");
+    request->args.push_back("--run-dir");
+    request->args.push_back(request->run_dir);
+  }
+  return RunDir(request->run_dir);
+}
+
+void check_run_dir(const RunDir& dir, StartRequest* request) {
+  if (dir.exists()) dir.check_private();
+  if (request->resume && !fs::exists(dir.config_file())) {
+    throw UsageError(fmt::format(
+        "there is no run in {} to resume ({}); start a new one with: {} start --run-dir {}",
+        dir.path(), dir.exists() ? "no config.ini in it" : "the directory does not exist", script(),
+        shell_quote(dir.path())));
+  }
+  if (request->resume && !request->has_config) {
+    request->args.push_back("--config");
+    request->args.push_back(dir.config_file());
+  }
+}
+
+RunConfig parse_start_options(StartRequest* request) {
+  RoleOptions role("launch",
+                   "ringzero-launch start [--game tictactoe|connect4|dotsandboxes] [--actors N] "
+                   "[--run-dir DIR] [--minutes M] [--config FILE] [--resume] [--detach] "
+                   "[--<option> VALUE ...]");
+  role.flags.add_options()("actors", po::value<std::string>(),
+                           "actor processes, 0 to 256 (default: launch.actors; 0 = cores - 1)")(
+      "resume", po::bool_switch(), "continue the stopped run in --run-dir from its checkpoint")(
+      "detach", po::bool_switch(), "run in the background; return once every role is up");
+  std::vector<const char*> argv;
+  for (const std::string& a : request->args) argv.push_back(a.c_str());
+  po::variables_map flags;
+  RunConfig config = parse_config_or_exit(static_cast<int>(argv.size()),
+                                          const_cast<char**>(argv.data()), role, &flags);
+  request->detach = flags["detach"].as<bool>();
+  return config;
+}
+
+void refuse_running_run(const RunDir& dir) {
+  pid_t pid = 0;
+  if (supervisor_alive(dir, &pid) &&
+      !wait_until([&] { return !supervisor_alive(dir, &pid); },
+                  std::chrono::duration_cast<std::chrono::seconds>(kLockGrace))) {
+    throw already_running(dir, pid);
+  }
+}
+
+void check_continuation(const RunDir& dir, const StartRequest& request, const RunConfig& config) {
+  const bool has_run = fs::exists(dir.config_file());
+  if (!request.resume && has_run) throw already_holds_a_run(dir);
+  if (request.resume && !has_run) {
+    throw UsageError(
+        fmt::format("nothing to resume in {} ({} is missing); start a new run "
+                    "without --resume",
+                    dir.path(), dir.config_file()));
+  }
+  if (!request.resume) return;
+  // A checkpoint fits one game and one network shape: refuse to resume into another.
+  const RunConfig before = load_config_file(dir.config_file());
+  if (before.game != config.game || before.net != config.net) {
+    throw UsageError(fmt::format(
+        "run {} trains {} with a {} network; --resume cannot change the game or the network "
+        "(start a new run in another --run-dir instead)",
+        dir.path(), before.game, before.net.shape_string()));
+  }
+  check_checkpoint_fits(dir, config);
+  try {
+    check_minutes_left(dir.path(), config.minutes);
+  } catch (const std::exception& e) {
+    throw UsageError(e.what());
+  }
+  read_generation(dir);  // a UserError naming the fix when RUN/generation is damaged
+}
+
+void complete_config(const RunDir& dir, const StartRequest& request, RunConfig* config) {
+  // 0 = cores - 1, resolved here so that config.ini records the real number (every process
+  // and a later --resume see the same), and the stats slots are sized for it.
+  config->launch.actors = effective_actor_count(*config);
+  if (!request.resume && !request.has_config && !request.stats_slots_given) {
+    config->shm.stats_slots = std::max(config->shm.stats_slots, stats_slots_needed(*config));
+  }
+  config->run_dir = dir.path();
+  if (config->shm.name.empty()) config->shm.name = default_shm_name(dir.path());
+  resolve_random_seed(config);
+  validate(*config);
+}
+
+void check_scale_out(const RunDir& dir, RunConfig* config) {
+  if (!config->scale.learner.empty()) {
+    throw UsageError(
+        fmt::format("{} is an actor host's run (scale.learner = {}): continue it with "
+                    "{} join --learner {} --secret-file F --run-dir {}",
+                    dir.path(), config->scale.learner, script(), config->scale.learner,
+                    shell_quote(dir.path())));
+  }
+  if (config->scale.serve.empty()) return;
+  if (!config->scale.secret_file.empty() && !fs::exists(config->scale.secret_file) &&
+      config->scale.secret_file != dir.path() + "/secret") {
+    throw UsageError(
+        fmt::format("--secret-file {}: no such file; write one (16+ characters, "
+                    "chmod 600) or leave --secret-file out for a generated one",
+                    config->scale.secret_file));
+  }
+  prepare_serve(config, dir);
+}
+
+SupervisorOptions supervisor_options(const RunConfig& config, const RunDir& dir) {
+  SupervisorOptions options;
+  options.config = config;
+  options.actors = effective_actor_count(config);
+  options.run_dir = dir.path();
+  options.actor_binary = child_binary("RZ_ACTOR_BINARY", "../actor/ringzero-actor");
+  options.learner_binary = child_binary("RZ_LEARNER_BINARY", "../learner/ringzero-learner");
+  if (config.eval.enabled) {
+    try {
+      options.eval_binary = child_binary("RZ_EVAL_BINARY", "../common/eval/ringzero-eval");
+    } catch (const UsageError& e) {
+      throw UsageError(
+          fmt::format("{}; or start without the evaluator: --eval.enabled false", e.what()));
+    }
+  }
+  return options;
+}
+
+std::unique_ptr<FileLock> create_run(const RunDir& dir, const StartRequest& request,
+                                     const RunConfig& config) {
+  dir.create_layout();
+  std::unique_ptr<FileLock> lock = take_run_lock(dir);
+  if (!request.resume && fs::exists(dir.config_file())) throw already_holds_a_run(dir);
+  write_config_atomically(config, dir.config_file());
+  return lock;
+}
+
+// launch.sh sets RZ_LATEST_LINK (runs/latest) for runs in its default place: it is pointed
+// at this run atomically (a new link renamed over the old one).
 void point_latest_link(const RunDir& dir) {
   const char* link = std::getenv("RZ_LATEST_LINK");
   if (!link || !*link) return;
@@ -87,7 +321,18 @@ void point_latest_link(const RunDir& dir) {
   if (ec) fs::remove(tmp, ec);
 }
 
-}  // namespace
+int supervise_here(const SupervisorOptions& options, const RunDir& dir,
+                   std::unique_ptr<FileLock> lock, bool resume) {
+  lock->record_pid(::getpid());
+  const RunConfig& config = options.config;
+  fmt::print(stderr,
+             "ringzero: {} {} with {} actor{} + learner{} in {} (Ctrl-C stops it cleanly)\n",
+             resume ? "resuming" : "training", config.game, options.actors,
+             options.actors == 1 ? "" : "s", config.eval.enabled ? " + evaluator" : "", dir.path());
+  print_next_steps(dir, stderr);
+  print_serve_hint(config);
+  return run_supervisor(options);
+}
 
 std::unique_ptr<FileLock> take_run_lock(const RunDir& dir) {
   // A supervisor SIGKILLed a moment ago still holds it until the kernel has torn it down:
@@ -96,10 +341,7 @@ std::unique_ptr<FileLock> take_run_lock(const RunDir& dir) {
   if (!lock) {
     pid_t pid = 0;
     FileLock::held(dir.lock_file(), &pid);
-    throw UsageError(fmt::format(
-        "run {} is already running (supervisor pid {}); watch it with {} "
-        "monitor --run-dir {} or stop it with {} stop --run-dir {}",
-        dir.path(), pid, script(), shell_quote(dir.path()), script(), shell_quote(dir.path())));
+    throw already_running(dir, pid);
   }
   return lock;
 }
@@ -163,13 +405,7 @@ int start_detached(const SupervisorOptions& options, const RunDir& dir,
                pid, options.actors, options.actors == 1 ? "" : "s", joined ? "relay" : "learner",
                !joined && options.config.eval.enabled ? " + evaluator" : "");
     print_next_steps(dir, stderr);
-    if (!options.config.scale.serve.empty()) {
-      fmt::print(stderr,
-                 "ringzero: serving actor hosts on {}; on each, run: {} join --learner {} "
-                 "--secret-file <a copy of {}>\n",
-                 options.config.scale.serve, script(), options.config.scale.serve,
-                 options.config.scale.secret_file);
-    }
+    print_serve_hint(options.config);
     return 0;
   }
   if (reply.rfind("error: ", 0) == 0) {
@@ -205,229 +441,6 @@ int start_detached(const SupervisorOptions& options, const RunDir& dir,
                kReadyTimeout.count(), dir.path(), script(), shell_quote(dir.path()));
   }
   return 1;
-}
-
-int start_command(int argc, char** argv) {
-  // Peek at --run-dir / --resume / --config: resuming reads the run's own config.ini.
-  std::string run_dir;
-  bool resume = false, has_config = false;
-  for (int i = 0; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--run-dir" && i + 1 < argc) run_dir = argv[i + 1];
-    if (a.rfind("--run-dir=", 0) == 0) run_dir = a.substr(10);
-    if (a == "--resume") resume = true;
-    if (a == "--config" || a.rfind("--config=", 0) == 0) has_config = true;
-  }
-  // --actors N is launch.actors=N, checked here so that a bad value gets a message that says
-  // what is expected (boost's would not), and rewritten before the parse so that validate()
-  // sizes everything (the stats slots) for the real number of actors.
-  std::vector<std::string> owned;  // strings args points into; reserved: never reallocates
-  owned.reserve(16);
-  std::vector<const char*> args = {"ringzero-launch start"};
-  std::string actors_text;
-  for (int i = 0; i < argc; ++i) {
-    const std::string a = argv[i];
-    // Scale-out (docs/scale-out.md): --serve HOST:PORT and --secret-file F are the options
-    // scale.serve and scale.secret_file.
-    if (a == "--serve" || a == "--secret-file") {
-      if (i + 1 >= argc)
-        throw UsageError(a + (a == "--serve" ? " needs HOST:PORT" : " needs a file"));
-      owned.push_back((a == "--serve" ? "--scale.serve=" : "--scale.secret_file=") +
-                      std::string(argv[++i]));
-      args.push_back(owned.back().c_str());
-      continue;
-    }
-    if (a.rfind("--serve=", 0) == 0 || a.rfind("--secret-file=", 0) == 0) {
-      owned.push_back(a.rfind("--serve=", 0) == 0 ? "--scale.serve=" + a.substr(8)
-                                                  : "--scale.secret_file=" + a.substr(14));
-      args.push_back(owned.back().c_str());
-      continue;
-    }
-    if (a == "--actors" || a.rfind("--actors=", 0) == 0) {
-      if (a == "--actors" && i + 1 >= argc)
-        throw UsageError("--actors needs a value (0 to 256, 0 = cores - 1)");
-      actors_text = a == "--actors" ? argv[++i] : a.substr(9);
-      const bool digits = !actors_text.empty() && actors_text.size() <= 4 &&
-                          actors_text.find_first_not_of("0123456789") == std::string::npos;
-      const int n = digits ? std::stoi(actors_text) : -1;
-      if (n < 0 || n > kMaxActors) {
-        throw UsageError(
-            fmt::format("--actors must be a whole number from 0 to {} (0 = cores - 1), "
-                        "not '{}'",
-                        kMaxActors, actors_text));
-      }
-      owned.push_back("--launch.actors=" + std::to_string(n));
-      args.push_back(owned.back().c_str());
-      // A new run sized by --actors alone gets the stats slots its processes need, unless
-      // the user chose their number (validate() then refuses too few).
-      RunConfig sizing;
-      sizing.launch.actors = n;
-      if (!resume && !has_config && !given_on_command_line(argc, argv, "--shm.stats_slots") &&
-          stats_slots_needed(sizing) > sizing.shm.stats_slots) {
-        owned.push_back("--shm.stats_slots=" + std::to_string(stats_slots_needed(sizing)));
-        args.push_back(owned.back().c_str());
-      }
-      continue;
-    }
-    args.push_back(argv[i]);
-  }
-  if (run_dir.empty()) {
-    if (resume) throw UsageError("start --resume needs --run-dir DIR (the run to continue)");
-    std::time_t now = std::time(nullptr);
-    std::tm parts{};
-    gmtime_r(&now, &parts);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "runs/%Y%m%d-%H%M%S", &parts);
-    run_dir = stamp;
-    args.push_back("--run-dir");
-    args.push_back(stamp);
-  }
-  RunDir dir(run_dir);
-  const std::string config_file = dir.config_file();
-  if (dir.exists()) {
-    try {
-      dir.check_private();
-    } catch (const std::runtime_error& e) {
-      throw UsageError(e.what());
-    }
-  }
-  if (resume && !fs::exists(config_file)) {
-    throw UsageError(fmt::format(
-        "there is no run in {} to resume ({}); start a new one with: {} start --run-dir {}",
-        dir.path(), dir.exists() ? "no config.ini in it" : "the directory does not exist", script(),
-        shell_quote(dir.path())));
-  }
-  if (resume && !has_config) {
-    args.push_back("--config");
-    args.push_back(config_file.c_str());
-  }
-
-  RoleOptions role("launch",
-                   "ringzero-launch start [--game tictactoe|connect4|dotsandboxes] [--actors N] "
-                   "[--run-dir DIR] [--minutes M] [--config FILE] [--resume] [--detach] "
-                   "[--<option> VALUE ...]");
-  role.flags.add_options()("actors", po::value<std::string>(),
-                           "actor processes, 0 to 256 (default: launch.actors; 0 = cores - 1)")(
-      "resume", po::bool_switch(), "continue the stopped run in --run-dir from its checkpoint")(
-      "detach", po::bool_switch(), "run in the background; return once every role is up");
-  po::variables_map flags;
-  RunConfig config = parse_config_or_exit(static_cast<int>(args.size()),
-                                          const_cast<char**>(args.data()), role, &flags);
-  const bool detach = flags["detach"].as<bool>();
-
-  pid_t pid = 0;
-  if (supervisor_alive(dir, &pid) &&
-      !wait_until([&] { return !supervisor_alive(dir, &pid); },
-                  std::chrono::duration_cast<std::chrono::seconds>(kLockGrace))) {
-    throw UsageError(fmt::format(
-        "run {} is already running (supervisor pid {}); watch it with {} "
-        "monitor --run-dir {} or stop it with {} stop --run-dir {}",
-        dir.path(), pid, script(), shell_quote(dir.path()), script(), shell_quote(dir.path())));
-  }
-  const bool has_run = fs::exists(config_file);
-  if (!resume && has_run) {
-    throw UsageError(
-        fmt::format("{} already holds a run; continue it with --resume or choose "
-                    "another --run-dir",
-                    dir.path()));
-  }
-  if (resume && !has_run) {
-    throw UsageError(
-        fmt::format("nothing to resume in {} ({} is missing); start a new run "
-                    "without --resume",
-                    dir.path(), config_file));
-  }
-  if (resume) {
-    // A checkpoint fits one game and one network shape: refuse to resume into another.
-    const RunConfig before = load_config_file(config_file);
-    if (before.game != config.game || before.net != config.net) {
-      throw UsageError(fmt::format(
-          "run {} trains {} with a {} network; --resume cannot change the game or the network "
-          "(start a new run in another --run-dir instead)",
-          dir.path(), before.game, before.net.shape_string()));
-    }
-    check_checkpoint_fits(dir, config);
-    try {
-      check_minutes_left(dir.path(), config.minutes);
-    } catch (const std::exception& e) {
-      throw UsageError(e.what());
-    }
-    try {
-      read_generation(dir);
-    } catch (const std::exception& e) {
-      throw UsageError(e.what());
-    }
-  }
-  // 0 = cores - 1, resolved here so that config.ini records the real number (every process
-  // and a later --resume see the same), and the stats slots are sized for it.
-  config.launch.actors = effective_actor_count(config);
-  if (!resume && !has_config && !given_on_command_line(argc, argv, "--shm.stats_slots")) {
-    config.shm.stats_slots = std::max(config.shm.stats_slots, stats_slots_needed(config));
-  }
-  config.run_dir = dir.path();
-  if (config.shm.name.empty()) config.shm.name = default_shm_name(dir.path());
-  resolve_random_seed(&config);
-  validate(config);
-  if (!config.scale.learner.empty()) {
-    throw UsageError(fmt::format(
-        "{} is an actor host's run (scale.learner = {}): continue it with "
-        "{} join --learner {} --secret-file F --run-dir {}",
-        dir.path(), config.scale.learner, script(), config.scale.learner, shell_quote(dir.path())));
-  }
-  if (!config.scale.serve.empty()) {
-    if (!config.scale.secret_file.empty() && !fs::exists(config.scale.secret_file) &&
-        config.scale.secret_file != dir.path() + "/secret") {
-      throw UsageError(
-          fmt::format("--secret-file {}: no such file; write one (16+ characters, "
-                      "chmod 600) or leave --secret-file out for a generated one",
-                      config.scale.secret_file));
-    }
-    prepare_serve(&config, dir);
-  }
-
-  SupervisorOptions options;
-  options.actors = effective_actor_count(config);
-  options.run_dir = dir.path();
-  options.actor_binary = child_binary("RZ_ACTOR_BINARY", "../actor/ringzero-actor");
-  options.learner_binary = child_binary("RZ_LEARNER_BINARY", "../learner/ringzero-learner");
-  if (config.eval.enabled) {
-    try {
-      options.eval_binary = child_binary("RZ_EVAL_BINARY", "../common/eval/ringzero-eval");
-    } catch (const UsageError& e) {
-      throw UsageError(
-          fmt::format("{}; or start without the evaluator: --eval.enabled false", e.what()));
-    }
-  }
-  try {
-    dir.create_layout();
-  } catch (const std::runtime_error& e) {
-    throw UsageError(e.what());
-  }
-  std::unique_ptr<FileLock> lock = take_run_lock(dir);
-  if (!resume && fs::exists(config_file)) {
-    throw UsageError(
-        fmt::format("{} already holds a run; continue it with --resume or choose "
-                    "another --run-dir",
-                    dir.path()));
-  }
-  write_config_atomically(config, config_file);
-  options.config = config;
-  point_latest_link(dir);
-
-  if (detach) return start_detached(options, dir, std::move(lock));
-  lock->record_pid(::getpid());
-  fmt::print(stderr,
-             "ringzero: {} {} with {} actor{} + learner{} in {} (Ctrl-C stops it cleanly)\n",
-             resume ? "resuming" : "training", config.game, options.actors,
-             options.actors == 1 ? "" : "s", config.eval.enabled ? " + evaluator" : "", dir.path());
-  print_next_steps(dir, stderr);
-  if (!config.scale.serve.empty()) {
-    fmt::print(stderr,
-               "ringzero: serving actor hosts on {}; on each, run: {} join --learner {} "
-               "--secret-file <a copy of {}>\n",
-               config.scale.serve, script(), config.scale.serve, config.scale.secret_file);
-  }
-  return run_supervisor(options);
 }
 
 }  // namespace rz::launch

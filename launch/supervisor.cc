@@ -130,11 +130,41 @@ class Supervisor {
  public:
   explicit Supervisor(const SupervisorOptions& options)
       : options_(options), dir_(options.run_dir) {}
+  // The story of supervisor.h, one call per step; returns the exit status.
   int run();
 
  private:
+  // The steps of run(), in order. Each that can fail says why (log and ready_fd) itself and
+  // returns false; the run then ends with exit status 1.
+
+  // Blocks the handled signals and routes them to signal_fd_; ignores SIGPIPE.
+  void route_signals();
+  // Creates the run directory's layout and opens RUN/logs/launch.log.
+  void open_log();
+  // generation_: 1 for a fresh run, +1 at every start of an existing one.
+  bool next_generation();
+  // earlier_stats_: the counters of the run's earlier generations (saved_stats below).
+  void read_saved_counters();
+  // The run token on disk, then the segment, stamped with the generation and our pid.
+  bool create_segment();
+  // Run files, counters, own stats slot, then every child spawned; on failure, nothing left.
+  bool start_roles();
+  // The poll loop: output, signals, reaping, timers; returns once stopped and drained.
+  void watch();
+  // Final counters and summary, segment and pid file removed; returns the exit status.
+  int finish();
+
+  // Parts of start_roles.
+  void write_run_files();
+  void seed_counters();
+  void plan_children();
+  void add_scale_children();
+  void abandon_start(const std::string& why);
+
+  // What watch() does.
   void log(const std::string& text);
   void tell_ready(const std::string& line);
+  std::vector<std::string> role_command(const std::string& binary) const;
   void spawn(Child& child);
   void on_exit(Child& child, int status);
   void reap();
@@ -143,6 +173,7 @@ class Supervisor {
   void begin_stop(const std::string& why);
   void on_tick();
   bool every_role_up() const;
+  bool stopped_and_drained();
   void save_roles();
   void save_stats();
   Child* learner() {
@@ -150,12 +181,16 @@ class Supervisor {
       if (c.is_learner) return &c;
     return nullptr;
   }
-  void add_scale_children();
 
   SupervisorOptions options_;
   RunDir dir_;
   int log_fd_ = -1;
   int signal_fd_ = -1;
+  // What the start-up steps find out, in their order.
+  uint64_t generation_ = 1;
+  std::unique_ptr<Game> game_;  // the run's game: sizes the segment
+  std::vector<shm::SlotSnapshot> earlier_stats_;
+  std::string earlier_stats_origin_;  // where they were read from, for the log
   std::unique_ptr<shm::Segment> segment_;
   std::unique_ptr<shm::StatsWriter> stats_;
   std::vector<Child> children_;  // actors 0..N-1, the learner, then the evaluator if enabled
@@ -220,27 +255,27 @@ std::vector<shm::SlotSnapshot> saved_stats(const RunDir& dir, const std::string&
   return load_stats_snapshot(dir.stats_snapshot_file());
 }
 
+// `binary --shm SEGMENT --run-dir RUN --config RUN/config.ini`: the start of every command
+// line but an actor's.
+std::vector<std::string> Supervisor::role_command(const std::string& binary) const {
+  return {binary,      "--shm",    segment_->name(),  "--run-dir",
+          dir_.path(), "--config", dir_.config_file()};
+}
+
 void Supervisor::spawn(Child& child) {
-  const std::string config_file = dir_.config_file();
   std::vector<std::string> argv;
   if (!child.fixed_argv.empty()) {
     argv = child.fixed_argv;
   } else if (child.is_learner) {
-    argv = {options_.learner_binary,
-            "--shm",
-            segment_->name(),
-            "--run-dir",
-            dir_.path(),
-            "--config",
-            config_file};
+    argv = role_command(options_.learner_binary);
     // Resume whenever the run has a checkpoint: after a restart, a crash or `start --resume`.
     if (!list_checkpoints(dir_.path()).empty()) argv.push_back("--resume");
   } else if (child.is_evaluator) {
-    argv = {options_.eval_binary, "live",      "--shm",    segment_->name(),
-            "--run-dir",          dir_.path(), "--config", config_file};
+    argv = role_command(options_.eval_binary);
+    argv.insert(argv.begin() + 1, "live");
   } else {
-    argv = {options_.actor_binary,      "--shm",    segment_->name(), "--slot",
-            std::to_string(child.slot), "--config", config_file};
+    argv = {options_.actor_binary,      "--shm",    segment_->name(),  "--slot",
+            std::to_string(child.slot), "--config", dir_.config_file()};
   }
   SpawnedChild spawned;
   try {
@@ -500,7 +535,6 @@ void Supervisor::on_tick() {
 // the lane after the actors'. Actor host (join): the relay. docs/scale-out.md.
 void Supervisor::add_scale_children() {
   const RunConfig& config = options_.config;
-  const std::string config_file = dir_.config_file();
   if (!config.scale.serve.empty()) {
     Child redis;
     redis.role = "redis";
@@ -510,33 +544,33 @@ void Supervisor::add_scale_children() {
     Child ingest;
     ingest.role = "ingest";
     ingest.stats_role = shm::Role::kIngest;
-    ingest.fixed_argv = {child_binary("RZ_INGEST_BINARY", "../learner/ringzero-ingest"),
-                         "--shm",
-                         segment_->name(),
-                         "--run-dir",
-                         dir_.path(),
-                         "--config",
-                         config_file,
-                         "--lane",
-                         std::to_string(options_.actors)};
+    ingest.fixed_argv =
+        role_command(child_binary("RZ_INGEST_BINARY", "../learner/ringzero-ingest"));
+    ingest.fixed_argv.push_back("--lane");
+    ingest.fixed_argv.push_back(std::to_string(options_.actors));
     children_.push_back(std::move(ingest));
   }
   if (!config.scale.learner.empty()) {
     Child relay;
     relay.role = "relay";
     relay.stats_role = shm::Role::kRelay;
-    relay.fixed_argv = {child_binary("RZ_RELAY_BINARY", "../actor/ringzero-relay"),
-                        "--shm",
-                        segment_->name(),
-                        "--run-dir",
-                        dir_.path(),
-                        "--config",
-                        config_file};
+    relay.fixed_argv = role_command(child_binary("RZ_RELAY_BINARY", "../actor/ringzero-relay"));
     children_.push_back(std::move(relay));
   }
 }
 
 int Supervisor::run() {
+  route_signals();
+  open_log();
+  if (!next_generation()) return 1;
+  game_ = make_game(options_.config.game);
+  read_saved_counters();
+  if (!create_segment() || !start_roles()) return 1;
+  watch();
+  return finish();
+}
+
+void Supervisor::route_signals() {
   // The signals we handle arrive through the signalfd; they must be blocked first.
   sigset_t handled;
   sigemptyset(&handled);
@@ -544,35 +578,41 @@ int Supervisor::run() {
   ::sigprocmask(SIG_BLOCK, &handled, nullptr);
   ::signal(SIGPIPE, SIG_IGN);  // a vanished terminal must not kill the supervisor
   signal_fd_ = ::signalfd(-1, &handled, SFD_NONBLOCK | SFD_CLOEXEC);
+}
 
+void Supervisor::open_log() {
   dir_.create_layout();
   log_fd_ = open_for_append(dir_.log_file("launch"));
+}
 
-  // Generation: 1 for a fresh run, +1 at every start of an existing one.
-  uint64_t generation = 1;
+bool Supervisor::next_generation() {
   try {
-    generation = read_generation(dir_) + 1;
+    generation_ = read_generation(dir_) + 1;
   } catch (const std::exception& e) {
     log(e.what());
     tell_ready(std::string("error: ") + e.what());
-    return 1;
+    return false;
   }
-  const std::string& shm_name = options_.config.shm.name;
-  const auto game = make_game(options_.config.game);
-  std::string stats_origin;
-  std::vector<shm::SlotSnapshot> earlier_stats;
+  return true;
+}
+
+void Supervisor::read_saved_counters() {
   try {
-    earlier_stats = saved_stats(dir_, shm_name, &stats_origin);
+    earlier_stats_ = saved_stats(dir_, options_.config.shm.name, &earlier_stats_origin_);
   } catch (const std::exception& e) {
     log(fmt::format("warning: ignoring the saved counters ({}); they start from zero", e.what()));
   }
+}
+
+bool Supervisor::create_segment() {
+  const std::string& shm_name = options_.config.shm.name;
   try {
     // A learner host (--serve) has one more lane after the actors': the ingest's.
     const bool serving = !options_.config.scale.serve.empty();
     const shm::SegmentSizes sizes =
-        segment_sizes_for(options_.config, *game, options_.actors + (serving ? 1 : 0));
-    std::string run_info =
-        fmt::format("game={}\nrun_dir={}\ngeneration={}\n", game->spec(), dir_.path(), generation);
+        segment_sizes_for(options_.config, *game_, options_.actors + (serving ? 1 : 0));
+    std::string run_info = fmt::format("game={}\nrun_dir={}\ngeneration={}\n", game_->spec(),
+                                       dir_.path(), generation_);
     if (serving) run_info += fmt::format("ingest_lane={}\n", options_.actors);
     refuse_other_runs_segment(dir_, shm_name);
     // The token is on disk before the segment exists: a segment of ours always has its
@@ -584,84 +624,103 @@ int Supervisor::run() {
     const std::string message = fmt::format("cannot create the run's shared memory: {}", e.what());
     log(message);
     tell_ready("error: " + message);
-    return 1;
+    return false;
   }
-  segment_->control().generation.store(generation, std::memory_order_release);
+  segment_->control().generation.store(generation_, std::memory_order_release);
   segment_->control().supervisor_pid.store(static_cast<uint32_t>(getpid()),
                                            std::memory_order_relaxed);
+  return true;
+}
+
+bool Supervisor::start_roles() {
   // From here until every child is spawned, a failure (a file that cannot be written, a full
   // stats table) must not leak the segment: nothing runs yet, so it goes with us.
   try {
-    write_text_atomically(dir_.generation_file(), fmt::format("{}\n", generation));
-    write_text_atomically(dir_.shm_name_file(), segment_->name() + "\n");
-    write_text_atomically(dir_.pid_file("launch"), fmt::format("{}\n", getpid()));
-    if (!earlier_stats.empty()) {
-      try {
-        const int seeded = seed_stats(*segment_, earlier_stats);
-        log(fmt::format("counters of {} process{} carried over from {}", seeded,
-                        seeded == 1 ? "" : "es", stats_origin));
-      } catch (const std::exception& e) {
-        log(fmt::format("warning: cannot carry the counters over: {}", e.what()));
-      }
-    }
+    write_run_files();
+    seed_counters();
     stats_ = std::make_unique<shm::StatsWriter>(*segment_, shm::Role::kSupervisor, 0);
     stats_saved_at_ = Clock::now();
     stats_->set_state(shm::ProcessState::kRunning);
     log(fmt::format("run {} generation {}: game {}, {} actor{}{}, segment {} ({} MiB), pid {}",
-                    dir_.path(), generation, game->spec(), options_.actors,
+                    dir_.path(), generation_, game_->spec(), options_.actors,
                     options_.actors == 1 ? "" : "s",
                     options_.config.eval.enabled ? ", evaluator on" : ", no evaluator",
                     segment_->name(), segment_->mapped_bytes() >> 20, getpid()));
-
-    // Restart counts carry over from earlier generations of the run.
-    const auto previous = read_role_records(dir_);
-    RestartPolicy::Options policy;
-    policy.initial_backoff = std::chrono::milliseconds(options_.config.launch.restart_backoff_ms);
-    policy.crash_loop_limit = options_.config.launch.max_restarts;
-    policy.crash_loop_window = std::chrono::seconds(options_.config.launch.restart_window_s);
-    const size_t actors = static_cast<size_t>(options_.actors);
-    // An actor host (launch.sh join) has no learner and no evaluator: its relay (below) takes
-    // the ring's consumer role.
-    const bool joining = !options_.config.scale.learner.empty();
-    children_.resize(joining ? actors : actors + 1 + (options_.config.eval.enabled ? 1 : 0));
-    for (size_t i = 0; i < children_.size(); ++i) {
-      Child& c = children_[i];
-      c.is_learner = i == actors;
-      c.is_evaluator = i > actors;
-      c.slot = i < actors ? static_cast<uint32_t>(i) : 0;
-      c.role = c.is_learner ? "learner" : c.is_evaluator ? "eval" : fmt::format("actor-{}", i);
-      c.policy = RestartPolicy(policy);
-      auto it = previous.find(c.role);
-      if (it != previous.end()) c.restarts = it->second.restarts;
-    }
-    try {
-      add_scale_children();
-    } catch (const std::exception& e) {
-      throw std::runtime_error(fmt::format("cannot set up scale-out: {}", e.what()));
-    }
-    for (Child& c : children_) {
-      if (c.fixed_argv.empty()) continue;
-      c.policy = RestartPolicy(policy);
-      auto it = previous.find(c.role);
-      if (it != previous.end()) c.restarts = it->second.restarts;
-    }
+    plan_children();
     // Actors first, then the learner: the order the founders' design asks for (nothing touches
     // a device before every actor exists), and the learner finds lanes already being filled.
     // The evaluator (CPU only, nice 10) comes last: it only reads the weight slot.
     for (Child& c : children_) spawn(c);
   } catch (const std::exception& e) {
-    const std::string message = fmt::format("cannot start run {}: {}", dir_.path(), e.what());
-    for (Child& c : children_)
-      if (c.pid > 0) ::kill(c.pid, SIGKILL);
-    const std::string name = segment_->name();
-    stats_.reset();
-    segment_.reset();
-    shm::Segment::remove(name);
-    log(message + "; segment " + name + " removed");
-    tell_ready("error: " + message);
-    return 1;
+    abandon_start(e.what());
+    return false;
   }
+  return true;
+}
 
+void Supervisor::write_run_files() {
+  write_text_atomically(dir_.generation_file(), fmt::format("{}\n", generation_));
+  write_text_atomically(dir_.shm_name_file(), segment_->name() + "\n");
+  write_text_atomically(dir_.pid_file("launch"), fmt::format("{}\n", getpid()));
+}
+
+void Supervisor::seed_counters() {
+  if (earlier_stats_.empty()) return;
+  try {
+    const int seeded = seed_stats(*segment_, earlier_stats_);
+    log(fmt::format("counters of {} process{} carried over from {}", seeded,
+                    seeded == 1 ? "" : "es", earlier_stats_origin_));
+  } catch (const std::exception& e) {
+    log(fmt::format("warning: cannot carry the counters over: {}", e.what()));
+  }
+}
+
+// children_: the actors, the learner, the evaluator (or, on an actor host, the actors alone),
+// then the scale-out roles; restart counts carry over from earlier generations of the run.
+void Supervisor::plan_children() {
+  const auto previous = read_role_records(dir_);
+  RestartPolicy::Options policy;
+  policy.initial_backoff = std::chrono::milliseconds(options_.config.launch.restart_backoff_ms);
+  policy.crash_loop_limit = options_.config.launch.max_restarts;
+  policy.crash_loop_window = std::chrono::seconds(options_.config.launch.restart_window_s);
+  const size_t actors = static_cast<size_t>(options_.actors);
+  // An actor host (launch.sh join) has no learner and no evaluator: its relay (below) takes
+  // the ring's consumer role.
+  const bool joining = !options_.config.scale.learner.empty();
+  children_.resize(joining ? actors : actors + 1 + (options_.config.eval.enabled ? 1 : 0));
+  for (size_t i = 0; i < children_.size(); ++i) {
+    Child& c = children_[i];
+    c.is_learner = i == actors;
+    c.is_evaluator = i > actors;
+    c.slot = i < actors ? static_cast<uint32_t>(i) : 0;
+    c.role = c.is_learner ? "learner" : c.is_evaluator ? "eval" : fmt::format("actor-{}", i);
+  }
+  try {
+    add_scale_children();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("cannot set up scale-out: {}", e.what()));
+  }
+  for (Child& c : children_) {
+    c.policy = RestartPolicy(policy);
+    auto it = previous.find(c.role);
+    if (it != previous.end()) c.restarts = it->second.restarts;
+  }
+}
+
+// A failed start: whatever was spawned is killed and the segment goes with us.
+void Supervisor::abandon_start(const std::string& why) {
+  const std::string message = fmt::format("cannot start run {}: {}", dir_.path(), why);
+  for (Child& c : children_)
+    if (c.pid > 0) ::kill(c.pid, SIGKILL);
+  const std::string name = segment_->name();
+  stats_.reset();
+  segment_.reset();
+  shm::Segment::remove(name);
+  log(message + "; segment " + name + " removed");
+  tell_ready("error: " + message);
+}
+
+void Supervisor::watch() {
   while (true) {
     std::vector<pollfd> fds;
     fds.push_back({signal_fd_, POLLIN, 0});
@@ -671,26 +730,31 @@ int Supervisor::run() {
     const int n = ::poll(fds.data(), fds.size(), static_cast<int>(kTick.count()));
     if (n < 0 && errno != EINTR) {
       log(fmt::format("poll failed: {}", std::strerror(errno)));
-      break;
+      return;
     }
     for (Child& c : children_) c.pump.pump();
     handle_signals();
     reap();
     on_tick();
-
-    if (stopping_) {
-      bool any_running = false, any_pipe = false;
-      for (const Child& c : children_) {
-        any_running |= c.pid > 0;
-        any_pipe |= c.pump.open();
-      }
-      if (!any_running) {
-        if (!all_reaped_at_) all_reaped_at_ = Clock::now();
-        if (!any_pipe || Clock::now() - *all_reaped_at_ > kDrainTimeout) break;
-      }
-    }
+    if (stopped_and_drained()) return;
   }
+}
 
+// True once stopping, every child reaped and its pipe at EOF (or kDrainTimeout after the
+// last was reaped).
+bool Supervisor::stopped_and_drained() {
+  if (!stopping_) return false;
+  bool any_running = false, any_pipe = false;
+  for (const Child& c : children_) {
+    any_running |= c.pid > 0;
+    any_pipe |= c.pump.open();
+  }
+  if (any_running) return false;
+  if (!all_reaped_at_) all_reaped_at_ = Clock::now();
+  return !any_pipe || Clock::now() - *all_reaped_at_ > kDrainTimeout;
+}
+
+int Supervisor::finish() {
   for (Child& c : children_) c.pump = LogPump();  // flush partial lines, close pipes
   save_stats();  // every process has exited: these are the run's final counters
   const std::string summary = run_summary_line(shm::read_stats(*segment_), dir_.path());
@@ -699,10 +763,8 @@ int Supervisor::run() {
   segment_.reset();
   shm::Segment::remove(name);
   ::unlink(dir_.pid_file("launch").c_str());
-  const char* script = std::getenv("RZ_LAUNCH_SCRIPT");
   const std::string resume_command =
-      fmt::format("{} start --resume --run-dir {}", script && *script ? script : "ringzero-launch",
-                  shell_quote(dir_.path()));
+      fmt::format("{} start --resume --run-dir {}", script(), shell_quote(dir_.path()));
   if (!failure_.empty()) {
     log(
         fmt::format("run stopped because a role failed during start-up; segment {} removed. "

@@ -44,6 +44,7 @@
 #include "common/mcts/tree_cost.h"
 #include "common/net/net_config.h"
 #include "common/net/net_evaluator.h"
+#include "common/text_parse.h"
 #include "shm/cpu_topology.h"
 
 namespace rz {
@@ -362,16 +363,13 @@ Options parse(int argc, char** argv) {
       o.actor_only = true;
     } else if (a == "--switch-seconds") {
       const std::string v = value();
-      char* end = nullptr;
-      o.switch_seconds = std::strtod(v.c_str(), &end);
-      if (end == v.c_str() || *end || !(o.switch_seconds > 0 && o.switch_seconds <= 3600))
+      if (!parse_double(v, &o.switch_seconds) ||
+          !(o.switch_seconds > 0 && o.switch_seconds <= 3600))
         throw std::invalid_argument("--switch-seconds=" + v +
                                     " is invalid: use a number in (0, 3600]");
     } else if (a == "--seconds") {
       const std::string v = value();
-      char* end = nullptr;
-      o.seconds = std::strtod(v.c_str(), &end);
-      if (end == v.c_str() || *end || !(o.seconds > 0 && o.seconds <= 600))
+      if (!parse_double(v, &o.seconds) || !(o.seconds > 0 && o.seconds <= 600))
         throw std::invalid_argument("--seconds=" + v + " is invalid: use a number in (0, 600]");
     } else if (a == "--rows") {
       o.rows.clear();

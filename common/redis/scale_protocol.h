@@ -61,6 +61,16 @@ constexpr uint64_t kSeqLimit = 1ull << 62;
 inline constexpr const char* kEpochFile = "host.epoch";
 // How long a join's host-id claim lives without a refresh (the relay refreshes every second).
 constexpr int kHostLockMs = 15000;
+// The claim on rz:hostlock:<id>, as EVAL scripts (KEYS[1] the key, ARGV[1] the join's nonce):
+// claim takes it, or refreshes it for the nonce that holds it, for ARGV[2] ms (1; 0 when
+// another join holds it); release deletes it if the nonce still holds it. join claims
+// first, its relay refreshes and, at its end, releases.
+inline constexpr const char* kHostClaimScript =
+    "local v = redis.call('GET', KEYS[1]) "
+    "if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) "
+    "return 1 end return 0";
+inline constexpr const char* kHostReleaseScript =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 // A parsed record message; `record` points into the reply it came from.
 struct RecordMessage {

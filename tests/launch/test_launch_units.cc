@@ -14,6 +14,10 @@
 #include <regex>
 #include <thread>
 
+#include "common/command_line.h"
+#include "common/config.h"
+#include "common/error.h"
+#include "launch/command_support.h"
 #include "launch/log_stamp.h"
 #include "launch/process_liveness.h"
 #include "launch/restart_policy.h"
@@ -155,6 +159,57 @@ TEST_CASE("log lines carry an ISO UTC time with milliseconds and the role") {
   const std::string line = rz::launch::stamp_line("actor-3", "hello");
   CHECK(std::regex_match(line,
                          std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z actor-3: hello\n)")));
+}
+
+TEST_CASE(
+    "command line: --name VALUE and --name=VALUE read alike - a missing value is a UserError") {
+  const char* words[] = {"--run-dir", "a b", "--timeout=7", "-h", "--x=", "--interval"};
+  std::vector<char*> argv;
+  for (const char* w : words) argv.push_back(const_cast<char*>(w));
+  rz::ArgCursor arg(static_cast<int>(argv.size()), argv.data());
+  REQUIRE(arg.next());
+  CHECK(arg.name() == "--run-dir");
+  CHECK(arg.value() == "a b");
+  REQUIRE(arg.next());
+  CHECK(arg.name() == "--timeout");
+  CHECK(arg.raw() == "--timeout=7");
+  CHECK(arg.value() == "7");
+  REQUIRE(arg.next());
+  CHECK(arg.name() == "-h");
+  REQUIRE(arg.next());
+  CHECK(arg.name() == "--x");
+  CHECK(arg.value().empty());
+  REQUIRE(arg.next());
+  CHECK(arg.name() == "--interval");
+  CHECK_THROWS_AS(arg.value(), rz::UserError);
+  CHECK_FALSE(arg.next());
+}
+
+TEST_CASE("exit status: bad input (UserError - UsageError - ConfigError) is 2 - anything else 1") {
+  using rz::launch::run_reporting_errors;
+  CHECK(run_reporting_errors("t", [] { return 3; }) == 3);
+  CHECK(run_reporting_errors("t", []() -> int { throw rz::UserError("u"); }) == 2);
+  CHECK(run_reporting_errors("t", []() -> int { throw rz::launch::UsageError("u"); }) == 2);
+  CHECK(run_reporting_errors("t", []() -> int { throw rz::ConfigError("c"); }) == 2);
+  CHECK(run_reporting_errors("t", []() -> int { throw std::runtime_error("r"); }) == 1);
+  // A run directory that is not private is the user's to fix.
+  char pattern[] = "/tmp/rz-exit-XXXXXX";
+  const std::string tree = ::mkdtemp(pattern);
+  std::filesystem::permissions(tree, std::filesystem::perms::others_write,
+                               std::filesystem::perm_options::add);
+  CHECK_THROWS_AS(rz::launch::RunDir(tree).check_private(), rz::UserError);
+  std::error_code ec;
+  std::filesystem::remove_all(tree, ec);
+}
+
+TEST_CASE("--actors: 0 to 256 are taken - anything else is refused naming the range") {
+  CHECK(rz::launch::parse_actor_count("0") == 0);
+  CHECK(rz::launch::parse_actor_count("256") == 256);
+  for (const char* bad : {"257", "-1", "", "2x", "12345", " 3"}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(rz::launch::parse_actor_count(bad),
+                      Catch::Contains("from 0 to 256") && Catch::Contains(bad));
+  }
 }
 
 TEST_CASE("snapshot: counters - gauges and evaluator metrics from a real segment as valid JSON") {
