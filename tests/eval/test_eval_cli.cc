@@ -17,6 +17,7 @@
 #include "common/checkpoint_file.h"
 #include "common/game.h"
 #include "common/net/net_evaluator.h"
+#include "tests/support/child_process.h"
 
 namespace {
 
@@ -40,15 +41,8 @@ struct Run {
 };
 
 Run run(const std::string& args) {
-  Run r;
-  FILE* p = popen((kEval + " " + args + " 2>&1").c_str(), "r");
-  REQUIRE(p);
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  const auto r = rz::testing::run_command(kEval + " " + args);
+  return {r.code, r.output};
 }
 
 // A small untrained Connect Four network's blob, as the learner would publish it.
