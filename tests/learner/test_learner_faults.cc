@@ -169,8 +169,8 @@ TEST_CASE("a resume refuses when no checkpoint file is valid, changing nothing")
   const std::string ckpt = checkpoint_path(run.dir, 20);
   REQUIRE(list_checkpoints(run.dir) == std::vector<std::string>{ckpt});
   flip_middle_byte(ckpt);
-  write_records(*run.segment, 0, ttt_records(), 60,
-                70);  // games waiting in the ring: must stay there
+  // Games waiting in the ring: they must stay there.
+  write_records(*run.segment, 0, ttt_records(), 60, 70);
 
   const std::string ckpt_bytes = read_file(ckpt);
   const auto names = dir_names(checkpoint_dir(run.dir));
