@@ -218,14 +218,9 @@ inline void flip_middle_byte(const std::string& path) {
 // Data rows of a metrics.csv (header skipped), each split into fields.
 inline std::vector<std::vector<std::string>> metrics_rows(const std::string& path) {
   std::vector<std::vector<std::string>> rows;
-  std::istringstream in(read_file(path));
-  std::string line;
-  bool header = true;
-  while (std::getline(in, line)) {
-    if (header) {
-      header = false;
-      continue;
-    }
+  const std::vector<std::string> lines = read_lines(path);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
     std::vector<std::string> f;
     std::stringstream ls(line);
     std::string cell;
