@@ -22,10 +22,7 @@ struct ScratchPositions {
   std::string file, cache;
   ScratchPositions(const std::string& name, int n)
       : file("accuracy_" + name + ".txt"), cache(file + ".labels") {
-    std::ifstream in(kData + name);
-    std::ofstream out(file);
-    std::string line;
-    for (int i = 0; i < n && std::getline(in, line); ++i) out << line << "\n";
+    rz::testing::write_file(file, rz::testing::first_lines(kData + name, n));
     std::remove(cache.c_str());
   }
   ~ScratchPositions() {

@@ -39,6 +39,15 @@ inline std::vector<std::string> read_lines(const std::string& path) {
   return split_lines(read_file(path));
 }
 
+// The first `n` lines of the file at `path` (all of it if it is shorter), each ending in '\n':
+// a small test set cut from a shared data file.
+inline std::string first_lines(const std::string& path, size_t n) {
+  std::string text;
+  const std::vector<std::string> lines = read_lines(path);
+  for (size_t i = 0; i < n && i < lines.size(); ++i) text += lines[i] + "\n";
+  return text;
+}
+
 inline bool starts_with(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
 }
