@@ -13,8 +13,9 @@
 namespace rz::testing {
 
 // Checks `done` until it holds (true) or `timeout` has passed (false). It checks every
-// 20 ms, or after as long as one check took when that is longer: a check that runs a
-// process (the monitor) then uses at most half of a core.
+// 20 ms, or sleeps twice as long as one check took when that is longer: a check that runs a
+// process (the monitor, ~50 ms) then takes at most a third of a core from the processes
+// under test, as the 100 ms pause of the launch tests' former copy did.
 inline bool wait_until(const std::function<bool()>& done, std::chrono::duration<double> timeout) {
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(timeout);
@@ -24,7 +25,7 @@ inline bool wait_until(const std::function<bool()>& done, std::chrono::duration<
     const auto now = Clock::now();
     if (now >= deadline) return false;
     std::this_thread::sleep_for(
-        std::max<Clock::duration>(std::chrono::milliseconds(20), now - checked));
+        std::max<Clock::duration>(std::chrono::milliseconds(20), 2 * (now - checked)));
   }
 }
 
