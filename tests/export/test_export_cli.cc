@@ -144,7 +144,7 @@ TEST_CASE("ringzero-export refuses bad input with one line and writes nothing", 
       {"--checkpoint " + good + " --format onnx", "missing --out", 2},
       {"--checkpoint " + good + " --format onnx --out " + s.file("no/such/dir/x.onnx"),
        "writable --out", 1},
-      {"--checkpoint " + good + " --format torchscript --out " + s.dir, "writable --out", 1},
+      {"--checkpoint " + good + " --format torchscript --out " + s.path(), "writable --out", 1},
   };
   for (const Case& c : cases) {
     INFO(c.args);
@@ -156,7 +156,7 @@ TEST_CASE("ringzero-export refuses bad input with one line and writes nothing", 
     CHECK(r.out.empty());
   }
   CHECK(read_file(out) == "keep");  // an existing file is never half-replaced
-  for (const auto& e : std::filesystem::directory_iterator(s.dir))
+  for (const auto& e : std::filesystem::directory_iterator(s.path()))
     CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
   // And the good checkpoint does export, over the old file.
   CHECK(run_export("--checkpoint " + good + " --format onnx --out " + out).status == 0);
