@@ -180,19 +180,7 @@ Case run_case(const std::string& name, const std::string& spec, int sims, size_t
   config.shm.lane_bytes = 16u << 20;
   config.learner.replay_positions = 1000;
   config.learner.min_replay = 100;
-  int port = 0;
-  {
-    // A free port: the kernel's choice for port 0.
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-    ::close(fd);
-  }
+  const int port = rz::redis::free_loopback_port();
   config.scale.serve = fmt::format("127.0.0.1:{}", port);
   config.scale.secret_file = learn + "/secret";
   const std::string secret = rz::redis::generate_secret_file(config.scale.secret_file);

@@ -84,4 +84,9 @@ class RedisClient {
   std::vector<size_t> argl_;
 };
 
+// A loopback TCP port nobody listens on right now (the kernel's choice for port 0), for a
+// redis-server a test or a benchmark starts on this machine. Another process may take it
+// before the server binds it; the server then fails to start and says so in its log.
+int free_loopback_port();
+
 }  // namespace rz::redis

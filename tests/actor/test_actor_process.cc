@@ -29,12 +29,17 @@
 #include "shm/stats.h"
 #include "shm/trajectory_ring.h"
 #include "shm/weight_slot.h"
+#include "tests/support/child_process.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 namespace shm = rz::shm;
+using rz::testing::read_file;
+using rz::testing::wait_exit;
 
 const char* const kActorBinary = RZ_BINARY_DIR "/actor/ringzero-actor";
 constexpr uint64_t kTestLayoutTag = 0;  // the WeightSlot's tag is informational for actors
@@ -44,35 +49,34 @@ std::vector<uint8_t> network_blob(const std::string& game_spec, rz::NetConfig ne
   return rz::NetEvaluator(*game, net, 1, 1, seed).blob();
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+// A search small enough for a test actor to finish tic-tac-toe games in milliseconds, with
+// enough root noise and early temperature that its games differ.
+rz::MctsConfig quick_search() {
+  rz::MctsConfig m;
+  m.simulations = 8;
+  m.virtual_leaves = 4;
+  m.temperature_moves = 2;
+  m.dirichlet_alpha = 1.0f;
+  return m;
 }
 
-// One run: a temporary run directory holding config.ini, and the segment, created by the
-// test as the supervisor would.
-struct TestRun {
-  std::string dir, config_path;
+// One run for actors the test starts by hand: a temporary run directory holding config.ini,
+// and the segment, created by the test as the supervisor would.
+struct ActorRun {
+  rz::testing::TempDir temp{"actor-test"};
+  std::string dir = temp.path(), config_path;
   rz::RunConfig config;
   std::unique_ptr<shm::Segment> segment;
   std::unique_ptr<rz::Game> game;
 
-  explicit TestRun(uint64_t lane_bytes = 256 << 10, uint64_t max_record = 32 << 10,
-                   bool create_segment = true) {
-    char tmpl[] = "/tmp/rz-actor-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir = tmpl;
+  explicit ActorRun(uint64_t lane_bytes = 256 << 10, uint64_t max_record = 32 << 10,
+                    bool create_segment = true) {
     config.game = "tictactoe";
     config.seed = 12345;
     config.run_dir = dir;
     config.net.blocks = 1;
     config.net.filters = 8;
-    config.mcts.simulations = 8;
-    config.mcts.virtual_leaves = 4;
-    config.mcts.temperature_moves = 2;
-    config.mcts.dirichlet_alpha = 1.0f;
+    config.mcts = quick_search();
     config.actor.games_in_flight = 4;
     config.shm.lane_bytes = lane_bytes;
     config.shm.max_record_bytes = max_record;
@@ -92,10 +96,9 @@ struct TestRun {
     s.stats_slots = 8;
     return s;
   }
-  ~TestRun() {
+  ~ActorRun() {
     segment.reset();
     shm::Segment::remove(config.shm.name);
-    std::filesystem::remove_all(dir);
   }
 
   uint64_t publish(const std::vector<uint8_t>& blob) {
@@ -110,22 +113,7 @@ struct TestRun {
     std::vector<std::string> args = {kActorBinary,         "--shm",    config.shm.name, "--slot",
                                      std::to_string(slot), "--config", config_path};
     args.insert(args.end(), extra.begin(), extra.end());
-    const std::string log = log_path(slot);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 2);
-        ::dup2(fd, 1);
-      }
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(kActorBinary, argv.data());
-      ::_exit(127);
-    }
-    return pid;
+    return rz::testing::spawn(args, log_path(slot));
   }
   std::string log_path(int slot) const { return dir + "/actor-" + std::to_string(slot) + ".log"; }
 
@@ -136,30 +124,10 @@ struct TestRun {
   }
 };
 
-// Waits for `pid` to exit; returns its wait status, or -1 after `limit` (the child is then
-// killed and reaped so that no test leaves a process behind).
-int wait_exit(pid_t pid, std::chrono::milliseconds limit) {
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    int status = 0;
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return status;
-    std::this_thread::sleep_for(20ms);
-  }
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return -1;
-}
-
-bool exited_with(int status, int code) {
-  return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == code;
-}
-
 // Waits until the actor `pid` has claimed its stats slot (it claims it right before its
 // lane, so the lane is taken moments later). Process start with LibTorch takes a while on a
 // loaded machine; fixed sleeps would be flaky.
-bool wait_attached(const TestRun& run, int slot, pid_t pid, std::chrono::milliseconds limit) {
+bool wait_attached(const ActorRun& run, int slot, pid_t pid, std::chrono::milliseconds limit) {
   const auto deadline = Clock::now() + limit;
   while (Clock::now() < deadline) {
     const auto all = shm::read_stats(*run.segment);
@@ -213,7 +181,7 @@ std::vector<Received> drain_count(shm::RingReader& reader, const rz::Game& game,
 }  // namespace
 
 TEST_CASE("actor: waits for weights, plays valid games, switches weights, stops on the stop flag") {
-  TestRun run;
+  ActorRun run;
   const pid_t pid = run.spawn(0);
 
   // No weights yet: the actor is alive, heartbeating, and writes nothing.
@@ -276,7 +244,7 @@ TEST_CASE("actor: waits for weights, plays valid games, switches weights, stops 
   // Stop while the actor may be blocked on a lane we no longer drain.
   run.segment->control().request_stop();
   const int status = wait_exit(pid, 5s);
-  CHECK(exited_with(status, 0));
+  CHECK(status == 0);
   const std::string log = read_file(run.log_path(0));
   INFO(log);
   CHECK(log.find("switched to weights version 2") != std::string::npos);
@@ -287,19 +255,19 @@ TEST_CASE("actor: waits for weights, plays valid games, switches weights, stops 
 }
 
 TEST_CASE("actor: the stop flag ends the wait for the first weights") {
-  TestRun run;
+  ActorRun run;
   const pid_t pid = run.spawn(1);
   REQUIRE(wait_attached(run, 1, pid, 15s));
   REQUIRE(::waitpid(pid, nullptr, WNOHANG) == 0);
   run.segment->control().request_stop();
-  CHECK(exited_with(wait_exit(pid, 5s), 0));
+  CHECK(wait_exit(pid, 5s) == 0);
   CHECK(read_file(run.log_path(1)).find("before the first weights") != std::string::npos);
 }
 
 // Stops the actor with `sig` while it is blocked on a full lane.
 void check_signal_while_blocked(int sig) {
   INFO("signal " << sig);
-  TestRun run(/*lane_bytes=*/64 << 10, /*max_record=*/8 << 10);  // fills within moments
+  ActorRun run(/*lane_bytes=*/64 << 10, /*max_record=*/8 << 10);  // fills within moments
   run.publish_tictactoe(1);
   const pid_t pid = run.spawn(0);
   // Wait until the lane is full: more than half of it in flight, and committed records
@@ -329,7 +297,7 @@ void check_signal_while_blocked(int sig) {
   }
 
   ::kill(pid, sig);
-  CHECK(exited_with(wait_exit(pid, 5s), 0));
+  CHECK(wait_exit(pid, 5s) == 0);
   {
     const auto all = shm::read_stats(*run.segment);
     CHECK(run.stats_of(all, 0)->value("lane_wait_ms") >= 1200);  // the time it was blocked
@@ -349,7 +317,7 @@ TEST_CASE("actor: SIGINT exits 0, even while blocked on a full lane") {
 }
 
 TEST_CASE("actor: after SIGKILL a restarted actor takes the lane over and continues") {
-  TestRun run;
+  ActorRun run;
   run.publish_tictactoe(1);
   shm::RingReader reader(*run.segment);
   pid_t pid = run.spawn(0);
@@ -379,7 +347,7 @@ TEST_CASE("actor: after SIGKILL a restarted actor takes the lane over and contin
     CHECK(s->pid == uint32_t(pid));
   }
   run.segment->control().request_stop();
-  CHECK(exited_with(wait_exit(pid, 5s), 0));
+  CHECK(wait_exit(pid, 5s) == 0);
 }
 
 TEST_CASE("actor: weights of another network are refused with one clear line") {
@@ -390,11 +358,11 @@ TEST_CASE("actor: weights of another network are refused with one clear line") {
   };
   for (const Case& c : {Case{"connect4", {1, 8}, "connect4"}, Case{"tictactoe", {2, 8}, "2x8"}}) {
     INFO(c.game << " " << c.net.shape_string());
-    TestRun run;
+    ActorRun run;
     run.publish(network_blob(c.game, c.net, 3));
     const pid_t pid = run.spawn(0);
     const int status = wait_exit(pid, 10s);
-    CHECK(exited_with(status, 1));
+    CHECK(status == 1);
     const std::string log = read_file(run.log_path(0));
     INFO(log);
     CHECK(log.find("do not fit this actor's network (tictactoe 1x8)") != std::string::npos);
@@ -408,29 +376,29 @@ TEST_CASE("actor: weights of another network are refused with one clear line") {
 }
 
 TEST_CASE("actor: --help, a bad slot and bad options") {
-  TestRun run;
+  ActorRun run;
   pid_t help = run.spawn(0, {"--help"});
-  CHECK(exited_with(wait_exit(help, 10s), 0));
+  CHECK(wait_exit(help, 10s) == 0);
   const std::string help_text = read_file(run.log_path(0));
   CHECK(help_text.find("--slot K") != std::string::npos);
   CHECK(help_text.find("--actor.games_in_flight") != std::string::npos);
   std::filesystem::remove(run.log_path(0));
 
   pid_t pid = run.spawn(7);  // the segment has 2 lanes
-  CHECK(exited_with(wait_exit(pid, 10s), 1));
+  CHECK(wait_exit(pid, 10s) == 1);
   CHECK(read_file(run.log_path(7)).find("--slot 7 is out of range") != std::string::npos);
 
   pid = run.spawn(0, {"--learner.batch_size", "-3"});
-  CHECK(exited_with(wait_exit(pid, 10s), 2));
+  CHECK(wait_exit(pid, 10s) == 2);
   CHECK(read_file(run.log_path(0)).find("learner.batch_size") != std::string::npos);
 }
 
 TEST_CASE("actor: a second actor on a live lane is refused, the first undisturbed") {
-  TestRun run;
+  ActorRun run;
   const pid_t first = run.spawn(1);
   REQUIRE(wait_attached(run, 1, first, 15s));  // it owns lane 1 now (waiting for weights)
   const pid_t second = run.spawn(1);
-  CHECK(exited_with(wait_exit(second, 10s), 1));
+  CHECK(wait_exit(second, 10s) == 1);
   CHECK(::waitpid(first, nullptr, WNOHANG) == 0);  // the owner is undisturbed...
   {
     const auto all = shm::read_stats(*run.segment);
@@ -442,11 +410,11 @@ TEST_CASE("actor: a second actor on a live lane is refused, the first undisturbe
   CHECK(read_file(run.log_path(1)).find(fmt::format("is owned by live process {}", first)) !=
         std::string::npos);
   ::kill(first, SIGTERM);
-  CHECK(exited_with(wait_exit(first, 5s), 0));
+  CHECK(wait_exit(first, 5s) == 0);
 }
 
 TEST_CASE("actor: no CUDA library is mapped into a running actor") {
-  TestRun run;
+  ActorRun run;
   run.publish_tictactoe(1);
   const pid_t pid = run.spawn(0);
   shm::RingReader reader(*run.segment);
@@ -479,11 +447,11 @@ TEST_CASE("actor: no CUDA library is mapped into a running actor") {
          << ") has no CUDA libraries at all: this test "
             "guards against a CUDA LibTorch being linked into the actor later");
   ::kill(pid, SIGTERM);
-  CHECK(exited_with(wait_exit(pid, 5s), 0));
+  CHECK(wait_exit(pid, 5s) == 0);
 }
 
 TEST_CASE("actor: stops by itself when the run's creator is SIGKILLed") {
-  TestRun run(256 << 10, 32 << 10, /*create_segment=*/false);
+  ActorRun run(256 << 10, 32 << 10, /*create_segment=*/false);
   const auto blob = network_blob("tictactoe", run.config.net, 1);
   int ready[2];
   REQUIRE(::pipe(ready) == 0);
@@ -510,7 +478,7 @@ TEST_CASE("actor: stops by itself when the run's creator is SIGKILLed") {
   REQUIRE(wait_attached(run, 0, pid, 15s));
   ::kill(creator, SIGKILL);
   ::waitpid(creator, nullptr, 0);
-  CHECK(exited_with(wait_exit(pid, 5s), 0));
+  CHECK(wait_exit(pid, 5s) == 0);
   const std::string log = read_file(run.log_path(0));
   INFO(log);
   CHECK(log.find("is gone") != std::string::npos);

@@ -14,6 +14,8 @@
 #include "common/config.h"
 #include "common/run_clock.h"
 #include "common/run_schedule.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 
 namespace po = boost::program_options;
 
@@ -36,21 +38,6 @@ std::string error_of(std::vector<std::string> words) {
   }
   return "";
 }
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/rz-config-test-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string write(const std::string& name, const std::string& text) const {
-    const std::string p = path + "/" + name;
-    std::ofstream(p) << text;
-    return p;
-  }
-};
 
 }  // namespace
 
@@ -77,15 +64,15 @@ TEST_CASE("config: built-in defaults and game-dependent defaults") {
 }
 
 TEST_CASE("config: file sections, and the command line overrides the file") {
-  TempDir dir;
-  const std::string file = dir.write("a.ini",
-                                     "# comment\n"
-                                     "game=tictactoe\n"
-                                     "[learner]\n"
-                                     "batch_size=32\n"
-                                     "lr=0.5\n"
-                                     "[mcts]\n"
-                                     "c_puct=2.5\n");
+  const rz::testing::TempDir dir("config-test");
+  const std::string file = rz::testing::write_file(dir.file("a.ini"),
+                                                   "# comment\n"
+                                                   "game=tictactoe\n"
+                                                   "[learner]\n"
+                                                   "batch_size=32\n"
+                                                   "lr=0.5\n"
+                                                   "[mcts]\n"
+                                                   "c_puct=2.5\n");
   auto c = parse({"--config", file}).config;
   CHECK(c.game == "tictactoe");
   CHECK(c.learner.batch_size == 32);
@@ -98,31 +85,31 @@ TEST_CASE("config: file sections, and the command line overrides the file") {
 }
 
 TEST_CASE("config: shorthands --shm and --run-dir, and the derived shm name") {
-  TempDir dir;
-  auto c = parse({"--run-dir", dir.path}).config;
-  CHECK(c.run_dir == dir.path);
-  CHECK(c.shm.name == rz::default_shm_name(dir.path));
+  const rz::testing::TempDir dir("config-test");
+  auto c = parse({"--run-dir", dir.path()}).config;
+  CHECK(c.run_dir == dir.path());
+  CHECK(c.shm.name == rz::default_shm_name(dir.path()));
   CHECK(c.shm.name.size() <= 31);
   CHECK(c.shm.name.rfind("/ringzero-", 0) == 0);
   // Spelling of the same directory does not change the name; another directory does.
-  CHECK(rz::default_shm_name(dir.path + "/") == rz::default_shm_name(dir.path));
-  CHECK(rz::default_shm_name(dir.path + "/./x/..") == rz::default_shm_name(dir.path));
-  CHECK(rz::default_shm_name(dir.path + "/other") != rz::default_shm_name(dir.path));
+  CHECK(rz::default_shm_name(dir.path() + "/") == rz::default_shm_name(dir.path()));
+  CHECK(rz::default_shm_name(dir.path() + "/./x/..") == rz::default_shm_name(dir.path()));
+  CHECK(rz::default_shm_name(dir.path() + "/other") != rz::default_shm_name(dir.path()));
 
   // A written config.ini reused with another run directory follows that directory, unless
   // the segment name was chosen explicitly.
-  rz::write_config_atomically(c, dir.path + "/config.ini");
-  const std::string other = dir.path + "/other-run";
-  auto moved = parse({"--config", dir.path + "/config.ini", "--run-dir", other}).config;
+  rz::write_config_atomically(c, dir.path() + "/config.ini");
+  const std::string other = dir.path() + "/other-run";
+  auto moved = parse({"--config", dir.path() + "/config.ini", "--run-dir", other}).config;
   CHECK(moved.run_dir == other);
   CHECK(moved.shm.name == rz::default_shm_name(other));
-  CHECK(parse({"--config", dir.path + "/config.ini"}).config.shm.name == c.shm.name);
-  auto named = parse({"--run-dir", dir.path, "--shm.name", "/rz-mine"}).config;
-  rz::write_config_atomically(named, dir.path + "/named.ini");
-  CHECK(parse({"--config", dir.path + "/named.ini", "--run-dir", other}).config.shm.name ==
+  CHECK(parse({"--config", dir.path() + "/config.ini"}).config.shm.name == c.shm.name);
+  auto named = parse({"--run-dir", dir.path(), "--shm.name", "/rz-mine"}).config;
+  rz::write_config_atomically(named, dir.path() + "/named.ini");
+  CHECK(parse({"--config", dir.path() + "/named.ini", "--run-dir", other}).config.shm.name ==
         "/rz-mine");
 
-  c = parse({"--run-dir", dir.path, "--shm", "/rz-explicit"}).config;
+  c = parse({"--run-dir", dir.path(), "--shm", "/rz-explicit"}).config;
   CHECK(c.shm.name == "/rz-explicit");
   CHECK(error_of({"--shm", "/a", "--shm.name", "/b"}).find("contradicts") != std::string::npos);
 }
@@ -195,20 +182,25 @@ TEST_CASE("config: learner.device takes auto, cpu, cuda and cuda:N") {
 }
 
 TEST_CASE("config: bad files are refused naming the file and the key") {
-  TempDir dir;
-  std::string err = error_of({"--config", dir.write("u.ini", "[learner]\nbatchsize=3\n")});
+  const rz::testing::TempDir dir("config-test");
+  std::string err = error_of(
+      {"--config", rz::testing::write_file(dir.file("u.ini"), "[learner]\nbatchsize=3\n")});
   CHECK(err.find("u.ini") != std::string::npos);
   CHECK(err.find("learner.batchsize") != std::string::npos);
   CHECK(err.find('\n') == std::string::npos);
 
-  err = error_of({"--config", dir.write("v.ini", "[learner]\nbatch_size=-1\n")});
+  err = error_of(
+      {"--config", rz::testing::write_file(dir.file("v.ini"), "[learner]\nbatch_size=-1\n")});
   CHECK(err.find("learner.batch_size") != std::string::npos);
 
-  err = error_of({"--config", dir.write("d.ini", "[learner]\nlr=0.1\nlr=0.2\n")});
+  err = error_of(
+      {"--config", rz::testing::write_file(dir.file("d.ini"), "[learner]\nlr=0.1\nlr=0.2\n")});
   CHECK(err.find("learner.lr") != std::string::npos);
   CHECK(err.find('\n') == std::string::npos);
 
-  err = error_of({"--config", dir.write("s.ini", "[learner]\nlr=0.1\n\n[mcts\nsimulations=3\n")});
+  err =
+      error_of({"--config", rz::testing::write_file(
+                                dir.file("s.ini"), "[learner]\nlr=0.1\n\n[mcts\nsimulations=3\n")});
   CHECK(err.find("s.ini") != std::string::npos);
   CHECK(err.find("line 4 '[mcts'") != std::string::npos);  // where, and what a valid line is
   CHECK(err.find("'[section]'") != std::string::npos);
@@ -233,13 +225,13 @@ TEST_CASE(
 }
 
 TEST_CASE("config: to_ini reads back to the same configuration, written atomically") {
-  TempDir dir;
+  const rz::testing::TempDir dir("config-test");
   auto c = parse({"--game", "dotsandboxes:rows=2,cols=3", "--seed", "18446744073709551615",
                   "--learner.lr", "0.0123456789", "--learner.lr_schedule", "10:0.01,20:0.001",
-                  "--mcts.c_puct", "1.1", "--mcts.reuse_tree", "off", "--run-dir", dir.path,
+                  "--mcts.c_puct", "1.1", "--mcts.reuse_tree", "off", "--run-dir", dir.path(),
                   "--learner.momentum", "0.3"})
                .config;
-  const std::string path = dir.path + "/config.ini";
+  const std::string path = dir.path() + "/config.ini";
   rz::write_config_atomically(c, path);
   CHECK(!std::filesystem::exists(path + ".tmp." + std::to_string(::getpid())));
 

@@ -31,7 +31,7 @@ void e2e_config(RunConfig& c) {
   c.learner.metrics_seconds = 2;
 }
 
-std::vector<std::string> actor_argv(const TestRun& run, int slot) {
+std::vector<std::string> actor_argv(const SegmentRun& run, int slot) {
   return {RZ_BINARY_DIR "/actor/ringzero-actor",
           "--shm",
           run.config.shm.name,
@@ -41,7 +41,7 @@ std::vector<std::string> actor_argv(const TestRun& run, int slot) {
           run.config_path()};
 }
 
-double actor_gauge(const TestRun& run, int slot, const std::string& name) {
+double actor_gauge(const SegmentRun& run, int slot, const std::string& name) {
   auto s = run.slot(shm::Role::kActor, static_cast<uint32_t>(slot));
   if (!s) return 0;
   for (auto& m : s->metrics)
@@ -49,7 +49,7 @@ double actor_gauge(const TestRun& run, int slot, const std::string& name) {
   return 0;
 }
 
-uint64_t actor_counter(const TestRun& run, int slot, const std::string& name) {
+uint64_t actor_counter(const SegmentRun& run, int slot, const std::string& name) {
   auto s = run.slot(shm::Role::kActor, static_cast<uint32_t>(slot));
   return s ? s->value(name) : 0;
 }
@@ -64,7 +64,7 @@ double column_mean(const std::vector<std::vector<std::string>>& rows, size_t fro
 }  // namespace
 
 TEST_CASE("tic-tac-toe: two actors and the learner train, loss falls, weights flow to actors") {
-  TestRun run("e2e-train", "tictactoe", e2e_config);
+  SegmentRun run("e2e-train", "tictactoe", e2e_config);
   pid_t learner = spawn(learner_argv(run), run.dir + "/logs/learner.log");
   pid_t actors[2] = {spawn(actor_argv(run, 0), run.dir + "/logs/actor-0.log"),
                      spawn(actor_argv(run, 1), run.dir + "/logs/actor-1.log")};
@@ -76,12 +76,12 @@ TEST_CASE("tic-tac-toe: two actors and the learner train, loss falls, weights fl
         return run.learner_metric("step") >= 400 &&
                metrics_rows(run.dir + "/metrics.csv").size() >= 8;
       },
-      45);
+      45s);
   run.segment->control().request_stop();
-  int learner_status = wait_exit(learner, 20);
-  int actor_status[2] = {wait_exit(actors[0], 20), wait_exit(actors[1], 20)};
-  INFO(read_text(run.dir + "/logs/learner.log"));
-  INFO(read_text(run.dir + "/logs/actor-0.log"));
+  int learner_status = wait_exit(learner, 20s);
+  int actor_status[2] = {wait_exit(actors[0], 20s), wait_exit(actors[1], 20s)};
+  INFO(read_file(run.dir + "/logs/learner.log"));
+  INFO(read_file(run.dir + "/logs/actor-0.log"));
   CHECK(learner_status == 0);
   CHECK(actor_status[0] == 0);
   CHECK(actor_status[1] == 0);
@@ -112,7 +112,7 @@ TEST_CASE("tic-tac-toe: two actors and the learner train, loss falls, weights fl
 }
 
 TEST_CASE("tic-tac-toe: the learner is SIGKILLed mid-run, resumes, and no game is lost") {
-  TestRun run("e2e-kill", "tictactoe", [](RunConfig& c) {
+  SegmentRun run("e2e-kill", "tictactoe", [](RunConfig& c) {
     e2e_config(c);
     c.learner.replay_positions = 1500;  // records also age out of the window
     c.learner.checkpoint_every = 20;
@@ -127,22 +127,15 @@ TEST_CASE("tic-tac-toe: the learner is SIGKILLed mid-run, resumes, and no game i
       [&] {
         return run.learner_metric("step") >= 50 && run.learner_metric("records_consumed") >= 320;
       },
-      40);
+      40s);
   ::kill(learner, SIGKILL);
   ::waitpid(learner, nullptr, 0);
   // Actors keep playing into their lanes with no learner for a moment, then stop.
-  wait_until(
-      [&] {
-        uint64_t in_lanes = 0;
-        for (const auto& l : shm::lane_status(*run.segment))
-          in_lanes += l.records_committed - l.records_consumed;
-        return in_lanes >= 4;
-      },
-      10);
+  wait_until([&] { return records_in_lanes(*run.segment) >= 4; }, 10s);
   ::kill(actors[0], SIGTERM);
   ::kill(actors[1], SIGTERM);
-  int a0 = wait_exit(actors[0], 20), a1 = wait_exit(actors[1], 20);
-  INFO(read_text(run.dir + "/logs/learner.log"));
+  int a0 = wait_exit(actors[0], 20s), a1 = wait_exit(actors[1], 20s);
+  INFO(read_file(run.dir + "/logs/learner.log"));
   REQUIRE(trained);
   CHECK(a0 == 0);
   CHECK(a1 == 0);
@@ -170,16 +163,9 @@ TEST_CASE("tic-tac-toe: the learner is SIGKILLed mid-run, resumes, and no game i
   CHECK(ckpt_step >= 40);
   learner = spawn(learner_argv(run, true), run.dir + "/logs/learner.log");
   bool drained = wait_until(
-      [&] {
-        uint64_t left = 0;
-        for (const auto& l : shm::lane_status(*run.segment))
-          left += l.records_committed - l.records_consumed;
-        return left == 0 && run.learner_metric("step") > ckpt_step;
-      },
-      30);
-  run.segment->control().request_stop();
-  int status = wait_exit(learner, 20);
-  std::string log = read_text(run.dir + "/logs/learner.log");
+      [&] { return records_in_lanes(*run.segment) == 0 && run.learner_metric("step") > ckpt_step; },
+      30s);
+  const auto [status, log] = stop_and_read(run, learner);
   INFO(log);
   CHECK(drained);
   CHECK(status == 0);

@@ -17,6 +17,8 @@
 #include "common/checkpoint_file.h"
 #include "common/game.h"
 #include "common/net/net_evaluator.h"
+#include "tests/support/child_process.h"
+#include "tests/support/files.h"
 
 namespace {
 
@@ -40,15 +42,8 @@ struct Run {
 };
 
 Run run(const std::string& args) {
-  Run r;
-  FILE* p = popen((kEval + " " + args + " 2>&1").c_str(), "r");
-  REQUIRE(p);
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  const auto r = rz::testing::run_command(kEval + " " + args);
+  return {r.code, r.output};
 }
 
 // A small untrained Connect Four network's blob, as the learner would publish it.
@@ -65,17 +60,13 @@ std::string write_blob(const std::string& game_spec, const std::string& path) {
 }
 
 std::string first_lines(const std::string& name, int n, const std::string& path) {
-  std::ifstream in(kData + name);
-  std::ofstream out(path);
-  std::string line;
-  for (int i = 0; i < n && std::getline(in, line); ++i) out << line << "\n";
-  return path;
+  return rz::testing::write_file(path, rz::testing::first_lines(kData + name, n));
 }
 
 // The same network inside a checkpoint container, as the learner writes one.
 std::string write_checkpoint(const std::string& blob_path, const std::string& path) {
-  std::ifstream in(blob_path, std::ios::binary);
-  std::vector<uint8_t> blob((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bytes = rz::testing::read_file(blob_path);
+  const std::vector<uint8_t> blob(bytes.begin(), bytes.end());
   const auto text = [](const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); };
   rz::write_checkpoint_sections(path, {{"game_spec", text("connect4")},
                                        {"net_shape", text("1x8")},

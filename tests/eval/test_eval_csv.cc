@@ -12,24 +12,10 @@
 #include <string>
 
 #include "common/eval/eval_csv.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
-
-std::string temp_path() {
-  char name[] = "/tmp/rz-eval-csv-XXXXXX";
-  const int fd = ::mkstemp(name);
-  REQUIRE(fd >= 0);
-  ::close(fd);
-  std::remove(name);
-  return name;
-}
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 rz::EvalRow row(uint64_t version) {
   rz::EvalRow r;
@@ -48,6 +34,22 @@ rz::EvalRow row(uint64_t version) {
   return r;
 }
 
+// The accuracy fields of a Connect Four evaluation: the raw policy and MCTS on the test set...
+void set_accuracy(rz::EvalRow& r) {
+  r.policy_accuracy_keep = 0.5;
+  r.policy_accuracy_optimal = 0.25;
+  r.mcts_accuracy_keep = 0.75;
+  r.mcts_accuracy_optimal = 0.625;
+}
+
+// ... and on the early/middle-game set.
+void set_early_middle_accuracy(rz::EvalRow& r) {
+  r.early_middle_policy_accuracy_keep = 0.875;
+  r.early_middle_policy_accuracy_optimal = 0.5;
+  r.early_middle_mcts_accuracy_keep = 1.0;
+  r.early_middle_mcts_accuracy_optimal = 0.75;
+}
+
 }  // namespace
 
 TEST_CASE("eval.csv rows: fields, empty accuracy, infinite Elo", "[eval]") {
@@ -55,17 +57,11 @@ TEST_CASE("eval.csv rows: fields, empty accuracy, infinite Elo", "[eval]") {
         "1795452035.250,150,3,4,3,1,0,0.7500,0.8750,338.0,,,,,,,,,1.0000,0.7500,,,,\n");
   rz::EvalRow r = row(4);
   r.elo = std::numeric_limits<double>::infinity();
-  r.policy_accuracy_keep = 0.5;
-  r.policy_accuracy_optimal = 0.25;
-  r.mcts_accuracy_keep = 0.75;
-  r.mcts_accuracy_optimal = 0.625;
+  set_accuracy(r);
   CHECK(rz::format_eval_row(r) ==
         "1795452035.250,200,4,4,3,1,0,0.7500,0.8750,inf,0.5000,0.2500,0.7500,0.6250,,,,,1.0000,0."
         "7500,,,,\n");
-  r.early_middle_policy_accuracy_keep = 0.875;
-  r.early_middle_policy_accuracy_optimal = 0.5;
-  r.early_middle_mcts_accuracy_keep = 1.0;
-  r.early_middle_mcts_accuracy_optimal = 0.75;
+  set_early_middle_accuracy(r);
   CHECK(rz::format_eval_row(r) ==
         "1795452035.250,200,4,4,3,1,0,0.7500,0.8750,inf,0.5000,0.2500,0.7500,0.6250,"
         "0.8750,0.5000,1.0000,0.7500,1.0000,0.7500,,,,\n");
@@ -82,12 +78,14 @@ TEST_CASE("eval.csv rows: fields, empty accuracy, infinite Elo", "[eval]") {
 }
 
 TEST_CASE("eval.csv: header once, appended rows, torn row isolated and skipped", "[eval]") {
-  const std::string path = temp_path();
+  const rz::testing::TempDir dir("eval-csv");
+  const std::string path = dir.file("eval.csv");
   CHECK(rz::last_evaluated_version(path) == 0);  // no file
   rz::append_eval_row(path, row(1));
   rz::append_eval_row(path, row(2));
   const std::string header = std::string(rz::kEvalCsvHeader) + "\n";
-  CHECK(read_all(path) == header + rz::format_eval_row(row(1)) + rz::format_eval_row(row(2)));
+  CHECK(rz::testing::read_file(path) ==
+        header + rz::format_eval_row(row(1)) + rz::format_eval_row(row(2)));
   CHECK(rz::last_evaluated_version(path) == 2);
 
   // A writer killed mid-row leaves a line without its end; the next row starts a new line.
@@ -95,10 +93,10 @@ TEST_CASE("eval.csv: header once, appended rows, torn row isolated and skipped",
   { std::ofstream(path, std::ios::app) << torn; }
   CHECK(rz::last_evaluated_version(path) == 2);
   rz::append_eval_row(path, row(3));
-  CHECK(read_all(path) == header + rz::format_eval_row(row(1)) + rz::format_eval_row(row(2)) +
-                              torn + "\n" + rz::format_eval_row(row(3)));
+  CHECK(rz::testing::read_file(path) == header + rz::format_eval_row(row(1)) +
+                                            rz::format_eval_row(row(2)) + torn + "\n" +
+                                            rz::format_eval_row(row(3)));
   CHECK(rz::last_evaluated_version(path) == 3);
-  std::remove(path.c_str());
 }
 
 TEST_CASE("eval.csv: an unwritable path is a one-line error naming it", "[eval]") {
@@ -114,27 +112,21 @@ TEST_CASE("eval.csv: an unwritable path is a one-line error naming it", "[eval]"
 
 TEST_CASE("eval.csv begun by an older evaluator: rows keep its width, the last version is found",
           "[eval]") {
-  const std::string path = temp_path();
+  const rz::testing::TempDir dir("eval-csv");
+  const std::string path = dir.file("eval.csv");
   // A run evaluated before the early_middle_* columns: its header and a row of 14 fields.
   const std::string old_row =
       "1795452035.250,50,1,4,3,1,0,0.7500,0.8750,338.0,0.5,0.25,0.75,0.625\n";
   { std::ofstream(path) << rz::kEvalCsvHeaderV1 << "\n" << old_row; }
   CHECK(rz::last_evaluated_version(path) == 1);
   rz::EvalRow r = row(2);
-  r.policy_accuracy_keep = 0.5;
-  r.policy_accuracy_optimal = 0.25;
-  r.mcts_accuracy_keep = 0.75;
-  r.mcts_accuracy_optimal = 0.625;
-  r.early_middle_policy_accuracy_keep = 0.875;
-  r.early_middle_policy_accuracy_optimal = 0.5;
-  r.early_middle_mcts_accuracy_keep = 1.0;
-  r.early_middle_mcts_accuracy_optimal = 0.75;
+  set_accuracy(r);
+  set_early_middle_accuracy(r);
   rz::append_eval_row(path, r);
-  CHECK(read_all(path) ==
+  CHECK(rz::testing::read_file(path) ==
         std::string(rz::kEvalCsvHeaderV1) + "\n" + old_row +
             "1795452035.250,100,2,4,3,1,0,0.7500,0.8750,338.0,0.5000,0.2500,0.7500,0.6250\n");
   CHECK(rz::last_evaluated_version(path) == 2);
   // The new header extends the old one: the old columns keep their places.
   CHECK(std::string(rz::kEvalCsvHeader).rfind(std::string(rz::kEvalCsvHeaderV1) + ",", 0) == 0);
-  std::remove(path.c_str());
 }

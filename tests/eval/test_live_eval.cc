@@ -18,30 +18,31 @@
 
 namespace {
 
-using rz::testing::TestRun;
+using rz::testing::SegmentRun;
+using namespace std::chrono_literals;
 
-std::vector<std::string> live_argv(const TestRun& run, std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {RZ_BINARY_DIR "/common/eval/ringzero-eval",
-                                "live",
-                                "--shm",
-                                run.config.shm.name,
-                                "--run-dir",
-                                run.dir,
-                                "--config",
-                                run.config_path()};
-  for (auto& e : extra) a.push_back(e);
-  return a;
+std::vector<std::string> live_argv(const SegmentRun& run, std::vector<std::string> extra = {}) {
+  return rz::testing::run_argv(run, {RZ_BINARY_DIR "/common/eval/ringzero-eval", "live"}, extra);
+}
+
+// Small arenas: `games` games at `sims` simulations a side, an evaluation every
+// `every_versions` versions.
+void small_arenas(rz::RunConfig& c, int games, int sims, int every_versions) {
+  c.eval.games = games;
+  c.eval.sims = sims;
+  c.eval.opponent_sims = sims;
+  c.eval.every_versions = every_versions;
 }
 
 // Publishes a fresh network (torch's default initialisation, seeded) as the learner would.
-uint64_t publish_fresh_network(TestRun& run, uint64_t seed) {
+uint64_t publish_fresh_network(SegmentRun& run, uint64_t seed) {
   const auto game = rz::make_game(run.config.game);
   rz::NetEvaluator net(*game, run.config.net, 8, 1, seed);
   const std::vector<uint8_t> blob = net.blob();
   return rz::shm::WeightSlot(*run.segment).publish(blob.data(), blob.size(), net.layout_tag());
 }
 
-std::optional<double> evaluator_gauge(const TestRun& run, const std::string& name) {
+std::optional<double> evaluator_gauge(const SegmentRun& run, const std::string& name) {
   auto slot = run.slot(rz::shm::Role::kEvaluator, 0);
   if (!slot) return std::nullopt;
   for (const auto& m : slot->metrics)
@@ -50,9 +51,9 @@ std::optional<double> evaluator_gauge(const TestRun& run, const std::string& nam
 }
 
 // Data rows of RUN/eval.csv split into fields, empty trailing fields kept.
-std::vector<std::vector<std::string>> eval_rows(const TestRun& run) {
+std::vector<std::vector<std::string>> eval_rows(const SegmentRun& run) {
   std::vector<std::vector<std::string>> rows;
-  std::istringstream in(rz::testing::read_text(run.dir + "/eval.csv"));
+  std::istringstream in(rz::testing::read_file(run.dir + "/eval.csv"));
   std::string line;
   for (bool header = true; std::getline(in, line); header = false) {
     if (header) continue;
@@ -68,8 +69,8 @@ std::vector<std::vector<std::string>> eval_rows(const TestRun& run) {
   return rows;
 }
 
-std::string log_of(const TestRun& run) {
-  return rz::testing::read_text(run.dir + "/logs/eval.log");
+std::string log_of(const SegmentRun& run) {
+  return rz::testing::read_file(run.dir + "/logs/eval.log");
 }
 
 // The checks every row must pass: the game counts add up and the rates follow from them.
@@ -93,12 +94,7 @@ void check_row(const std::vector<std::string>& f, uint64_t version, uint64_t ste
 
 TEST_CASE("live evaluator: a row per new version, stats slot, stop flag, restart, SIGTERM",
           "[eval][multiprocess]") {
-  TestRun run("live-eval", "tictactoe", [](rz::RunConfig& c) {
-    c.eval.games = 4;
-    c.eval.sims = 16;
-    c.eval.opponent_sims = 16;
-    c.eval.every_versions = 1;
-  });
+  SegmentRun run("live-eval", "tictactoe", [](rz::RunConfig& c) { small_arenas(c, 4, 16, 1); });
   // The learner's stats slot, as the learner keeps it: the evaluator reads `step` there.
   rz::shm::StatsWriter learner(*run.segment, rz::shm::Role::kLearner, 0);
   const int step = learner.metric("step");
@@ -107,7 +103,7 @@ TEST_CASE("live evaluator: a row per new version, stats slot, stop flag, restart
 
   const std::string log = run.dir + "/logs/eval.log";
   pid_t pid = rz::testing::spawn(live_argv(run), log);
-  REQUIRE(rz::testing::wait_until([&] { return eval_rows(run).size() == 1; }, 30));
+  REQUIRE(rz::testing::wait_until([&] { return eval_rows(run).size() == 1; }, 30s));
   INFO(log_of(run));
   check_row(eval_rows(run)[0], 1, 120, 4);
   CHECK(eval_rows(run)[0][10].empty());  // no accuracy test for tic-tac-toe
@@ -115,13 +111,13 @@ TEST_CASE("live evaluator: a row per new version, stats slot, stop flag, restart
   CHECK(eval_rows(run)[0][20] == "1000");
   CHECK(std::stod(eval_rows(run)[0][21]) >= 0.0);
   CHECK(std::stod(eval_rows(run)[0][21]) <= 1.0);
-  REQUIRE(rz::testing::wait_until([&] { return evaluator_gauge(run, "eval_version") == 1.0; }, 5));
+  REQUIRE(rz::testing::wait_until([&] { return evaluator_gauge(run, "eval_version") == 1.0; }, 5s));
   {  // A second evaluator for the same run is refused: it would share the stats slot.
     const std::string second_log = run.dir + "/logs/eval-second.log";
     const pid_t second = rz::testing::spawn(live_argv(run), second_log);
-    CHECK(rz::testing::wait_exit(second, 10) == 1);
+    CHECK(rz::testing::wait_exit(second, 10s) == 1);
     CHECK(
-        rz::testing::read_text(second_log).find("another evaluator (pid " + std::to_string(pid)) !=
+        rz::testing::read_file(second_log).find("another evaluator (pid " + std::to_string(pid)) !=
         std::string::npos);
   }
   const double score = *evaluator_gauge(run, "eval_score");
@@ -130,12 +126,12 @@ TEST_CASE("live evaluator: a row per new version, stats slot, stop flag, restart
 
   learner.set(step, 130);
   REQUIRE(publish_fresh_network(run, 2) == 2);
-  REQUIRE(rz::testing::wait_until([&] { return eval_rows(run).size() == 2; }, 30));
+  REQUIRE(rz::testing::wait_until([&] { return eval_rows(run).size() == 2; }, 30s));
   check_row(eval_rows(run)[1], 2, 130, 4);
-  REQUIRE(rz::testing::wait_until([&] { return evaluator_gauge(run, "eval_version") == 2.0; }, 5));
+  REQUIRE(rz::testing::wait_until([&] { return evaluator_gauge(run, "eval_version") == 2.0; }, 5s));
 
   run.segment->control().request_stop();
-  CHECK(rz::testing::wait_exit(pid, 10) == 0);
+  CHECK(rz::testing::wait_exit(pid, 10s) == 0);
   CHECK(run.slot(rz::shm::Role::kEvaluator, 0)->state == rz::shm::ProcessState::kExited);
 
   // A restarted evaluator carries on after the last row: v2 is not evaluated again, v3 is,
@@ -143,11 +139,11 @@ TEST_CASE("live evaluator: a row per new version, stats slot, stop flag, restart
   run.segment->control().stop.store(0);
   pid = rz::testing::spawn(live_argv(run), log);
   REQUIRE(publish_fresh_network(run, 3) == 3);
-  REQUIRE(rz::testing::wait_until([&] { return eval_rows(run).size() == 3; }, 30));
+  REQUIRE(rz::testing::wait_until([&] { return eval_rows(run).size() == 3; }, 30s));
   check_row(eval_rows(run)[2], 3, 130, 4);
   ::kill(pid, SIGTERM);
-  CHECK(rz::testing::wait_exit(pid, 10) == 0);
-  const std::string csv = rz::testing::read_text(run.dir + "/eval.csv");
+  CHECK(rz::testing::wait_exit(pid, 10s) == 0);
+  const std::string csv = rz::testing::read_file(run.dir + "/eval.csv");
   CHECK(csv.rfind(std::string(rz::kEvalCsvHeader) + "\n", 0) == 0);
   CHECK(csv.find("time,", 1) == std::string::npos);
   CHECK(eval_rows(run).size() == 3);
@@ -157,36 +153,28 @@ TEST_CASE("live evaluator: a row per new version, stats slot, stop flag, restart
 
 TEST_CASE("live evaluator: every_versions skips versions between evaluations",
           "[eval][multiprocess]") {
-  TestRun run("live-every", "tictactoe", [](rz::RunConfig& c) {
-    c.eval.games = 2;
-    c.eval.sims = 8;
-    c.eval.opponent_sims = 8;
-    c.eval.every_versions = 3;
-  });
+  SegmentRun run("live-every", "tictactoe", [](rz::RunConfig& c) { small_arenas(c, 2, 8, 3); });
   REQUIRE(publish_fresh_network(run, 1) == 1);
   pid_t pid = rz::testing::spawn(live_argv(run), run.dir + "/logs/eval.log");
-  REQUIRE(rz::testing::wait_until([&] { return eval_rows(run).size() == 1; }, 30));
+  REQUIRE(rz::testing::wait_until([&] { return eval_rows(run).size() == 1; }, 30s));
   publish_fresh_network(run, 2);
   publish_fresh_network(run, 3);
   // v2 and v3 are fewer than 3 versions past v1: give the evaluator time to (wrongly) take them.
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   CHECK(eval_rows(run).size() == 1);
   publish_fresh_network(run, 4);
-  REQUIRE(rz::testing::wait_until([&] { return eval_rows(run).size() == 2; }, 30));
+  REQUIRE(rz::testing::wait_until([&] { return eval_rows(run).size() == 2; }, 30s));
   CHECK(eval_rows(run)[1][2] == "4");
   run.segment->control().request_stop();
-  CHECK(rz::testing::wait_exit(pid, 10) == 0);
+  CHECK(rz::testing::wait_exit(pid, 10s) == 0);
 }
 
 TEST_CASE("live evaluator: Connect Four move accuracy with a label cache in the run",
           "[eval][multiprocess]") {
-  TestRun run("live-c4", "connect4", [](rz::RunConfig& c) {
+  SegmentRun run("live-c4", "connect4", [](rz::RunConfig& c) {
     c.net.blocks = 1;
     c.net.filters = 8;
-    c.eval.games = 2;
-    c.eval.sims = 8;
-    c.eval.opponent_sims = 8;
-    c.eval.every_versions = 1;
+    small_arenas(c, 2, 8, 1);
     c.eval.accuracy_positions = RZ_SHARED_DATA "/connect4/Test_L3_R1";
     c.eval.accuracy_limit = 20;
     c.eval.early_middle_limit = 20;   // "auto": the checkout's tests/data/connect4_early_middle
@@ -194,7 +182,7 @@ TEST_CASE("live evaluator: Connect Four move accuracy with a label cache in the 
   });
   REQUIRE(publish_fresh_network(run, 1) == 1);
   pid_t pid = rz::testing::spawn(live_argv(run), run.dir + "/logs/eval.log");
-  REQUIRE(rz::testing::wait_until([&] { return eval_rows(run).size() == 1; }, 30));
+  REQUIRE(rz::testing::wait_until([&] { return eval_rows(run).size() == 1; }, 30s));
   INFO(log_of(run));
   const auto row = eval_rows(run)[0];
   check_row(row, 1, 0, 2);
@@ -214,24 +202,24 @@ TEST_CASE("live evaluator: Connect Four move accuracy with a label cache in the 
   CHECK(std::filesystem::exists(run.dir + "/eval/labels-connect4_early_middle"));
   CHECK(log_of(run).find("labels read from cache '" + run.dir +
                          "/eval/labels-connect4_early_middle'") != std::string::npos);
-  REQUIRE(rz::testing::wait_until([&] { return evaluator_gauge(run, "eval_version") == 1.0; }, 5));
+  REQUIRE(rz::testing::wait_until([&] { return evaluator_gauge(run, "eval_version") == 1.0; }, 5s));
   CHECK(*evaluator_gauge(run, "eval_accuracy_mcts") == Approx(std::stod(row[13])).margin(1e-4));
   CHECK(*evaluator_gauge(run, "eval_early_policy") == Approx(std::stod(row[15])).margin(1e-4));
   CHECK(*evaluator_gauge(run, "eval_early_mcts") == Approx(std::stod(row[17])).margin(1e-4));
   ::kill(pid, SIGTERM);
-  CHECK(rz::testing::wait_exit(pid, 10) == 0);
+  CHECK(rz::testing::wait_exit(pid, 10s) == 0);
 }
 
 TEST_CASE("live evaluator: refuses a missing segment in one line", "[eval][multiprocess]") {
-  rz::testing::TempDir dir("live-bad");
-  const std::string log = dir.path + "/eval.log";
-  const pid_t pid =
-      rz::testing::spawn({RZ_BINARY_DIR "/common/eval/ringzero-eval", "live", "--shm",
-                          "/rz-no-such-segment-xyz", "--run-dir", dir.path, "--game", "tictactoe"},
-                         log);
-  CHECK(rz::testing::wait_exit(pid, 10) == 1);
-  const std::string text = rz::testing::read_text(log);
+  const rz::testing::TempDir dir("live-bad");
+  const std::string log = dir.file("eval.log");
+  const pid_t pid = rz::testing::spawn(
+      {RZ_BINARY_DIR "/common/eval/ringzero-eval", "live", "--shm", "/rz-no-such-segment-xyz",
+       "--run-dir", dir.path(), "--game", "tictactoe"},
+      log);
+  CHECK(rz::testing::wait_exit(pid, 10s) == 1);
+  const std::string text = rz::testing::read_file(log);
   CHECK(text.find("rz-no-such-segment-xyz") != std::string::npos);
   CHECK(std::count(text.begin(), text.end(), '\n') == 1);
-  CHECK_FALSE(std::filesystem::exists(dir.path + "/eval.csv"));
+  CHECK_FALSE(std::filesystem::exists(dir.file("eval.csv")));
 }

@@ -10,25 +10,26 @@
 #include "common/eval/agent.h"
 #include "common/eval/move_accuracy.h"
 #include "common/solver/position_file.h"
+#include "tests/support/files.h"
 
 namespace {
 
 const std::string kData = std::string(RZ_SHARED_DATA) + "/connect4/";
 
-// The first n lines of a shared file copied to a scratch file.
-std::string scratch_positions(const std::string& name, int n) {
-  std::ifstream in(kData + name);
-  const std::string path = "accuracy_" + name + ".txt";
-  std::ofstream out(path);
-  std::string line;
-  for (int i = 0; i < n && std::getline(in, line); ++i) out << line << "\n";
-  return path;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+// The first n lines of a shared positions file copied to a scratch file, and the name of its
+// label cache (none yet); both removed at scope end.
+struct ScratchPositions {
+  std::string file, cache;
+  ScratchPositions(const std::string& name, int n)
+      : file("accuracy_" + name + ".txt"), cache(file + ".labels") {
+    rz::testing::write_file(file, rz::testing::first_lines(kData + name, n));
+    std::remove(cache.c_str());
+  }
+  ~ScratchPositions() {
+    std::remove(cache.c_str());
+    std::remove(file.c_str());
+  }
+};
 
 }  // namespace
 
@@ -47,11 +48,10 @@ TEST_CASE("accuracy: optimal and result-keeping moves of the README example") {
 }
 
 TEST_CASE("accuracy: the solver is 100% accurate, random is not") {
-  const std::string file = scratch_positions("Test_L2_R1", 60);
-  const std::string cache = file + ".labels";
-  std::remove(cache.c_str());
+  const ScratchPositions scratch("Test_L2_R1", 60);
+  const std::string& file = scratch.file;
   rz::Connect4Solver solver(22);
-  const auto labels = rz::load_or_solve_labels(file, cache, 0, solver);
+  const auto labels = rz::load_or_solve_labels(file, scratch.cache, 0, solver);
   REQUIRE(labels.positions.size() == 60);
   CHECK_FALSE(labels.from_cache);
   // Labels agree with the file's scores.
@@ -72,18 +72,15 @@ TEST_CASE("accuracy: the solver is 100% accurate, random is not") {
   CHECK(r.counted == p.counted);
   CHECK(r.keeps < r.counted);
   CHECK(r.optimal <= r.keeps);
-  std::remove(cache.c_str());
-  std::remove(file.c_str());
 }
 
 TEST_CASE("accuracy: the label cache is reused, and rebuilt when stale or damaged") {
-  const std::string file = scratch_positions("Test_L3_R1", 40);
-  const std::string cache = file + ".labels";
-  std::remove(cache.c_str());
+  const ScratchPositions scratch("Test_L3_R1", 40);
+  const std::string &file = scratch.file, &cache = scratch.cache;
   rz::Connect4Solver solver(20);
   const auto first = rz::load_or_solve_labels(file, cache, 0, solver);
   CHECK_FALSE(first.from_cache);
-  const std::string written = slurp(cache);
+  const std::string written = rz::testing::read_file(cache);
   REQUIRE(!written.empty());
 
   // Reused: no solving at all.
@@ -107,11 +104,11 @@ TEST_CASE("accuracy: the label cache is reused, and rebuilt when stale or damage
   const auto third = rz::load_or_solve_labels(file, cache, 0, solver);
   CHECK_FALSE(third.from_cache);
   CHECK_THAT(third.note, Catch::Contains("checksum"));
-  CHECK(slurp(cache) == written);
+  CHECK(rz::testing::read_file(cache) == written);
   // Truncated -> ignored and rebuilt.
   std::ofstream(cache) << written.substr(0, written.size() / 2);
   CHECK_FALSE(rz::load_or_solve_labels(file, cache, 0, solver).from_cache);
-  CHECK(slurp(cache) == written);
+  CHECK(rz::testing::read_file(cache) == written);
 
   // Stale: the positions file changed -> the cache no longer applies.
   const auto extra = rz::read_position_file(kData + "Test_L3_R1", true)[40];
@@ -123,6 +120,4 @@ TEST_CASE("accuracy: the label cache is reused, and rebuilt when stale or damage
   const auto& s = fourth.positions.back().scores;
   CHECK(*std::max_element(s.begin(), s.end()) == *extra.score);
   CHECK(rz::load_or_solve_labels(file, cache, 0, solver).from_cache);
-  std::remove(cache.c_str());
-  std::remove(file.c_str());
 }

@@ -10,15 +10,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${RZ_BUILD_DIR:-$root/build}"
 data="${RZ_SHARED_DATA:-$root/../shared/data}/connect4"
 model="$root/docs/models/connect4-60min.rzck"
-set +e
-venv=$("$root/launch/python_env.sh")
-rc=$?
-set -e
-if ((rc == 3)); then
-  echo "skipped: the Python package registry is unreachable, so torch/onnx/onnxruntime cannot be installed"
-  exit 77
-fi
-((rc == 0)) || { echo "check_export.sh: launch/python_env.sh failed (exit $rc)" >&2; exit 1; }
+source "$root/tests/export/python_env_or_skip.sh" "torch/onnx/onnxruntime"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rz-check-export.XXXXXX")
 trap 'rm -rf "$work"' EXIT

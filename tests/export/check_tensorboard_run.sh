@@ -10,15 +10,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${RZ_BUILD_DIR:-$root/build}"
-set +e
-venv=$("$root/launch/python_env.sh")
-rc=$?
-set -e
-if ((rc == 3)); then
-  echo "skipped: the Python package registry is unreachable, so tensorboard/torch/onnx cannot be installed"
-  exit 77
-fi
-((rc == 0)) || { echo "check_tensorboard_run.sh: launch/python_env.sh failed (exit $rc)" >&2; exit 1; }
+source "$root/tests/export/python_env_or_skip.sh" "tensorboard/torch/onnx"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rz-tb-run.XXXXXX")
 run_dir="$work/run"

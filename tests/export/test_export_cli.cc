@@ -21,41 +21,22 @@
 #include "common/checkpoint_file.h"
 #include "common/game.h"
 #include "common/net/network.h"
+#include "tests/support/child_process.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 
 namespace rz {
 namespace {
 
 const std::string kExport = std::string(RZ_BINARY_DIR) + "/common/export/ringzero-export";
 
-struct Scratch {
-  std::string dir =
-      std::filesystem::temp_directory_path() / ("rz-export-test-" + std::to_string(::getpid()));
-  Scratch() { std::filesystem::create_directories(dir); }
-  ~Scratch() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  std::string path(const std::string& name) const { return dir + "/" + name; }
-};
+using testing::ChildResult;
+using testing::read_file;
+using Scratch = testing::TempDir;
 
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
-Run run_export(const std::string& args, const Scratch& s) {
-  Run r;
-  const std::string err_path = s.path("stderr.txt");
-  FILE* p = popen((kExport + " " + args + " 2>" + err_path).c_str(), "r");
-  REQUIRE(p);
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream in(err_path);
-  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return r;
+// ringzero-export with `args` as a shell would split them; stdout and stderr apart.
+ChildResult run_export(const std::string& args) {
+  return testing::run_child({"/bin/sh", "-c", kExport + " " + args}, "", 600);
 }
 
 // A network whose every tensor is random, batch-norm running statistics included (variances
@@ -85,11 +66,6 @@ std::string write_checkpoint(PolicyValueNet& net, const std::string& path, uint6
   return path;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 int lines(const std::string& s) {
   return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
 }
@@ -98,24 +74,24 @@ int lines(const std::string& s) {
 
 TEST_CASE("the exported TorchScript module computes what PolicyValueNet computes, for every game",
           "[export]") {
-  Scratch s;
+  const Scratch s("export-test");
   const std::string spec =
       GENERATE(as<std::string>{}, "connect4", "tictactoe", "dotsandboxes:rows=2,cols=3");
   INFO(spec);
   const auto game = make_game(spec);
   const NetConfig config{2, 8};
   auto net = random_network(*game, config, 11);
-  const auto ckpt = write_checkpoint(net, s.path("net.rzck"), 1234, 56);
-  const Run r =
-      run_export("--checkpoint " + ckpt + " --format torchscript --out " + s.path("net.pt"), s);
+  const auto ckpt = write_checkpoint(net, s.file("net.rzck"), 1234, 56);
+  const ChildResult r =
+      run_export("--checkpoint " + ckpt + " --format torchscript --out " + s.file("net.pt"));
   INFO(r.err);
   REQUIRE(r.status == 0);
   CHECK(lines(r.out) == 1);
   struct stat st {};
-  REQUIRE(::stat(s.path("net.pt").c_str(), &st) == 0);
+  REQUIRE(::stat(s.file("net.pt").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
 
-  torch::jit::Module m = torch::jit::load(s.path("net.pt"));
+  torch::jit::Module m = torch::jit::load(s.file("net.pt"));
   const ObservationShape o = game->observation_shape();
   CHECK(m.attr("game").toStringRef() == game->spec());
   CHECK(m.attr("step").toInt() == 1234);
@@ -144,16 +120,16 @@ TEST_CASE("the exported TorchScript module computes what PolicyValueNet computes
 }
 
 TEST_CASE("ringzero-export refuses bad input with one line and writes nothing", "[export]") {
-  Scratch s;
+  const Scratch s("export-test");
   const auto game = make_game("tictactoe");
   auto net = random_network(*game, NetConfig{1, 8}, 3);
-  const auto good = write_checkpoint(net, s.path("good.rzck"), 10, 2);
+  const auto good = write_checkpoint(net, s.file("good.rzck"), 10, 2);
   // A byte flipped in the middle: the whole-file checksum refuses it.
   std::string bytes = read_file(good);
   bytes[bytes.size() / 2] ^= 0x40;
-  std::ofstream(s.path("flipped.rzck"), std::ios::binary) << bytes;
-  std::ofstream(s.path("short.rzck"), std::ios::binary) << bytes.substr(0, 100);
-  const std::string out = s.path("kept.onnx");
+  std::ofstream(s.file("flipped.rzck"), std::ios::binary) << bytes;
+  std::ofstream(s.file("short.rzck"), std::ios::binary) << bytes.substr(0, 100);
+  const std::string out = s.file("kept.onnx");
   std::ofstream(out) << "keep";
 
   struct Case {
@@ -161,18 +137,18 @@ TEST_CASE("ringzero-export refuses bad input with one line and writes nothing", 
     int status;
   };
   const std::vector<Case> cases = {
-      {"--checkpoint " + s.path("flipped.rzck") + " --format onnx --out " + out, "corrupt", 1},
-      {"--checkpoint " + s.path("short.rzck") + " --format torchscript --out " + out, "rzck", 1},
-      {"--checkpoint " + s.path("missing.rzck") + " --format onnx --out " + out, "missing.rzck", 1},
+      {"--checkpoint " + s.file("flipped.rzck") + " --format onnx --out " + out, "corrupt", 1},
+      {"--checkpoint " + s.file("short.rzck") + " --format torchscript --out " + out, "rzck", 1},
+      {"--checkpoint " + s.file("missing.rzck") + " --format onnx --out " + out, "missing.rzck", 1},
       {"--checkpoint " + good + " --format tflite --out " + out, "choose torchscript or onnx", 2},
       {"--checkpoint " + good + " --format onnx", "missing --out", 2},
-      {"--checkpoint " + good + " --format onnx --out " + s.path("no/such/dir/x.onnx"),
+      {"--checkpoint " + good + " --format onnx --out " + s.file("no/such/dir/x.onnx"),
        "writable --out", 1},
-      {"--checkpoint " + good + " --format torchscript --out " + s.dir, "writable --out", 1},
+      {"--checkpoint " + good + " --format torchscript --out " + s.path(), "writable --out", 1},
   };
   for (const Case& c : cases) {
     INFO(c.args);
-    const Run r = run_export(c.args, s);
+    const ChildResult r = run_export(c.args);
     INFO(r.err);
     CHECK(r.status == c.status);
     CHECK(lines(r.err) == 1);
@@ -180,10 +156,10 @@ TEST_CASE("ringzero-export refuses bad input with one line and writes nothing", 
     CHECK(r.out.empty());
   }
   CHECK(read_file(out) == "keep");  // an existing file is never half-replaced
-  for (const auto& e : std::filesystem::directory_iterator(s.dir))
+  for (const auto& e : std::filesystem::directory_iterator(s.path()))
     CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
   // And the good checkpoint does export, over the old file.
-  CHECK(run_export("--checkpoint " + good + " --format onnx --out " + out, s).status == 0);
+  CHECK(run_export("--checkpoint " + good + " --format onnx --out " + out).status == 0);
   CHECK(read_file(out) != "keep");
 }
 

@@ -19,6 +19,8 @@
 #include "common/protobuf_writer.h"
 #include "common/tensorboard_log.h"
 #include "learner/metrics_csv.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 
 namespace rz {
 namespace {
@@ -100,9 +102,8 @@ TEST_CASE("crc32c matches the standard check value", "[export][proto]") {
 }
 
 TEST_CASE("TensorBoardLog writes framed, checksummed events, private to the user", "[export]") {
-  const std::string run =
-      std::filesystem::temp_directory_path() / ("rz-tb-test-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(run);
+  const rz::testing::TempDir run_dir("tb-test");
+  const std::string& run = run_dir.path();
   std::string path;
   {
     TensorBoardLog log(run, "learner");
@@ -123,8 +124,7 @@ TEST_CASE("TensorBoardLog writes framed, checksummed events, private to the user
   REQUIRE(::stat((run + "/tensorboard/learner").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0700);
 
-  std::ifstream in(path, std::ios::binary);
-  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string file = rz::testing::read_file(path);
   std::vector<Fields> events;
   size_t pos = 0;
   while (pos < file.size()) {
@@ -165,7 +165,6 @@ TEST_CASE("TensorBoardLog writes framed, checksummed events, private to the user
     TensorBoardLog again(run, "learner");
     CHECK(again.path() != path);
   }
-  std::filesystem::remove_all(run);
 }
 
 }  // namespace rz

@@ -1,6 +1,6 @@
 // Helpers for the launch tests: run the real launch commands as a user would, read the
-// monitor's JSON, wait for conditions with a deadline, and clean up a run even when a test
-// fails halfway (a leftover supervisor would disturb the next test).
+// monitor's JSON, and clean up a run even when a test fails halfway (a leftover supervisor
+// would disturb the next test). Waiting, files and commands: tests/support/.
 #pragma once
 
 #include <signal.h>
@@ -20,6 +20,10 @@
 #include "launch/process_liveness.h"
 #include "launch/run_dir.h"
 #include "tests/launch/mini_json.h"
+#include "tests/support/child_process.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 namespace rz::testing {
 
@@ -27,7 +31,7 @@ inline const std::string kLaunch = RZ_BINARY_DIR "/launch/ringzero-launch";
 inline const std::string kMonitor = RZ_BINARY_DIR "/launch/ringzero-monitor";
 
 // Tiny network and searches: a run's processes come up in a second or two and the learner
-// trains, publishes and checkpoints every few seconds. TestRun::start adds no evaluator (on
+// trains, publishes and checkpoints every few seconds. LaunchedRun::start adds no evaluator (on
 // by default): these runs time restarts and stops; kTinyEval turns it on where a test is
 // about it.
 inline const std::string kTinyRun =
@@ -41,49 +45,12 @@ inline const std::string kTinyEval =
     " --eval.enabled true --eval.games 2 --eval.sims 8 --eval.opponent_sims 8"
     " --eval.every_versions 1";
 
-struct CommandResult {
-  int code = -1;
-  std::string output;  // stdout and stderr
-};
-
-inline CommandResult run_command(const std::string& command) {
-  CommandResult r;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return r;
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-// Polls `done` every 100 ms until it holds or `timeout` passes.
-inline bool eventually(const std::function<bool()>& done, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-}
-
-inline std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// One run in a fresh temporary directory; the destructor stops it (or kills what is left).
-class TestRun {
+// One run started through ringzero-launch (as launch.sh starts it), in a fresh temporary
+// directory; the destructor stops it (or kills what is left).
+class LaunchedRun {
  public:
-  TestRun() {
-    char pattern[] = "/tmp/rz-launch-test-XXXXXX";
-    base = ::mkdtemp(pattern);
-    dir = base + "/run";
-  }
-  ~TestRun() { cleanup(); }
+  LaunchedRun() : base(make_temp_dir("launch-test")), dir(base + "/run") {}
+  ~LaunchedRun() { cleanup(); }
 
   CommandResult start(const std::string& extra = "") {
     const std::string eval =

@@ -23,16 +23,13 @@
 #include "tests/launch/launch_test_util.h"
 
 using namespace std::chrono_literals;
+using namespace rz::testing;
 using rz::launch::process_alive;
-using rz::testing::CommandResult;
-using rz::testing::eventually;
-using rz::testing::Json;
-using rz::testing::TestRun;
 
 namespace {
 
 // Starts a 2-actor run and waits until every role is up (start --detach returns then).
-void start_run(TestRun& run, const std::string& extra = "") {
+void start_run(LaunchedRun& run, const std::string& extra = "") {
   const CommandResult r = run.start(extra);
   INFO(r.output << "\n--- launch.log ---\n" << run.log("launch"));
   REQUIRE(r.code == 0);
@@ -59,6 +56,13 @@ bool all_alive(const Json& s) {
   return s["learner"]["alive"].flag();
 }
 
+// The supervisor has restarted the learner once: a new pid, alive.
+bool learner_restarted_once(LaunchedRun& run, pid_t old_learner) {
+  const Json s = run.snapshot();
+  return s["learner"]["pid"].num() != old_learner && s["learner"]["alive"].flag() &&
+         s["learner"]["restarts"].num() == 1;
+}
+
 // Live processes whose command line names `dir` (the run's processes all get it, through
 // --run-dir or the config file in it).
 std::vector<pid_t> processes_of(const std::string& dir) {
@@ -81,7 +85,7 @@ std::vector<pid_t> processes_of(const std::string& dir) {
 
 TEST_CASE("start: a Tic-tac-toe run with 2 actors - status and monitor show every role alive",
           "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   start_run(run);
   const CommandResult status = run.command("status");
   INFO(status.output);
@@ -111,7 +115,7 @@ TEST_CASE("start: a Tic-tac-toe run with 2 actors - status and monitor show ever
   CHECK(s["ring"]["bytes_in_flight"].num() >= 0);
 
   // Games are played and reach the learner.
-  CHECK(eventually([&] { return run.snapshot()["learner"]["records_consumed"].num() > 0; }, 40s));
+  CHECK(wait_until([&] { return run.snapshot()["learner"]["records_consumed"].num() > 0; }, 40s));
   // Every process logs into its own file, each line stamped with time and role.
   CHECK(run.log("actor-1").find("Z actor-1: ") != std::string::npos);
   CHECK(run.log("learner").find("Z learner: ") != std::string::npos);
@@ -119,16 +123,16 @@ TEST_CASE("start: a Tic-tac-toe run with 2 actors - status and monitor show ever
 }
 
 TEST_CASE("SIGKILL of an actor: restarted on its lane and the run goes on", "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   start_run(run);
   REQUIRE(
-      eventually([&] { return run.snapshot()["actors"][1]["records_committed"].num() > 0; }, 40s));
+      wait_until([&] { return run.snapshot()["actors"][1]["records_committed"].num() > 0; }, 40s));
   const pid_t victim = run.pid_of("actor-1");
   const pid_t other = run.pid_of("actor-0");
   const uint64_t records_before = total_records(run.snapshot());
   REQUIRE(kill(victim, SIGKILL) == 0);
 
-  REQUIRE(eventually(
+  REQUIRE(wait_until(
       [&] {
         const Json s = run.snapshot();
         const Json& a = s["actors"][1];
@@ -138,7 +142,7 @@ TEST_CASE("SIGKILL of an actor: restarted on its lane and the run goes on", "[la
   // The new actor commits on lane 1, after what the killed one committed.
   const uint64_t lane1_before =
       static_cast<uint64_t>(run.snapshot()["actors"][1]["records_committed"].num());
-  CHECK(eventually(
+  CHECK(wait_until(
       [&] {
         const Json s = run.snapshot();
         return s["actors"][1]["records_committed"].num() > lane1_before &&
@@ -156,9 +160,9 @@ TEST_CASE("SIGKILL of an actor: restarted on its lane and the run goes on", "[la
 TEST_CASE(
     "restart-learner: new learner resumes from its checkpoint - actors untouched - no record lost",
     "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   start_run(run);
-  REQUIRE(eventually([&] { return run.snapshot()["learner"]["step"].num() >= 5; }, 50s));
+  REQUIRE(wait_until([&] { return run.snapshot()["learner"]["step"].num() >= 5; }, 50s));
   const Json before = run.snapshot();
   const pid_t old_learner = run.pid_of("learner");
   const pid_t actor0 = run.pid_of("actor-0"), actor1 = run.pid_of("actor-1");
@@ -186,7 +190,7 @@ TEST_CASE(
   CHECK(after["learner"]["restarts"].num() == 1);
   CHECK(after["actors"][0]["restarts"].num() == 0);
   CHECK(after["actors"][1]["restarts"].num() == 0);
-  CHECK(eventually(
+  CHECK(wait_until(
       [&] { return run.snapshot()["learner"]["step"].num() > after["learner"]["step"].num(); },
       40s));
 
@@ -194,7 +198,7 @@ TEST_CASE(
   // learner (the counter survives learner restarts) or still in the ring. The snapshot is
   // not atomic, so look for a moment where the books balance.
   std::string books;
-  CHECK(eventually(
+  CHECK(wait_until(
       [&] {
         const Json s = run.snapshot();
         const double committed = s["ring"]["records_committed"].num();
@@ -210,7 +214,7 @@ TEST_CASE(
 
 TEST_CASE("restart-learner: a learner that hangs on SIGTERM is SIGKILLed after the timeout",
           "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   start_run(run, "--launch.learner_stop_timeout_s 2");
   const pid_t hung = run.pid_of("learner");
   // A stopped process cannot act on SIGTERM: to the supervisor it is a hung learner.
@@ -228,18 +232,12 @@ TEST_CASE("restart-learner: a learner that hangs on SIGTERM is SIGKILLed after t
 }
 
 TEST_CASE("SIGKILL of the learner: the supervisor restarts it with --resume", "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   start_run(run);
-  REQUIRE(eventually([&] { return !rz::list_checkpoints(run.dir).empty(); }, 50s));
+  REQUIRE(wait_until([&] { return !rz::list_checkpoints(run.dir).empty(); }, 50s));
   const pid_t victim = run.pid_of("learner");
   REQUIRE(kill(victim, SIGKILL) == 0);
-  REQUIRE(eventually(
-      [&] {
-        const Json s = run.snapshot();
-        return s["learner"]["pid"].num() != victim && s["learner"]["alive"].flag() &&
-               s["learner"]["restarts"].num() == 1;
-      },
-      30s));
+  REQUIRE(wait_until([&] { return learner_restarted_once(run, victim); }, 30s));
   const std::string log = run.log("launch");
   INFO(log);
   CHECK(log.find("learner pid " + std::to_string(victim) + " killed by signal 9") !=
@@ -248,12 +246,12 @@ TEST_CASE("SIGKILL of the learner: the supervisor restarts it with --resume", "[
   REQUIRE(respawn != std::string::npos);
   CHECK(log.substr(respawn, log.find('\n', respawn) - respawn).find("--resume") !=
         std::string::npos);
-  CHECK(eventually([&] { return run.log("learner").find("resumed from") != std::string::npos; },
+  CHECK(wait_until([&] { return run.log("learner").find("resumed from") != std::string::npos; },
                    30s));
 }
 
 TEST_CASE("stop: exit 0 and no process or segment left", "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   start_run(run);
   std::vector<pid_t> pids = {run.pid_of("launch"), run.pid_of("learner"), run.pid_of("actor-0"),
                              run.pid_of("actor-1")};
@@ -301,17 +299,17 @@ TEST_CASE("stop: exit 0 and no process or segment left", "[launch]") {
   const Json s = run.snapshot();
   CHECK(s["run"]["generation"].num() == 2);
   CHECK(all_alive(s));
-  CHECK(eventually([&] { return run.log("learner").find("resumed from") != std::string::npos; },
+  CHECK(wait_until([&] { return run.log("learner").find("resumed from") != std::string::npos; },
                    30s));
 }
 
 TEST_CASE("a second start on a live run is refused - a killed supervisor's segment is reclaimed",
           "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   start_run(run);
   const pid_t supervisor = run.pid_of("launch");
   const pid_t learner = run.pid_of("learner");
-  REQUIRE(eventually([&] { return total_records(run.snapshot()) > 0; }, 40s));
+  REQUIRE(wait_until([&] { return total_records(run.snapshot()) > 0; }, 40s));
 
   CommandResult again = run.start("--resume");
   INFO(again.output);
@@ -324,7 +322,7 @@ TEST_CASE("a second start on a live run is refused - a killed supervisor's segme
   // SIGKILL the supervisor: its children notice (parent-death signal) and exit; the segment
   // stays behind with a dead creator.
   REQUIRE(kill(supervisor, SIGKILL) == 0);
-  CHECK(eventually(
+  CHECK(wait_until(
       [&] {
         return !process_alive(learner) && !process_alive(run.pid_of("actor-0")) &&
                !process_alive(run.pid_of("actor-1"));
@@ -354,7 +352,7 @@ TEST_CASE("a second start on a live run is refused - a killed supervisor's segme
   // `stop` on a run whose supervisor was killed removes the segment it left behind.
   const pid_t second = run.pid_of("launch");
   REQUIRE(kill(second, SIGKILL) == 0);
-  CHECK(eventually([&] { return !process_alive(second) && !process_alive(run.pid_of("learner")); },
+  CHECK(wait_until([&] { return !process_alive(second) && !process_alive(run.pid_of("learner")); },
                    40s));
   REQUIRE(run.shm_exists());
   const CommandResult stopped = run.command("stop");
@@ -393,7 +391,7 @@ std::string torch_cpu_needed(const std::string& maps) {
 TEST_CASE(
     "the supervisor and live actors never map a CUDA library - the supervisor maps no LibTorch",
     "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   start_run(run);
   const std::string supervisor_maps =
       rz::testing::read_file("/proc/" + std::to_string(run.pid_of("launch")) + "/maps");
@@ -439,7 +437,7 @@ TEST_CASE(
 TEST_CASE(
     "a role that fails during start-up ends the whole run at once - the error names its last line",
     "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   // A real program in the learner's place that says why it cannot run and exits, the way the
   // learner does with a config it cannot use.
   const std::string failing = run.base + "/failing-learner.sh";
@@ -475,7 +473,7 @@ TEST_CASE(
         std::string::npos);
 
   // In the foreground too: the last line says why, and the run is gone.
-  TestRun fg;
+  LaunchedRun fg;
   const CommandResult f = rz::testing::run_command(
       "RZ_ACTOR_BINARY=/bin/false " + rz::testing::kLaunch + " start --actors 2 --run-dir " +
       fg.quoted_dir() + rz::testing::kTinyRun + " --eval.enabled false");
@@ -493,21 +491,21 @@ TEST_CASE(
 TEST_CASE(
     "once the run is up a crash loop is given up - the supervisor stays up and status says why",
     "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   start_run(run, "--launch.max_restarts 2 --launch.restart_window_s 60");
   const pid_t supervisor = run.pid_of("launch");
   // Two deaths of actor-0 within the window: restarted after the first, given up after the
   // second.
   const pid_t first = run.pid_of("actor-0");
   REQUIRE(kill(first, SIGKILL) == 0);
-  REQUIRE(eventually(
+  REQUIRE(wait_until(
       [&] {
         const pid_t now = run.pid_of("actor-0");
         return now > 0 && now != first && process_alive(now);
       },
       20s));
   REQUIRE(kill(run.pid_of("actor-0"), SIGKILL) == 0);
-  REQUIRE(eventually(
+  REQUIRE(wait_until(
       [&] {
         return run.log("launch").find("giving up on actor-0: 2 exits within 60 s") !=
                std::string::npos;
@@ -531,9 +529,9 @@ TEST_CASE(
     "start --resume refuses a config.ini its checkpoint does not fit - and a garbage generation "
     "file",
     "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   start_run(run);
-  REQUIRE(eventually([&] { return !rz::latest_valid_checkpoint(run.dir).empty(); }, 40s));
+  REQUIRE(wait_until([&] { return !rz::latest_valid_checkpoint(run.dir).empty(); }, 40s));
   REQUIRE(run.command("stop").code == 0);
   const std::string config = rz::testing::read_file(run.dir + "/config.ini");
   const std::string generation = rz::testing::read_file(run.dir + "/generation");
@@ -589,7 +587,7 @@ TEST_CASE(
     "start with actors 0 runs cores - 1 actors - printed commands quote a run directory with a "
     "space",
     "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   run.dir = run.base + "/my run";
   // launch.sh sets RZ_LAUNCH_SCRIPT so that hints name the script; here, the binary itself.
   const CommandResult r =
@@ -616,7 +614,7 @@ TEST_CASE(
 
 TEST_CASE("bad start and restart requests are refused in one line that says what to do",
           "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   struct Case {
     std::string args;
     std::string must_contain;
@@ -645,7 +643,7 @@ TEST_CASE("bad start and restart requests are refused in one line that says what
 }
 
 TEST_CASE("the stop flag set by any process ends the run cleanly", "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   start_run(run);
   const pid_t supervisor = run.pid_of("launch");
   {
@@ -653,7 +651,7 @@ TEST_CASE("the stop flag set by any process ends the run cleanly", "[launch]") {
     auto segment = rz::shm::Segment::open(run.shm_name());
     segment->control().request_stop();
   }
-  CHECK(eventually([&] { return !process_alive(supervisor); }, 40s));
+  CHECK(wait_until([&] { return !process_alive(supervisor); }, 40s));
   CHECK_FALSE(run.shm_exists());
   const std::string log = run.log("launch");
   INFO(log);
@@ -663,18 +661,12 @@ TEST_CASE("the stop flag set by any process ends the run cleanly", "[launch]") {
 }
 
 TEST_CASE("SIGUSR1 to the supervisor restarts the learner alone", "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   start_run(run);
   const pid_t old_learner = run.pid_of("learner");
   const pid_t actor0 = run.pid_of("actor-0"), actor1 = run.pid_of("actor-1");
   REQUIRE(kill(run.pid_of("launch"), SIGUSR1) == 0);
-  REQUIRE(eventually(
-      [&] {
-        const Json s = run.snapshot();
-        return s["learner"]["pid"].num() != old_learner && s["learner"]["alive"].flag() &&
-               s["learner"]["restarts"].num() == 1;
-      },
-      40s));
+  REQUIRE(wait_until([&] { return learner_restarted_once(run, old_learner); }, 40s));
   CHECK_FALSE(process_alive(old_learner));
   CHECK(run.pid_of("actor-0") == actor0);
   CHECK(run.pid_of("actor-1") == actor1);
@@ -687,9 +679,9 @@ TEST_CASE("SIGUSR1 to the supervisor restarts the learner alone", "[launch]") {
 }
 
 TEST_CASE("stop + start --resume: every counter goes on from where it was", "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   start_run(run);
-  REQUIRE(eventually(
+  REQUIRE(wait_until(
       [&] {
         const Json s = run.snapshot();
         return total_records(s) > 0 && s["learner"]["step"].num() >= 5 &&
@@ -725,13 +717,13 @@ TEST_CASE("stop + start --resume: every counter goes on from where it was", "[la
   CHECK(run.log("launch").find("carried over from " + run.dir + "/stats.snapshot") !=
         std::string::npos);
   // And they keep counting in the new generation.
-  CHECK(eventually([&] { return total_games(run.snapshot()) > total_games(after); }, 30s));
+  CHECK(wait_until([&] { return total_games(run.snapshot()) > total_games(after); }, 30s));
 }
 
 TEST_CASE(
     "the evaluator: started with the run, shown by the monitor, restarted after SIGKILL, stopped",
     "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   start_run(run, rz::testing::kTinyEval);
   const pid_t eval = run.pid_of("eval");
   REQUIRE(eval > 0);
@@ -754,7 +746,7 @@ TEST_CASE(
   CHECK(field[16] == "10");  // nice (field 19 of proc(5); field 3, the state, is field[0])
 
   REQUIRE(kill(eval, SIGKILL) == 0);
-  REQUIRE(eventually(
+  REQUIRE(wait_until(
       [&] {
         const Json t = run.snapshot();
         return t["evaluators"].size() == 1 && t["evaluators"][0]["pid"].num() != eval &&
@@ -776,7 +768,7 @@ TEST_CASE(
     }
     return n >= 2;
   };
-  CHECK(eventually(started, 30s));
+  CHECK(wait_until(started, 30s));
   const CommandResult stopped = run.command("stop");
   INFO(stopped.output << "\n" << run.log("launch") << "\n--- eval.log ---\n" << run.log("eval"));
   CHECK(stopped.code == 0);

@@ -30,16 +30,9 @@
 
 using namespace std::chrono_literals;
 
-namespace rz {
-// Waits (bounded) until `pid` has exited and become a zombie.
-static bool testing_eventually_zombie(pid_t pid) {
-  for (int i = 0; i < 200; ++i) {
-    if (rz::launch::process_state(pid) == 'Z') return true;
-    usleep(10000);
-  }
-  return false;
-}
-}  // namespace rz
+// The repository root: tests/launch/ (this source's folder) -> ../..
+const std::string kRepoRoot =
+    std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string();
 using rz::launch::RestartPolicy;
 
 TEST_CASE("restart policy: backoff doubles for quick deaths and resets after a stable run") {
@@ -91,7 +84,7 @@ TEST_CASE("process liveness: a zombie is dead - a live process alive - names are
   if (child == 0) _exit(0);
   REQUIRE(child > 0);
   // Until reaped the child is a zombie: kill(pid, 0) succeeds, but it is not alive.
-  REQUIRE(rz::testing_eventually_zombie(child));
+  REQUIRE(rz::testing::wait_until([&] { return rz::launch::process_state(child) == 'Z'; }, 2s));
   CHECK(kill(child, 0) == 0);
   CHECK_FALSE(rz::launch::process_alive(child));
   CHECK(rz::launch::process_state(child) == 'Z');
@@ -101,9 +94,8 @@ TEST_CASE("process liveness: a zombie is dead - a live process alive - names are
 }
 
 TEST_CASE("run directory: role records and pid files round-trip - garbage reads as nothing") {
-  const auto base =
-      std::filesystem::temp_directory_path() / ("rz-rundir-" + std::to_string(getpid()));
-  rz::launch::RunDir dir(base.string());
+  const rz::testing::TempDir base("rundir");
+  rz::launch::RunDir dir(base.path());
   dir.create_layout();
   rz::launch::write_role_records(dir, {{"actor-0", 123, 2, "running", ""},
                                        {"learner", 0, 5, "gave-up", "5 exits within 60 s"}});
@@ -118,14 +110,12 @@ TEST_CASE("run directory: role records and pid files round-trip - garbage reads 
   rz::launch::write_text_atomically(dir.pid_file("launch"), "not a pid\n");
   CHECK(rz::launch::read_pid_file(dir.pid_file("launch")) == 0);
   CHECK(rz::launch::read_pid_file(dir.pid_file("missing")) == 0);
-  std::filesystem::remove_all(base);
 }
 
 TEST_CASE(
     "run directory: the generation file must hold a number - shell quoting of printed paths") {
-  char pattern[] = "/tmp/rz-gen-XXXXXX";
-  const std::string base = ::mkdtemp(pattern);
-  const rz::launch::RunDir dir(base);
+  const rz::testing::TempDir base("gen");
+  const rz::launch::RunDir dir(base.path());
   CHECK(rz::launch::read_generation(dir) == 0);  // missing: a fresh run
   rz::launch::write_text_atomically(dir.generation_file(), "7\n");
   CHECK(rz::launch::read_generation(dir) == 7);
@@ -143,7 +133,6 @@ TEST_CASE(
       CHECK(what.find('\n') == std::string::npos);
     }
   }
-  std::filesystem::remove_all(base);
 
   CHECK(rz::launch::shell_quote("/work/runs/c4-60") == "/work/runs/c4-60");
   CHECK(rz::launch::shell_quote("/tmp/my run") == "/tmp/my\\ run");
@@ -264,10 +253,7 @@ TEST_CASE("snapshot: counters - gauges and evaluator metrics from a real segment
 }
 
 TEST_CASE("launch.sh: --help lists every command and an unknown command is refused in one line") {
-  // The script beside this test's source: tests/launch/ -> repository root.
-  const std::string script =
-      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string() +
-      "/launch/launch.sh";
+  const std::string script = kRepoRoot + "/launch/launch.sh";
   const auto help = rz::testing::run_command(script + " --help");
   CHECK(help.code == 0);
   for (const char* command : {"start", "status", "monitor", "restart-learner", "stop", "play",
@@ -281,9 +267,7 @@ TEST_CASE("launch.sh: --help lists every command and an unknown command is refus
 }
 
 TEST_CASE("launch.sh: plot and play pass their arguments on to plot.sh and ringzero-play") {
-  const std::string script =
-      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string() +
-      "/launch/launch.sh";
+  const std::string script = kRepoRoot + "/launch/launch.sh";
   // plot: plot.sh's own usage and its one-line refusal of a directory without a run.
   const auto plot_help = rz::testing::run_command(script + " plot --help");
   CHECK(plot_help.code == 0);
@@ -356,8 +340,8 @@ TEST_CASE(
   sizes.weight_bytes = 4096;
   sizes.stats_slots = 8;
   sizes.learner_region_bytes = 4096;
-  const std::string file =
-      std::filesystem::temp_directory_path().string() + "/rz-stats-" + std::to_string(::getpid());
+  const rz::testing::TempDir dir("stats");
+  const std::string file = dir.file("stats.snapshot");
   {
     auto segment = rz::shm::Segment::create(name, sizes, "");
     rz::shm::StatsWriter learner(*segment, Role::kLearner, 0);
@@ -381,10 +365,9 @@ TEST_CASE(
 TEST_CASE("launch.sh: the arguments it fills in (small-machine Connect Four, play's runs/latest)") {
   // launch.sh's own logic, observed through what it execs: a build tree whose binaries only
   // print their arguments (they are newer than every source, so launch.sh builds nothing).
-  const std::string root =
-      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().string();
-  const std::string tree = std::filesystem::temp_directory_path().string() + "/rz-launchsh-" +
-                           std::to_string(::getpid());
+  const std::string& root = kRepoRoot;
+  const rz::testing::TempDir tree_dir("launchsh");
+  const std::string& tree = tree_dir.path();
   for (const char* binary :
        {"launch/ringzero-launch", "launch/ringzero-monitor", "actor/ringzero-actor",
         "learner/ringzero-learner", "common/eval/ringzero-eval", "common/play/ringzero-play"}) {
@@ -443,6 +426,4 @@ TEST_CASE("launch.sh: the arguments it fills in (small-machine Connect Four, pla
     CHECK(by_default.output.find("play needs --run-dir DIR, --checkpoint FILE or --weights BLOB") !=
           std::string::npos);
   }
-  std::error_code ec;
-  std::filesystem::remove_all(tree, ec);
 }

@@ -10,9 +10,7 @@
 #include "tests/launch/launch_test_util.h"
 
 using namespace std::chrono_literals;
-using rz::testing::CommandResult;
-using rz::testing::eventually;
-using rz::testing::TestRun;
+using namespace rz::testing;
 
 namespace {
 
@@ -25,8 +23,8 @@ double train_seconds_of(const std::string& path) {
 }
 
 // Waits for the run's supervisor to exit by itself; true if it did within `timeout`.
-bool ends_by_itself(const TestRun& run, pid_t supervisor, std::chrono::seconds timeout) {
-  return eventually([&] { return !rz::launch::process_alive(supervisor, "ringzero-launch"); },
+bool ends_by_itself(const LaunchedRun& run, pid_t supervisor, std::chrono::seconds timeout) {
+  return wait_until([&] { return !rz::launch::process_alive(supervisor, "ringzero-launch"); },
                     timeout);
 }
 
@@ -36,7 +34,7 @@ TEST_CASE(
     "start --minutes: the run ends by itself - final checkpoint, clean stop, summary - and a "
     "resume counts on",
     "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   const CommandResult started = run.start("--minutes 0.15");  // 9 s of training
   INFO(started.output);
   REQUIRE(started.code == 0);
@@ -100,12 +98,12 @@ TEST_CASE(
 
 TEST_CASE("a learner killed in a timed run is restarted and the run still ends by itself",
           "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   const CommandResult started = run.start("--minutes 0.15 --learner.checkpoint_seconds 1");
   INFO(started.output);
   REQUIRE(started.code == 0);
   const pid_t supervisor = run.pid_of("launch");
-  REQUIRE(eventually([&] { return !rz::latest_valid_checkpoint(run.dir).empty(); }, 60s));
+  REQUIRE(wait_until([&] { return !rz::latest_valid_checkpoint(run.dir).empty(); }, 60s));
   const pid_t learner = run.pid_of("learner");
   REQUIRE(::kill(learner, SIGKILL) == 0);
   REQUIRE(ends_by_itself(run, supervisor, 120s));
@@ -119,7 +117,7 @@ TEST_CASE("a learner killed in a timed run is restarted and the run still ends b
 TEST_CASE(
     "a schedule in fractions of the run without --minutes is refused in one line naming the fix",
     "[launch]") {
-  TestRun run;
+  LaunchedRun run;
   const CommandResult r = run.start("--learner.lr_schedule 0.66:0.002");
   INFO(r.output);
   CHECK(r.code == 2);

@@ -22,16 +22,13 @@
 #include "tests/launch/launch_test_util.h"
 
 using namespace std::chrono_literals;
+using namespace rz::testing;
 using rz::launch::process_alive;
-using rz::testing::CommandResult;
-using rz::testing::eventually;
-using rz::testing::read_file;
-using rz::testing::TestRun;
 namespace fs = std::filesystem;
 
 namespace {
 
-void start_run(TestRun& run, const std::string& extra = "") {
+void start_run(LaunchedRun& run, const std::string& extra = "") {
   const CommandResult r = run.start(extra);
   INFO(r.output << "\n--- launch.log ---\n" << run.log("launch"));
   REQUIRE(r.code == 0);
@@ -55,7 +52,7 @@ bool has_checkpoint(const std::string& dir) {
 TEST_CASE(
     "run dir trust: a run directory others can write is refused in one line - nothing written",
     "[launch][safety]") {
-  TestRun run;
+  LaunchedRun run;
   fs::create_directories(run.dir);
   ::chmod(run.dir.c_str(), 0777);
   CommandResult r = run.start();
@@ -80,7 +77,7 @@ TEST_CASE(
 
 TEST_CASE("run dir trust: a planted symlink in the run directory is refused, its target untouched",
           "[launch][safety]") {
-  TestRun run;
+  LaunchedRun run;
   fs::create_directories(run.dir + "/logs");
   ::chmod(run.dir.c_str(), 0700);
   ::chmod((run.dir + "/logs").c_str(), 0700);
@@ -98,11 +95,11 @@ TEST_CASE("run dir trust: a planted symlink in the run directory is refused, its
 TEST_CASE(
     "run dir trust: every file and directory of a run is private (0600 / 0700) whatever the umask",
     "[launch][safety]") {
-  TestRun run;
+  LaunchedRun run;
   const mode_t old = ::umask(022);  // inherited by the launcher through popen
   start_run(run);
   ::umask(old);
-  REQUIRE(eventually([&] { return has_checkpoint(run.dir); }, 60s));
+  REQUIRE(wait_until([&] { return has_checkpoint(run.dir); }, 60s));
   CHECK(mode_of(run.dir) == 0700);
   for (const char* d : {"logs", "pids", "checkpoints"}) CHECK(mode_of(run.dir + "/" + d) == 0700);
   for (const char* f :
@@ -119,10 +116,10 @@ TEST_CASE(
 
 TEST_CASE("run lock: a copied run directory is not running - status and stop on it touch nobody",
           "[launch][safety]") {
-  TestRun run;
+  LaunchedRun run;
   start_run(run);
   const pid_t supervisor = run.pid_of("launch");
-  TestRun copy;
+  LaunchedRun copy;
   fs::create_directories(fs::path(copy.dir).parent_path());
   fs::copy(run.dir, copy.dir, fs::copy_options::recursive);
   REQUIRE(rz::launch::read_pid_file(copy.dir + "/pids/launch.pid") == supervisor);
@@ -141,7 +138,7 @@ TEST_CASE("run lock: a copied run directory is not running - status and stop on 
 
 TEST_CASE("run lock: two starts on one directory at once - one wins, the loser writes nothing",
           "[launch][safety]") {
-  TestRun run;
+  LaunchedRun run;
   auto a =
       std::async(std::launch::async, [&] { return run.start("--learner.keep_checkpoints 7"); });
   auto b =
@@ -160,9 +157,9 @@ TEST_CASE("run lock: two starts on one directory at once - one wins, the loser w
 TEST_CASE(
     "checkpoint lock: a new learner waits for the old one still holding the run's checkpoints",
     "[launch][safety]") {
-  TestRun run;
+  LaunchedRun run;
   start_run(run);
-  REQUIRE(eventually([&] { return has_checkpoint(run.dir); }, 60s));
+  REQUIRE(wait_until([&] { return has_checkpoint(run.dir); }, 60s));
   REQUIRE(run.command("stop", "--timeout 60").code == 0);
   // What a learner left by a SIGKILLed supervisor looks like while it writes its final
   // checkpoint: it holds RUN/checkpoints/lock.
@@ -170,7 +167,7 @@ TEST_CASE(
   REQUIRE(old_learner);
   old_learner->record_pid(::getpid());
   auto resumed = std::async(std::launch::async, [&] { return run.start("--resume"); });
-  CHECK(eventually(
+  CHECK(wait_until(
       [&] {
         return run.log("learner").find("waiting up to") != std::string::npos &&
                run.log("learner").find("previous learner (pid " + std::to_string(::getpid()) +
@@ -189,13 +186,13 @@ TEST_CASE(
 
 TEST_CASE("stop after a killed supervisor removes only this run's own segment",
           "[launch][safety]") {
-  TestRun run;
+  LaunchedRun run;
   start_run(run);
   const pid_t supervisor = run.pid_of("launch");
   const pid_t learner = run.pid_of("learner");
   const std::string own = run.shm_name();
   REQUIRE(::kill(supervisor, SIGKILL) == 0);
-  REQUIRE(eventually([&] { return !process_alive(supervisor) && !process_alive(learner); }, 40s));
+  REQUIRE(wait_until([&] { return !process_alive(supervisor) && !process_alive(learner); }, 40s));
   REQUIRE(run.shm_exists());
   // RUN/shm_name pointing at an object that is not this run's segment: left alone.
   const std::string foreign = "/rz-foreign-" + std::to_string(::getpid());
@@ -230,12 +227,12 @@ TEST_CASE("stop after a killed supervisor removes only this run's own segment",
 
 TEST_CASE("run token: a start never reclaims another run's segment, even with its supervisor dead",
           "[launch][safety]") {
-  TestRun first, second;
+  LaunchedRun first, second;
   const std::string name = "--shm.name /rz-shared-" + std::to_string(::getpid());
   start_run(first, name);
   const pid_t supervisor = first.pid_of("launch");
   REQUIRE(::kill(supervisor, SIGKILL) == 0);
-  REQUIRE(eventually(
+  REQUIRE(wait_until(
       [&] { return !process_alive(supervisor) && !process_alive(first.pid_of("learner")); }, 40s));
   REQUIRE(first.shm_exists());
   const CommandResult r = second.start(name);
@@ -265,7 +262,7 @@ TEST_CASE(
     "weight versions never go back across a learner + supervisor SIGKILL and a resume into a new "
     "segment",
     "[launch][safety]") {
-  TestRun run;
+  LaunchedRun run;
   // No checkpoint before the kill: everything published is unknown to the checkpoints.
   std::string tiny = rz::testing::kTinyRun;
   tiny.replace(tiny.find("--learner.checkpoint_every 10"), 29,
@@ -278,23 +275,23 @@ TEST_CASE(
   const pid_t supervisor = run.pid_of("launch");
   const pid_t learner = run.pid_of("learner");
   REQUIRE(
-      eventually([&] { return run.snapshot()["learner"]["published_version"].num() >= 3; }, 90s));
+      wait_until([&] { return run.snapshot()["learner"]["published_version"].num() >= 3; }, 90s));
   // The supervisor frozen (it restarts nothing), the learner killed without a last word,
   // then the supervisor killed: what a machine-wide kill or an OOM kill of both leaves.
   REQUIRE(::kill(supervisor, SIGSTOP) == 0);
   REQUIRE(::kill(learner, SIGKILL) == 0);
-  REQUIRE(eventually([&] { return !process_alive(learner); }, 20s));
+  REQUIRE(wait_until([&] { return !process_alive(learner); }, 20s));
   const uint64_t before =
       static_cast<uint64_t>(run.snapshot()["learner"]["published_version"].num());
   REQUIRE(::kill(supervisor, SIGKILL) == 0);
-  REQUIRE(eventually([&] { return !process_alive(supervisor); }, 20s));
+  REQUIRE(wait_until([&] { return !process_alive(supervisor); }, 20s));
   CHECK_FALSE(has_checkpoint(run.dir));
   REQUIRE(run.command("stop").code == 0);  // removes the segment: the resume makes a new one
   REQUIRE_FALSE(run.shm_exists());
   const CommandResult r = run.start("--resume");
   INFO(r.output << "\n" << run.log("learner"));
   REQUIRE(r.code == 0);
-  REQUIRE(eventually([&] { return starting_versions(run.log("learner")).size() >= 2; }, 60s));
+  REQUIRE(wait_until([&] { return starting_versions(run.log("learner")).size() >= 2; }, 60s));
   const std::vector<uint64_t> starts = starting_versions(run.log("learner"));
   INFO("published before the kill: " << before << ", first after the resume: " << starts.back());
   CHECK(starts.back() > before);
@@ -304,7 +301,7 @@ TEST_CASE(
 // loop (here: RUN/pids/launch.pid cannot be written) used to leave the segment behind.
 TEST_CASE("a start that fails after its segment was created removes the segment",
           "[launch][safety]") {
-  TestRun run;
+  LaunchedRun run;
   fs::create_directories(run.dir + "/pids/launch.pid");  // rename onto a directory fails
   ::chmod(run.base.c_str(), 0700);
   for (const char* d : {"", "/pids", "/pids/launch.pid"}) ::chmod((run.dir + d).c_str(), 0700);

@@ -1,24 +1,25 @@
 // Test harness for multi-process learner tests: a real run directory, a real segment, real
 // trajectory records from real (uniform-prior) self-play, and the real binaries started with
-// fork/exec. Header-only; shared by tests/learner and tests/e2e.
+// fork/exec (tests/support/child_process.h). Header-only; shared by tests/learner, tests/e2e,
+// tests/eval and tests/play.
 #pragma once
 
-#include <fcntl.h>
-#include <signal.h>
+#include <catch2/catch.hpp>
+
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/config.h"
@@ -27,35 +28,18 @@
 #include "common/mcts/uniform_evaluator.h"
 #include "common/trajectory.h"
 #include "learner/learner_region.h"
+#include "learner/replay_window.h"
 #include "shm/segment.h"
 #include "shm/stats.h"
+#include "shm/trajectory_ring.h"
+#include "tests/support/child_process.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 namespace rz::testing {
 
-inline std::string make_temp_dir(const std::string& tag) {
-  std::string tmpl = "/tmp/rz-" + tag + "-XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  if (!::mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed");
-  return buf.data();
-}
-
-// A temporary directory removed with everything in it at scope exit.
-struct TempDir {
-  explicit TempDir(const std::string& tag) : path(make_temp_dir(tag)) {}
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  std::string path;
-};
-
-inline std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using namespace std::chrono_literals;
 
 // A small, fast tic-tac-toe run configuration.
 inline RunConfig small_config(const std::string& run_dir, const std::string& game = "tictactoe") {
@@ -89,16 +73,18 @@ inline RunConfig small_config(const std::string& run_dir, const std::string& gam
   return c;
 }
 
-// Run directory + config.ini + segment; removes both on exit (set RZ_KEEP_TEST_DIRS=1 to keep
-// the directory, logs and metrics for a look after a failure).
-struct TestRun {
+// A run whose segment the test creates, as the supervisor would, for the roles the test
+// starts by hand: run directory + config.ini + segment; removes both on exit (set
+// RZ_KEEP_TEST_DIRS=1 to keep the directory, logs and metrics for a look after a failure).
+struct SegmentRun {
+  TempDir temp;
   std::string dir;
   RunConfig config;
   std::unique_ptr<shm::Segment> segment;
 
-  explicit TestRun(const std::string& tag, const std::string& game = "tictactoe",
-                   std::function<void(RunConfig&)> tweak = nullptr) {
-    dir = make_temp_dir(tag);
+  explicit SegmentRun(const std::string& tag, const std::string& game = "tictactoe",
+                      std::function<void(RunConfig&)> tweak = nullptr)
+      : temp(tag), dir(temp.path()) {
     config = small_config(dir, game);
     if (tweak) tweak(config);
     ::mkdir((dir + "/logs").c_str(), 0755);
@@ -112,13 +98,9 @@ struct TestRun {
     sizes.learner_region_bytes = learner_region_bytes_for(config);
     segment = shm::Segment::create(config.shm.name, sizes, "test run " + dir);
   }
-  ~TestRun() {
+  ~SegmentRun() {
     segment.reset();
     shm::Segment::remove(config.shm.name);
-    if (!std::getenv("RZ_KEEP_TEST_DIRS")) {
-      std::error_code ignored;
-      std::filesystem::remove_all(dir, ignored);
-    }
   }
   std::string config_path() const { return dir + "/config.ini"; }
 
@@ -134,63 +116,45 @@ struct TestRun {
   }
 };
 
-// fork/exec `argv` with stdout+stderr appended to `log`. Returns the child's pid.
-inline pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    std::perror("execv");
-    ::_exit(127);
-  }
-  return pid;
+// `head` (the binary, a subcommand), then the options that attach a role to `run` (--shm,
+// --run-dir, --config), then `tail`.
+inline std::vector<std::string> run_argv(const SegmentRun& run, std::vector<std::string> head,
+                                         const std::vector<std::string>& tail = {}) {
+  for (const std::string& a : {std::string("--shm"), run.config.shm.name, std::string("--run-dir"),
+                               run.dir, std::string("--config"), run.config_path()})
+    head.push_back(a);
+  head.insert(head.end(), tail.begin(), tail.end());
+  return head;
 }
 
-inline std::vector<std::string> learner_argv(const TestRun& run, bool resume = false,
+inline std::vector<std::string> learner_argv(const SegmentRun& run, bool resume = false,
                                              std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {RZ_BINARY_DIR "/learner/ringzero-learner",
-                                "--shm",
-                                run.config.shm.name,
-                                "--run-dir",
-                                run.dir,
-                                "--config",
-                                run.config_path()};
-  if (resume) a.push_back("--resume");
-  for (auto& e : extra) a.push_back(e);
-  return a;
+  if (resume) extra.insert(extra.begin(), "--resume");
+  return run_argv(run, {RZ_BINARY_DIR "/learner/ringzero-learner"}, extra);
 }
 
-// Waits for `pid` to exit within `seconds`; returns its exit status (or -signal), or -1000
-// on timeout (the child is then killed).
-inline int wait_exit(pid_t pid, double seconds) {
-  auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < end) {
-    int status = 0;
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
-  return -1000;
+// Runs the learner to --learner.max_steps=`steps` (it then writes its final checkpoint and
+// exits) and requires a clean exit within `timeout`. Its output goes to RUN/logs/`log`.
+inline void train_steps(const SegmentRun& run, int steps, const std::string& log = "first.log",
+                        std::chrono::duration<double> timeout = 30s) {
+  pid_t pid = spawn(learner_argv(run, false, {"--learner.max_steps=" + std::to_string(steps)}),
+                    run.dir + "/logs/" + log);
+  KillOnExit guard{&pid};
+  REQUIRE(wait_exit(pid, timeout) == 0);
 }
 
-// Polls `cond` every 20 ms until true or `seconds` pass.
-inline bool wait_until(const std::function<bool()>& cond, double seconds) {
-  auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < end) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return cond();
+// How a learner ended after the run's stop flag: its exit status and its whole log.
+struct Stopped {
+  int status;
+  std::string log;
+};
+
+// Sets the run's stop flag, waits up to 20 s for the role `pid` to exit, reads its log.
+inline Stopped stop_and_read(const SegmentRun& run, pid_t pid,
+                             const std::string& log = "learner.log") {
+  run.segment->control().request_stop();
+  const int status = wait_exit(pid, 20s);
+  return {status, read_file(run.dir + "/logs/" + log)};
 }
 
 // Real self-play records: `n` games of uniform-prior MCTS, encoded as the actor encodes them.
@@ -213,17 +177,50 @@ inline std::vector<std::vector<uint8_t>> selfplay_records(const Game& game, int 
   return records;
 }
 
+// selfplay_records of tic-tac-toe, made once per (n, seed) in this process (a test binary's
+// cases share them).
+inline const std::vector<std::vector<uint8_t>>& tictactoe_records(int n, uint64_t seed) {
+  static std::map<std::pair<int, uint64_t>, std::vector<std::vector<uint8_t>>> made;
+  auto it = made.find({n, seed});
+  if (it == made.end())
+    it = made.emplace(std::make_pair(n, seed), selfplay_records(*make_game("tictactoe"), n, seed))
+             .first;
+  return it->second;
+}
+
+// Commits records[from, to) into `lane`, as an actor would.
+inline void write_records(shm::Segment& segment, uint32_t lane,
+                          const std::vector<std::vector<uint8_t>>& records, size_t from,
+                          size_t to) {
+  shm::LaneWriter writer(segment, lane);
+  for (size_t i = from; i < to; ++i) REQUIRE(writer.write(records[i].data(), records[i].size()));
+}
+
+// Records committed to the lanes and not yet released by a consumer.
+inline uint64_t records_in_lanes(const shm::Segment& seg) {
+  uint64_t n = 0;
+  for (const auto& l : shm::lane_status(seg)) n += l.records_committed - l.records_consumed;
+  return n;
+}
+
+// The replay window's books in the segment, read without a learner.
+inline ReplayCounts region_counts(const SegmentRun& run) {
+  return ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
+}
+
+// Damages a file the way a bad sector would: one bit of its middle byte flipped.
+inline void flip_middle_byte(const std::string& path) {
+  std::string bytes = read_file(path);
+  bytes[bytes.size() / 2] ^= 0x01;
+  write_file(path, bytes);
+}
+
 // Data rows of a metrics.csv (header skipped), each split into fields.
 inline std::vector<std::vector<std::string>> metrics_rows(const std::string& path) {
   std::vector<std::vector<std::string>> rows;
-  std::istringstream in(read_text(path));
-  std::string line;
-  bool header = true;
-  while (std::getline(in, line)) {
-    if (header) {
-      header = false;
-      continue;
-    }
+  const std::vector<std::string> lines = read_lines(path);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
     std::vector<std::string> f;
     std::stringstream ls(line);
     std::string cell;

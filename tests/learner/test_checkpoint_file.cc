@@ -12,7 +12,8 @@
 
 #include "common/checkpoint_file.h"
 #include "learner/starting_point.h"
-#include "tests/learner/process_harness.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 
 using namespace rz;
 
@@ -33,8 +34,8 @@ CheckpointSections sample_sections(uint64_t step) {
 }
 
 std::vector<uint8_t> file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const std::string bytes = rz::testing::read_file(path);
+  return {bytes.begin(), bytes.end()};
 }
 
 void put_bytes(const std::string& path, const std::vector<uint8_t>& b) {
@@ -42,14 +43,26 @@ void put_bytes(const std::string& path, const std::vector<uint8_t>& b) {
   out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
 
+// A temporary run directory with its checkpoints/ folder.
+struct CheckpointDir {
+  rz::testing::TempDir temp;
+  std::string dir;
+  explicit CheckpointDir(const std::string& tag) : temp(tag), dir(temp.path()) {
+    ::mkdir(checkpoint_dir(dir).c_str(), 0755);
+  }
+  // Writes sample_sections(step) as the checkpoint of `step`; returns its path.
+  std::string write(uint64_t step) const {
+    const std::string path = checkpoint_path(dir, step);
+    write_checkpoint_sections(path, sample_sections(step));
+    return path;
+  }
+};
+
 }  // namespace
 
 TEST_CASE("checkpoint container round-trips every section") {
-  rz::testing::TempDir temp("ckpt");
-  const std::string& dir = temp.path;
-  ::mkdir(checkpoint_dir(dir).c_str(), 0755);
-  std::string path = checkpoint_path(dir, 120);
-  write_checkpoint_sections(path, sample_sections(120));
+  const CheckpointDir ckpts("ckpt");
+  const std::string path = ckpts.write(120);
   CheckpointInfo info = read_checkpoint(path);
   CHECK(info.game_spec == "tictactoe");
   CHECK(info.net_shape == "1x16");
@@ -62,11 +75,8 @@ TEST_CASE("checkpoint container round-trips every section") {
 }
 
 TEST_CASE("checkpoint container refuses damage of any byte, truncation and extension") {
-  rz::testing::TempDir temp("ckpt");
-  const std::string& dir = temp.path;
-  ::mkdir(checkpoint_dir(dir).c_str(), 0755);
-  std::string path = checkpoint_path(dir, 5);
-  write_checkpoint_sections(path, sample_sections(5));
+  const CheckpointDir ckpts("ckpt");
+  const std::string path = ckpts.write(5);
   const std::vector<uint8_t> good = file_bytes(path);
   // Every single-byte flip is caught (checksum, magic or structure).
   for (size_t i = 0; i < good.size(); i += 13) {
@@ -86,18 +96,16 @@ TEST_CASE("checkpoint container refuses damage of any byte, truncation and exten
   CHECK_THROWS_AS(read_checkpoint(path), CheckpointError);
   put_bytes(path, {});
   CHECK_THROWS_WITH(read_checkpoint(path), Catch::Contains("truncated"));
-  CHECK_THROWS_WITH(read_checkpoint(dir + "/missing.rzck"), Catch::Contains("cannot open"));
+  CHECK_THROWS_WITH(read_checkpoint(ckpts.dir + "/missing.rzck"), Catch::Contains("cannot open"));
   put_bytes(path, good);
   CHECK(read_checkpoint(path).step == 5);
 }
 
 TEST_CASE("latest_valid_checkpoint skips a corrupt newest one and prune keeps the newest k") {
-  rz::testing::TempDir temp("ckpt");
-  const std::string& dir = temp.path;
-  ::mkdir(checkpoint_dir(dir).c_str(), 0755);
+  const CheckpointDir ckpts("ckpt");
+  const std::string& dir = ckpts.dir;
   CHECK(latest_valid_checkpoint(dir).empty());
-  for (uint64_t step : {100, 200, 300, 1000})
-    write_checkpoint_sections(checkpoint_path(dir, step), sample_sections(step));
+  for (uint64_t step : {100, 200, 300, 1000}) ckpts.write(step);
   // A stray tmp file from a writer killed before its rename is not a checkpoint.
   put_bytes(checkpoint_path(dir, 5000) + ".tmp.99999", {1, 2, 3});
   CHECK(list_checkpoints(dir).size() == 4);
@@ -118,8 +126,8 @@ TEST_CASE("latest_valid_checkpoint skips a corrupt newest one and prune keeps th
 
 TEST_CASE(
     "the starting point: fresh, newest valid, refusal when none is valid or without --resume") {
-  rz::testing::TempDir temp("start");
-  const std::string& dir = temp.path;
+  const rz::testing::TempDir temp("start");
+  const std::string& dir = temp.path();
   // No directory, then an empty one: fresh weights, with or without --resume.
   CHECK(choose_starting_point(dir, false).path.empty());
   CHECK(choose_starting_point(dir, true).path.empty());
@@ -159,9 +167,8 @@ TEST_CASE(
 }
 
 TEST_CASE("a set-aside checkpoint keeps its bytes under a free name, out of listing and pruning") {
-  rz::testing::TempDir temp("aside");
-  const std::string& dir = temp.path;
-  ::mkdir(checkpoint_dir(dir).c_str(), 0755);
+  const CheckpointDir ckpts("aside");
+  const std::string& dir = ckpts.dir;
   const std::string p = checkpoint_path(dir, 500);
   put_bytes(p, {9, 9, 9});
   CHECK(set_aside_corrupt_checkpoint(p) == p + ".corrupt");
@@ -174,8 +181,7 @@ TEST_CASE("a set-aside checkpoint keeps its bytes under a free name, out of list
                     Catch::Contains("cannot set aside corrupt checkpoint"));
 
   // Pruning counts real checkpoints only and never deletes set-aside files.
-  for (uint64_t step : {100, 200, 300})
-    write_checkpoint_sections(checkpoint_path(dir, step), sample_sections(step));
+  for (uint64_t step : {100, 200, 300}) ckpts.write(step);
   CHECK(list_checkpoints(dir).size() == 3);
   prune_checkpoints(dir, 2);
   CHECK(list_checkpoints(dir) ==

@@ -27,63 +27,19 @@ using namespace rz::testing;
 namespace {
 
 const std::vector<std::vector<uint8_t>>& ttt_records() {
-  static const auto records = [] {
-    auto game = make_game("tictactoe");
-    return selfplay_records(*game, 200, 41);
-  }();
-  return records;
+  return tictactoe_records(200, 41);
 }
 
-void write_records(shm::Segment& segment, uint32_t lane, size_t from, size_t to) {
-  shm::LaneWriter writer(segment, lane);
-  for (size_t i = from; i < to; ++i)
-    REQUIRE(writer.write(ttt_records()[i].data(), ttt_records()[i].size()));
-}
-
-// fork/exec as the supervisor does (launch/child_process.cc): SIGPIPE at its default action,
-// stdout and stderr into `out_fd`. With `fsize_limit`, files cannot grow past it and
-// SIGXFSZ is ignored, so a write past it fails with EFBIG: a full disk, for this process only.
+// The learner as the supervisor starts it (SIGPIPE at its default action), stdout and stderr
+// into `out_fd`. With `fsize_limit`, files cannot grow past it and SIGXFSZ is ignored, so a
+// write past it fails with EFBIG: a full disk, for this process only.
 pid_t spawn_learner(const std::vector<std::string>& argv, int out_fd,
                     rlim_t fsize_limit = RLIM_INFINITY) {
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    ::signal(SIGPIPE, SIG_DFL);
-    if (fsize_limit != RLIM_INFINITY) {
-      ::signal(SIGXFSZ, SIG_IGN);
-      // Soft limit only: the test raises it again later (prlimit), which needs no privilege.
-      rlimit limit{};
-      ::getrlimit(RLIMIT_FSIZE, &limit);
-      limit.rlim_cur = fsize_limit;
-      if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(126);
-    }
-    ::dup2(out_fd, 1);
-    ::dup2(out_fd, 2);
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
+  ChildSetup setup;
+  setup.stdout_fd = setup.stderr_fd = out_fd;
+  setup.fsize_limit = fsize_limit;
+  return start_child(argv, setup);
 }
-
-int open_log(const std::string& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  REQUIRE(fd >= 0);
-  return fd;
-}
-
-// SIGKILLs and reaps a learner still running when a test ends early (a failed REQUIRE).
-struct KillOnExit {
-  pid_t* pid;
-  ~KillOnExit() {
-    if (*pid > 0 && ::waitpid(*pid, nullptr, WNOHANG) == 0) {
-      ::kill(*pid, SIGKILL);
-      ::waitpid(*pid, nullptr, 0);
-    }
-  }
-};
 
 // Every name in RUN/checkpoints (checkpoints, tmp files, set-aside files), sorted.
 std::set<std::string> dir_names(const std::string& dir) {
@@ -100,22 +56,6 @@ size_t count_of(const std::string& text, const std::string& what) {
   return n;
 }
 
-uint64_t records_in_lanes(const shm::Segment& seg) {
-  uint64_t n = 0;
-  for (const auto& l : shm::lane_status(seg)) n += l.records_committed - l.records_consumed;
-  return n;
-}
-
-ReplayCounts region_counts(const TestRun& run) {
-  return ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
-}
-
-void flip_middle_byte(const std::string& path) {
-  std::string bytes = read_text(path);
-  bytes[bytes.size() / 2] ^= 0x01;
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-}
-
 }  // namespace
 
 // The supervisor is SIGKILLed: the learner gets SIGTERM (PDEATHSIG) and its output pipe has no
@@ -123,20 +63,20 @@ void flip_middle_byte(const std::string& path) {
 // on the first line it prints.
 TEST_CASE(
     "with its output pipe's reader gone, SIGTERM still ends the learner with a final checkpoint") {
-  TestRun run("lf-pipe", "tictactoe", [](RunConfig& c) {
+  SegmentRun run("lf-pipe", "tictactoe", [](RunConfig& c) {
     c.learner.checkpoint_every = 1000000;  // only the shutdown writes a checkpoint
     c.learner.metrics_seconds = 1000;      // no periodic report: nothing printed mid-run
   });
-  write_records(*run.segment, 0, 0, 100);
+  write_records(*run.segment, 0, ttt_records(), 0, 100);
   int fds[2];
   REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
   pid_t pid = spawn_learner(learner_argv(run), fds[1]);
   KillOnExit guard{&pid};
   ::close(fds[1]);
-  bool trained = wait_until([&] { return run.learner_metric("step") >= 10; }, 30);
+  bool trained = wait_until([&] { return run.learner_metric("step") >= 10; }, 30s);
   ::close(fds[0]);  // the supervisor is gone
   ::kill(pid, SIGTERM);
-  int status = wait_exit(pid, 20);
+  int status = wait_exit(pid, 20s);
   REQUIRE(trained);
   CHECK(status == 0);  // -13 (SIGPIPE) without the fix
   const uint64_t last_step = run.learner_metric("step");
@@ -153,34 +93,31 @@ TEST_CASE(
 TEST_CASE(
     "checkpoints that cannot be written (disk full) are logged with the fix while training "
     "continues") {
-  TestRun run("lf-full", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 20; });
+  SegmentRun run("lf-full", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 20; });
   const std::string ckpt_dir = checkpoint_dir(run.dir);
-  write_records(*run.segment, 0, 0, 100);
-  int log_fd = open_log(run.dir + "/logs/first.log");
-  pid_t pid = spawn_learner(learner_argv(run, false, {"--learner.max_steps=20"}), log_fd);
-  ::close(log_fd);
-  KillOnExit guard{&pid};
-  REQUIRE(wait_exit(pid, 30) == 0);
+  write_records(*run.segment, 0, ttt_records(), 0, 100);
+  train_steps(run, 20);
   const std::string ckpt20 = checkpoint_path(run.dir, 20);
-  const std::string ckpt20_bytes = read_text(ckpt20);
+  const std::string ckpt20_bytes = read_file(ckpt20);
   constexpr rlim_t kLimit = 16 << 10;
   REQUIRE(ckpt20_bytes.size() > kLimit);  // so a checkpoint cannot fit under the limit
 
   const std::string log_path = run.dir + "/logs/learner.log";
-  log_fd = open_log(log_path);
-  pid = spawn_learner(learner_argv(run, true), log_fd, kLimit);
+  const int log_fd = open_log(log_path);
+  pid_t pid = spawn_learner(learner_argv(run, true), log_fd, kLimit);
   ::close(log_fd);
+  KillOnExit guard{&pid};
   const std::string failed_40 = "checkpoint at step 40 not written: cannot write checkpoint " +
                                 checkpoint_path(run.dir, 40) + ": write failed: File too large";
   bool kept_training = wait_until(
       [&] {
-        return read_text(log_path).find(failed_40) != std::string::npos &&
+        return read_file(log_path).find(failed_40) != std::string::npos &&
                run.learner_metric("step") > 60;
       },
-      30);
+      30s);
   const bool alive = ::waitpid(pid, nullptr, WNOHANG) == 0;
   {
-    std::string log = read_text(log_path);
+    std::string log = read_file(log_path);
     INFO(log);
     REQUIRE(kept_training);
     REQUIRE(alive);
@@ -191,7 +128,7 @@ TEST_CASE(
   // The previous checkpoint intact and alone: no tmp file, nothing half-written.
   CHECK(dir_names(ckpt_dir) ==
         std::set<std::string>{"ckpt-0000000020.rzck", "lock", "weight_version"});
-  CHECK(read_text(ckpt20) == ckpt20_bytes);
+  CHECK(read_file(ckpt20) == ckpt20_bytes);
 
   // Room again: the next interval writes (more games, so that there is a next interval).
   rlimit room{};
@@ -200,22 +137,20 @@ TEST_CASE(
   room.rlim_cur = room.rlim_max;
   REQUIRE(::prlimit(pid, RLIMIT_FSIZE, &room, nullptr) == 0);
   const uint64_t step_at_room = run.learner_metric("step");
-  write_records(*run.segment, 0, 100, 200);
+  write_records(*run.segment, 0, ttt_records(), 100, 200);
   bool written = wait_until(
       [&] {
         auto paths = list_checkpoints(run.dir);
         return !paths.empty() && read_checkpoint(paths.back()).step > step_at_room;
       },
-      30);
+      30s);
   CHECK(written);
 
   // Full again at shutdown: the final checkpoint fails, said in one line, exit status 1.
   rlimit full{kLimit, room.rlim_max};
   REQUIRE(::prlimit(pid, RLIMIT_FSIZE, &full, nullptr) == 0);
   const auto before_stop = dir_names(ckpt_dir);
-  run.segment->control().request_stop();
-  int status = wait_exit(pid, 20);
-  std::string log = read_text(log_path);
+  const auto [status, log] = stop_and_read(run, pid);
   INFO(log);
   CHECK(status == 1);
   CHECK(count_of(log, "final checkpoint at step ") == 1);
@@ -228,35 +163,33 @@ TEST_CASE(
 // fix, exit non-zero, and change nothing (files, segment, metrics), instead of starting over
 // from fresh weights and later overwriting the damaged file's name.
 TEST_CASE("a resume refuses when no checkpoint file is valid, changing nothing") {
-  TestRun run("lf-allbad", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 20; });
-  write_records(*run.segment, 0, 0, 60);
-  pid_t pid =
-      spawn(learner_argv(run, false, {"--learner.max_steps=20"}), run.dir + "/logs/first.log");
-  KillOnExit guard{&pid};
-  REQUIRE(wait_exit(pid, 30) == 0);
+  SegmentRun run("lf-allbad", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 20; });
+  write_records(*run.segment, 0, ttt_records(), 0, 60);
+  train_steps(run, 20);
   const std::string ckpt = checkpoint_path(run.dir, 20);
   REQUIRE(list_checkpoints(run.dir) == std::vector<std::string>{ckpt});
   flip_middle_byte(ckpt);
-  write_records(*run.segment, 0, 60, 70);  // games waiting in the ring: must stay there
+  // Games waiting in the ring: they must stay there.
+  write_records(*run.segment, 0, ttt_records(), 60, 70);
 
-  const std::string ckpt_bytes = read_text(ckpt);
+  const std::string ckpt_bytes = read_file(ckpt);
   const auto names = dir_names(checkpoint_dir(run.dir));
-  const std::string metrics = read_text(run.dir + "/metrics.csv");
+  const std::string metrics = read_file(run.dir + "/metrics.csv");
   const ReplayCounts window = region_counts(run);
   const uint64_t version = shm::WeightSlot(*run.segment).latest_version();
 
-  pid = spawn(learner_argv(run, true), run.dir + "/logs/resume.log");
-  int status = wait_exit(pid, 20);
-  std::string log = read_text(run.dir + "/logs/resume.log");
+  const pid_t pid = spawn(learner_argv(run, true), run.dir + "/logs/resume.log");
+  int status = wait_exit(pid, 20s);
+  std::string log = read_file(run.dir + "/logs/resume.log");
   INFO(log);
   CHECK(status == 1);
   CHECK(log == "ringzero-learner: no valid checkpoint among 1 file(s) in " +
                    checkpoint_dir(run.dir) + " (newest: checkpoint " + ckpt +
                    " is corrupt (checksum mismatch)): restore a good checkpoint or start a new "
                    "run without --resume\n");
-  CHECK(read_text(ckpt) == ckpt_bytes);
+  CHECK(read_file(ckpt) == ckpt_bytes);
   CHECK(dir_names(checkpoint_dir(run.dir)) == names);
-  CHECK(read_text(run.dir + "/metrics.csv") == metrics);
+  CHECK(read_file(run.dir + "/metrics.csv") == metrics);
   CHECK(region_counts(run).records_inserted == window.records_inserted);
   CHECK(shm::WeightSlot(*run.segment).latest_version() == version);
   CHECK(records_in_lanes(*run.segment) == 10);
@@ -266,13 +199,13 @@ TEST_CASE("a resume refuses when no checkpoint file is valid, changing nothing")
 // fresh weights are right, but the replay window in the segment is kept (no game lost), and
 // the log says so in one line.
 TEST_CASE("a resume with no checkpoint yet starts fresh weights on the kept replay window") {
-  TestRun run("lf-nockpt", "tictactoe", [](RunConfig& c) {
+  SegmentRun run("lf-nockpt", "tictactoe", [](RunConfig& c) {
     c.learner.checkpoint_every = 1000000;  // killed before any checkpoint
   });
-  write_records(*run.segment, 0, 0, 60);
+  write_records(*run.segment, 0, ttt_records(), 0, 60);
   pid_t pid = spawn(learner_argv(run), run.dir + "/logs/learner.log");
   KillOnExit guard{&pid};
-  bool drained = wait_until([&] { return run.learner_metric("records_consumed") == 60; }, 30);
+  bool drained = wait_until([&] { return run.learner_metric("records_consumed") == 60; }, 30s);
   ::kill(pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);
   REQUIRE(drained);
@@ -281,11 +214,9 @@ TEST_CASE("a resume with no checkpoint yet starts fresh weights on the kept repl
   REQUIRE(killed.records_inserted == 60);
 
   pid = spawn(learner_argv(run, true), run.dir + "/logs/learner.log");
-  write_records(*run.segment, 1, 60, 80);
-  bool consumed = wait_until([&] { return records_in_lanes(*run.segment) == 0; }, 30);
-  run.segment->control().request_stop();
-  int status = wait_exit(pid, 20);
-  std::string log = read_text(run.dir + "/logs/learner.log");
+  write_records(*run.segment, 1, ttt_records(), 60, 80);
+  bool consumed = wait_until([&] { return records_in_lanes(*run.segment) == 0; }, 30s);
+  const auto [status, log] = stop_and_read(run, pid);
   INFO(log);
   CHECK(consumed);
   CHECK(status == 0);
@@ -300,19 +231,17 @@ TEST_CASE("a resume with no checkpoint yet starts fresh weights on the kept repl
 // A damaged checkpoint newer than the one resumed from is set aside (renamed *.corrupt, bytes
 // kept), so the new checkpoint of its step does not overwrite it and pruning does not count it.
 TEST_CASE("a damaged newer checkpoint is set aside at resume, never overwritten or pruned") {
-  TestRun run("lf-aside", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 20; });
-  write_records(*run.segment, 0, 0, 150);
-  pid_t pid =
-      spawn(learner_argv(run, false, {"--learner.max_steps=60"}), run.dir + "/logs/first.log");
-  KillOnExit guard{&pid};
-  REQUIRE(wait_exit(pid, 30) == 0);
+  SegmentRun run("lf-aside", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 20; });
+  write_records(*run.segment, 0, ttt_records(), 0, 150);
+  train_steps(run, 60);
   const std::string ckpt60 = checkpoint_path(run.dir, 60);
   flip_middle_byte(ckpt60);
-  const std::string damaged = read_text(ckpt60);
+  const std::string damaged = read_file(ckpt60);
 
-  pid = spawn(learner_argv(run, true, {"--learner.max_steps=100"}), run.dir + "/logs/resume.log");
-  int status = wait_exit(pid, 30);
-  std::string log = read_text(run.dir + "/logs/resume.log");
+  const pid_t pid =
+      spawn(learner_argv(run, true, {"--learner.max_steps=100"}), run.dir + "/logs/resume.log");
+  int status = wait_exit(pid, 30s);
+  std::string log = read_file(run.dir + "/logs/resume.log");
   INFO(log);
   CHECK(status == 0);
   CHECK(log.find("resumed from " + checkpoint_path(run.dir, 40) + " (step 40") !=
@@ -320,7 +249,7 @@ TEST_CASE("a damaged newer checkpoint is set aside at resume, never overwritten 
   CHECK(log.find("warning: skipping checkpoint: checkpoint " + ckpt60 +
                  " is corrupt (checksum mismatch); kept as " + ckpt60 + ".corrupt\n") !=
         std::string::npos);
-  CHECK(read_text(ckpt60 + ".corrupt") == damaged);
+  CHECK(read_file(ckpt60 + ".corrupt") == damaged);
   CHECK(read_checkpoint(ckpt60).step == 60);  // the new one, valid
   // keep_checkpoints = 3 counts real checkpoints only.
   CHECK(list_checkpoints(run.dir) == std::vector<std::string>{ckpt60, checkpoint_path(run.dir, 80),
@@ -332,17 +261,15 @@ TEST_CASE("a damaged newer checkpoint is set aside at resume, never overwritten 
 // lines carry no second "learner: " prefix. A report of an interval without a step says "-"
 // for the losses, not a perfect-looking 0.0000.
 TEST_CASE("learner log lines carry no role prefix and an idle report shows no loss") {
-  TestRun run("lf-lines", "tictactoe", [](RunConfig& c) { c.learner.metrics_seconds = 0.2; });
+  SegmentRun run("lf-lines", "tictactoe", [](RunConfig& c) { c.learner.metrics_seconds = 0.2; });
   pid_t pid = spawn(learner_argv(run), run.dir + "/logs/learner.log");
   KillOnExit guard{&pid};
   bool reported = wait_until(
       [&] {
-        return read_text(run.dir + "/logs/learner.log").find("step 0 loss") != std::string::npos;
+        return read_file(run.dir + "/logs/learner.log").find("step 0 loss") != std::string::npos;
       },
-      30);
-  run.segment->control().request_stop();
-  int status = wait_exit(pid, 20);
-  std::string log = read_text(run.dir + "/logs/learner.log");
+      30s);
+  const auto [status, log] = stop_and_read(run, pid);
   INFO(log);
   CHECK(reported);
   CHECK(status == 0);
@@ -364,13 +291,10 @@ TEST_CASE("learner log lines carry no role prefix and an idle report shows no lo
 TEST_CASE(
     "learner.device=cuda without a usable GPU is one line at start-up - auto says it trains on the "
     "CPU") {
-  TestRun run("lf-device", "tictactoe", [](RunConfig& c) { c.learner.device = "auto"; });
-  write_records(*run.segment, 0, 0, 60);
-  pid_t pid =
-      spawn(learner_argv(run, false, {"--learner.max_steps=5"}), run.dir + "/logs/auto.log");
-  KillOnExit guard{&pid};
-  REQUIRE(wait_exit(pid, 30) == 0);
-  std::string log = read_text(run.dir + "/logs/auto.log");
+  SegmentRun run("lf-device", "tictactoe", [](RunConfig& c) { c.learner.device = "auto"; });
+  write_records(*run.segment, 0, ttt_records(), 0, 60);
+  train_steps(run, 5, "auto.log");
+  std::string log = read_file(run.dir + "/logs/auto.log");
   INFO(log);
   REQUIRE(log.find("learner.device=auto: ") != std::string::npos);
   if (log.find("learner.device=auto: CUDA is available, training on cuda:0") != std::string::npos) {
@@ -380,13 +304,13 @@ TEST_CASE(
   CHECK(log.find(", training on the CPU") != std::string::npos);
   CHECK(log.find("device cpu") != std::string::npos);
 
-  TestRun fresh("lf-device-cuda", "tictactoe");
-  write_records(*fresh.segment, 0, 0, 10);
+  SegmentRun fresh("lf-device-cuda", "tictactoe");
+  write_records(*fresh.segment, 0, ttt_records(), 0, 10);
   for (const std::string device : {"cuda", "cuda:3"}) {
     const std::string path = fresh.dir + "/logs/" + device + ".log";
-    pid = spawn(learner_argv(fresh, false, {"--learner.device=" + device}), path);
-    const int status = wait_exit(pid, 30);
-    log = read_text(path);
+    const pid_t pid = spawn(learner_argv(fresh, false, {"--learner.device=" + device}), path);
+    const int status = wait_exit(pid, 30s);
+    log = read_file(path);
     INFO(log);
     CHECK(status == 1);
     CHECK(log.rfind("ringzero-learner: learner.device=" + device + " but ", 0) == 0);

@@ -23,11 +23,7 @@ using namespace rz::testing;
 namespace {
 
 const std::vector<std::vector<uint8_t>>& ttt_records() {
-  static const auto records = [] {
-    auto game = make_game("tictactoe");
-    return selfplay_records(*game, 400, 99);
-  }();
-  return records;
+  return tictactoe_records(400, 99);
 }
 
 bool alive(pid_t pid) {
@@ -35,16 +31,24 @@ bool alive(pid_t pid) {
   return ::waitpid(pid, &status, WNOHANG) == 0;
 }
 
-uint64_t records_in_lanes(const shm::Segment& seg) {
-  uint64_t n = 0;
-  for (const auto& l : shm::lane_status(seg)) n += l.records_committed - l.records_consumed;
-  return n;
+// Waits until the learner's step reaches `expected`, gives it a second to (wrongly) train past
+// it, then stops it: whether it got there, the step after that second, how it ended.
+struct StoppedAtStep {
+  bool reached;
+  uint64_t step_after_wait;
+  Stopped stopped;
+};
+StoppedAtStep stop_after_step(const SegmentRun& run, pid_t pid, uint64_t expected) {
+  const bool reached = wait_until([&] { return run.learner_metric("step") == expected; }, 40s);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  const uint64_t after_wait = run.learner_metric("step");
+  return {reached, after_wait, stop_and_read(run, pid)};
 }
 
 }  // namespace
 
 TEST_CASE("learner trains on ring records, publishes weights, checkpoints and writes metrics") {
-  TestRun run("lp-train");
+  SegmentRun run("lp-train");
   {
     shm::LaneWriter lane0(*run.segment, 0), lane1(*run.segment, 1);
     for (size_t i = 0; i < 300; ++i) {
@@ -54,8 +58,8 @@ TEST_CASE("learner trains on ring records, publishes weights, checkpoints and wr
   }
   pid_t pid =
       spawn(learner_argv(run, false, {"--learner.max_steps=120"}), run.dir + "/logs/learner.log");
-  int status = wait_exit(pid, 50);
-  INFO(read_text(run.dir + "/logs/learner.log"));
+  int status = wait_exit(pid, 50s);
+  INFO(read_file(run.dir + "/logs/learner.log"));
   REQUIRE(status == 0);
   CHECK(run.learner_metric("step") == 120);
   CHECK(run.learner_metric("records_consumed") == 300);
@@ -84,7 +88,7 @@ TEST_CASE("learner trains on ring records, publishes weights, checkpoints and wr
 }
 
 TEST_CASE("a malformed record in a lane is skipped and counted, the learner keeps running") {
-  TestRun run("lp-bad");
+  SegmentRun run("lp-bad");
   pid_t pid = spawn(learner_argv(run), run.dir + "/logs/learner.log");
   {
     shm::LaneWriter lane(*run.segment, 1);
@@ -107,18 +111,18 @@ TEST_CASE("a malformed record in a lane is skipped and counted, the learner keep
         return run.learner_metric("records_consumed") == 40 &&
                run.learner_metric("bad_records") == 3;
       },
-      30);
-  INFO(read_text(run.dir + "/logs/learner.log"));
+      30s);
+  INFO(read_file(run.dir + "/logs/learner.log"));
   CHECK(drained);
   CHECK(alive(pid));
   // Still working after the bad records: it trains on the 40 good ones.
-  CHECK(wait_until([&] { return run.learner_metric("step") > 0; }, 20));
+  CHECK(wait_until([&] { return run.learner_metric("step") > 0; }, 20s));
   CHECK(alive(pid));
   run.segment->control().request_stop();
-  CHECK(wait_exit(pid, 20) == 0);
+  CHECK(wait_exit(pid, 20s) == 0);
   // Logged once per kind of problem: three damaged records, at most two kinds (all three fail
   // the record checksum; a decoder checking structure first could call one "truncated").
-  std::string log = read_text(run.dir + "/logs/learner.log");
+  std::string log = read_file(run.dir + "/logs/learner.log");
   size_t lines = 0;
   for (size_t at = log.find("skipping bad record"); at != std::string::npos;
        at = log.find("skipping bad record", at + 1))
@@ -158,7 +162,7 @@ struct Producers {
 };
 
 TEST_CASE("a SIGKILLed learner resumes from its checkpoint and loses no committed record") {
-  TestRun run("lp-kill", "tictactoe", [](RunConfig& c) {
+  SegmentRun run("lp-kill", "tictactoe", [](RunConfig& c) {
     c.learner.replay_positions = 800;  // small: records also age out of the window
     c.learner.checkpoint_every = 20;
   });
@@ -166,15 +170,15 @@ TEST_CASE("a SIGKILLed learner resumes from its checkpoint and loses no committe
   uint64_t total = 0;
   {
     Producers producers(*run.segment, 2);
-    bool trained = wait_until([&] { return run.learner_metric("step") >= 45; }, 40);
+    bool trained = wait_until([&] { return run.learner_metric("step") >= 45; }, 40s);
     uint64_t before_kill = producers.written.load();
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
     // Records keep arriving with no learner for a moment.
-    wait_until([&] { return producers.written.load() >= before_kill + 20; }, 10);
+    wait_until([&] { return producers.written.load() >= before_kill + 20; }, 10s);
     producers.finish();
     total = producers.written.load();
-    INFO(read_text(run.dir + "/logs/learner.log"));
+    INFO(read_file(run.dir + "/logs/learner.log"));
     REQUIRE(trained);
   }
 
@@ -206,7 +210,7 @@ TEST_CASE("a SIGKILLed learner resumes from its checkpoint and loses no committe
   {
     // Games keep flowing into the resumed learner.
     Producers producers(*run.segment, 2);
-    wait_until([&] { return producers.written.load() >= 100; }, 20);
+    wait_until([&] { return producers.written.load() >= 100; }, 20s);
     producers.finish();
     total += producers.written.load();
     // It drains everything and keeps training past its checkpoint.
@@ -214,11 +218,9 @@ TEST_CASE("a SIGKILLed learner resumes from its checkpoint and loses no committe
         [&] {
           return records_in_lanes(*run.segment) == 0 && run.learner_metric("step") > ckpt_step + 10;
         },
-        40);
+        40s);
   }
-  run.segment->control().request_stop();
-  int status = wait_exit(pid, 20);
-  std::string log = read_text(run.dir + "/logs/learner.log");
+  const auto [status, log] = stop_and_read(run, pid);
   INFO(log);
   CHECK(done);
   CHECK(status == 0);
@@ -233,43 +235,33 @@ TEST_CASE("a SIGKILLed learner resumes from its checkpoint and loses no committe
 }
 
 TEST_CASE("resume skips a corrupt newest checkpoint and refuses another game or network shape") {
-  TestRun run("lp-ckpt", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 20; });
-  {
-    shm::LaneWriter lane(*run.segment, 0);
-    for (size_t i = 0; i < 200; ++i)
-      REQUIRE(lane.write(ttt_records()[i].data(), ttt_records()[i].size()));
-  }
-  pid_t pid =
-      spawn(learner_argv(run, false, {"--learner.max_steps=60"}), run.dir + "/logs/first.log");
-  REQUIRE(wait_exit(pid, 40) == 0);
+  SegmentRun run("lp-ckpt", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 20; });
+  write_records(*run.segment, 0, ttt_records(), 0, 200);
+  train_steps(run, 60, "first.log", 40s);
   auto ckpts = list_checkpoints(run.dir);
   REQUIRE(ckpts.size() == 3);
   REQUIRE(ckpts.back() == checkpoint_path(run.dir, 60));
 
   // Corrupt the newest: one flipped byte in the middle.
-  {
-    std::string bytes = read_text(ckpts.back());
-    bytes[bytes.size() / 2] ^= 0x01;
-    std::ofstream(ckpts.back(), std::ios::binary | std::ios::trunc) << bytes;
-  }
+  flip_middle_byte(ckpts.back());
   // A learner with another network shape refuses, one line, and changes nothing.
   std::vector<std::string> before;
-  for (auto& p : ckpts) before.push_back(read_text(p));
-  pid = spawn(learner_argv(run, true, {"--net.filters=8"}), run.dir + "/logs/shape.log");
-  int status = wait_exit(pid, 30);
-  std::string shape_log = read_text(run.dir + "/logs/shape.log");
+  for (auto& p : ckpts) before.push_back(read_file(p));
+  pid_t pid = spawn(learner_argv(run, true, {"--net.filters=8"}), run.dir + "/logs/shape.log");
+  int status = wait_exit(pid, 30s);
+  std::string shape_log = read_file(run.dir + "/logs/shape.log");
   INFO(shape_log);
   CHECK(status == 1);
   CHECK(shape_log.find("ringzero-learner: checkpoint " + ckpts[1] +
                        " holds a 1x16 network but the config says net 1x8") != std::string::npos);
   auto after = list_checkpoints(run.dir);
   REQUIRE(after == ckpts);
-  for (size_t i = 0; i < ckpts.size(); ++i) CHECK(read_text(ckpts[i]) == before[i]);
+  for (size_t i = 0; i < ckpts.size(); ++i) CHECK(read_file(ckpts[i]) == before[i]);
 
   // The right config resumes from the newest VALID checkpoint (step 40), with a warning.
   pid = spawn(learner_argv(run, true, {"--learner.max_steps=70"}), run.dir + "/logs/resume.log");
-  status = wait_exit(pid, 40);
-  std::string resume_log = read_text(run.dir + "/logs/resume.log");
+  status = wait_exit(pid, 40s);
+  std::string resume_log = read_file(run.dir + "/logs/resume.log");
   INFO(resume_log);
   CHECK(status == 0);
   CHECK(resume_log.find("warning: skipping checkpoint: checkpoint " + ckpts.back() +
@@ -278,50 +270,24 @@ TEST_CASE("resume skips a corrupt newest checkpoint and refuses another game or 
   CHECK(read_checkpoint(latest_valid_checkpoint(run.dir)).step == 70);
 
   // A checkpoint of another game is refused by a learner of this game.
-  TestRun other("lp-ckpt-c4", "connect4");
+  SegmentRun other("lp-ckpt-c4", "connect4");
   ::mkdir(checkpoint_dir(other.dir).c_str(), 0755);
   std::string copied = checkpoint_path(other.dir, 40);
-  std::ofstream(copied, std::ios::binary) << read_text(ckpts[1]);
+  std::ofstream(copied, std::ios::binary) << read_file(ckpts[1]);
   pid = spawn(learner_argv(other, true), other.dir + "/logs/game.log");
-  status = wait_exit(pid, 30);
-  std::string game_log = read_text(other.dir + "/logs/game.log");
+  status = wait_exit(pid, 30s);
+  std::string game_log = read_file(other.dir + "/logs/game.log");
   INFO(game_log);
   CHECK(status == 1);
   CHECK(game_log.find("is for game 'tictactoe' but the config says 'connect4'") !=
         std::string::npos);
-  CHECK(read_text(copied) == read_text(ckpts[1]));
+  CHECK(read_file(copied) == read_file(ckpts[1]));
 
   // Without --resume, a directory that holds checkpoints is refused rather than overwritten.
   pid = spawn(learner_argv(run), run.dir + "/logs/noresume.log");
-  CHECK(wait_exit(pid, 30) == 1);
-  CHECK(read_text(run.dir + "/logs/noresume.log").find("pass --resume") != std::string::npos);
+  CHECK(wait_exit(pid, 30s) == 1);
+  CHECK(read_file(run.dir + "/logs/noresume.log").find("pass --resume") != std::string::npos);
 }
-
-namespace {
-
-void write_records(shm::Segment& segment, uint32_t lane, size_t from, size_t to) {
-  shm::LaneWriter writer(segment, lane);
-  for (size_t i = from; i < to; ++i)
-    REQUIRE(writer.write(ttt_records()[i].data(), ttt_records()[i].size()));
-}
-
-// SIGKILLs and reaps a learner still running when a test ends early (a failed REQUIRE), so
-// no process outlives its test.
-struct KillOnExit {
-  pid_t* pid;
-  ~KillOnExit() {
-    if (*pid > 0 && ::waitpid(*pid, nullptr, WNOHANG) == 0) {
-      ::kill(*pid, SIGKILL);
-      ::waitpid(*pid, nullptr, 0);
-    }
-  }
-};
-
-ReplayCounts region_counts(const TestRun& run) {
-  return ReplayWindow::inspect(run.segment->learner_region(), run.segment->learner_region_bytes());
-}
-
-}  // namespace
 
 // launch.sh start --resume: the run directory and its checkpoints are old, the segment (ring,
 // weight slot, stats, replay window) is new. The learner must train at its ratio on the new
@@ -331,12 +297,9 @@ ReplayCounts region_counts(const TestRun& run) {
 TEST_CASE(
     "after start --resume (new segment, old run directory) the learner trains at its ratio and "
     "versions keep growing") {
-  TestRun run("lp-newseg", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 40; });
-  write_records(*run.segment, 0, 0, 300);
-  pid_t pid =
-      spawn(learner_argv(run, false, {"--learner.max_steps=120"}), run.dir + "/logs/first.log");
-  KillOnExit guard{&pid};
-  REQUIRE(wait_exit(pid, 50) == 0);
+  SegmentRun run("lp-newseg", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 40; });
+  write_records(*run.segment, 0, ttt_records(), 0, 300);
+  train_steps(run, 120, "first.log", 50s);
   CheckpointInfo ckpt = read_checkpoint(latest_valid_checkpoint(run.dir));
   REQUIRE(ckpt.step == 120);
   REQUIRE(ckpt.weight_version == 13);
@@ -347,25 +310,22 @@ TEST_CASE(
   shm::Segment::remove(run.config.shm.name);
   run.segment = shm::Segment::create(run.config.shm.name, sizes, "resumed test run " + run.dir);
   // 40 new games: ~300 target positions, far fewer than 120 steps * 32 / 4 = 960.
-  write_records(*run.segment, 0, 300, 340);
-  pid = spawn(learner_argv(run, true), run.dir + "/logs/learner.log");
-  REQUIRE(wait_until([&] { return run.learner_metric("records_consumed") == 40; }, 30));
+  write_records(*run.segment, 0, ttt_records(), 300, 340);
+  pid_t pid = spawn(learner_argv(run, true), run.dir + "/logs/learner.log");
+  KillOnExit guard{&pid};
+  REQUIRE(wait_until([&] { return run.learner_metric("records_consumed") == 40; }, 30s));
   const uint64_t targets = region_counts(run).targets_inserted;
   REQUIRE(targets >= 64);  // min_replay
   // R = 4 samples per target position, batches of 32: exactly floor(4 T / 32) steps.
   const uint64_t new_steps = 4 * targets / 32;
   const uint64_t expected = ckpt.step + new_steps;
-  bool reached = wait_until([&] { return run.learner_metric("step") == expected; }, 40);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-  const uint64_t after_wait = run.learner_metric("step");
-  run.segment->control().request_stop();
-  int status = wait_exit(pid, 20);
-  std::string log = read_text(run.dir + "/logs/learner.log");
+  const auto [reached, after_wait, stopped] = stop_after_step(run, pid, expected);
+  const std::string& log = stopped.log;
   INFO(log);
   INFO("targets " << targets << ", step " << after_wait << ", expected " << expected);
   CHECK(reached);
   CHECK(after_wait == expected);  // and no further: the ratio holds on the new window
-  CHECK(status == 0);
+  CHECK(stopped.status == 0);
   CHECK(region_counts(run).samples_trained == new_steps * 32);
   // Versions: the first publish of the resumed learner is above the checkpoint's (and above
   // every version reserved before it: learner/version_floor.h), never 1.
@@ -386,14 +346,15 @@ TEST_CASE(
 // versions continue above the killed learner's.
 TEST_CASE(
     "a learner restarted in the same segment continues the window's sample budget and versions") {
-  TestRun run("lp-samesegment", "tictactoe", [](RunConfig& c) { c.learner.checkpoint_every = 20; });
-  write_records(*run.segment, 0, 0, 150);
+  SegmentRun run("lp-samesegment", "tictactoe",
+                 [](RunConfig& c) { c.learner.checkpoint_every = 20; });
+  write_records(*run.segment, 0, ttt_records(), 0, 150);
   pid_t pid = spawn(learner_argv(run), run.dir + "/logs/learner.log");
   KillOnExit guard{&pid};
-  bool trained = wait_until([&] { return run.learner_metric("step") >= 50; }, 40);
+  bool trained = wait_until([&] { return run.learner_metric("step") >= 50; }, 40s);
   ::kill(pid, SIGKILL);
   ::waitpid(pid, nullptr, 0);
-  INFO(read_text(run.dir + "/logs/learner.log"));
+  INFO(read_file(run.dir + "/logs/learner.log"));
   REQUIRE(trained);
   const ReplayCounts killed = region_counts(run);
   REQUIRE(killed.records_inserted == 150);
@@ -408,17 +369,13 @@ TEST_CASE(
   const uint64_t expected = ckpt_step + budget_steps - killed.samples_trained / 32;
 
   pid = spawn(learner_argv(run, true), run.dir + "/logs/learner.log");
-  bool reached = wait_until([&] { return run.learner_metric("step") == expected; }, 40);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-  const uint64_t after_wait = run.learner_metric("step");
-  run.segment->control().request_stop();
-  int status = wait_exit(pid, 20);
-  std::string log = read_text(run.dir + "/logs/learner.log");
+  const auto [reached, after_wait, stopped] = stop_after_step(run, pid, expected);
+  const std::string& log = stopped.log;
   INFO(log);
   INFO("step " << after_wait << ", expected " << expected);
   CHECK(reached);
   CHECK(after_wait == expected);
-  CHECK(status == 0);
+  CHECK(stopped.status == 0);
   CHECK(region_counts(run).samples_trained == budget_steps * 32);
   CHECK(log.find("published starting weights as version " + std::to_string(killed_version + 1) +
                  "\n") != std::string::npos);
@@ -427,11 +384,11 @@ TEST_CASE(
 // The supervisor reads the learner's output through a pipe: every line must arrive when it
 // is printed, not when a 4 KiB stdio buffer fills or the process exits.
 TEST_CASE("the learner's output reaches a pipe line by line while it runs") {
-  TestRun run("lp-pipe", "tictactoe", [](RunConfig& c) {
+  SegmentRun run("lp-pipe", "tictactoe", [](RunConfig& c) {
     c.learner.checkpoint_every = 20;
     c.learner.metrics_seconds = 1000;  // no periodic report (which flushes) during the test
   });
-  write_records(*run.segment, 0, 0, 100);
+  write_records(*run.segment, 0, ttt_records(), 0, 100);
   const std::string fifo = run.dir + "/learner.fifo";
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   // Reader end first (non-blocking), so that the child's open for writing does not block.
@@ -451,10 +408,10 @@ TEST_CASE("the learner's output reaches a pipe line by line while it runs") {
         read_available();
         return out.find("checkpoint " + checkpoint_dir(run.dir)) != std::string::npos;
       },
-      40);
+      40s);
   bool still_running = alive(pid);
   run.segment->control().request_stop();
-  int status = wait_exit(pid, 20);
+  int status = wait_exit(pid, 20s);
   read_available();
   ::close(fd);
   INFO(out);

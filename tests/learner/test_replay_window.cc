@@ -8,11 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <random>
 #include <thread>
 
 #include "learner/replay_window.h"
+#include "tests/support/wait.h"
 
 using namespace rz;
 
@@ -65,6 +67,15 @@ void check_all_targets(const ReplayWindow& w) {
     auto t = targets_for(s.sequence);
     REQUIRE(std::find(t.begin(), t.end(), s.position) != t.end());
   }
+}
+
+// Waits (sleeping) until the forked child has made progress, however loaded the machine,
+// then SIGKILLs it at a random instant within 20 ms and reaps it.
+void kill_mid_stream(pid_t child, const std::atomic<uint64_t>& progress, std::mt19937& rng) {
+  rz::testing::wait_until([&] { return progress.load() != 0; }, std::chrono::seconds(5));
+  std::this_thread::sleep_for(std::chrono::microseconds(rng() % 20000));
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
 }
 
 }  // namespace
@@ -167,13 +178,7 @@ TEST_CASE("SIGKILL of an inserting process at random instants never damages the 
         inserted_by_child->fetch_add(1, std::memory_order_relaxed);
       }
     }
-    // Wait (sleeping) until the child is inserting, however loaded the machine, then kill it
-    // at a random instant.
-    for (int i = 0; i < 5000 && inserted_by_child->load() == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 20000));
-    ::kill(child, SIGKILL);
-    ::waitpid(child, nullptr, 0);
+    kill_mid_stream(child, *inserted_by_child, rng);
     ReplayWindow w(region.mem, region.size, 400, 2, 42);  // must not throw
     ReplayCounts c = w.counts();
     REQUIRE(c.records_inserted > start_seq);
@@ -243,11 +248,7 @@ TEST_CASE("SIGKILL while inserting and skipping bad records: every sequence coun
         done_by_child->fetch_add(1, std::memory_order_relaxed);
       }
     }
-    for (int i = 0; i < 5000 && done_by_child->load() == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 20000));
-    ::kill(child, SIGKILL);
-    ::waitpid(child, nullptr, 0);
+    kill_mid_stream(child, *done_by_child, rng);
     ReplayWindow w(region.mem, region.size, 400, 2, 42);
     ReplayCounts c = w.counts();
     const uint64_t n = c.records_inserted + c.bad_records;  // records committed, good or bad

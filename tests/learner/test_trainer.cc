@@ -100,17 +100,17 @@ TEST_CASE("a learner checkpoint over a damaged file of its step sets that file a
   Trainer trainer(*f.game, f.config, 1);
   std::mt19937_64 rng(5);
   LearnerProgress progress{40, 4};
-  ::mkdir(checkpoint_dir(run.path).c_str(), 0755);
-  const std::string path = checkpoint_path(run.path, 40);
+  ::mkdir(checkpoint_dir(run.path()).c_str(), 0755);
+  const std::string path = checkpoint_path(run.path(), 40);
   { std::ofstream(path, std::ios::binary) << "damaged bytes"; }
-  CHECK(save_learner_checkpoint(run.path, f.config, *f.game, trainer, progress, rng) == path);
+  CHECK(save_learner_checkpoint(run.path(), f.config, *f.game, trainer, progress, rng) == path);
   CHECK(read_checkpoint(path).step == 40);
-  CHECK(rz::testing::read_text(path + ".corrupt") == "damaged bytes");
+  CHECK(rz::testing::read_file(path + ".corrupt") == "damaged bytes");
 
   // A valid file of the same step (this learner's own, e.g. the final save at a periodic
   // checkpoint's step) is simply replaced: nothing set aside.
   trainer.train_step(f.batches[0], 0.05);
-  CHECK(save_learner_checkpoint(run.path, f.config, *f.game, trainer, progress, rng) == path);
+  CHECK(save_learner_checkpoint(run.path(), f.config, *f.game, trainer, progress, rng) == path);
   CHECK(read_checkpoint(path).weights == trainer.weights_blob());
   CHECK(::access((path + ".corrupt.2").c_str(), F_OK) != 0);
 }

@@ -15,7 +15,9 @@
 #include "common/game.h"
 #include "common/net/net_evaluator.h"
 #include "common/play/terminal_match.h"
-#include "tests/play/child_process.h"
+#include "tests/support/child_process.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 
 using namespace rz;
 using namespace rz::testing;
@@ -61,7 +63,7 @@ std::string write_learner_checkpoint(const std::string& run_dir, const std::stri
 }
 
 std::string tictactoe_run() {
-  static const ScratchDir dir("play-ttt");
+  static const TempDir dir("play-ttt");
   static const bool written = (write_learner_checkpoint(dir.path(), "tictactoe", 40, 5), true);
   (void)written;
   return dir.path();
@@ -84,6 +86,19 @@ int find_line(const std::vector<std::string>& lines, const std::string& prefix, 
   for (int i = from; i < static_cast<int>(lines.size()); ++i)
     if (starts_with(lines[static_cast<size_t>(i)], prefix)) return i;
   return -1;
+}
+
+// The output lines of a session that must have ended normally (exit 0).
+std::vector<std::string> lines_of_session(const ChildResult& r) {
+  REQUIRE(r.status == 0);
+  return split_lines(r.out);
+}
+
+// find_line for a line that must be there, after the first line.
+int required_line(const std::vector<std::string>& lines, const std::string& prefix) {
+  const int i = find_line(lines, prefix);
+  REQUIRE(i > 0);
+  return i;
 }
 
 // Replays a transcript: every prompt line "Your move (...)> TEXT" whose next line is not an
@@ -115,10 +130,8 @@ TEST_CASE("play: a malformed and an illegal move each get one line, then the gam
   // Cell 5, then junk, then 5 again (now taken), then EOF.
   const auto r = play({"--run-dir", tictactoe_run(), "--sims", "16"}, "5\nfoo\n5\n");
   INFO(r.out << r.err);
-  REQUIRE(r.status == 0);
-  const auto lines = split_lines(r.out);
-  const int bad = find_line(lines, "Not a move:");
-  REQUIRE(bad > 0);
+  const auto lines = lines_of_session(r);
+  const int bad = required_line(lines, "Not a move:");
   CHECK_THAT(lines[static_cast<size_t>(bad)], Catch::Contains("'foo' is not a cell"));
   CHECK(lines[static_cast<size_t>(bad) - 1] == "Your move (first player)> foo");
   // The very next line asks again: the message was one line.
@@ -146,10 +159,8 @@ TEST_CASE("play: a whole game ends with a result line that matches the moves") {
   for (const char* color : {"first", "second"}) {
     const auto r = play({"--run-dir", tictactoe_run(), "--sims", "32", "--color", color}, input);
     INFO(color << "\n" << r.out << r.err);
-    REQUIRE(r.status == 0);
-    const auto lines = split_lines(r.out);
-    const int result = find_line(lines, "Result: ");
-    REQUIRE(result > 0);
+    const auto lines = lines_of_session(r);
+    const int result = required_line(lines, "Result: ");
     CHECK(result == static_cast<int>(lines.size()) - 1);  // nothing after the result
     // Replaying the transcript reaches a finished game whose outcome the line states.
     const int human = std::string(color) == "first" ? 0 : 1;
@@ -167,10 +178,8 @@ TEST_CASE("play: a whole game ends with a result line that matches the moves") {
 TEST_CASE("play: --color second lets the agent open, with its evaluation shown") {
   const auto r = play({"--run-dir", tictactoe_run(), "--sims", "24", "--color", "second"}, "");
   INFO(r.out << r.err);
-  REQUIRE(r.status == 0);
-  const auto lines = split_lines(r.out);
-  const int agent = find_line(lines, "Agent (first player) plays ");
-  REQUIRE(agent > 0);
+  const auto lines = lines_of_session(r);
+  const int agent = required_line(lines, "Agent (first player) plays ");
   CHECK_THAT(lines[static_cast<size_t>(agent)], Catch::EndsWith("after 24 simulations"));
   CHECK(find_line(lines, "Your move") > agent);
   // The evaluation: the value and its expected score, then a table whose visit shares are
@@ -204,7 +213,7 @@ TEST_CASE("play: help, moves, board and quit are commands, not moves") {
 }
 
 TEST_CASE("play: --run-dir takes the newest valid checkpoint and skips a corrupt newer one") {
-  const ScratchDir scratch("play-corrupt");
+  const TempDir scratch("play-corrupt");
   const std::string& dir = scratch.path();
   write_learner_checkpoint(dir, "tictactoe", 40, 5);
   const std::string newer = write_learner_checkpoint(dir, "tictactoe", 80, 9);
@@ -226,7 +235,7 @@ TEST_CASE("play: every game, from a raw weight blob, with search and with the ra
   };
   std::vector<Job> jobs;
   std::vector<std::function<ChildResult()>> runs;
-  const ScratchDir scratch("play-blob");
+  const TempDir scratch("play-blob");
   for (const std::string spec : {"tictactoe", "connect4", "dotsandboxes"}) {
     const auto game = make_game(spec);
     const std::string blob_path = scratch.path() + "/" + spec + ".blob";
@@ -248,12 +257,10 @@ TEST_CASE("play: every game, from a raw weight blob, with search and with the ra
     const auto game = make_game(jobs[j].spec);
     const auto initial = game->new_initial_state();
     INFO(jobs[j].spec << " sims " << jobs[j].sims << "\n" << r.out << r.err);
-    REQUIRE(r.status == 0);
+    const auto lines = lines_of_session(r);
     CHECK_THAT(r.out, Catch::Contains("ringzero-play: " + game->name()));
     CHECK_THAT(r.out, Catch::Contains(initial->to_string()));
-    const auto lines = split_lines(r.out);
-    const int agent = find_line(lines, "Agent (second player) plays ");
-    REQUIRE(agent > 0);
+    const int agent = required_line(lines, "Agent (second player) plays ");
     const auto moves = moves_in_transcript(*game, lines);
     REQUIRE(moves.size() >= 2);
     CHECK(moves[0] == initial->legal_actions().front());
@@ -278,7 +285,7 @@ TEST_CASE("play: bad command lines and bad files are one-line errors with a non-
     std::vector<std::string> args;
     std::string expect;
   };
-  const ScratchDir scratch("play-empty");
+  const TempDir scratch("play-empty");
   const std::string& empty_run = scratch.path();
   const std::string junk = empty_run + "/junk.rzck";
   std::ofstream(junk) << "RZCKPT not really a checkpoint";

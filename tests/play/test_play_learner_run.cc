@@ -9,13 +9,13 @@
 #include "common/checkpoint_file.h"
 #include "shm/trajectory_ring.h"
 #include "tests/learner/process_harness.h"
-#include "tests/play/child_process.h"
+#include "tests/support/child_process.h"
 
 using namespace rz;
 using namespace rz::testing;
 
 TEST_CASE("a real learner run: plot.sh draws its metrics, ringzero-play plays its checkpoint") {
-  TestRun run("play-learner", "tictactoe", [](RunConfig& c) {
+  SegmentRun run("play-learner", "tictactoe", [](RunConfig& c) {
     c.learner.metrics_seconds = 0.2;  // several metrics rows in a run of a few seconds
   });
   {
@@ -29,8 +29,8 @@ TEST_CASE("a real learner run: plot.sh draws its metrics, ringzero-play plays it
   // allows ~156 steps before it waits for more data, so stop at 120.
   const pid_t pid =
       spawn(learner_argv(run, false, {"--learner.max_steps=120"}), run.dir + "/logs/learner.log");
-  const int status = wait_exit(pid, 60);
-  INFO(read_text(run.dir + "/logs/learner.log"));
+  const int status = wait_exit(pid, 60s);
+  INFO(read_file(run.dir + "/logs/learner.log"));
   REQUIRE(status == 0);
   REQUIRE(metrics_rows(run.dir + "/metrics.csv").size() >= 1);
 

@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "learner/metrics_csv.h"
-#include "tests/play/child_process.h"
+#include "tests/support/child_process.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 
 using namespace rz;
 using namespace rz::testing;
@@ -45,11 +47,6 @@ void write_metrics(const std::string& run_dir, int rows) {
   }
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // A PNG file: the 8-byte signature, an IHDR chunk, and more than a trivial image's bytes.
 void check_png(const std::string& path) {
   INFO(path);
@@ -77,7 +74,7 @@ size_t lines_of(const std::string& s) {
 }  // namespace
 
 TEST_CASE("plot.sh renders losses, throughput and versions from the learner's metrics.csv") {
-  const ScratchDir scratch("plot");
+  const TempDir scratch("plot");
   const std::string& run = scratch.path();
   write_metrics(run, 40);
   // Idle intervals are written with empty loss fields, not zeros.
@@ -99,7 +96,7 @@ TEST_CASE("plot.sh renders losses, throughput and versions from the learner's me
 }
 
 TEST_CASE("plot.sh adds accuracy and win-rate plots when the run has an eval.csv") {
-  const ScratchDir scratch("plot-eval");
+  const TempDir scratch("plot-eval");
   const std::string& run = scratch.path();
   write_metrics(run, 5);
   std::ofstream(run + "/eval.csv")
@@ -118,7 +115,7 @@ TEST_CASE("plot.sh adds accuracy and win-rate plots when the run has an eval.csv
 
 TEST_CASE(
     "plot.sh: a missing run, missing or empty metrics and a missing gnuplot are one-line errors") {
-  const ScratchDir scratch("plot-bad");
+  const TempDir scratch("plot-bad");
   const std::string& run = scratch.path();
   struct Case {
     std::string what, expect;

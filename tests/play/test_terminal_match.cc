@@ -8,7 +8,7 @@
 #include "common/game.h"
 #include "common/mcts/uniform_evaluator.h"
 #include "common/play/terminal_match.h"
-#include "tests/play/child_process.h"
+#include "tests/support/files.h"
 
 using namespace rz;
 using namespace rz::testing;

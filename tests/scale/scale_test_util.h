@@ -1,13 +1,10 @@
-// Helpers for the scale-out tests: a free loopback port, a private redis-server for unit tests,
+// Helpers for the scale-out tests: a private redis-server for unit tests,
 // and the two hosts of a scale-out run (a learner host started with --serve and an actor host
 // joined to it), each in its own run directory, cleaned up even when a test fails halfway.
 #pragma once
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,39 +16,26 @@
 
 #include "common/redis/redis_client.h"
 #include "tests/launch/launch_test_util.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/wait.h"
 
 namespace rz::testing {
 
 inline const std::string kIngest = RZ_BINARY_DIR "/learner/ringzero-ingest";
 
-// A port nobody listens on right now (the kernel's choice for port 0).
-inline int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 // A throwaway redis-server (no persistence) on a free loopback port, with a password.
 class LocalRedis {
  public:
-  explicit LocalRedis(const std::string& password) : port(free_port()), password(password) {
-    pid = ::fork();
-    if (pid == 0) {
-      const int null_fd = ::open("/dev/null", O_WRONLY);
-      ::dup2(null_fd, 1);
-      ::dup2(null_fd, 2);
-      const std::string p = std::to_string(port);
-      ::execlp("redis-server", "redis-server", "--port", p.c_str(), "--bind", "127.0.0.1", "--save",
-               "", "--appendonly", "no", "--requirepass", password.c_str(), nullptr);
-      _exit(127);
-    }
-    eventually(
+  explicit LocalRedis(const std::string& password)
+      : port(redis::free_loopback_port()), password(password) {
+    ChildSetup quiet;
+    quiet.stdout_fd = quiet.stderr_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    pid = start_child({"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1",
+                       "--save", "", "--appendonly", "no", "--requirepass", password},
+                      quiet);
+    ::close(quiet.stdout_fd);
+    wait_until(
         [&] {
           try {
             redis::RedisClient c("127.0.0.1", port, password, 500);
@@ -77,9 +61,8 @@ class LocalRedis {
 // The learner host (dir/learn, --serve 127.0.0.1:PORT) and an actor host (dir/join).
 class TwoHosts {
  public:
-  TwoHosts() : port(free_port()) {
-    char pattern[] = "/tmp/rz-scale-test-XXXXXX";
-    base = ::mkdtemp(pattern);
+  TwoHosts() : port(redis::free_loopback_port()) {
+    base = make_temp_dir("scale-test");
     learn = base + "/learn host";  // a space: every path is quoted where it must be
     join = base + "/join";
     address = "127.0.0.1:" + std::to_string(port);

@@ -17,11 +17,8 @@
 #include "tests/scale/scale_test_util.h"
 
 using namespace std::chrono_literals;
+using namespace rz::testing;
 using rz::launch::process_alive;
-using rz::testing::CommandResult;
-using rz::testing::eventually;
-using rz::testing::Json;
-using rz::testing::TwoHosts;
 
 namespace {
 
@@ -72,7 +69,7 @@ void stop_join_and_check_exact(TwoHosts& h, bool one_learner_generation = true,
   REQUIRE(last_committed > 0);
   REQUIRE(last_committed == released);  // the relay drained every lane before it exited
   const uint64_t committed = last_committed + earlier_epochs;
-  REQUIRE(eventually([&] { return ingested(h) >= committed; }, 30s));
+  REQUIRE(wait_until([&] { return ingested(h) >= committed; }, 30s));
   const Json row = host_row(h);
   CHECK(static_cast<uint64_t>(row["records_ingested"].num()) == committed);
   CHECK(row["sequence_gaps"].num() == 0);
@@ -96,7 +93,7 @@ void stop_join_and_check_exact(TwoHosts& h, bool one_learner_generation = true,
       }
     }
     INFO("pending/stream:\n" << detail << "ingest log:\n" << h.log(h.learn, "ingest"));
-    CHECK(eventually(
+    CHECK(wait_until(
         [&] {
           const rz::redis::Reply summary = c.command({"XPENDING", "rz:records", "ingest"});
           return summary.is_array() && summary.size() >= 1 && summary.element(0).integer() == 0;
@@ -199,11 +196,11 @@ TEST_CASE(
   }
 
   // Remote games reach the learner host; new weights reach the remote actor.
-  REQUIRE(eventually([&] { return ingested(h) >= 30; }, 60s));
+  REQUIRE(wait_until([&] { return ingested(h) >= 30; }, 60s));
   const Json learner_side = h.snapshot(h.learn);
   const double published = learner_side["learner"]["published_version"].num();
   REQUIRE(published >= 1);
-  CHECK(eventually(
+  CHECK(wait_until(
       [&] {
         const Json j = h.snapshot(h.join);
         return j["relay"]["weight_version"].num() >= published &&
@@ -215,7 +212,7 @@ TEST_CASE(
     CHECK(j["relay"]["alive"].flag());
     CHECK(j["relay"]["learner_reachable"].flag());
     CHECK(j["relay"]["records_acked"].num() > 0);
-    CHECK(eventually(
+    CHECK(wait_until(
         [&] {
           const Json row = host_row(h);
           return row["alive"].flag() && row["actors"].num() == 1;
@@ -242,7 +239,7 @@ TEST_CASE(
          "0", "rec", big});
     add({"XADD", "rz:records", "*", "v", "1", "host", "hostZ", "epoch", "1", "lane", "0", "seq",
          "0", "rec", "not a trajectory record"});
-    CHECK(eventually(
+    CHECK(wait_until(
         [&] {
           return ingest_metric(h, "refused_malformed") == 1 &&
                  ingest_metric(h, "refused_version") == 1 &&
@@ -272,7 +269,7 @@ TEST_CASE(
     REQUIRE(victim > 0);
     const uint64_t before = ingested(h);
     REQUIRE(::kill(victim, SIGKILL) == 0);
-    CHECK(eventually(
+    CHECK(wait_until(
         [&] {
           const pid_t now = h.pid_of(dir, role);
           return now > 0 && now != victim && ingested(h) >= before + 20;
@@ -288,7 +285,7 @@ TEST_CASE(
     std::this_thread::sleep_for(6s);
     const uint64_t before = ingested(h);
     REQUIRE(::kill(relay, SIGCONT) == 0);
-    CHECK(eventually([&] { return ingested(h) >= before + 20; }, 30s));
+    CHECK(wait_until([&] { return ingested(h) >= before + 20; }, 30s));
   }
 
   uint64_t epoch1 = 0, epoch2 = 0;
@@ -311,7 +308,7 @@ TEST_CASE(
     std::this_thread::sleep_for(300ms);
     REQUIRE(::kill(supervisor, SIGKILL) == 0);
     const pid_t actor = h.pid_of(h.join, "actor-0");
-    REQUIRE(eventually([&] { return !process_alive(supervisor) && !process_alive(actor); }, 20s));
+    REQUIRE(wait_until([&] { return !process_alive(supervisor) && !process_alive(actor); }, 20s));
     REQUIRE(process_alive(relay));
     REQUIRE(::kill(relay, SIGSTOP) == 0);
     REQUIRE(::kill(redis_server, SIGCONT) == 0);
@@ -332,7 +329,7 @@ TEST_CASE(
     require_up(rejoin, h, h.join);
     // (That the old relay sent all of epoch1 before it exited is proven at the end: the
     // ingest's count equals every epoch's committed records exactly.)
-    CHECK(eventually(
+    CHECK(wait_until(
         [&] {
           const Json row = host_row(h);
           return row["epoch"].num() == 2 && row["records_ingested"].num() >= epoch1 + 20;
@@ -349,10 +346,10 @@ TEST_CASE(
     const auto [committed, released] = relay_final_counts(h);
     REQUIRE(committed == released);
     epoch2 = committed;
-    REQUIRE(eventually([&] { return ingested(h) >= epoch1 + epoch2; }, 30s));
+    REQUIRE(wait_until([&] { return ingested(h) >= epoch1 + epoch2; }, 30s));
     h.join = h.base + "/join-fresh";
     require_up(h.join_host(), h, h.join);
-    CHECK(eventually(
+    CHECK(wait_until(
         [&] {
           const Json row = host_row(h);
           return row["epoch"].num() == 3 && row["records_ingested"].num() >= epoch1 + epoch2 + 20;
@@ -377,10 +374,10 @@ TEST_CASE(
       " --launch.restart_backoff_ms 200 --seed 11";
   require_up(h.start_learner(c4), h, h.learn);
   require_up(h.join_host(), h, h.join);
-  REQUIRE(eventually([&] { return ingested(h) >= 20; }, 90s));
+  REQUIRE(wait_until([&] { return ingested(h) >= 20; }, 90s));
   const double published = h.snapshot(h.learn)["learner"]["published_version"].num();
   REQUIRE(published >= 1);
-  CHECK(eventually(
+  CHECK(wait_until(
       [&] { return h.snapshot(h.join)["actors"][0]["weight_version"].num() >= published; }, 10s));
   CHECK(h.snapshot(h.join)["run"]["game"].text == h.snapshot(h.learn)["run"]["game"].text);
 
@@ -389,7 +386,7 @@ TEST_CASE(
   // reconnects by itself and catches up.
   const double version_before_stop = h.snapshot(h.learn)["learner"]["published_version"].num();
   REQUIRE(h.stop(h.learn).code == 0);
-  CHECK(eventually([&] { return !h.snapshot(h.join)["relay"]["learner_reachable"].flag(); }, 10s));
+  CHECK(wait_until([&] { return !h.snapshot(h.join)["relay"]["learner_reachable"].flag(); }, 10s));
   const double committed_while_away = h.snapshot(h.join)["ring"]["records_committed"].num();
   std::this_thread::sleep_for(2s);
   CHECK(h.snapshot(h.join)["ring"]["records_committed"].num() >
@@ -397,10 +394,10 @@ TEST_CASE(
   const CommandResult resumed = rz::testing::run_command(
       rz::testing::kLaunch + " start --detach --resume --run-dir '" + h.learn + "'");
   require_up(resumed, h, h.learn);
-  CHECK(eventually([&] { return h.snapshot(h.join)["relay"]["learner_reachable"].flag(); }, 20s));
+  CHECK(wait_until([&] { return h.snapshot(h.join)["relay"]["learner_reachable"].flag(); }, 20s));
   // The resumed learner (a new segment) publishes above every version it ever published, so
   // rz:weights moves on and the remote actor leaves the old lineage (learner/version_floor.h).
-  CHECK(eventually(
+  CHECK(wait_until(
       [&] {
         const Json j = h.snapshot(h.join);
         return j["relay"]["weight_version"].num() > version_before_stop &&
@@ -408,7 +405,7 @@ TEST_CASE(
       },
       30s));
   const uint64_t after_resume = ingested(h);
-  CHECK(eventually([&] { return ingested(h) >= after_resume + 10; }, 60s));
+  CHECK(wait_until([&] { return ingested(h) >= after_resume + 10; }, 60s));
   stop_join_and_check_exact(h, /*one_learner_generation=*/false);
   stop_learner_and_check_clean(h);
 }

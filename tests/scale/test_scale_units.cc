@@ -10,16 +10,10 @@
 #include "common/redis/scale_protocol.h"
 #include "learner/ingest_state.h"
 #include "tests/scale/scale_test_util.h"
+#include "tests/support/temp_dir.h"
 
 using rz::IngestState;
 namespace redis = rz::redis;
-
-namespace {
-std::string temp_dir() {
-  char pattern[] = "/tmp/rz-scale-unit-XXXXXX";
-  return ::mkdtemp(pattern);
-}
-}  // namespace
 
 TEST_CASE("addresses, host ids and secrets are checked with one-line reasons") {
   std::string host;
@@ -34,7 +28,8 @@ TEST_CASE("addresses, host ids and secrets are checked with one-line reasons") {
   CHECK_FALSE(redis::check_host_id("a b").empty());
   CHECK_FALSE(redis::check_host_id(std::string(65, 'a')).empty());
 
-  const std::string dir = temp_dir();
+  const rz::testing::TempDir temp("scale-unit");
+  const std::string& dir = temp.path();
   const std::string secret = redis::generate_secret_file(dir + "/s");
   struct stat st {};
   ::stat((dir + "/s").c_str(), &st);
@@ -51,7 +46,6 @@ TEST_CASE("addresses, host ids and secrets are checked with one-line reasons") {
   ::chmod((dir + "/short").c_str(), 0600);
   CHECK_THROWS(redis::read_secret_file(dir + "/short"));
   CHECK_THROWS(redis::read_secret_file(dir + "/missing"));
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("record messages: a well-formed entry parses; every kind of damage is named") {
@@ -115,7 +109,8 @@ TEST_CASE("record messages: a well-formed entry parses; every kind of damage is 
 TEST_CASE(
     "ingest dedup table: duplicates, gaps, epochs - and the pending update is applied exactly "
     "when the lane committed its record") {
-  const std::string dir = temp_dir();
+  const rz::testing::TempDir temp("scale-unit");
+  const std::string& dir = temp.path();
   const std::string path = dir + "/ingest.state";
   uint64_t gap = 0;
   uint32_t handle = 0;
@@ -190,7 +185,6 @@ TEST_CASE(
   // Not an ingest state: refused in one line, untouched.
   std::ofstream(dir + "/junk") << "hello";
   CHECK_THROWS_WITH(IngestState(dir + "/junk", 1, 0), Catch::Contains("not an ingest state"));
-  std::filesystem::remove_all(dir);
 }
 
 // The relay's pipelined consumption on a real segment: records read ahead stay in the lane until

@@ -17,6 +17,7 @@
 #include "shm/layout.h"
 #include "shm/segment.h"
 #include "shm_test_util.h"
+#include "tests/support/files.h"
 
 using namespace rz::shm;
 using namespace rz::shm::test;
@@ -63,10 +64,7 @@ void write_object(const std::string& name, const std::string& bytes) {
   REQUIRE(::write(fd, bytes.data(), bytes.size()) == ssize_t(bytes.size()));
   ::close(fd);
 }
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using rz::testing::read_file;
 }  // namespace
 
 TEST_CASE("segment: create then open sees the same sizes, run_info and control block",
