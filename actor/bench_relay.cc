@@ -36,6 +36,7 @@
 #include <fmt/format.h>
 
 #include "common/config.h"
+#include "common/config_options.h"
 #include "common/game.h"
 #include "common/mcts/selfplay.h"
 #include "common/redis/redis_client.h"

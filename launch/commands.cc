@@ -14,8 +14,8 @@
 
 #include <fmt/format.h>
 
-#include "common/config.h"
 #include "common/file_lock.h"
+#include "common/run_config.h"
 #include "launch/command_support.h"
 #include "launch/process_liveness.h"
 #include "launch/run_dir.h"

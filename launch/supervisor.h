@@ -27,8 +27,8 @@
 #include <memory>
 #include <string>
 
-#include "common/config.h"
 #include "common/file_lock.h"
+#include "common/run_config.h"
 #include "launch/run_dir.h"
 
 namespace rz::launch {

@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "common/config.h"
+#include "common/config_options.h"
 #include "common/game.h"
 #include "common/mcts/selfplay.h"
 #include "common/mcts/uniform_evaluator.h"
