@@ -34,7 +34,7 @@
 #include <cstdint>
 #include <string>
 
-#include "common/config.h"
+#include "common/run_config.h"
 
 namespace rz {
 

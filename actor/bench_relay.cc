@@ -36,11 +36,12 @@
 #include <fmt/format.h>
 
 #include "common/config.h"
+#include "common/config_options.h"
 #include "common/game.h"
+#include "common/mcts/rollout_evaluator.h"
 #include "common/mcts/selfplay.h"
 #include "common/redis/redis_client.h"
 #include "common/redis/scale_protocol.h"
-#include "common/rollout_evaluator.h"
 #include "common/trajectory.h"
 #include "launch/scale_setup.h"
 #include "launch/segment_sizes.h"

@@ -13,8 +13,8 @@
 
 #include "common/config.h"
 #include "common/game.h"
+#include "common/mcts/rollout_evaluator.h"
 #include "common/mcts/selfplay.h"
-#include "common/rollout_evaluator.h"
 #include "common/trajectory.h"
 
 namespace po = boost::program_options;

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "actor/actor.h"
+#include "common/config.h"
 
 namespace po = boost::program_options;
 

@@ -32,7 +32,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "common/config.h"
+#include "common/run_config.h"
 #include "shm/segment.h"
 
 namespace rz {

@@ -21,11 +21,16 @@ constexpr char kMagic[8] = {'R', 'Z', 'C', 'K', 'P', 'T', '\0', '\1'};
 constexpr const char* kPrefix = "ckpt-";
 constexpr const char* kSuffix = ".rzck";
 
+// Unsigned integers are stored little-endian, sizeof(T) bytes.
+template <typename T>
+void put_le(std::vector<uint8_t>* out, T v) {
+  for (size_t i = 0; i < sizeof(T); ++i) out->push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
 void put_u32(std::vector<uint8_t>* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out->push_back(static_cast<uint8_t>(v >> (8 * i)));
+  put_le(out, v);
 }
 void put_u64(std::vector<uint8_t>* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<uint8_t>(v >> (8 * i)));
+  put_le(out, v);
 }
 
 std::string errno_text() {
@@ -42,20 +47,16 @@ struct Reader {
     if (n > end - pos)
       throw CheckpointError("checkpoint " + path + " is truncated (in " + what + ")");
   }
-  uint32_t u32(const char* what) {
-    need(4, what);
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(bytes[pos + i]) << (8 * i);
-    pos += 4;
+  template <typename T>
+  T le(const char* what) {
+    need(sizeof(T), what);
+    T v = 0;
+    for (size_t i = 0; i < sizeof(T); ++i) v |= static_cast<T>(bytes[pos + i]) << (8 * i);
+    pos += sizeof(T);
     return v;
   }
-  uint64_t u64(const char* what) {
-    need(8, what);
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(bytes[pos + i]) << (8 * i);
-    pos += 8;
-    return v;
-  }
+  uint32_t u32(const char* what) { return le<uint32_t>(what); }
+  uint64_t u64(const char* what) { return le<uint64_t>(what); }
 };
 
 // Step number from "ckpt-<digits>.rzck", or false for any other name (incl. tmp files).

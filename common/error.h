@@ -7,7 +7,7 @@
 // invariant, a failed system call, an exhausted resource) is a fault of ours or of the
 // machine: `main` prints it and exits with kExitFailure (1).
 //
-// Error types stay where their module is (ConfigError in common/config.h, UsageError in
+// Error types stay where their module is (ConfigError in common/run_config.h, UsageError in
 // launch/command_support.h, ...); the ones that describe user mistakes derive from
 // UserError. shm/ keeps its own ShmError: it knows nothing of common/.
 #pragma once

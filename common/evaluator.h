@@ -1,5 +1,7 @@
-// Position evaluators behind one interface: the network (common/net_evaluator.h) and the
-// classic pure-MCTS baseline (uniform prior, random-rollout value; common/rollout_evaluator.h).
+// Position evaluators behind one interface: the network (common/net/net_evaluator.h), the
+// classic pure-MCTS baseline (uniform prior, random-rollout value;
+// common/mcts/rollout_evaluator.h) and the uniform prior with zero value that measures the bare
+// tree (common/mcts/uniform_evaluator.h).
 //
 // MCTS hands an evaluator a batch of leaf states at once; batching is where CPU self-play
 // gets its speed, so implementations should do one forward pass per call.

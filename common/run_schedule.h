@@ -7,7 +7,7 @@
 // after two thirds of the run's training time. Its entries "at:rate" are either all steps
 // (integers >= 0, as before) or all fractions (numbers in (0, 1)); mixing them is refused,
 // since their order would depend on the machine. A fractional schedule needs run.minutes > 0:
-// validate() (common/config.cc) refuses it otherwise, in one line naming the fix.
+// validate() (common/run_config.cc) refuses it otherwise, in one line naming the fix.
 //
 // The learner measures the fraction with its training clock (common/run_clock.h), which
 // survives restarts and `start --resume` through the checkpoint.
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "common/config.h"
+#include "common/run_config.h"
 
 namespace rz {
 

@@ -1,6 +1,6 @@
-// Whole-string text parsing shared by the option parser (config.cc), the run schedules
-// (run_schedule.cc) and the terminal match: one definition of "surrounding white space is
-// ignored, anything else left over makes the text invalid".
+// Whole-string text parsing shared by the option table and its parser (config_options.cc,
+// config.cc), the run schedules (run_schedule.cc) and the terminal match: one definition of
+// "surrounding white space is ignored, anything else left over makes the text invalid".
 #pragma once
 
 #include <cctype>

@@ -36,8 +36,8 @@
 #include <string>
 #include <vector>
 
+#include "common/finished_game.h"
 #include "common/game.h"
-#include "common/mcts/selfplay.h"
 
 namespace rz {
 

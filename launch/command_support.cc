@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "common/config.h"
+#include "common/run_config.h"
 #include "common/file_lock.h"
 #include "launch/process_liveness.h"
 
@@ -50,9 +50,8 @@ int run_reporting_errors(const char* program, const std::function<int()>& body) 
     return body();
   } catch (const std::exception& e) {
     fmt::print(stderr, "{}: {}\n", program, e.what());
-    const bool bad_input =
-        dynamic_cast<const UserError*>(&e) || dynamic_cast<const ConfigError*>(&e);
-    return bad_input ? kExitUserError : kExitFailure;
+    // ConfigError is a UserError too (common/run_config.h).
+    return dynamic_cast<const UserError*>(&e) ? kExitUserError : kExitFailure;
   }
 }
 

@@ -17,6 +17,7 @@
 
 #include "common/command_line.h"
 #include "common/file_lock.h"
+#include "common/run_config.h"
 #include "launch/command_support.h"
 #include "launch/process_liveness.h"
 #include "launch/run_dir.h"

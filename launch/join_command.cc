@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "common/config.h"
+#include "common/config_options.h"
 #include "common/redis/redis_client.h"
 #include "common/redis/scale_protocol.h"
 #include "launch/command_support.h"

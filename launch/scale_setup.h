@@ -13,7 +13,7 @@
 
 #include <string>
 
-#include "common/config.h"
+#include "common/run_config.h"
 #include "launch/run_dir.h"
 
 namespace rz::launch {

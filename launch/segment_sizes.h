@@ -10,8 +10,8 @@
 
 #include <cstdint>
 
-#include "common/config.h"
 #include "common/game.h"
+#include "common/run_config.h"
 #include "shm/segment.h"
 
 namespace rz::launch {

@@ -22,6 +22,7 @@
 
 #include "common/checkpoint_file.h"
 #include "common/config.h"
+#include "common/config_options.h"
 #include "common/durable_file.h"
 #include "common/file_lock.h"
 #include "launch/command_support.h"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "common/config.h"
+#include "common/run_config.h"
 #include "common/file_lock.h"
 #include "launch/run_dir.h"
 #include "launch/supervisor.h"

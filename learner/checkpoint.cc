@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/checkpoint_file.h"
+#include "common/config_options.h"
 #include "learner/starting_point.h"
 
 namespace rz {

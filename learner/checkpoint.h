@@ -14,8 +14,8 @@
 #include <random>
 #include <string>
 
-#include "common/config.h"
 #include "common/game.h"
+#include "common/run_config.h"
 #include "learner/trainer.h"
 
 namespace rz {

@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "common/config_options.h"
 #include "common/game.h"
 #include "common/redis/redis_client.h"
 #include "common/redis/scale_protocol.h"

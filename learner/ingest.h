@@ -21,7 +21,7 @@
 
 #include <string>
 
-#include "common/config.h"
+#include "common/run_config.h"
 #include "shm/segment.h"
 
 namespace rz {

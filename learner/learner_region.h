@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "common/config.h"
+#include "common/run_config.h"
 
 namespace rz {
 

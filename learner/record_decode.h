@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/finished_game.h"
 #include "common/game.h"
-#include "common/mcts/selfplay.h"
 
 namespace rz {
 

@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
-#include "common/config.h"
 #include "common/game.h"
 #include "common/net/network.h"
+#include "common/run_config.h"
 #include "learner/batch_builder.h"
 #include "learner/sgd.h"
 

@@ -7,7 +7,7 @@
 #include <unordered_map>
 
 #include "common/mcts/mcts_player.h"
-#include "common/rollout_evaluator.h"
+#include "common/mcts/rollout_evaluator.h"
 #include "common/solver/connect4_solver.h"
 
 namespace rz {

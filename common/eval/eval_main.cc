@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config.h"
 #include "common/eval/agent.h"
 #include "common/eval/arena.h"
 #include "common/eval/live_evaluator.h"

@@ -35,7 +35,7 @@
 #include <cstdint>
 #include <string>
 
-#include "common/config.h"
+#include "common/run_config.h"
 
 namespace rz {
 

@@ -5,7 +5,8 @@
 // evaluate() call — on a CPU that batch is where self-play gets its speed — and the results
 // are backed up. Games whose search is complete play their move: sampled in proportion to
 // visit counts for the first temperature_moves moves, the most visited move afterwards.
-// Finished games are handed out and replaced by fresh ones, so the batch stays full.
+// Finished games (common/finished_game.h) are handed out and replaced by fresh ones, so the
+// batch stays full.
 //
 // Per move (playout cap randomisation, KataGo): with probability full_search_prob a full
 // search (simulations, root noise, recorded as a training target), else a fast search
@@ -22,29 +23,12 @@
 #include <vector>
 
 #include "common/evaluator.h"
+#include "common/finished_game.h"
 #include "common/game.h"
 #include "common/mcts/game_search.h"
 #include "common/mcts/mcts_config.h"
 
 namespace rz {
-
-struct PositionRecord {
-  Action action;            // the move played
-  int player;               // who played it
-  float root_value;         // search value for `player`
-  bool full_search;         // training target?
-  uint64_t weight_version;  // weights in use when this move's search began
-  // Root visit counts of the children with N > 0, in increasing action order.
-  std::vector<std::pair<Action, uint32_t>> visits;
-};
-
-struct FinishedGame {
-  std::vector<PositionRecord> positions;  // every move from the initial state, in order
-  float returns[2] = {0.0f, 0.0f};        // final outcome per player
-  bool resigned = false;                  // ended by resignation (returns then say who resigned)
-  bool resign_disabled = false;  // this game had resignation disabled (resignation being on)
-  bool would_have_resigned_wrongly = false;  // only meaningful when resign_disabled
-};
 
 class SelfPlayDriver {
  public:

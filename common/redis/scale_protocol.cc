@@ -34,49 +34,49 @@ std::string parse_record_message(const Reply& entry, RecordMessage* out) {
   const Reply fields = entry.element(1);
   if (!fields.is_array()) return "entry without fields (deleted from the stream)";
   if (fields.size() % 2 != 0 || fields.size() > 32) return "odd or too many fields";
+  // The fields, in the order the relay writes them. The four numbers are whole decimal
+  // strings below their limit (0: not a number).
+  struct Field {
+    const char* name;
+    uint64_t limit;
+    const char* bad_number;
+  };
+  static constexpr Field kFields[6] = {
+      {"v", 1000001, "field 'v' is not a version number"},
+      {"host", 0, nullptr},
+      {"epoch", kEpochLimit, "field 'epoch' is not a number below 2^32"},
+      {"lane", kMaxLanesPerHost, "field 'lane' is not a lane number"},
+      {"seq", kSeqLimit, "field 'seq' is not a number below 2^62"},
+      {"rec", 0, nullptr},
+  };
   bool seen[6] = {};
-  const char* names[6] = {"v", "host", "epoch", "lane", "seq", "rec"};
+  uint64_t number[6] = {};
   for (size_t i = 0; i < fields.size(); i += 2) {
     const Reply k = fields.element(i), v = fields.element(i + 1);
     if (!k.is_string() || !v.is_string()) return "a field that is not a string";
     int which = -1;
     for (int f = 0; f < 6; ++f)
-      if (k.str() == names[f]) which = f;
+      if (k.str() == kFields[f].name) which = f;
     if (which < 0) return fmt::format("unknown field '{}'", std::string(k.str().substr(0, 32)));
-    if (seen[which]) return fmt::format("field '{}' given twice", names[which]);
+    if (seen[which]) return fmt::format("field '{}' given twice", kFields[which].name);
     seen[which] = true;
-    uint64_t n = 0;
-    switch (which) {
-      case 0:
-        if (!parse_u64(v.str(), &n) || n > 1000000) return "field 'v' is not a version number";
-        out->version = static_cast<int>(n);
-        break;
-      case 1: {
-        out->host = std::string(v.str().substr(0, 65));
-        const std::string bad = check_host_id(out->host);
-        if (!bad.empty()) return "field 'host': " + bad;
-        break;
-      }
-      case 2:
-        if (!parse_u64(v.str(), &out->epoch) || out->epoch >= kEpochLimit)
-          return "field 'epoch' is not a number below 2^32";
-        break;
-      case 3:
-        if (!parse_u64(v.str(), &n) || n >= kMaxLanesPerHost)
-          return "field 'lane' is not a lane number";
-        out->lane = static_cast<uint32_t>(n);
-        break;
-      case 4:
-        if (!parse_u64(v.str(), &out->seq) || out->seq >= kSeqLimit)
-          return "field 'seq' is not a number below 2^62";
-        break;
-      case 5:
-        out->record = v.str();
-        break;
+    if (kFields[which].limit != 0) {
+      if (!parse_u64(v.str(), &number[which]) || number[which] >= kFields[which].limit)
+        return kFields[which].bad_number;
+    } else if (which == 1) {
+      out->host = std::string(v.str().substr(0, 65));
+      const std::string bad = check_host_id(out->host);
+      if (!bad.empty()) return "field 'host': " + bad;
+    } else {
+      out->record = v.str();
     }
   }
   for (int f = 0; f < 6; ++f)
-    if (!seen[f]) return fmt::format("field '{}' missing", names[f]);
+    if (!seen[f]) return fmt::format("field '{}' missing", kFields[f].name);
+  out->version = static_cast<int>(number[0]);
+  out->epoch = number[2];
+  out->lane = static_cast<uint32_t>(number[3]);
+  out->seq = number[4];
   return "";
 }
 

@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "common/config.h"
+#include "common/config_options.h"
 #include "common/game.h"
 #include "common/net/net_evaluator.h"
 #include "common/trajectory.h"

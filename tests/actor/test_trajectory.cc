@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "common/game.h"
+#include "common/mcts/rollout_evaluator.h"
 #include "common/mcts/selfplay.h"
-#include "common/rollout_evaluator.h"
 #include "common/trajectory.h"
 
 namespace {

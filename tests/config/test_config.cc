@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/config_options.h"
 #include "common/run_clock.h"
 #include "common/run_schedule.h"
 #include "tests/support/files.h"

@@ -15,8 +15,8 @@
 #include <random>
 #include <thread>
 
-#include "common/config.h"
 #include "common/file_lock.h"
+#include "common/run_config.h"
 #include "launch/process_liveness.h"
 #include "shm/segment.h"
 #include "tests/launch/launch_test_util.h"

@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/config.h"
+#include "common/config_options.h"
 #include "common/game.h"
 #include "common/mcts/selfplay.h"
 #include "common/mcts/uniform_evaluator.h"

@@ -11,7 +11,7 @@
 
 #include "common/game.h"
 #include "common/mcts/eval_cache.h"
-#include "common/rollout_evaluator.h"
+#include "common/mcts/rollout_evaluator.h"
 
 namespace rz {
 namespace {

@@ -14,7 +14,7 @@
 #include "common/game.h"
 #include "common/mcts/mcts_config.h"
 #include "common/mcts/mcts_player.h"
-#include "common/rollout_evaluator.h"
+#include "common/mcts/rollout_evaluator.h"
 
 namespace rz {
 namespace {

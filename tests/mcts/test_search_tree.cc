@@ -12,9 +12,9 @@
 #include "common/game.h"
 #include "common/mcts/game_search.h"
 #include "common/mcts/mcts_config.h"
+#include "common/mcts/rollout_evaluator.h"
 #include "common/mcts/search_tree.h"
 #include "common/mcts/uniform_evaluator.h"
-#include "common/rollout_evaluator.h"
 
 namespace rz {
 namespace {

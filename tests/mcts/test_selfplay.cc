@@ -10,8 +10,8 @@
 
 #include "common/game.h"
 #include "common/mcts/mcts_config.h"
+#include "common/mcts/rollout_evaluator.h"
 #include "common/mcts/selfplay.h"
-#include "common/rollout_evaluator.h"
 
 namespace rz {
 namespace {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/checkpoint_file.h"
-#include "common/config.h"
+#include "common/config_options.h"
 #include "common/game.h"
 #include "common/net/net_evaluator.h"
 #include "common/play/terminal_match.h"

@@ -1,4 +1,4 @@
-#include "common/rollout_evaluator.h"
+#include "common/mcts/rollout_evaluator.h"
 
 #include <cassert>
 #include <stdexcept>
