@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "common/run_config.h"
 #include "common/file_lock.h"
+#include "common/run_config.h"
 #include "launch/process_liveness.h"
 
 namespace rz::launch {

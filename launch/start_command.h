@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "common/run_config.h"
 #include "common/file_lock.h"
+#include "common/run_config.h"
 #include "launch/run_dir.h"
 #include "launch/supervisor.h"
 
