@@ -160,19 +160,6 @@ TEST_CASE("segment: a size mismatch between header and object is refused", "[seg
   ::munmap(raw, 4096);
 }
 
-TEST_CASE("segment: a half-initialised segment is never opened as ready, and is reclaimed",
-          "[segment]") {
-  SegmentGuard g(unique_name("half"));
-  // A creator that died right after ftruncate: all zeros, magic never stored.
-  int fd = ::shm_open(g.name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
-  REQUIRE(fd >= 0);
-  REQUIRE(::ftruncate(fd, 1 << 20) == 0);
-  ::close(fd);
-  CHECK_THAT(error_of([&] { Segment::open(g.name); }), Catch::Contains("is not initialised"));
-  auto seg = Segment::create(g.name, small_sizes(), "fresh");
-  CHECK(Segment::open(g.name)->run_info() == "fresh");
-}
-
 TEST_CASE("segment: a dead creator's segment is reclaimed, also when the creator is a zombie",
           "[segment]") {
   ReapChildrenOnExit reap;
@@ -349,13 +336,18 @@ TEST_CASE("segment: an object of ours from another layout version is refused, no
   ::munmap(raw, 4096);
 }
 
-TEST_CASE("segment: empty objects and ours killed before the mutex existed are reclaimed",
-          "[segment]") {
+TEST_CASE(
+    "segment: half-initialised objects - empty, or ours killed before the mutex existed - are "
+    "never opened as ready, and are reclaimed",
+    "[segment]") {
   // Zero bytes hold no one's data: our create() leaves that if killed between shm_open and
-  // its first store. kCreatingMagic with nothing else: killed right after its first store.
+  // its first store (nothing, or all zeros when killed right after ftruncate: a sparse
+  // object; written out here, which reads the same). kCreatingMagic with nothing else: killed
+  // right after its first store.
   std::string creating(1 << 16, '\0');
   std::memcpy(&creating[0], &kCreatingMagic, 8);
-  for (const std::string& bytes : {std::string(), std::string(100, '\0'), creating}) {
+  for (const std::string& bytes :
+       {std::string(), std::string(100, '\0'), std::string(1 << 20, '\0'), creating}) {
     SegmentGuard g(unique_name("empty"));
     write_object(g.name, bytes);
     CHECK_THAT(error_of([&] { Segment::open(g.name); }), Catch::Contains("is not initialised"));
