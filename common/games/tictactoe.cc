@@ -2,8 +2,6 @@
 //
 // Cells are numbered 0..8 row by row; the action is the cell. Observation: plane 0 holds the
 // mover's marks, plane 1 the opponent's. Symmetries: the 8 of the square.
-#include <fmt/format.h>
-
 #include <array>
 #include <cassert>
 
