@@ -26,15 +26,28 @@ std::vector<std::unique_ptr<State>> random_positions(const Game& game, int count
   return test::random_positions(game, static_cast<size_t>(count), seed, 20, false);
 }
 
+// A Connect Four NetEvaluator (shape, max_batch, seed) and its answers for `count` positions
+// of random play (positions_seed), evaluated as one call.
+struct EvaluatedPositions {
+  std::unique_ptr<Game> game = make_game("connect4");
+  const int A = game->num_actions();
+  NetEvaluator net;
+  std::vector<std::unique_ptr<State>> states;
+  EvalBatch batch;
+  EvaluatedPositions(NetConfig shape, int max_batch, uint64_t seed, int count,
+                     uint64_t positions_seed)
+      : net(*game, shape, max_batch, 1, seed),
+        states(random_positions(*game, count, positions_seed)),
+        batch(states, A) {
+    batch.run(net);
+  }
+};
+
 TEST_CASE("NetEvaluator: policy is a distribution over the legal actions, value in [-1, 1]",
           "[net][evaluator]") {
-  auto game = make_game("connect4");
   // max_batch 8 with 21 states: three chunks, the last one partial.
-  NetEvaluator net(*game, NetConfig{1, 16}, 8, 1, /*seed=*/3);
-  auto states = random_positions(*game, 21, 1);
-  const int A = game->num_actions();
-  EvalBatch batch(states, A);
-  batch.run(net);
+  EvaluatedPositions e(NetConfig{1, 16}, 8, /*seed=*/3, 21, 1);
+  const auto& [game, A, net, states, batch] = e;
   CHECK(net.states_evaluated() == states.size());
   for (size_t i = 0; i < states.size(); ++i) {
     std::vector<uint8_t> legal(A);
@@ -57,12 +70,8 @@ TEST_CASE("NetEvaluator: policy is a distribution over the legal actions, value 
 
 TEST_CASE("NetEvaluator: a state gives the same result alone and inside a batch",
           "[net][evaluator]") {
-  auto game = make_game("connect4");
-  NetEvaluator net(*game, NetConfig{2, 16}, 32, 1, 4);
-  auto states = random_positions(*game, 19, 2);
-  const int A = game->num_actions();
-  EvalBatch all(states, A);
-  all.run(net);
+  EvaluatedPositions e(NetConfig{2, 16}, 32, 4, 19, 2);
+  auto& [game, A, net, states, all] = e;
   bool any_value_differs = false;
   for (size_t i = 0; i < states.size(); ++i) {
     EvalBatch alone({states[i].get()}, A);
@@ -105,12 +114,8 @@ TEST_CASE("NetEvaluator: load_blob makes two evaluators agree, a foreign blob is
 
 TEST_CASE("NetEvaluator: non-finite weights give a uniform prior and value 0, and are counted",
           "[net][evaluator]") {
-  auto game = make_game("connect4");
-  NetEvaluator net(*game, NetConfig{1, 8}, 4, 1, 1);
-  auto states = random_positions(*game, 3, 5);
-  const int A = game->num_actions();
-  EvalBatch batch(states, A);
-  batch.run(net);
+  EvaluatedPositions e(NetConfig{1, 8}, 4, 1, 3, 5);
+  auto& [game, A, net, states, batch] = e;
   CHECK(net.non_finite_outputs() == 0);
 
   // A diverged learner's blob: a valid blob (header, checksum) whose weights are NaN.

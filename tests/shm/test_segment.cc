@@ -42,6 +42,27 @@ uint8_t* raw_map(const std::string& name, size_t bytes) {
 std::string dev_shm(const std::string& name) {
   return "/dev/shm" + name;
 }
+// Forks a live creator of `name`: the child creates the segment (with `token`), lets
+// `disguise` rewrite its header, and waits to be killed. Returns once the segment exists.
+pid_t spawn_live_creator(const std::string& name, const std::string& run_info, uint64_t token = 0,
+                         void (*disguise)(SegmentHeader*) = nullptr) {
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  const pid_t child = spawn([&] {
+    auto seg = Segment::create(name, small_sizes(), run_info, token);
+    if (disguise) disguise(reinterpret_cast<SegmentHeader*>(seg->base()));
+    char c = 1;
+    if (::write(ready[1], &c, 1) != 1) return 2;
+    ::pause();  // killed by the parent
+    return 0;
+  });
+  char c;
+  const bool created = ::read(ready[0], &c, 1) == 1;
+  ::close(ready[0]);
+  ::close(ready[1]);
+  REQUIRE(created);
+  return child;
+}
 std::atomic<bool> g_fallocate_unsupported{false};
 }  // namespace
 
@@ -192,17 +213,7 @@ TEST_CASE("segment: a dead creator's segment is reclaimed, also when the creator
 TEST_CASE("segment: a live creator's segment is never touched", "[segment]") {
   ReapChildrenOnExit reap;
   SegmentGuard g(unique_name("live"));
-  int ready[2];
-  REQUIRE(::pipe(ready) == 0);
-  pid_t child = spawn([&] {
-    auto seg = Segment::create(g.name, small_sizes(), "live run");
-    char c = 1;
-    if (::write(ready[1], &c, 1) != 1) return 2;
-    ::pause();  // killed by the parent
-    return 0;
-  });
-  char c;
-  REQUIRE(::read(ready[0], &c, 1) == 1);
+  const pid_t child = spawn_live_creator(g.name, "live run");
   auto msg = error_of([&] { Segment::create(g.name, small_sizes(), "intruder"); });
   CHECK(msg == "shared-memory segment " + g.name + " is in use by live process " +
                    std::to_string(child) +
@@ -212,8 +223,6 @@ TEST_CASE("segment: a live creator's segment is never touched", "[segment]") {
   ::kill(child, SIGKILL);
   CHECK(wait_child(child) == 128 + SIGKILL);
   CHECK_FALSE(Segment::creator_alive(g.name));
-  ::close(ready[0]);
-  ::close(ready[1]);
 }
 
 TEST_CASE("segment: remove reports whether the segment existed", "[segment]") {
@@ -363,25 +372,15 @@ TEST_CASE("segment: a live creator whose pid /proc does not show is still live -
           "[segment]") {
   ReapChildrenOnExit reap;
   SegmentGuard g(unique_name("ns"));
-  int ready[2];
-  REQUIRE(::pipe(ready) == 0);
   const uint64_t token = Segment::new_run_token();
   CHECK(token != 0);
   CHECK(Segment::new_run_token() != token);
-  pid_t child = spawn([&] {
-    auto seg = Segment::create(g.name, small_sizes(), "first run", token);
-    // What a creator in another pid namespace looks like from here: a pid and start time
-    // that name no process of ours.
-    auto* h = reinterpret_cast<SegmentHeader*>(seg->base());
+  // What a creator in another pid namespace looks like from here: a pid and start time that
+  // name no process of ours.
+  const pid_t child = spawn_live_creator(g.name, "first run", token, [](SegmentHeader* h) {
     h->creator_pid = 0x3fffffff;
     h->creator_start_ticks = 1;
-    char c = 1;
-    if (::write(ready[1], &c, 1) != 1) return 2;
-    ::pause();  // killed by the parent
-    return 0;
   });
-  char c;
-  REQUIRE(::read(ready[0], &c, 1) == 1);
   auto msg = error_of([&] { Segment::create(g.name, small_sizes(), "second run"); });
   CHECK_THAT(msg, Catch::Contains("is in use by live process"));
   auto seg = Segment::open(g.name);
@@ -393,6 +392,4 @@ TEST_CASE("segment: a live creator whose pid /proc does not show is still live -
   CHECK(wait_child(child) == 128 + SIGKILL);
   CHECK_FALSE(Segment::creator_alive(g.name));
   CHECK_FALSE(seg->creator_alive());
-  ::close(ready[0]);
-  ::close(ready[1]);
 }
