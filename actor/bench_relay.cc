@@ -272,7 +272,7 @@ Case run_case(const std::string& name, const std::string& spec, int sims, size_t
     rz::shm::LaneWriter lane(*jseg, 0);
     for (uint64_t i = 0; i < n && !done; ++i) {
       const auto& rec = records[i % records.size()];
-      lane.write(rec.data(), rec.size());
+      if (!lane.write(rec.data(), rec.size())) break;  // no stop flag: never false
     }
   });
   uint64_t got = 0;

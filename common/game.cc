@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/text_parse.h"
+
 namespace rz {
 
 // Factories, declared from the registry list.
@@ -31,6 +33,39 @@ std::string joined_names() {
 }
 
 }  // namespace
+
+namespace {
+// Calls read(mask, n) with the state's legal mask of n bytes: on the stack for every game of
+// today (Dots and Boxes 5x5 has 60 actions), so the queries below allocate nothing of their own.
+template <typename Read>
+auto read_legal_mask(const State& state, Read read) {
+  constexpr int kOnStack = 256;
+  const int n = state.num_actions();
+  uint8_t on_stack[kOnStack];
+  std::vector<uint8_t> on_heap;
+  uint8_t* mask = on_stack;
+  if (n > kOnStack) {
+    on_heap.resize(static_cast<size_t>(n));
+    mask = on_heap.data();
+  }
+  state.legal_mask(mask);
+  return read(mask, n);
+}
+}  // namespace
+
+std::vector<Action> State::legal_actions() const {
+  return read_legal_mask(*this, [](const uint8_t* mask, int n) {
+    std::vector<Action> out;
+    for (Action a = 0; a < n; ++a)
+      if (mask[a]) out.push_back(a);
+    return out;
+  });
+}
+
+bool State::is_legal(Action a) const {
+  if (a < 0 || a >= num_actions()) return false;
+  return read_legal_mask(*this, [a](const uint8_t* mask, int) { return mask[a] != 0; });
+}
 
 std::unique_ptr<Game> make_game(const std::string& spec) {
   const auto colon = spec.find(':');
@@ -71,17 +106,22 @@ int take_int_param(GameParams& params, const std::string& key, int default_value
   if (it == params.end()) return default_value;
   const std::string text = it->second;
   params.erase(it);
-  size_t used = 0;
   int value = 0;
-  try {
-    value = std::stoi(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty() || value < min_value || value > max_value)
+  if (!parse_int(text, &value) || value < min_value || value > max_value)
     throw GameError(fmt::format("{}: parameter {}={} is invalid: use an integer in [{}, {}]", game,
                                 key, text, min_value, max_value));
   return value;
+}
+
+std::string digit_action_to_string(Action a) {
+  return std::to_string(a + 1);
+}
+
+Action parse_digit_action(const std::string& text, int count, const std::string& what,
+                          const std::string& hint) {
+  if (text.size() == 1 && text[0] >= '1' && text[0] < '1' + count) return text[0] - '1';
+  throw GameError(
+      fmt::format("'{}' is not a {}: type a number 1-{} ({})", text, what, count, hint));
 }
 
 void refuse_unknown_params(const GameParams& params, const std::string& game,

@@ -18,6 +18,7 @@
 // (see docs/games.md).
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -52,14 +53,24 @@ class State {
   // The player to move, 0 or 1. Meaningless (but safe to call) on a terminal state.
   virtual int current_player() const = 0;
   virtual bool is_terminal() const = 0;
+  // The game's action count (Game::num_actions()): the length of legal_mask's output.
+  virtual int num_actions() const = 0;
   // Writes num_actions() bytes: 1 for a legal action, 0 otherwise. All zero when terminal.
+  // The one legality rule of a game: legal_actions() and is_legal() are read off it.
   virtual void legal_mask(uint8_t* mask) const = 0;
-  // The legal actions in increasing order. Empty when terminal.
-  virtual std::vector<Action> legal_actions() const = 0;
-  virtual bool is_legal(Action a) const = 0;
-  // Applies a legal action. Behaviour for an illegal one is a precondition violation
-  // (checked with assert in debug builds).
-  virtual void apply(Action a) = 0;
+  // The legal actions in increasing order. Empty when terminal. (From legal_mask; a game
+  // may override either query with a faster equivalent.)
+  virtual std::vector<Action> legal_actions() const;
+  // False for an action outside [0, num_actions()) too.
+  virtual bool is_legal(Action a) const;
+  // Applies a legal action. Behaviour for an illegal one is a precondition violation, checked
+  // here once for every game with assert in debug builds; release builds pay nothing, so the
+  // search (which picks only from legal_mask) has no check on its hot path. User input goes
+  // through Game::parse_action and is_legal first.
+  void apply(Action a) {
+    assert(is_legal(a));
+    do_apply(a);
+  }
   // Final outcome for `player` in [-1, 1]; only for terminal states.
   virtual float returns(int player) const = 0;
   // Writes observation_shape().size() floats from the mover's point of view.
@@ -70,6 +81,10 @@ class State {
   virtual std::string to_string() const = 0;
   // A hash of the position (equal positions hash equal).
   virtual uint64_t hash() const = 0;
+
+ protected:
+  // The game's move, for an action apply() has checked (debug builds) to be legal.
+  virtual void do_apply(Action a) = 0;
 };
 
 class Game {
@@ -113,5 +128,20 @@ int take_int_param(GameParams& params, const std::string& key, int default_value
                    int max_value, const std::string& game);
 void refuse_unknown_params(const GameParams& params, const std::string& game,
                            const std::string& accepted = "");
+
+// The factory of a game that takes no parameters: refuses any, then makes the game.
+template <typename G>
+std::unique_ptr<Game> make_parameterless_game(GameParams& params, const std::string& game) {
+  refuse_unknown_params(params, game);
+  return std::make_unique<G>();
+}
+
+// For games whose actions a human types as one digit 1..count, the action being the digit
+// minus one (Tic-tac-toe's cells, Connect Four's columns): the text of an action, and back.
+// parse_digit_action throws GameError "'<text>' is not a <what>: type a number 1-<count>
+// (<hint>)". count is at most 9.
+std::string digit_action_to_string(Action a);
+Action parse_digit_action(const std::string& text, int count, const std::string& what,
+                          const std::string& hint);
 
 }  // namespace rz

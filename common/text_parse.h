@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -28,6 +29,20 @@ inline bool parse_double(const std::string& raw, double* out) {
   const double v = std::strtod(s.c_str(), &end);
   if (errno != 0 || end != s.c_str() + s.size() || !std::isfinite(v)) return false;
   *out = v;
+  return true;
+}
+
+// An int and nothing after it, read as std::stoi reads one (leading white space and a sign
+// allowed, trailing characters not), within int's range; false otherwise. Game parameters,
+// the solver's score column and the benchmarks' integer flags: one rule, not three copies.
+inline bool parse_int(const std::string& text, int* out) {
+  errno = 0;
+  char* end = nullptr;
+  const long v = std::strtol(text.c_str(), &end, 10);
+  if (end == text.c_str() || end != text.c_str() + text.size() || errno == ERANGE || v < INT_MIN ||
+      v > INT_MAX)
+    return false;
+  *out = static_cast<int>(v);
   return true;
 }
 

@@ -33,7 +33,7 @@ struct ControlBlock {
 
   // Sets stop and wakes every process blocked in wait_for_stop().
   void request_stop();
-  bool stop_requested() const { return stop.load(std::memory_order_acquire) != 0; }
+  [[nodiscard]] bool stop_requested() const { return stop.load(std::memory_order_acquire) != 0; }
   // Blocks (futex, no spinning) until stop is set or the timeout passes. Returns
   // stop_requested(). Usable as an interruptible sleep by supervisors and monitors.
   bool wait_for_stop(std::chrono::milliseconds timeout);

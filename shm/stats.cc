@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <iterator>
 
 #include "shm/layout.h"
 
@@ -19,40 +20,27 @@ uint64_t key_of(Role role, uint32_t index) {
 }
 }  // namespace
 
+namespace {
+// Indexed by the enums' values (a value read from shared memory outside them is "unknown").
+constexpr const char* kRoleNames[] = {"none",      "supervisor", "actor", "learner",
+                                      "evaluator", "relay",      "ingest"};
+constexpr const char* kStateNames[] = {"empty", "starting", "running", "stopping", "exited"};
+static_assert(std::size(kRoleNames) == size_t(Role::kIngest) + 1, "one name per Role");
+static_assert(std::size(kStateNames) == size_t(ProcessState::kExited) + 1,
+              "one name per ProcessState");
+
+template <size_t N>
+const char* name_of(const char* const (&names)[N], uint32_t value) {
+  return value < N ? names[value] : "unknown";
+}
+}  // namespace
+
 const char* role_name(Role role) {
-  switch (role) {
-    case Role::kNone:
-      return "none";
-    case Role::kSupervisor:
-      return "supervisor";
-    case Role::kActor:
-      return "actor";
-    case Role::kLearner:
-      return "learner";
-    case Role::kEvaluator:
-      return "evaluator";
-    case Role::kRelay:
-      return "relay";
-    case Role::kIngest:
-      return "ingest";
-  }
-  return "unknown";
+  return name_of(kRoleNames, uint32_t(role));
 }
 
 const char* state_name(ProcessState state) {
-  switch (state) {
-    case ProcessState::kEmpty:
-      return "empty";
-    case ProcessState::kStarting:
-      return "starting";
-    case ProcessState::kRunning:
-      return "running";
-    case ProcessState::kStopping:
-      return "stopping";
-    case ProcessState::kExited:
-      return "exited";
-  }
-  return "unknown";
+  return name_of(kStateNames, uint32_t(state));
 }
 
 uint64_t now_monotonic_ns() {
@@ -166,33 +154,37 @@ uint64_t SlotSnapshot::value(const std::string& name, uint64_t fallback) const {
   return fallback;
 }
 
+namespace {
+// One claimed slot (`key` already loaded with acquire), copied out of shared memory.
+SlotSnapshot snapshot_of(uint32_t index, uint64_t key, const StatsSlot& s) {
+  SlotSnapshot snap;
+  snap.slot = index;
+  snap.role = Role(key >> 32);
+  snap.index = uint32_t(key);
+  snap.pid = s.pid.load(std::memory_order_relaxed);
+  snap.state = ProcessState(s.state.load(std::memory_order_relaxed));
+  snap.heartbeat_ns = s.heartbeat_ns.load(std::memory_order_relaxed);
+  snap.restarts = s.restarts.load(std::memory_order_relaxed);
+  // acquire: names [0, count) are complete.
+  uint32_t count = s.metric_count.load(std::memory_order_acquire);
+  if (count > uint32_t(kMaxMetrics)) count = kMaxMetrics;  // never trust shared memory
+  for (uint32_t m = 0; m < count; ++m) {
+    MetricSnapshot ms;
+    ms.name.assign(s.metrics[m].name, strnlen(s.metrics[m].name, sizeof s.metrics[m].name));
+    ms.kind = MetricKind(s.kinds[m].load(std::memory_order_relaxed));
+    ms.value = s.metrics[m].value.load(std::memory_order_relaxed);
+    snap.metrics.push_back(std::move(ms));
+  }
+  return snap;
+}
+}  // namespace
+
 std::vector<SlotSnapshot> read_stats(const Segment& segment) {
   std::vector<SlotSnapshot> out;
   const StatsSlot* slots = slots_of(segment);
-  for (uint32_t i = 0; i < segment.sizes().stats_slots; ++i) {
-    const StatsSlot& s = slots[i];
-    uint64_t key = s.key.load(std::memory_order_acquire);
-    if (key == 0) continue;
-    SlotSnapshot snap;
-    snap.slot = i;
-    snap.role = Role(key >> 32);
-    snap.index = uint32_t(key);
-    snap.pid = s.pid.load(std::memory_order_relaxed);
-    snap.state = ProcessState(s.state.load(std::memory_order_relaxed));
-    snap.heartbeat_ns = s.heartbeat_ns.load(std::memory_order_relaxed);
-    snap.restarts = s.restarts.load(std::memory_order_relaxed);
-    // acquire: names [0, count) are complete.
-    uint32_t count = s.metric_count.load(std::memory_order_acquire);
-    if (count > uint32_t(kMaxMetrics)) count = kMaxMetrics;  // never trust shared memory
-    for (uint32_t m = 0; m < count; ++m) {
-      MetricSnapshot ms;
-      ms.name.assign(s.metrics[m].name, strnlen(s.metrics[m].name, sizeof s.metrics[m].name));
-      ms.kind = MetricKind(s.kinds[m].load(std::memory_order_relaxed));
-      ms.value = s.metrics[m].value.load(std::memory_order_relaxed);
-      snap.metrics.push_back(std::move(ms));
-    }
-    out.push_back(std::move(snap));
-  }
+  for (uint32_t i = 0; i < segment.sizes().stats_slots; ++i)
+    if (const uint64_t key = slots[i].key.load(std::memory_order_acquire))
+      out.push_back(snapshot_of(i, key, slots[i]));
   return out;
 }
 

@@ -9,29 +9,16 @@
 #include <cstring>
 
 #include "shm/checksum.h"
+#include "shm/fault_hook.h"
 #include "shm/layout.h"
 #include "shm/sys.h"
 
 namespace rz::shm {
 
-namespace testing {
-namespace {
-FaultHook g_fault_hook = nullptr;
-}
-void set_fault_hook(FaultHook hook) {
-  g_fault_hook = hook;
-}
-void call_fault_hook(FaultPoint point, uint64_t sequence) {
-  if (__builtin_expect(g_fault_hook != nullptr, 0)) g_fault_hook(point, sequence);
-}
-}  // namespace testing
-
 namespace {
 
+using testing::fault_point;
 using testing::FaultPoint;
-inline void fault_point(FaultPoint p, uint64_t seq) {
-  if (__builtin_expect(testing::g_fault_hook != nullptr, 0)) testing::g_fault_hook(p, seq);
-}
 
 RingHeader* ring_of(const Segment& s) {
   return reinterpret_cast<RingHeader*>(s.base() + s.layout().ring_header);
@@ -59,6 +46,16 @@ bool spin_until(Ready ready) {
 }
 constexpr auto kSleepSlice = std::chrono::milliseconds(50);
 
+// Claims a role's robust mutex for the claimant's whole life (a lane's producer, the ring's
+// consumer). Returns whether it was taken over from a dead holder; throws
+// ShmError(busy_message()) if a live process holds it.
+template <typename Message>
+bool claim_for_life(pthread_mutex_t* mutex, Message busy_message) {
+  const sys::Claim claim = sys::robust_mutex_try(mutex);
+  if (claim == sys::Claim::kBusy) throw ShmError(busy_message());
+  return claim == sys::Claim::kFromDead;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -78,13 +75,12 @@ LaneWriter::LaneWriter(Segment& segment, uint32_t lane) : segment_(segment), lan
   capacity_ = segment.sizes().lane_bytes;
   max_record_ = segment.sizes().max_record_bytes;
 
-  sys::Claim claim = sys::robust_mutex_try(&control_->owner_mutex);
-  if (claim == sys::Claim::kBusy)
-    throw ShmError(
-        fmt::format("lane {} of {} is owned by live process {}: stop that actor "
-                    "first or use another actor index",
-                    lane, segment.name(), control_->owner_pid.load()));
-  took_over_ = claim == sys::Claim::kFromDead;
+  took_over_ = claim_for_life(&control_->owner_mutex, [&] {
+    return fmt::format(
+        "lane {} of {} is owned by live process {}: stop that actor first or use another actor "
+        "index",
+        lane, segment.name(), control_->owner_pid.load());
+  });
   // We own the lane. The previous owner (if any) is dead or exited, so its words are final.
   // Recover the sequence number of the next record (see docs/shm.md, "takeover"):
   // pending_end is stored before pending_seq, pending_seq before the bytes, tail after them,
@@ -207,7 +203,7 @@ void LaneWriter::commit_with_checksum(uint64_t checksum) {
 bool LaneWriter::write(const void* data, size_t size, const std::atomic<uint32_t>* stop) {
   uint8_t* dst = reserve(size, stop);
   if (!dst) return false;
-  if (__builtin_expect(testing::g_fault_hook != nullptr, 0)) {
+  if (testing::fault_hook_set()) {
     std::memcpy(dst, data, size / 2);
     fault_point(FaultPoint::kMidCopy, next_sequence_);
     std::memcpy(dst + size / 2, static_cast<const uint8_t*>(data) + size / 2, size - size / 2);
@@ -257,13 +253,11 @@ RingReader::RingReader(Segment& segment) : segment_(segment) {
   capacity_ = segment.sizes().lane_bytes;
   max_record_ = segment.sizes().max_record_bytes;
   lanes_ = segment.sizes().lanes;
-  sys::Claim claim = sys::robust_mutex_try(&ring_->consumer_mutex);
-  if (claim == sys::Claim::kBusy)
-    throw ShmError(
-        fmt::format("the ring of {} already has a live consumer, process {}: stop "
-                    "that learner first",
-                    segment.name(), ring_->consumer_pid.load()));
-  took_over_ = claim == sys::Claim::kFromDead;
+  took_over_ = claim_for_life(&ring_->consumer_mutex, [&] {
+    return fmt::format(
+        "the ring of {} already has a live consumer, process {}: stop that learner first",
+        segment.name(), ring_->consumer_pid.load());
+  });
   ring_->consumer_pid.store(uint32_t(::getpid()), std::memory_order_relaxed);
   cursors_.resize(lanes_);
   for (uint32_t l = 0; l < lanes_; ++l) {
@@ -284,13 +278,16 @@ RingReader::RingReader(Segment& segment) : segment_(segment) {
     // (a consumer that already forwarded it, the relay, has its receiver drop the repeat).
     // Look at it accepting any sequence (resync); everything else is verified as usual.
     const uint64_t consumed = c.expected_seq;
-    const uint64_t skipped_before = corrupt_skipped_;
     c.resync = true;
-    auto r = try_lane(l);
-    held_.reset();
-    if (corrupt_skipped_ != skipped_before) continue;  // skipped: stays in resync
+    const Scan at_head = try_lane(l);
+    if (at_head.kind == Scan::kCorrupt) {
+      skip_lane(l, at_head.end);  // stays in resync
+      continue;
+    }
     c.resync = c.head_resync = false;
-    c.expected_seq = (r && r->sequence < consumed) ? r->sequence : consumed;
+    c.expected_seq = (at_head.kind == Scan::kRecord && at_head.record.sequence < consumed)
+                         ? at_head.record.sequence
+                         : consumed;
     c.ahead = c.head;
     c.ahead_seq = c.expected_seq;
   }
@@ -319,25 +316,49 @@ void RingReader::skip_lane(uint32_t lane, uint64_t tail) {
   c.ahead = tail;
   c.ahead_ends.clear();
   c.resync = c.head_resync = true;
-  // In shared memory too, before head (head's seq_cst store keeps it there): a consumer that
-  // takes over after us must not expect consumed_seq from the record at the new head.
+  // In shared memory too, before head (advance_head's seq_cst store keeps it there): a
+  // consumer that takes over after us must not expect consumed_seq from the record at the new
+  // head.
   controls_[lane].resync.store(1, std::memory_order_relaxed);
-  controls_[lane].head.store(tail, std::memory_order_seq_cst);
-  if (controls_[lane].producer_waiting.load(std::memory_order_seq_cst)) {
-    controls_[lane].space_signal.fetch_add(1, std::memory_order_seq_cst);
-    sys::futex_wake(&controls_[lane].space_signal, 1);
+  advance_head(lane, tail);
+}
+
+void RingReader::advance_head(uint32_t lane, uint64_t new_head) {
+  LaneControl& lc = controls_[lane];
+  // release: we are done reading the bytes before new_head before the producer may reuse
+  // them, and the words our callers store first (consumed_seq, the resync word) stay before
+  // it. seq_cst: the Dekker pairing with LaneWriter::wait_for_space().
+  lc.head.store(new_head, std::memory_order_seq_cst);
+  // Wake a sleeping producer once (the exchange clears its flag; it sets it again before
+  // its next sleep).
+  if (lc.producer_waiting.load(std::memory_order_seq_cst) &&
+      lc.producer_waiting.exchange(0, std::memory_order_seq_cst)) {
+    lc.space_signal.fetch_add(1, std::memory_order_seq_cst);
+    sys::futex_wake(&lc.space_signal, 1);
   }
 }
 
-std::optional<RingReader::Record> RingReader::try_lane(uint32_t lane) {
-  LaneCursor& c = cursors_[lane];
+void RingReader::consume_through(uint32_t lane, uint64_t last_sequence, uint64_t end,
+                                 bool was_resync) {
+  LaneControl& lc = controls_[lane];
+  // consumed_seq before head (advance_head's seq_cst store keeps it there): a restart that
+  // finds consumed_seq one ahead of the record at head knows we died between the two.
+  lc.consumed_seq.store(last_sequence + 1, std::memory_order_relaxed);
+  // After consumed_seq: killed between the two, the resync flag still accepts the record at
+  // head, whose sequence is consumed_seq - 1. Nothing on the common path: our own cursor
+  // says whether the lane is in resync.
+  if (__builtin_expect(was_resync, 0)) lc.resync.store(0, std::memory_order_relaxed);
+  fault_point(FaultPoint::kConsumerBeforeHeadStore, last_sequence);
+  advance_head(lane, end);
+}
+
+RingReader::Scan RingReader::try_lane(uint32_t lane) const {
+  const LaneCursor& c = cursors_[lane];
   // acquire: pairs with the producer's tail store; every byte before tail is readable.
   const uint64_t tail = controls_[lane].tail.load(std::memory_order_acquire);
+  const Scan corrupt{Scan::kCorrupt, {}, tail};
   uint64_t h = c.ahead;
-  if (tail - h > capacity_ || tail < h) {  // a tail that claims more than the lane holds
-    skip_lane(lane, tail);
-    return std::nullopt;
-  }
+  if (tail - h > capacity_ || tail < h) return corrupt;  // claims more than the lane holds
   const uint8_t* lane_data = data_ + uint64_t(lane) * capacity_;
   while (h < tail) {
     const uint64_t pos = h % capacity_;
@@ -356,31 +377,37 @@ std::optional<RingReader::Record> RingReader::try_lane(uint32_t lane) {
     bool ok = hdr.kind == kRecordKind && hdr.size <= max_record_ && span <= gap &&
               span <= tail - h && hdr.lane == lane && (c.resync || hdr.sequence == c.ahead_seq) &&
               checksum64(lane_data + pos + sizeof hdr, hdr.size, record_seed(hdr)) == hdr.checksum;
-    if (!ok) {
-      skip_lane(lane, tail);
-      return std::nullopt;
-    }
-    held_end_ = h + span;
-    held_ = Record{lane, hdr.sequence, lane_data + pos + sizeof hdr, hdr.size};
-    return held_;
+    if (!ok) return corrupt;
+    return Scan{Scan::kRecord, Record{lane, hdr.sequence, lane_data + pos + sizeof hdr, hdr.size},
+                h + span};
   }
   // Padding or a gap is always committed together with the record after it; a tail that
   // ends right after one is not something a producer writes. Skip it, or wait() would keep
   // reporting data that peek() never returns.
-  if (h != c.ahead) skip_lane(lane, tail);
+  if (h != c.ahead) return corrupt;
+  return Scan{};
+}
+
+std::optional<RingReader::Scan> RingReader::next_record() {
+  for (uint32_t i = 0; i < lanes_; ++i) {
+    uint32_t lane = next_lane_ + i < lanes_ ? next_lane_ + i : next_lane_ + i - lanes_;
+    const Scan found = try_lane(lane);
+    if (found.kind == Scan::kCorrupt) skip_lane(lane, found.end);
+    if (found.kind == Scan::kRecord) {
+      next_lane_ = lane + 1 == lanes_ ? 0 : lane + 1;
+      return found;
+    }
+  }
   return std::nullopt;
 }
 
 std::optional<RingReader::Record> RingReader::peek() {
   if (held_) return held_;
-  for (uint32_t i = 0; i < lanes_; ++i) {
-    uint32_t lane = next_lane_ + i < lanes_ ? next_lane_ + i : next_lane_ + i - lanes_;
-    if (auto r = try_lane(lane)) {
-      next_lane_ = lane + 1 == lanes_ ? 0 : lane + 1;
-      return r;
-    }
-  }
-  return std::nullopt;
+  const std::optional<Scan> found = next_record();
+  if (!found) return std::nullopt;
+  held_ = found->record;
+  held_end_ = found->end;
+  return held_;
 }
 
 void RingReader::release(const Record& record) {
@@ -389,7 +416,6 @@ void RingReader::release(const Record& record) {
         "RingReader::release() of a record that is not the one held: release the "
         "record last returned by peek()");
   LaneCursor& c = cursors_[record.lane];
-  LaneControl& lc = controls_[record.lane];
   const bool was_resync = c.resync;  // the lane's shared resync word is set only if ours is
   c.head = held_end_;
   c.expected_seq = record.sequence + 1;
@@ -397,41 +423,20 @@ void RingReader::release(const Record& record) {
   c.ahead_seq = c.expected_seq;
   c.resync = c.head_resync = false;
   held_.reset();
-  // consumed_seq before head (release on head keeps it there): a restart that finds
-  // consumed_seq one ahead of the record at head knows we died between the two.
-  lc.consumed_seq.store(c.expected_seq, std::memory_order_relaxed);
-  // After consumed_seq: killed between the two, the resync flag still accepts the record at
-  // head, whose sequence is consumed_seq - 1. Nothing on the common path: our own cursor
-  // says whether the lane is in resync.
-  if (__builtin_expect(was_resync, 0)) lc.resync.store(0, std::memory_order_relaxed);
-  fault_point(FaultPoint::kConsumerBeforeHeadStore, record.sequence);
-  // release: we are done reading the record's bytes before the producer may reuse them.
-  // seq_cst: the Dekker pairing with LaneWriter::wait_for_space().
-  lc.head.store(c.head, std::memory_order_seq_cst);
-  // Wake a sleeping producer once (the exchange clears its flag; it sets it again before
-  // its next sleep).
-  if (lc.producer_waiting.load(std::memory_order_seq_cst) &&
-      lc.producer_waiting.exchange(0, std::memory_order_seq_cst)) {
-    lc.space_signal.fetch_add(1, std::memory_order_seq_cst);
-    sys::futex_wake(&lc.space_signal, 1);
-  }
+  consume_through(record.lane, record.sequence, c.head, was_resync);
 }
 
 std::optional<RingReader::Record> RingReader::read_ahead() {
-  for (uint32_t i = 0; i < lanes_; ++i) {
-    uint32_t lane = next_lane_ + i < lanes_ ? next_lane_ + i : next_lane_ + i - lanes_;
-    if (auto r = try_lane(lane)) {
-      held_.reset();  // nothing is held in this mode: the read position moves on instead
-      LaneCursor& c = cursors_[lane];
-      c.ahead = held_end_;
-      c.ahead_seq = r->sequence + 1;
-      c.resync = false;
-      c.ahead_ends.emplace_back(r->sequence, held_end_);
-      next_lane_ = lane + 1 == lanes_ ? 0 : lane + 1;
-      return r;
-    }
-  }
-  return std::nullopt;
+  // Nothing is held in this mode: the lane's read position moves on instead.
+  const std::optional<Scan> found = next_record();
+  if (!found) return std::nullopt;
+  const Record& r = found->record;
+  LaneCursor& c = cursors_[r.lane];
+  c.ahead = found->end;
+  c.ahead_seq = r.sequence + 1;
+  c.resync = false;
+  c.ahead_ends.emplace_back(r.sequence, found->end);
+  return r;
 }
 
 void RingReader::release_through(uint32_t lane, uint64_t sequence) {
@@ -443,22 +448,12 @@ void RingReader::release_through(uint32_t lane, uint64_t sequence) {
   const uint64_t end = c.ahead_ends[n - 1].second;
   const uint64_t seq = c.ahead_ends[n - 1].first;
   c.ahead_ends.erase(c.ahead_ends.begin(), c.ahead_ends.begin() + static_cast<long>(n));
-  LaneControl& lc = controls_[lane];
   const bool was_resync = c.head_resync;
   c.head = end;
   c.expected_seq = seq + 1;
   c.head_resync = false;
-  // Same order as release(): consumed_seq, the resync word, then head (the restart rule in
-  // the constructor).
-  lc.consumed_seq.store(c.expected_seq, std::memory_order_relaxed);
-  if (__builtin_expect(was_resync, 0)) lc.resync.store(0, std::memory_order_relaxed);
-  fault_point(FaultPoint::kConsumerBeforeHeadStore, seq);
-  lc.head.store(c.head, std::memory_order_seq_cst);
-  if (lc.producer_waiting.load(std::memory_order_seq_cst) &&
-      lc.producer_waiting.exchange(0, std::memory_order_seq_cst)) {
-    lc.space_signal.fetch_add(1, std::memory_order_seq_cst);
-    sys::futex_wake(&lc.space_signal, 1);
-  }
+  // The same stores in the same order as release() (the restart rule in the constructor).
+  consume_through(lane, seq, end, was_resync);
 }
 
 void RingReader::rewind() {
@@ -493,24 +488,27 @@ bool RingReader::wait(std::chrono::milliseconds timeout) {
   return ready;
 }
 
+namespace {
+LaneStatus status_of(uint32_t lane, const LaneControl& c) {
+  LaneStatus s;
+  s.lane = lane;
+  s.head = c.head.load(std::memory_order_acquire);
+  s.tail = c.tail.load(std::memory_order_acquire);
+  s.records_committed = c.committed_seq.load(std::memory_order_relaxed);
+  s.records_consumed = c.consumed_seq.load(std::memory_order_relaxed);
+  s.bytes_in_flight = s.tail >= s.head ? s.tail - s.head : 0;
+  s.owner_pid = c.owner_pid.load(std::memory_order_relaxed);
+  // The owner mutex cannot be probed on a read-only mapping; /proc with a zombie check
+  // is the best a reader can do. Writers decide ownership through the mutex only.
+  s.owner_alive = s.owner_pid != 0 && sys::process_alive(s.owner_pid, 0);
+  return s;
+}
+}  // namespace
+
 std::vector<LaneStatus> lane_status(const Segment& segment) {
   std::vector<LaneStatus> out;
   const LaneControl* controls = controls_of(segment);
-  for (uint32_t l = 0; l < segment.sizes().lanes; ++l) {
-    const LaneControl& c = controls[l];
-    LaneStatus s;
-    s.lane = l;
-    s.head = c.head.load(std::memory_order_acquire);
-    s.tail = c.tail.load(std::memory_order_acquire);
-    s.records_committed = c.committed_seq.load(std::memory_order_relaxed);
-    s.records_consumed = c.consumed_seq.load(std::memory_order_relaxed);
-    s.bytes_in_flight = s.tail >= s.head ? s.tail - s.head : 0;
-    s.owner_pid = c.owner_pid.load(std::memory_order_relaxed);
-    // The owner mutex cannot be probed on a read-only mapping; /proc with a zombie check
-    // is the best a reader can do. Writers decide ownership through the mutex only.
-    s.owner_alive = s.owner_pid != 0 && sys::process_alive(s.owner_pid, 0);
-    out.push_back(s);
-  }
+  for (uint32_t l = 0; l < segment.sizes().lanes; ++l) out.push_back(status_of(l, controls[l]));
   return out;
 }
 

@@ -48,14 +48,15 @@ class LaneWriter {
   LaneWriter& operator=(const LaneWriter&) = delete;
 
   // Copies one record of `size` bytes into the lane and commits it. Blocks while the lane is
-  // full. Returns false, with nothing written, if *stop becomes nonzero while waiting.
-  // Throws ShmError if size > max_record_bytes.
-  bool write(const void* data, size_t size, const std::atomic<uint32_t>* stop = nullptr);
+  // full. Returns false, with nothing written, if *stop becomes nonzero while waiting
+  // (never without `stop`). Throws ShmError if size > max_record_bytes.
+  [[nodiscard]] bool write(const void* data, size_t size,
+                           const std::atomic<uint32_t>* stop = nullptr);
 
   // Zero-copy write: reserve() returns a pointer to `size` writable payload bytes in the
   // lane (blocking like write(); nullptr if *stop became nonzero), commit() publishes them.
   // At most one reservation at a time; the payload must be fully written before commit().
-  uint8_t* reserve(size_t size, const std::atomic<uint32_t>* stop = nullptr);
+  [[nodiscard]] uint8_t* reserve(size_t size, const std::atomic<uint32_t>* stop = nullptr);
   void commit();
 
   uint32_t lane() const { return lane_; }
@@ -104,7 +105,7 @@ class RingReader {
   // The next committed record, visiting lanes round-robin; std::nullopt if none is ready.
   // The header and checksum are verified first. Until release() is called, peek() returns
   // the same record again (one record is held at a time).
-  std::optional<Record> peek();
+  [[nodiscard]] std::optional<Record> peek();
   // Frees the held record's bytes (advances its lane's head in shared memory) and wakes that
   // lane's producer if it is waiting for space.
   void release(const Record& record);
@@ -122,7 +123,7 @@ class RingReader {
   // A corrupt stretch met while records of its lane are read ahead and unreleased is skipped
   // for reading only: the shared head never passes a record not yet released (it moves past
   // the stretch with the next release_through beyond it). Do not mix with peek()/release().
-  std::optional<Record> read_ahead();
+  [[nodiscard]] std::optional<Record> read_ahead();
   void release_through(uint32_t lane, uint64_t sequence);
   void rewind();
 
@@ -142,8 +143,25 @@ class RingReader {
     uint64_t ahead = 0, ahead_seq = 0;
     std::vector<std::pair<uint64_t, uint64_t>> ahead_ends;  // (sequence, end) read ahead
   };
-  std::optional<Record> try_lane(uint32_t lane);
+  // What a lane holds at its read position. try_lane() only looks (nothing changes, in our
+  // cursor or in shared memory); next_record() acts on what it finds.
+  struct Scan {
+    enum Kind { kNothing, kRecord, kCorrupt } kind = kNothing;
+    Record record{};   // kRecord: the verified record
+    uint64_t end = 0;  // kRecord: the position after it; kCorrupt: the lane's tail
+  };
+  Scan try_lane(uint32_t lane) const;
+  // The first lane, round-robin from next_lane_, with a verified record at its read position
+  // (next_lane_ moves past it); a corrupt stretch met on the way is skipped (skip_lane).
+  std::optional<Scan> next_record();
+  // Drops a lane's bytes up to `tail` after a header failed verification.
   void skip_lane(uint32_t lane, uint64_t tail);
+  // Frees a lane's records up to `end`, the last of them `last_sequence` (release() and
+  // release_through()): consumed_seq, then the resync word if it was set, then advance_head.
+  void consume_through(uint32_t lane, uint64_t last_sequence, uint64_t end, bool was_resync);
+  // The one way the shared head moves: stores it, then wakes the lane's producer if it sleeps
+  // waiting for space.
+  void advance_head(uint32_t lane, uint64_t new_head);
   Segment& segment_;
   struct RingHeader* ring_;
   struct LaneControl* controls_;
@@ -169,20 +187,5 @@ struct LaneStatus {
   uint32_t owner_pid;
 };
 std::vector<LaneStatus> lane_status(const Segment& segment);
-
-// Test-only fault points: if set, the ring and weight slot call the hook at these instants so
-// that a test child can raise(SIGKILL) exactly there. Costs one predictable branch per record.
-namespace testing {
-enum class FaultPoint {
-  kMidCopy,                  // LaneWriter::write: half the payload copied
-  kBeforeTailStore,          // LaneWriter: record complete, tail not yet stored
-  kAfterTailStore,           // LaneWriter: tail stored, committed_seq not yet
-  kConsumerBeforeHeadStore,  // RingReader::release(_through): consumed_seq stored, head not yet
-  kWeightMidCopy,            // WeightSlot::publish: half the blob copied
-};
-using FaultHook = void (*)(FaultPoint point, uint64_t sequence);
-void set_fault_hook(FaultHook hook);
-void call_fault_hook(FaultPoint point, uint64_t sequence);  // no-op when unset
-}  // namespace testing
 
 }  // namespace rz::shm

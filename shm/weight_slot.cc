@@ -7,8 +7,8 @@
 #include <atomic>
 #include <cstring>
 
+#include "shm/fault_hook.h"
 #include "shm/layout.h"
-#include "shm/trajectory_ring.h"
 
 namespace rz::shm {
 
@@ -83,7 +83,7 @@ uint64_t WeightSlot::publish(const void* blob, size_t size, uint64_t layout_tag,
   b.size.store(size, std::memory_order_relaxed);
   b.layout_tag.store(layout_tag, std::memory_order_relaxed);
   racy_fill(dst, blob, size / 2);
-  testing::call_fault_hook(testing::FaultPoint::kWeightMidCopy, version);
+  testing::fault_point(testing::FaultPoint::kWeightMidCopy, version);
   racy_fill(dst + size / 2, static_cast<const uint8_t*>(blob) + size / 2, size - size / 2);
   // release: a reader that sees the even sequence sees all the data above.
   b.seq.store(odd + 1, std::memory_order_release);

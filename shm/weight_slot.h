@@ -38,8 +38,8 @@ class WeightSlot {
   // than the reader).
   uint64_t read(std::vector<uint8_t>* out, uint64_t* layout_tag = nullptr) const;
   // Same as read() but only if the newest version is newer than `have`; returns 0 otherwise.
-  uint64_t read_if_newer(uint64_t have, std::vector<uint8_t>* out,
-                         uint64_t* layout_tag = nullptr) const;
+  [[nodiscard]] uint64_t read_if_newer(uint64_t have, std::vector<uint8_t>* out,
+                                       uint64_t* layout_tag = nullptr) const;
 
   uint64_t capacity() const { return capacity_; }
 

@@ -61,27 +61,10 @@ class Connect4State final : public State {
   }
   int current_player() const override { return moves_ % 2; }
   bool is_terminal() const override { return won_ || moves_ == kCells; }
+  int num_actions() const override { return kWidth; }
   void legal_mask(uint8_t* mask) const override {
     const bool over = is_terminal();
     for (int c = 0; c < kWidth; ++c) mask[c] = !over && can_play(c);
-  }
-  std::vector<Action> legal_actions() const override {
-    std::vector<Action> out;
-    if (is_terminal()) return out;
-    for (int c = 0; c < kWidth; ++c)
-      if (can_play(c)) out.push_back(c);
-    return out;
-  }
-  bool is_legal(Action a) const override {
-    return a >= 0 && a < kWidth && !is_terminal() && can_play(a);
-  }
-  void apply(Action a) override {
-    assert(is_legal(a));
-    position_ ^= mask_;
-    mask_ |= mask_ + bottom_bit(a);
-    ++moves_;
-    // Only the player who just moved can have completed a line.
-    won_ = has_four(position_ ^ mask_);
   }
   float returns(int player) const override {
     if (!won_) return 0.0f;
@@ -123,6 +106,13 @@ class Connect4State final : public State {
   uint64_t hash() const override { return position_ + mask_; }
 
  private:
+  void do_apply(Action a) override {
+    position_ ^= mask_;
+    mask_ |= mask_ + bottom_bit(a);
+    ++moves_;
+    // Only the player who just moved can have completed a line.
+    won_ = has_four(position_ ^ mask_);
+  }
   bool can_play(int col) const { return (mask_ & top_bit(col)) == 0; }
 
   uint64_t position_ = 0;  // stones of the player to move
@@ -153,19 +143,16 @@ class Connect4 final : public Game {
     if (policy)
       for (int c = 0; c < kWidth / 2; ++c) std::swap(policy[c], policy[kWidth - 1 - c]);
   }
-  std::string action_to_string(Action a) const override { return std::to_string(a + 1); }
+  std::string action_to_string(Action a) const override { return digit_action_to_string(a); }
   Action parse_action(const std::string& text) const override {
-    if (text.size() == 1 && text[0] >= '1' && text[0] <= '7') return text[0] - '1';
-    throw GameError(
-        fmt::format("'{}' is not a column: type a number 1-7 (1 is the leftmost column)", text));
+    return parse_digit_action(text, kWidth, "column", "1 is the leftmost column");
   }
 };
 
 }  // namespace
 
 std::unique_ptr<Game> make_connect4(GameParams& params) {
-  refuse_unknown_params(params, "connect4");
-  return std::make_unique<Connect4>();
+  return make_parameterless_game<Connect4>(params, "connect4");
 }
 
 }  // namespace rz

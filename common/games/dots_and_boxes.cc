@@ -60,40 +60,9 @@ class DotsAndBoxesState final : public State {
   }
   int current_player() const override { return player_; }
   bool is_terminal() const override { return moves_ == num_edges(); }
+  int num_actions() const override { return num_edges(); }
   void legal_mask(uint8_t* mask) const override {
     for (int a = 0; a < num_edges(); ++a) mask[a] = !drawn(a);
-  }
-  std::vector<Action> legal_actions() const override {
-    std::vector<Action> out;
-    for (int a = 0; a < num_edges(); ++a)
-      if (!drawn(a)) out.push_back(a);
-    return out;
-  }
-  bool is_legal(Action a) const override { return a >= 0 && a < num_edges() && !drawn(a); }
-  void apply(Action a) override {
-    assert(is_legal(a));
-    edges_ |= uint64_t{1} << a;
-    ++moves_;
-    // The (at most two) boxes this edge borders; each taken box is the mover's.
-    int boxes[2], n = 0;
-    const int horizontal = (rows_ + 1) * cols_;
-    if (a < horizontal) {
-      const int r = a / cols_, c = a % cols_;
-      if (r > 0) boxes[n++] = (r - 1) * cols_ + c;
-      if (r < rows_) boxes[n++] = r * cols_ + c;
-    } else {
-      const int r = (a - horizontal) / (cols_ + 1), c = (a - horizontal) % (cols_ + 1);
-      if (c > 0) boxes[n++] = r * cols_ + c - 1;
-      if (c < cols_) boxes[n++] = r * cols_ + c;
-    }
-    bool took = false;
-    for (int i = 0; i < n; ++i) {
-      if (box_complete(boxes[i])) {
-        owned_[player_] |= uint32_t{1} << boxes[i];
-        took = true;
-      }
-    }
-    if (!took) player_ ^= 1;
   }
   float returns(int player) const override {
     const int diff = popcount(owned_[player]) - popcount(owned_[1 - player]);
@@ -153,6 +122,30 @@ class DotsAndBoxesState final : public State {
   }
 
  private:
+  void do_apply(Action a) override {
+    edges_ |= uint64_t{1} << a;
+    ++moves_;
+    // The (at most two) boxes this edge borders; each taken box is the mover's.
+    int boxes[2], n = 0;
+    const int horizontal = (rows_ + 1) * cols_;
+    if (a < horizontal) {
+      const int r = a / cols_, c = a % cols_;
+      if (r > 0) boxes[n++] = (r - 1) * cols_ + c;
+      if (r < rows_) boxes[n++] = r * cols_ + c;
+    } else {
+      const int r = (a - horizontal) / (cols_ + 1), c = (a - horizontal) % (cols_ + 1);
+      if (c > 0) boxes[n++] = r * cols_ + c - 1;
+      if (c < cols_) boxes[n++] = r * cols_ + c;
+    }
+    bool took = false;
+    for (int i = 0; i < n; ++i) {
+      if (box_complete(boxes[i])) {
+        owned_[player_] |= uint32_t{1} << boxes[i];
+        took = true;
+      }
+    }
+    if (!took) player_ ^= 1;
+  }
   int num_edges() const { return 2 * rows_ * cols_ + rows_ + cols_; }
   bool drawn(int a) const { return edges_ >> a & 1; }
   bool box_complete(int b) const {

@@ -2,8 +2,6 @@
 //
 // Cells are numbered 0..8 row by row; the action is the cell. Observation: plane 0 holds the
 // mover's marks, plane 1 the opponent's. Symmetries: the 8 of the square.
-#include <fmt/format.h>
-
 #include <array>
 #include <cassert>
 
@@ -25,27 +23,10 @@ class TicTacToeState final : public State {
   }
   int current_player() const override { return moves_ % 2; }
   bool is_terminal() const override { return winner_ >= 0 || moves_ == kCells; }
+  int num_actions() const override { return kCells; }
   void legal_mask(uint8_t* mask) const override {
     const bool over = is_terminal();
     for (int c = 0; c < kCells; ++c) mask[c] = !over && board_[c] < 0;
-  }
-  std::vector<Action> legal_actions() const override {
-    std::vector<Action> out;
-    if (is_terminal()) return out;
-    for (int c = 0; c < kCells; ++c)
-      if (board_[c] < 0) out.push_back(c);
-    return out;
-  }
-  bool is_legal(Action a) const override {
-    return a >= 0 && a < kCells && board_[a] < 0 && !is_terminal();
-  }
-  void apply(Action a) override {
-    assert(is_legal(a));
-    const int p = current_player();
-    board_[a] = static_cast<int8_t>(p);
-    ++moves_;
-    for (const auto& l : kLines)
-      if (board_[l[0]] == p && board_[l[1]] == p && board_[l[2]] == p) winner_ = p;
   }
   float returns(int player) const override {
     if (winner_ < 0) return 0.0f;
@@ -77,6 +58,14 @@ class TicTacToeState final : public State {
   }
 
  private:
+  void do_apply(Action a) override {
+    const int p = current_player();
+    board_[a] = static_cast<int8_t>(p);
+    ++moves_;
+    for (const auto& l : kLines)
+      if (board_[l[0]] == p && board_[l[1]] == p && board_[l[2]] == p) winner_ = p;
+  }
+
   std::array<int8_t, kCells> board_{-1, -1, -1, -1, -1, -1, -1, -1, -1};
   int moves_ = 0;
   int winner_ = -1;
@@ -117,19 +106,16 @@ class TicTacToe final : public Game {
       std::copy(tmp, tmp + kCells, policy);
     }
   }
-  std::string action_to_string(Action a) const override { return std::to_string(a + 1); }
+  std::string action_to_string(Action a) const override { return digit_action_to_string(a); }
   Action parse_action(const std::string& text) const override {
-    if (text.size() == 1 && text[0] >= '1' && text[0] <= '9') return text[0] - '1';
-    throw GameError(
-        fmt::format("'{}' is not a cell: type a number 1-9 (rows read left to right)", text));
+    return parse_digit_action(text, kCells, "cell", "rows read left to right");
   }
 };
 
 }  // namespace
 
 std::unique_ptr<Game> make_tictactoe(GameParams& params) {
-  refuse_unknown_params(params, "tictactoe");
-  return std::make_unique<TicTacToe>();
+  return make_parameterless_game<TicTacToe>(params, "tictactoe");
 }
 
 }  // namespace rz

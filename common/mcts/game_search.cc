@@ -39,8 +39,7 @@ void GameSearch::set_root(const State& state) {
 
 void GameSearch::advance(Action action) {
   assert(num_leaves_ == 0);
-  assert(root_state_->is_legal(action));
-  root_state_->apply(action);
+  root_state_->apply(action);  // State::apply asserts legality
   if (config_.reuse_tree)
     tree_.reroot(action);
   else
@@ -100,9 +99,7 @@ int GameSearch::collect_leaves(int max_leaves, std::vector<const State*>* batch)
     // An unexpanded node: replay the path from the root into the leaf's preallocated state.
     leaf.state->copy_from(*root_state_);
     for (int i = 1; i < length; ++i) {
-      const Action a = tree_.node(path[i]).action;
-      assert(leaf.state->is_legal(a));
-      leaf.state->apply(a);
+      leaf.state->apply(tree_.node(path[i]).action);  // asserted legal in debug builds
     }
     if (leaf.state->is_terminal()) {
       // Exact outcome, no evaluator. Two-player zero-sum: player 1's return is the negation.

@@ -334,14 +334,8 @@ std::string blas_kind(const std::string& path) {
 }
 
 int parse_int(const std::string& flag, const std::string& text, int lo, int hi) {
-  size_t used = 0;
   int v = 0;
-  try {
-    v = std::stoi(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty() || v < lo || v > hi)
+  if (!rz::parse_int(text, &v) || v < lo || v > hi)
     throw std::invalid_argument(
         fmt::format("{}={} is invalid: use an integer in [{}, {}]", flag, text, lo, hi));
   return v;

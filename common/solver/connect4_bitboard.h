@@ -32,7 +32,7 @@ class Connect4Bitboard {
   // false, leaving the board at the last good position and `*error` set, when a character is
   // not a column 1-7, a column is full, or a move ends the game (positions to solve must
   // still be open).
-  bool play_sequence(const std::string& moves, std::string* error);
+  [[nodiscard]] bool play_sequence(const std::string& moves, std::string* error);
 
   bool can_play(int col) const { return (mask_ & top_mask_col(col)) == 0; }
   // Plays a legal column (0-based).

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/solver/connect4_solver.h"
+#include "common/text_parse.h"
 
 namespace rz {
 
@@ -27,16 +28,8 @@ std::vector<PositionLine> read_position_file(const std::string& path, bool requi
       throw SolverError(where + e.what());
     }
     std::string score_text;
-    if (fields >> score_text) {
-      size_t used = 0;
-      int score = 0;
-      try {
-        score = std::stoi(score_text, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used == score_text.size()) line.score = score;
-    }
+    int score = 0;
+    if (fields >> score_text && parse_int(score_text, &score)) line.score = score;
     if (require_score && !line.score)
       throw SolverError(where + "expected '<moves> <score>' with an integer score");
     out.push_back(std::move(line));

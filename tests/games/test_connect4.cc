@@ -14,19 +14,12 @@
 #include <vector>
 
 #include "common/game.h"
+#include "tests/support/game_play.h"
 
 namespace rz {
 namespace {
 
-std::unique_ptr<State> play(const Game& game, const std::string& moves) {
-  auto state = game.new_initial_state();
-  for (char c : moves) {
-    const Action a = game.parse_action(std::string(1, c));
-    REQUIRE(state->is_legal(a));
-    state->apply(a);
-  }
-  return state;
-}
+using test::play_digits;
 
 // An independent position key from the observation: the mover's and the opponent's stones as
 // two 42-bit words (the mover is fixed within one ply count).
@@ -119,7 +112,7 @@ TEST_CASE("connect4: Pons' solved positions replay legally and agree on short wi
       REQUIRE(static_cast<bool>(fields >> moves >> score));
       INFO(line);
       ++lines;
-      const auto state = play(*game, moves);
+      const auto state = play_digits(*game, moves);
       CHECK_FALSE(state->is_terminal());
       CHECK(state->move_number() == static_cast<int>(moves.size()));
       CHECK(state->current_player() == static_cast<int>(moves.size() % 2));
@@ -167,41 +160,38 @@ TEST_CASE("connect4: hand-checked wins, draws and board orientation", "[games][c
   for (const auto& w : wins) {
     INFO(w.moves);
     const std::string moves = w.moves;
-    const auto before = play(*game, moves.substr(0, moves.size() - 1));
+    const auto before = play_digits(*game, moves.substr(0, moves.size() - 1));
     CHECK_FALSE(before->is_terminal());
-    const auto after = play(*game, moves);
+    const auto after = play_digits(*game, moves);
     CHECK(after->is_terminal());
     CHECK(after->returns(w.winner) == 1.0f);
     CHECK(after->returns(1 - w.winner) == -1.0f);
     CHECK(after->legal_actions().empty());
   }
   // Lines must not wrap around the board edge: X on 5,6,7 of row 1 and 1 of row 2 is no win.
-  CHECK_FALSE(play(*game, "51617213")->is_terminal());
+  CHECK_FALSE(play_digits(*game, "51617213")->is_terminal());
   // A vertical run must not continue from the top of one column into the next one.
-  CHECK_FALSE(play(*game, "211121171")->is_terminal());
+  CHECK_FALSE(play_digits(*game, "211121171")->is_terminal());
 
   // Full board, no four anywhere (board checked by hand against the picture below).
   const std::string draw = "547125662261271266215743771576315353334444";
-  auto s = play(*game, draw);
-  CHECK(s->is_terminal());
-  CHECK(s->returns(0) == 0.0f);
-  CHECK(s->returns(1) == 0.0f);
-  CHECK(s->to_string() ==
-        "O X O O X O X\n"
-        "X O X X X O O\n"
-        "O X O O O X X\n"
-        "X O O X X X O\n"
-        "O X X X O O O\n"
-        "O X O O X X X\n"
-        "1 2 3 4 5 6 7\n"
-        "draw\n");
+  auto s = play_digits(*game, draw);
+  test::check_game_over(*s, 0.0f,
+                        "O X O O X O X\n"
+                        "X O X X X O O\n"
+                        "O X O O O X X\n"
+                        "X O O X X X O\n"
+                        "O X X X O O O\n"
+                        "O X O O X X X\n"
+                        "1 2 3 4 5 6 7\n"
+                        "draw\n");
   // The 42nd stone fills the board and completes O's four: a win, not a draw.
-  s = play(*game, "567555452343641722571334167142211647237366");
+  s = play_digits(*game, "567555452343641722571334167142211647237366");
   CHECK(s->is_terminal());
   CHECK(s->returns(1) == 1.0f);
 
   // Observation: mover's stones in plane 0, opponent's in plane 1, row 0 = top.
-  s = play(*game, "1");  // X in the bottom-left corner; O to move
+  s = play_digits(*game, "1");  // X in the bottom-left corner; O to move
   float obs[84];
   s->observe(obs);
   for (int i = 0; i < 84; ++i) CHECK(obs[i] == (i == 42 + 5 * 7 + 0 ? 1.0f : 0.0f));
@@ -212,11 +202,11 @@ TEST_CASE("connect4: hand-checked wins, draws and board orientation", "[games][c
   CHECK(s->to_string().find("X . . . . . O\n1 2 3 4 5 6 7\nX to move\n") != std::string::npos);
 
   // A full column is no longer playable; transpositions share a hash.
-  s = play(*game, "444444");
+  s = play_digits(*game, "444444");
   CHECK_FALSE(s->is_legal(3));
   CHECK(s->legal_actions() == std::vector<Action>{0, 1, 2, 4, 5, 6});
-  CHECK(play(*game, "123")->hash() == play(*game, "321")->hash());
-  CHECK(play(*game, "12")->hash() != play(*game, "21")->hash());
+  CHECK(play_digits(*game, "123")->hash() == play_digits(*game, "321")->hash());
+  CHECK(play_digits(*game, "12")->hash() != play_digits(*game, "21")->hash());
   CHECK(game->parse_action("1") == 0);
   CHECK(game->parse_action("7") == 6);
   CHECK(game->action_to_string(6) == "7");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/game.h"
+#include "tests/support/game_play.h"
 
 namespace rz {
 namespace {
@@ -50,13 +51,13 @@ std::vector<Action> random_line(const Game& game, std::mt19937& rng, int plies) 
   return line;
 }
 
-std::unique_ptr<State> replay(const Game& game, const std::vector<Action>& line) {
-  auto state = game.new_initial_state();
-  for (Action a : line) {
-    REQUIRE(state->is_legal(a));
-    state->apply(a);
+// Runs check(game) for every game of kSpecs, naming the spec in any failure.
+template <typename Check>
+void for_each_game(Check check) {
+  for (const auto& spec : kSpecs) {
+    INFO(spec);
+    check(make_game(spec));
   }
-  return state;
 }
 
 // The action that symmetry `sym` maps `a` to, read off the policy transform of a one-hot.
@@ -83,14 +84,12 @@ TEST_CASE("every registered game builds and its spec round-trips", "[games][cont
   const auto names = registered_games();
   CHECK(std::set<std::string>(names.begin(), names.end()) ==
         std::set<std::string>{"tictactoe", "connect4", "dotsandboxes"});
-  for (const auto& spec : kSpecs) {
-    INFO(spec);
-    const auto game = make_game(spec);
+  for_each_game([&](const std::unique_ptr<Game>& game) {
     CHECK(make_game(game->spec())->spec() == game->spec());
     CHECK(game->num_actions() > 0);
     CHECK(game->observation_shape().size() > 0);
     CHECK(game->num_symmetries() >= 1);
-  }
+  });
   CHECK(make_game("dotsandboxes")->spec() == "dotsandboxes:rows=3,cols=3");
   CHECK(make_game("dotsandboxes:cols=2")->spec() == "dotsandboxes:rows=3,cols=2");
   CHECK(make_game("dotsandboxes:cols=4,rows=2")->spec() == "dotsandboxes:rows=2,cols=4");
@@ -135,9 +134,7 @@ TEST_CASE("action text round-trips and malformed text throws a one-line GameErro
   const std::vector<std::string> malformed = {"",  "0",   "-1",  "x",      " ",   "1 1 1 1",
                                               "h", "v 1", "99",  "h 9 9",  "1.5", "v -1 0",
                                               "+", "a1",  "h1x", "v 0 0 0"};
-  for (const auto& spec : kSpecs) {
-    INFO(spec);
-    const auto game = make_game(spec);
+  for_each_game([&](const std::unique_ptr<Game>& game) {
     std::set<std::string> texts;
     for (Action a = 0; a < game->num_actions(); ++a) {
       const std::string text = game->action_to_string(a);
@@ -156,15 +153,13 @@ TEST_CASE("action text round-trips and malformed text throws a one-line GameErro
         CHECK(std::string(e.what()).find(text) != std::string::npos);
       }
     }
-  }
+  });
 }
 
 TEST_CASE("legal_mask, legal_actions and is_legal agree and terminal states have no moves",
           "[games][contract]") {
   std::mt19937 rng(11);
-  for (const auto& spec : kSpecs) {
-    INFO(spec);
-    const auto game = make_game(spec);
+  for_each_game([&](const std::unique_ptr<Game>& game) {
     const int n = game->num_actions();
     for (int g = 0; g < 20; ++g) {
       auto state = game->new_initial_state();
@@ -197,14 +192,12 @@ TEST_CASE("legal_mask, legal_actions and is_legal agree and terminal states have
         REQUIRE(plies <= game->max_game_length());
       }
     }
-  }
+  });
 }
 
 TEST_CASE("clone is independent of the original", "[games][contract]") {
   std::mt19937 rng(5);
-  for (const auto& spec : kSpecs) {
-    INFO(spec);
-    const auto game = make_game(spec);
+  for_each_game([&](const std::unique_ptr<Game>& game) {
     for (int g = 0; g < 10; ++g) {
       const auto line = random_line(*game, rng, 1000);
       // Every prefix that still has a move: clone, move the clone on, the original stays.
@@ -229,14 +222,12 @@ TEST_CASE("clone is independent of the original", "[games][contract]") {
         CHECK(observation(*game, *state) == observation(*game, *copy));
       }
     }
-  }
+  });
 }
 
 TEST_CASE("copy_from makes an equal, independent state in place", "[games][contract]") {
   std::mt19937 rng(6);
-  for (const auto& spec : kSpecs) {
-    INFO(spec);
-    const auto game = make_game(spec);
+  for_each_game([&](const std::unique_ptr<Game>& game) {
     const auto line = random_line(*game, rng, 1000);
     // One preallocated target, overwritten by every prefix of the game (also by earlier,
     // shorter positions after longer ones: nothing of the old content may survive).
@@ -258,15 +249,13 @@ TEST_CASE("copy_from makes an equal, independent state in place", "[games][contr
     target->copy_from(*initial);
     CHECK(target->to_string() == initial->to_string());
     CHECK(target->hash() == initial->hash());
-  }
+  });
 }
 
 TEST_CASE("symmetries commute with apply, on observations, policies and legal masks",
           "[games][contract][symmetry]") {
   std::mt19937 rng(3);
-  for (const auto& spec : kSpecs) {
-    INFO(spec);
-    const auto game = make_game(spec);
+  for_each_game([&](const std::unique_ptr<Game>& game) {
     const int n = game->num_actions();
     // Each symmetry maps actions one-to-one, and no two symmetries are the same map.
     std::set<std::vector<Action>> permutations;
@@ -282,7 +271,7 @@ TEST_CASE("symmetries commute with apply, on observations, policies and legal ma
     for (int g = 0; g < 30; ++g) {
       const int plies = std::uniform_int_distribution<int>(0, game->max_game_length())(rng);
       const auto line = random_line(*game, rng, plies);
-      const auto state = replay(*game, line);
+      const auto state = test::play(*game, line);
       const auto obs = observation(*game, *state);
       const auto legal = legal_floats(*game, *state);
 
@@ -299,7 +288,7 @@ TEST_CASE("symmetries commute with apply, on observations, policies and legal ma
         // The transformed game: the same line, every action transformed.
         std::vector<Action> mapped;
         for (Action a : line) mapped.push_back(transformed_action(*game, s, a));
-        const auto image = replay(*game, mapped);
+        const auto image = test::play(*game, mapped);
         CHECK(image->current_player() == state->current_player());
         CHECK(image->is_terminal() == state->is_terminal());
         if (state->is_terminal()) CHECK(image->returns(0) == state->returns(0));
@@ -331,17 +320,15 @@ TEST_CASE("symmetries commute with apply, on observations, policies and legal ma
         }
       }
     }
-  }
+  });
 }
 
 TEST_CASE("to_string shows the board and the coordinates a human types", "[games][contract]") {
-  for (const auto& spec : kSpecs) {
-    INFO(spec);
-    const auto game = make_game(spec);
+  for_each_game([&](const std::unique_ptr<Game>& game) {
     const auto state = game->new_initial_state();
     const std::string text = state->to_string();
     CHECK(std::count(text.begin(), text.end(), '\n') >= 2);
-  }
+  });
 }
 
 }  // namespace rz

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/game.h"
+#include "tests/support/game_play.h"
 
 namespace rz {
 namespace {
@@ -168,15 +169,7 @@ int game_value(const State& s, std::unordered_map<uint64_t, int>& memo) {
   return memo[s.hash()] = best;
 }
 
-std::unique_ptr<State> play(const Game& game, const std::vector<std::string>& moves) {
-  auto s = game.new_initial_state();
-  for (const auto& m : moves) {
-    const Action a = game.parse_action(m);
-    REQUIRE(s->is_legal(a));
-    s->apply(a);
-  }
-  return s;
-}
+using test::play_text;
 
 }  // namespace
 
@@ -270,20 +263,18 @@ TEST_CASE("dots and boxes: perfect-play results equal the oracle's", "[games][do
 TEST_CASE("dots and boxes: extra moves, double boxes and the board text", "[games][dotsandboxes]") {
   const auto game = make_game("dotsandboxes:rows=1,cols=2");
   // Edges of the 1x2 board: h 0 0, h 0 1, h 1 0, h 1 1, v 0 0, v 0 1 (the middle), v 0 2.
-  auto s = play(*game, {"h 0 0", "h 0 1", "h 1 0", "h 1 1", "v 0 0", "v 0 2"});
+  auto s = play_text(*game, {"h 0 0", "h 0 1", "h 1 0", "h 1 1", "v 0 0", "v 0 2"});
   CHECK(s->current_player() == 0);        // six moves, nothing closed: A B A B A B, A to move
   s->apply(game->parse_action("v 0 1"));  // the middle edge closes both boxes at once
-  CHECK(s->is_terminal());
-  CHECK(s->returns(0) == 1.0f);
-  CHECK(s->to_string() ==
-        "   0   1   2\n"
-        "0  +---+---+\n"
-        "   | A | A |\n"
-        "1  +---+---+\n"
-        "A 2 - B 0, A wins\n");
+  test::check_game_over(*s, 1.0f,
+                        "   0   1   2\n"
+                        "0  +---+---+\n"
+                        "   | A | A |\n"
+                        "1  +---+---+\n"
+                        "A 2 - B 0, A wins\n");
 
   // One box closed: the same player moves again, then play passes on as usual.
-  s = play(*game, {"h 0 0", "h 1 0", "v 0 0"});  // A, B, A
+  s = play_text(*game, {"h 0 0", "h 1 0", "v 0 0"});  // A, B, A
   CHECK(s->current_player() == 1);
   s->apply(game->parse_action("v 0 1"));  // B closes the left box
   CHECK(s->current_player() == 1);
@@ -300,7 +291,7 @@ TEST_CASE("dots and boxes: extra moves, double boxes and the board text", "[game
   // A 2x2 board can end level. Boxes: TL = h00 h10 v00 v01, TR = h01 h11 v01 v02,
   // BL = h10 h20 v10 v11, BR = h11 h21 v11 v12.
   const auto square = make_game("dotsandboxes:rows=2,cols=2");
-  s = play(*square, {"v 1 0", "v 0 1", "h 0 0", "v 0 0"});  // A B A B, nothing closed
+  s = play_text(*square, {"v 1 0", "v 0 1", "h 0 0", "v 0 0"});  // A B A B, nothing closed
   CHECK(s->current_player() == 0);
   s->apply(square->parse_action("h 1 0"));  // A closes TL, moves again
   CHECK(s->current_player() == 0);
@@ -314,17 +305,14 @@ TEST_CASE("dots and boxes: extra moves, double boxes and the board text", "[game
   CHECK(s->current_player() == 0);
   CHECK_FALSE(s->is_terminal());
   s->apply(square->parse_action("v 1 2"));  // A closes BR: 2-2
-  CHECK(s->is_terminal());
-  CHECK(s->returns(0) == 0.0f);
-  CHECK(s->returns(1) == 0.0f);
-  CHECK(s->to_string() ==
-        "   0   1   2\n"
-        "0  +---+---+\n"
-        "   | A | B |\n"
-        "1  +---+---+\n"
-        "   | B | A |\n"
-        "2  +---+---+\n"
-        "A 2 - B 2, draw\n");
+  test::check_game_over(*s, 0.0f,
+                        "   0   1   2\n"
+                        "0  +---+---+\n"
+                        "   | A | B |\n"
+                        "1  +---+---+\n"
+                        "   | B | A |\n"
+                        "2  +---+---+\n"
+                        "A 2 - B 2, draw\n");
 
   // Text forms a person may type.
   CHECK(square->parse_action("H 2 1") == square->parse_action("h 2 1"));

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "common/game.h"
+#include "tests/support/game_play.h"
 
 namespace rz {
 namespace {
@@ -37,11 +38,7 @@ void walk(const State& state, Census& census) {
   }
 }
 
-std::unique_ptr<State> play(const Game& game, const std::string& cells) {
-  auto state = game.new_initial_state();
-  for (char c : cells) state->apply(game.parse_action(std::string(1, c)));
-  return state;
-}
+using test::play_digits;
 
 }  // namespace
 
@@ -61,24 +58,24 @@ TEST_CASE("tic-tac-toe: the game tree has 255,168 games and 5,478 positions",
 TEST_CASE("tic-tac-toe: hand-checked games", "[games][tictactoe]") {
   const auto game = make_game("tictactoe");
   // X: 1 2 3 across the top.
-  auto s = play(*game, "14253");
+  auto s = play_digits(*game, "14253");
   CHECK(s->is_terminal());
   CHECK(s->returns(0) == 1.0f);
   CHECK(s->returns(1) == -1.0f);
   // O takes the 3-5-7 diagonal.
-  s = play(*game, "13459");
+  s = play_digits(*game, "13459");
   CHECK_FALSE(s->is_terminal());
-  s = play(*game, "134597");
+  s = play_digits(*game, "134597");
   CHECK(s->is_terminal());
   CHECK(s->returns(1) == 1.0f);
   // X O X / X O O / O X X: a full-board draw.
-  s = play(*game, "123547869");
+  s = play_digits(*game, "123547869");
   CHECK(s->is_terminal());
   CHECK(s->returns(0) == 0.0f);
   CHECK(s->to_string() == "X O X\nX O O\nO X X\n");
   // Transpositions share a hash; who owns a cell matters.
-  CHECK(play(*game, "159")->hash() == play(*game, "951")->hash());
-  CHECK(play(*game, "12")->hash() != play(*game, "21")->hash());
+  CHECK(play_digits(*game, "159")->hash() == play_digits(*game, "951")->hash());
+  CHECK(play_digits(*game, "12")->hash() != play_digits(*game, "21")->hash());
 }
 
 }  // namespace rz

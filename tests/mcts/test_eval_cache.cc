@@ -12,71 +12,58 @@
 #include "common/game.h"
 #include "common/mcts/eval_cache.h"
 #include "common/mcts/rollout_evaluator.h"
+#include "tests/support/game_play.h"
 
 namespace rz {
 namespace {
 
-// `count` distinct non-terminal Connect Four positions from random play (fixed seed).
+using Batch = test::EvalBatch;
+using test::pointers;
+
+// `count` distinct non-terminal positions from random play (fixed seed), 0-29 plies deep.
 std::vector<std::unique_ptr<State>> distinct_positions(const Game& game, size_t count,
                                                        uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<std::unique_ptr<State>> out;
-  std::set<uint64_t> seen;
-  while (out.size() < count) {
-    auto s = game.new_initial_state();
-    const int plies = static_cast<int>(rng() % 30);
-    for (int i = 0; i < plies && !s->is_terminal(); ++i) {
-      const auto legal = s->legal_actions();
-      s->apply(legal[rng() % legal.size()]);
-    }
-    if (!s->is_terminal() && seen.insert(s->hash()).second) out.push_back(std::move(s));
-  }
-  return out;
+  return test::random_positions(game, count, seed, 30, true);
 }
 
-struct Batch {
-  std::vector<const State*> states;
-  std::vector<float> policy, value;
-  Batch(const std::vector<const State*>& s, int num_actions)
-      : states(s), policy(s.size() * num_actions), value(s.size()) {}
-  void run(Evaluator& e) {
-    e.evaluate(states.data(), int(states.size()), policy.data(), value.data());
+// A Connect Four rollout evaluator (seeded) behind a cache of `capacity` bytes.
+struct CachedRollouts {
+  std::unique_ptr<Game> game = make_game("connect4");
+  RolloutEvaluator rollout;
+  CachingEvaluator cache;
+  CachedRollouts(uint64_t seed, size_t capacity)
+      : rollout(*game, seed), cache(*game, rollout, capacity) {}
+  // `states` evaluated through the cache.
+  Batch cached(const std::vector<std::unique_ptr<State>>& states) {
+    Batch b(states, game->num_actions());
+    b.run(cache);
+    return b;
   }
 };
-
-std::vector<const State*> pointers(const std::vector<std::unique_ptr<State>>& v) {
-  std::vector<const State*> out;
-  for (const auto& s : v) out.push_back(s.get());
-  return out;
-}
 
 }  // namespace
 
 TEST_CASE("eval cache: a repeated position is answered from the table, bit for bit",
           "[eval_cache]") {
-  auto game = make_game("connect4");
-  RolloutEvaluator rollout(*game, 7);
-  CachingEvaluator cache(*game, rollout, 1 << 20);
-  const auto positions = distinct_positions(*game, 64, 1);
-  Batch first(pointers(positions), game->num_actions());
-  first.run(cache);
-  CHECK(rollout.states_evaluated() == 64);
-  CHECK(cache.hits() == 0);
-  CHECK(cache.evaluated() == 64);
+  CachedRollouts c(7, 1 << 20);
+  const auto positions = distinct_positions(*c.game, 64, 1);
+  const Batch first = c.cached(positions);
+  CHECK(c.rollout.states_evaluated() == 64);
+  CHECK(c.cache.hits() == 0);
+  CHECK(c.cache.evaluated() == 64);
 
-  Batch second(pointers(positions), game->num_actions());
-  second.run(cache);
-  CHECK(rollout.states_evaluated() == 64);  // nothing new reached the evaluator
-  CHECK(cache.hits() == 64);
-  CHECK(cache.lookups() == 128);
-  CHECK(cache.hit_rate() == Approx(0.5));
+  const Batch second = c.cached(positions);
+  CHECK(c.rollout.states_evaluated() == 64);  // nothing new reached the evaluator
+  CHECK(c.cache.hits() == 64);
+  CHECK(c.cache.lookups() == 128);
+  CHECK(c.cache.hit_rate() == Approx(0.5));
   CHECK(std::memcmp(first.policy.data(), second.policy.data(), first.policy.size() * 4) == 0);
   CHECK(std::memcmp(first.value.data(), second.value.data(), first.value.size() * 4) == 0);
 
   // The same positions evaluated afresh give other (random-playout) values: the identical
   // answers above really came from the table.
-  Batch fresh(pointers(positions), game->num_actions());
-  fresh.run(rollout);
+  Batch fresh(positions, c.game->num_actions());
+  fresh.run(c.rollout);
   CHECK(std::memcmp(first.value.data(), fresh.value.data(), first.value.size() * 4) != 0);
 }
 
@@ -110,22 +97,18 @@ TEST_CASE("eval cache: duplicate leaves in one batch are evaluated once", "[eval
 }
 
 TEST_CASE("eval cache: new weights invalidate every entry", "[eval_cache]") {
-  auto game = make_game("connect4");
-  RolloutEvaluator rollout(*game, 9);
-  CachingEvaluator cache(*game, rollout, 1 << 20);
-  const auto positions = distinct_positions(*game, 32, 3);
-  Batch b(pointers(positions), game->num_actions());
-  b.run(cache);
-  b.run(cache);
-  CHECK(rollout.states_evaluated() == 32);
-  cache.invalidate();
-  Batch after(pointers(positions), game->num_actions());
-  after.run(cache);
-  CHECK(rollout.states_evaluated() == 64);  // all evaluated again under the new weights
-  CHECK(cache.hits() == 32);
+  CachedRollouts c(9, 1 << 20);
+  const auto positions = distinct_positions(*c.game, 32, 3);
+  Batch b = c.cached(positions);
+  b.run(c.cache);
+  CHECK(c.rollout.states_evaluated() == 32);
+  c.cache.invalidate();
+  Batch after = c.cached(positions);
+  CHECK(c.rollout.states_evaluated() == 64);  // all evaluated again under the new weights
+  CHECK(c.cache.hits() == 32);
   CHECK(std::memcmp(b.value.data(), after.value.data(), b.value.size() * 4) != 0);
-  after.run(cache);  // and cached again for the new version
-  CHECK(rollout.states_evaluated() == 64);
+  after.run(c.cache);  // and cached again for the new version
+  CHECK(c.rollout.states_evaluated() == 64);
 }
 
 TEST_CASE("eval cache: memory stays within the budget however many positions pass",

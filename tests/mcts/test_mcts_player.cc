@@ -15,27 +15,13 @@
 #include "common/mcts/mcts_config.h"
 #include "common/mcts/mcts_player.h"
 #include "common/mcts/rollout_evaluator.h"
+#include "tests/support/game_play.h"
 
 namespace rz {
 namespace {
 
-// Plays the moves of `moves` (Game::parse_action text, separated by spaces) from the start.
-std::unique_ptr<State> play(const Game& game, const std::vector<std::string>& moves) {
-  auto state = game.new_initial_state();
-  for (const auto& m : moves) {
-    const Action a = game.parse_action(m);
-    REQUIRE(state->is_legal(a));
-    state->apply(a);
-  }
-  return state;
-}
-
-// Connect Four move string "1213": one column digit (1 = leftmost) per move.
-std::unique_ptr<State> connect4_position(const Game& game, const std::string& columns) {
-  std::vector<std::string> moves;
-  for (char c : columns) moves.emplace_back(1, c);
-  return play(game, moves);
-}
+using test::play_digits;  // Connect Four "1213": one column digit (1 = leftmost) per move
+using test::play_text;
 
 MctsConfig player_config(int simulations) {
   MctsConfig config;
@@ -46,19 +32,23 @@ MctsConfig player_config(int simulations) {
 
 // Perfect Tic-tac-toe: negamax value for the player to move (+1 win, 0 draw, -1 loss) of a
 // non-terminal position, memoised by position hash.
+int negamax(const State& s);
+
+// The perfect-play value of move `a` for the player making it.
+int move_value(const State& s, Action a) {
+  auto child = s.clone();
+  child->apply(a);
+  // Tic-tac-toe alternates, and a terminal child's returns are taken for the mover.
+  return child->is_terminal() ? static_cast<int>(child->returns(s.current_player()))
+                              : -negamax(*child);
+}
+
 int negamax(const State& s) {
   static std::unordered_map<uint64_t, int> memo;
   const auto it = memo.find(s.hash());
   if (it != memo.end()) return it->second;
   int best = -2;
-  for (Action a : s.legal_actions()) {
-    auto child = s.clone();
-    child->apply(a);
-    // Tic-tac-toe alternates, and a terminal child's returns are taken for the next mover.
-    const int v = child->is_terminal() ? static_cast<int>(child->returns(s.current_player()))
-                                       : -negamax(*child);
-    best = std::max(best, v);
-  }
+  for (Action a : s.legal_actions()) best = std::max(best, move_value(s, a));
   memo.emplace(s.hash(), best);
   return best;
 }
@@ -68,10 +58,7 @@ Action minimax_move(const State& s, std::mt19937_64& rng) {
   std::vector<Action> best;
   int best_value = -2;
   for (Action a : s.legal_actions()) {
-    auto child = s.clone();
-    child->apply(a);
-    const int v = child->is_terminal() ? static_cast<int>(child->returns(s.current_player()))
-                                       : -negamax(*child);
+    const int v = move_value(s, a);
     if (v > best_value) {
       best_value = v;
       best.clear();
@@ -92,7 +79,7 @@ TEST_CASE("MCTS with rollouts takes the unique immediate win in Connect Four") {
       {"2334544556", 5},  // diagonal
   };
   for (const auto& [moves, column] : cases) {
-    auto state = connect4_position(*game, moves);
+    auto state = play_digits(*game, moves);
     // Make sure the case is what it claims: exactly one move wins at once.
     int winning = 0;
     for (Action a : state->legal_actions()) {
@@ -122,7 +109,7 @@ TEST_CASE("MCTS with rollouts blocks the unique immediate threat in Connect Four
       {"233454455", 5},  // X threatens the diagonal 2-3-4-5
   };
   for (const auto& [moves, column] : cases) {
-    auto state = connect4_position(*game, moves);
+    auto state = play_digits(*game, moves);
     const int me = state->current_player();
     // Check the case: no immediate win for the mover, and exactly one move after which the
     // opponent has no immediate win.
@@ -193,7 +180,7 @@ TEST_CASE("Dots and Boxes: taking a box and moving again is backed up for the sa
     // Drawn: h00 h10 v00 (box 0 has three sides) and h01 h11; B (player 1) to move. v01
     // takes box 0 AND gives box 1 its third side; the mover moves again and takes box 1 with
     // v02: +1. Playing v02 first hands both boxes to the opponent: -1.
-    auto state = play(*game, {"h 0 0", "h 1 0", "v 0 0", "h 0 1", "h 1 1"});
+    auto state = play_text(*game, {"h 0 0", "h 1 0", "v 0 0", "h 0 1", "h 1 1"});
     const int me = state->current_player();
     RolloutEvaluator evaluator(*game, 17);
     MctsPlayer player(*game, evaluator, player_config(200), 3);
@@ -221,7 +208,7 @@ TEST_CASE("Dots and Boxes: taking a box and moving again is backed up for the sa
   SECTION("take the box, then choose: the best result is a draw") {
     // Drawn: h00 h10 v00 and h01; A to move. Taking box 0 (v01) leaves A to move again with
     // h11 and v02 left; either gives box 1 to B: 1-1. Not taking loses 0-2.
-    auto state = play(*game, {"h 0 0", "h 1 0", "v 0 0", "h 0 1"});
+    auto state = play_text(*game, {"h 0 0", "h 1 0", "v 0 0", "h 0 1"});
     REQUIRE(state->current_player() == 0);
     RolloutEvaluator evaluator(*game, 19);
     MctsPlayer player(*game, evaluator, player_config(400), 5);

@@ -70,6 +70,18 @@ void check_replay(const Game& game, const FinishedGame& g) {
   }
 }
 
+// `count` games of self-play against a fresh RolloutEvaluator(evaluator_seed), every one
+// replay-checked.
+std::vector<FinishedGame> rollout_games(const Game& game, const MctsConfig& config,
+                                        uint64_t evaluator_seed, int games_in_flight, uint64_t seed,
+                                        size_t count) {
+  RolloutEvaluator evaluator(game, evaluator_seed);
+  SelfPlayDriver driver(game, evaluator, config, games_in_flight, seed);
+  std::vector<FinishedGame> games = play_games(driver, count);
+  for (const auto& g : games) check_replay(game, g);
+  return games;
+}
+
 uint32_t visit_sum(const PositionRecord& p) {
   uint32_t s = 0;
   for (const auto& v : p.visits) s += v.second;
@@ -122,12 +134,9 @@ TEST_CASE("Dots and Boxes self-play records the same player moving twice") {
   auto game = make_game("dotsandboxes:rows=2,cols=2");
   MctsConfig config;
   config.simulations = 48;
-  RolloutEvaluator evaluator(*game, 3);
-  SelfPlayDriver driver(*game, evaluator, config, 4, 4);
-  const auto games = play_games(driver, 8);
+  const auto games = rollout_games(*game, config, 3, 4, 4, 8);
   int repeated_turns = 0;
   for (const auto& g : games) {
-    check_replay(*game, g);
     for (size_t i = 1; i < g.positions.size(); ++i)
       repeated_turns += g.positions[i].player == g.positions[i - 1].player;
   }
@@ -140,12 +149,9 @@ TEST_CASE("playout cap randomisation marks a fraction of moves as full searches"
   config.simulations = 60;
   config.full_search_prob = 0.25f;
   config.fast_simulations = 12;
-  RolloutEvaluator evaluator(*game, 5);
-  SelfPlayDriver driver(*game, evaluator, config, 8, 6);
-  const auto games = play_games(driver, 16);
+  const auto games = rollout_games(*game, config, 5, 8, 6, 16);
   size_t full = 0, total = 0;
   for (const auto& g : games) {
-    check_replay(*game, g);
     for (const auto& p : g.positions) {
       ++total;
       if (p.full_search) {
@@ -171,11 +177,7 @@ TEST_CASE("resignation: games resign, resign-disabled games play on and report")
 
   SECTION("every game resigns at once when none is resign-disabled") {
     config.resign_disabled_fraction = 0.0f;
-    RolloutEvaluator evaluator(*game, 7);
-    SelfPlayDriver driver(*game, evaluator, config, 4, 8);
-    const auto games = play_games(driver, 8);
-    for (const auto& g : games) {
-      check_replay(*game, g);
+    for (const auto& g : rollout_games(*game, config, 7, 4, 8, 8)) {
       CHECK(g.resigned);
       CHECK_FALSE(g.resign_disabled);
       CHECK(g.positions.empty());
@@ -186,12 +188,8 @@ TEST_CASE("resignation: games resign, resign-disabled games play on and report")
 
   SECTION("resign-disabled games finish and say whether resigning would have been wrong") {
     config.resign_disabled_fraction = 1.0f;
-    RolloutEvaluator evaluator(*game, 9);
-    SelfPlayDriver driver(*game, evaluator, config, 4, 10);
-    const auto games = play_games(driver, 20);
     int wrong = 0;
-    for (const auto& g : games) {
-      check_replay(*game, g);
+    for (const auto& g : rollout_games(*game, config, 9, 4, 10, 20)) {
       CHECK_FALSE(g.resigned);
       CHECK(g.resign_disabled);
       // Player 0 would have resigned first (move 0); wrongly unless player 0 lost.
@@ -206,12 +204,8 @@ TEST_CASE("resignation: games resign, resign-disabled games play on and report")
     config.simulations = 64;
     config.resign_threshold = -0.8f;
     config.resign_disabled_fraction = 0.3f;
-    RolloutEvaluator evaluator(*c4, 11);
-    SelfPlayDriver driver(*c4, evaluator, config, 8, 12);
-    const auto games = play_games(driver, 40);
     int resigned = 0, disabled = 0;
-    for (const auto& g : games) {
-      check_replay(*c4, g);
+    for (const auto& g : rollout_games(*c4, config, 11, 8, 12, 40)) {
       CHECK_FALSE((g.resigned && g.resign_disabled));
       if (!g.resign_disabled) CHECK_FALSE(g.would_have_resigned_wrongly);
       resigned += g.resigned;

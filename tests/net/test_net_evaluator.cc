@@ -13,58 +13,48 @@
 #include "common/mcts/mcts_player.h"
 #include "common/net/net_evaluator.h"
 #include "common/net/weight_blob.h"
+#include "tests/support/game_play.h"
 
 namespace rz {
 namespace {
 
-// Non-terminal positions reached by random play, the initial one included.
+using test::EvalBatch;
+using test::play;
+
+// Non-terminal positions reached by random play (0-19 plies), the initial one included.
 std::vector<std::unique_ptr<State>> random_positions(const Game& game, int count, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<std::unique_ptr<State>> out;
-  while (static_cast<int>(out.size()) < count) {
-    auto s = game.new_initial_state();
-    const int moves = static_cast<int>(rng() % 20);
-    for (int m = 0; m < moves && !s->is_terminal(); ++m) {
-      const auto legal = s->legal_actions();
-      s->apply(legal[rng() % legal.size()]);
-    }
-    if (!s->is_terminal()) out.push_back(std::move(s));
-  }
-  return out;
+  return test::random_positions(game, static_cast<size_t>(count), seed, 20, false);
 }
 
-std::vector<const State*> pointers(const std::vector<std::unique_ptr<State>>& states) {
-  std::vector<const State*> out;
-  for (const auto& s : states) out.push_back(s.get());
-  return out;
-}
-
-std::unique_ptr<State> play(const Game& game, const std::vector<Action>& moves) {
-  auto s = game.new_initial_state();
-  for (Action a : moves) {
-    REQUIRE(s->is_legal(a));
-    s->apply(a);
+// A Connect Four NetEvaluator (shape, max_batch, seed) and its answers for `count` positions
+// of random play (positions_seed), evaluated as one call.
+struct EvaluatedPositions {
+  std::unique_ptr<Game> game = make_game("connect4");
+  const int A = game->num_actions();
+  NetEvaluator net;
+  std::vector<std::unique_ptr<State>> states;
+  EvalBatch batch;
+  EvaluatedPositions(NetConfig shape, int max_batch, uint64_t seed, int count,
+                     uint64_t positions_seed)
+      : net(*game, shape, max_batch, 1, seed),
+        states(random_positions(*game, count, positions_seed)),
+        batch(states, A) {
+    batch.run(net);
   }
-  return s;
-}
+};
 
 TEST_CASE("NetEvaluator: policy is a distribution over the legal actions, value in [-1, 1]",
           "[net][evaluator]") {
-  auto game = make_game("connect4");
   // max_batch 8 with 21 states: three chunks, the last one partial.
-  NetEvaluator net(*game, NetConfig{1, 16}, 8, 1, /*seed=*/3);
-  auto states = random_positions(*game, 21, 1);
-  const int A = game->num_actions();
-  std::vector<float> policy(states.size() * A, -1.0f), value(states.size(), -7.0f);
-  net.evaluate(pointers(states).data(), static_cast<int>(states.size()), policy.data(),
-               value.data());
+  EvaluatedPositions e(NetConfig{1, 16}, 8, /*seed=*/3, 21, 1);
+  const auto& [game, A, net, states, batch] = e;
   CHECK(net.states_evaluated() == states.size());
   for (size_t i = 0; i < states.size(); ++i) {
     std::vector<uint8_t> legal(A);
     states[i]->legal_mask(legal.data());
     double sum = 0;
     for (int a = 0; a < A; ++a) {
-      const float p = policy[i * A + a];
+      const float p = batch.policy[i * A + a];
       if (legal[a]) {
         CHECK(p > 0.0f);
         sum += p;
@@ -73,28 +63,23 @@ TEST_CASE("NetEvaluator: policy is a distribution over the legal actions, value 
       }
     }
     CHECK(sum == Approx(1.0).margin(1e-5));
-    CHECK(value[i] >= -1.0f);
-    CHECK(value[i] <= 1.0f);
+    CHECK(batch.value[i] >= -1.0f);
+    CHECK(batch.value[i] <= 1.0f);
   }
 }
 
 TEST_CASE("NetEvaluator: a state gives the same result alone and inside a batch",
           "[net][evaluator]") {
-  auto game = make_game("connect4");
-  NetEvaluator net(*game, NetConfig{2, 16}, 32, 1, 4);
-  auto states = random_positions(*game, 19, 2);
-  const int A = game->num_actions();
-  const int n = static_cast<int>(states.size());
-  std::vector<float> policy(n * A), value(n);
-  net.evaluate(pointers(states).data(), n, policy.data(), value.data());
+  EvaluatedPositions e(NetConfig{2, 16}, 32, 4, 19, 2);
+  auto& [game, A, net, states, all] = e;
   bool any_value_differs = false;
-  for (int i = 0; i < n; ++i) {
-    std::vector<float> p(A), v(1);
-    const State* s = states[i].get();
-    net.evaluate(&s, 1, p.data(), v.data());
-    for (int a = 0; a < A; ++a) CHECK(p[a] == Approx(policy[i * A + a]).margin(1e-4));
-    CHECK(v[0] == Approx(value[i]).margin(1e-4));
-    any_value_differs |= std::fabs(value[i] - value[0]) > 1e-4;
+  for (size_t i = 0; i < states.size(); ++i) {
+    EvalBatch alone({states[i].get()}, A);
+    alone.run(net);
+    for (int a = 0; a < A; ++a)
+      CHECK(alone.policy[a] == Approx(all.policy[i * A + a]).margin(1e-4));
+    CHECK(alone.value[0] == Approx(all.value[i]).margin(1e-4));
+    any_value_differs |= std::fabs(all.value[i] - all.value[0]) > 1e-4;
   }
   CHECK(any_value_differs);  // the network does look at the board
 }
@@ -106,16 +91,16 @@ TEST_CASE("NetEvaluator: load_blob makes two evaluators agree, a foreign blob is
   NetEvaluator b(*game, NetConfig{1, 8}, 4, 1, 2);
   auto states = random_positions(*game, 4, 3);
   const int A = game->num_actions();
-  std::vector<float> pa(4 * A), va(4), pb(4 * A), vb(4);
-  a.evaluate(pointers(states).data(), 4, pa.data(), va.data());
-  b.evaluate(pointers(states).data(), 4, pb.data(), vb.data());
-  REQUIRE(pa != pb);
+  EvalBatch from_a(states, A), from_b(states, A);
+  from_a.run(a);
+  from_b.run(b);
+  REQUIRE(from_a.policy != from_b.policy);
   CHECK(a.layout_tag() == b.layout_tag());
 
   b.load_blob(a.blob());
-  b.evaluate(pointers(states).data(), 4, pb.data(), vb.data());
-  CHECK(pa == pb);
-  CHECK(va == vb);
+  from_b.run(b);
+  CHECK(from_a.policy == from_b.policy);
+  CHECK(from_a.value == from_b.value);
 
   auto ttt = make_game("tictactoe");
   NetEvaluator other(*ttt, NetConfig{1, 8}, 4, 1, 1);
@@ -123,18 +108,14 @@ TEST_CASE("NetEvaluator: load_blob makes two evaluators agree, a foreign blob is
                     "weights are for tictactoe 1x8 but this network is connect4 1x8: use a "
                     "checkpoint of the same game and network shape");
   CHECK_THROWS_AS(b.load_blob(other.blob()), WeightBlobError);
-  b.evaluate(pointers(states).data(), 4, pb.data(), vb.data());
-  CHECK(pa == pb);  // unchanged by the refused blob
+  from_b.run(b);
+  CHECK(from_a.policy == from_b.policy);  // unchanged by the refused blob
 }
 
 TEST_CASE("NetEvaluator: non-finite weights give a uniform prior and value 0, and are counted",
           "[net][evaluator]") {
-  auto game = make_game("connect4");
-  NetEvaluator net(*game, NetConfig{1, 8}, 4, 1, 1);
-  auto states = random_positions(*game, 3, 5);
-  const int A = game->num_actions();
-  std::vector<float> policy(3 * A), value(3);
-  net.evaluate(pointers(states).data(), 3, policy.data(), value.data());
+  EvaluatedPositions e(NetConfig{1, 8}, 4, 1, 3, 5);
+  auto& [game, A, net, states, batch] = e;
   CHECK(net.non_finite_outputs() == 0);
 
   // A diverged learner's blob: a valid blob (header, checksum) whose weights are NaN.
@@ -149,15 +130,16 @@ TEST_CASE("NetEvaluator: non-finite weights give a uniform prior and value 0, an
   std::memcpy(blob.data() + 32, &sum, 8);  // checksum field, see weight_blob.h
   net.load_blob(blob);
 
-  net.evaluate(pointers(states).data(), 3, policy.data(), value.data());
+  batch.run(net);
   CHECK(net.non_finite_outputs() == 3);
   for (int i = 0; i < 3; ++i) {
     std::vector<uint8_t> legal(A);
     states[i]->legal_mask(legal.data());
     int count = 0;
     for (int a = 0; a < A; ++a) count += legal[a];
-    for (int a = 0; a < A; ++a) CHECK(policy[i * A + a] == Approx(legal[a] ? 1.0f / count : 0.0f));
-    CHECK(value[i] == 0.0f);
+    for (int a = 0; a < A; ++a)
+      CHECK(batch.policy[i * A + a] == Approx(legal[a] ? 1.0f / count : 0.0f));
+    CHECK(batch.value[i] == 0.0f);
   }
 }
 

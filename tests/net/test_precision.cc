@@ -14,25 +14,14 @@
 #include "common/eval/network_file.h"
 #include "common/game.h"
 #include "common/net/net_evaluator.h"
+#include "tests/support/game_play.h"
 
 namespace rz {
 namespace {
 
 // 2000 distinct non-terminal positions from seeded random play, 0-35 plies deep.
 std::vector<std::unique_ptr<State>> position_set(const Game& game) {
-  std::mt19937_64 rng(20261206);
-  std::vector<std::unique_ptr<State>> out;
-  std::set<uint64_t> seen;
-  while (out.size() < 2000) {
-    auto s = game.new_initial_state();
-    const int plies = static_cast<int>(rng() % 36);
-    for (int i = 0; i < plies && !s->is_terminal(); ++i) {
-      const auto legal = s->legal_actions();
-      s->apply(legal[rng() % legal.size()]);
-    }
-    if (!s->is_terminal() && seen.insert(s->hash()).second) out.push_back(std::move(s));
-  }
-  return out;
+  return test::random_positions(game, 2000, 20261206, 36, true);
 }
 
 struct Agreement {

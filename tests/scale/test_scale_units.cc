@@ -204,8 +204,8 @@ TEST_CASE(
     LaneWriter w0(*seg, 0), w1(*seg, 1);
     for (uint64_t i = 0; i < 10; ++i) {
       const uint64_t v = i;
-      w0.write(&v, sizeof v);
-      w1.write(&v, sizeof v);
+      REQUIRE(w0.write(&v, sizeof v));
+      REQUIRE(w1.write(&v, sizeof v));
     }
   }
   {

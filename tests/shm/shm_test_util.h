@@ -11,9 +11,12 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 
+#include "common/hash.h"
+#include "shm/layout.h"
 #include "shm/segment.h"
 
 namespace rz::shm::test {
@@ -44,6 +47,27 @@ inline SegmentSizes small_sizes(uint32_t lanes = 2, uint64_t lane_bytes = 1 << 1
   s.learner_region_bytes = 4096;
   return s;
 }
+
+// A lane's control words, written directly to make shared memory look corrupt.
+inline LaneControl& lane_control(const Segment& seg, uint32_t lane = 0) {
+  return reinterpret_cast<LaneControl*>(seg.base() + seg.layout().lane_controls)[lane];
+}
+
+// A one-lane segment (a 64 KiB lane, records up to 4 KiB) for the tests that damage what a
+// producer wrote, in place.
+struct OneLaneSegment {
+  static constexpr uint64_t kLaneBytes = 1 << 16;
+  SegmentGuard guard;
+  std::unique_ptr<Segment> seg;
+  explicit OneLaneSegment(const std::string& tag)
+      : guard(unique_name(tag)),
+        seg(Segment::create(guard.name, small_sizes(1, kLaneBytes, 4096), "")) {}
+  uint8_t* bytes() const { return seg->base() + seg->layout().lane_data; }
+  // Where the next record's header goes (the records of these tests never need padding).
+  RecordHeader* next_header() const {
+    return reinterpret_cast<RecordHeader*>(bytes() + lane_control(*seg).tail.load() % kLaneBytes);
+  }
+};
 
 // Children spawned and not yet reaped.
 inline std::set<pid_t>& live_children() {
@@ -98,15 +122,9 @@ struct ReapChildrenOnExit {
 };
 
 // Deterministic payload of record `seq` on `lane`: size and bytes both derive from them, so
-// a consumer can verify any record it receives without being told about it.
-inline uint64_t mix64(uint64_t x) {
-  x ^= x >> 31;
-  x *= 0x7fb5d329728ea185ull;
-  x ^= x >> 27;
-  x *= 0x81dadef4bc2dd44dull;
-  x ^= x >> 33;
-  return x;
-}
+// a consumer can verify any record it receives without being told about it. Mixed with the
+// project's one integer mixer (header-only; shm/ itself stays free of common/).
+using rz::mix64;
 inline size_t payload_size(uint32_t lane, uint64_t seq, size_t max_size) {
   return size_t(mix64(seq * 131 + lane) % (max_size + 1));
 }

@@ -94,8 +94,8 @@ TEST_CASE("ring: peek returns the held record until release; release checks it",
   CHECK_FALSE(r.peek());
   CHECK_FALSE(r.wait(std::chrono::milliseconds(5)));
   uint32_t a = 1, b = 2;
-  w.write(&a, 4);
-  w.write(&b, 4);
+  REQUIRE(w.write(&a, 4));
+  REQUIRE(w.write(&b, 4));
   CHECK(r.wait(std::chrono::milliseconds(5)));
   auto first = r.peek();
   REQUIRE(first);
@@ -160,7 +160,7 @@ TEST_CASE("ring: a corrupt head in shared memory is refused by the producer, nev
           "[ring]") {
   SegmentGuard g(unique_name("ringhead"));
   auto seg = Segment::create(g.name, small_sizes(1, 8192, 1024), "");
-  auto& control = reinterpret_cast<LaneControl*>(seg->base() + seg->layout().lane_controls)[0];
+  LaneControl& control = lane_control(*seg);
   std::vector<uint8_t> rec(1000, 7);
   std::atomic<uint32_t> stop{1};  // a write that would have to wait returns false at once
   {
@@ -215,17 +215,15 @@ TEST_CASE("ring: a lane or the consumer role held by a live process is refused",
 }
 
 TEST_CASE("ring: corrupt headers and payloads are skipped and counted, never trusted", "[ring]") {
-  SegmentGuard g(unique_name("ringbad"));
-  auto seg = Segment::create(g.name, small_sizes(1, 1 << 16, 4096), "");
-  LaneWriter w(*seg, 0);
-  RingReader r(*seg);
-  uint8_t* lane = seg->base() + seg->layout().lane_data;
-  auto header_at = [&](uint64_t offset) { return reinterpret_cast<RecordHeader*>(lane + offset); };
+  OneLaneSegment one_lane("ringbad");
+  Segment& seg = *one_lane.seg;
+  LaneWriter w(seg, 0);
+  RingReader r(seg);
   std::vector<uint8_t> rec(200, 5);
   auto write_and_corrupt = [&](auto corrupt) {
-    uint64_t offset = lane_status(*seg)[0].tail % (1 << 16);
+    RecordHeader* header = one_lane.next_header();
     REQUIRE(w.write(rec.data(), rec.size()));
-    corrupt(header_at(offset));
+    corrupt(header);
     CHECK_FALSE(r.peek());
   };
   write_and_corrupt([](RecordHeader* h) { h->size = 1u << 30; });  // length way out
@@ -241,33 +239,29 @@ TEST_CASE("ring: corrupt headers and payloads are skipped and counted, never tru
   CHECK(good->sequence == 5);
   r.release(*good);
   // A wrong sequence number (e.g. a stale record from an older lap) is refused too.
-  uint64_t offset = lane_status(*seg)[0].tail % (1 << 16);
-  REQUIRE(w.write(rec.data(), rec.size()));
-  header_at(offset)->sequence = 2;
-  CHECK_FALSE(r.peek());
+  write_and_corrupt([](RecordHeader* h) { h->sequence = 2; });
   CHECK(r.corrupt_records_skipped() == 6);
   // A tail that claims more than the lane holds.
-  auto* ctl = reinterpret_cast<LaneControl*>(seg->base() + seg->layout().lane_controls);
-  ctl->tail.store(ctl->head.load() + (1 << 20));
+  LaneControl& control = lane_control(seg);
+  control.tail.store(control.head.load() + (1 << 20));
   CHECK_FALSE(r.peek());
   CHECK(r.corrupt_records_skipped() == 7);
 }
 
 TEST_CASE("ring: a tail ending in the gap at the lane end is skipped, not waited on forever",
           "[ring]") {
-  SegmentGuard g(unique_name("ringgap"));
-  auto seg = Segment::create(g.name, small_sizes(1, 1 << 16, 4096), "");
-  auto* ctl = reinterpret_cast<LaneControl*>(seg->base() + seg->layout().lane_controls);
+  OneLaneSegment one_lane("ringgap");
+  Segment& seg = *one_lane.seg;
   // Head 16 bytes before the lane end (too little for a header: an implicit gap) and a tail
   // that ends exactly at the lane end, with no record after the gap.
-  ctl->head.store((1 << 16) - 16);
-  ctl->tail.store(1 << 16);
-  RingReader r(*seg);
+  lane_control(seg).head.store(OneLaneSegment::kLaneBytes - 16);
+  lane_control(seg).tail.store(OneLaneSegment::kLaneBytes);
+  RingReader r(seg);
   CHECK_FALSE(r.peek());
   CHECK(r.corrupt_records_skipped() == 1);
   CHECK_FALSE(r.wait(std::chrono::milliseconds(5)));
   // The lane works normally afterwards.
-  LaneWriter w(*seg, 0);
+  LaneWriter w(seg, 0);
   uint64_t x = 42;
   REQUIRE(w.write(&x, 8));
   auto rec = r.peek();
@@ -290,7 +284,7 @@ TEST_CASE("ring: producer threads and a consumer thread move 4 x 20k records in 
       for (uint64_t seq = 0; seq < per_lane; ++seq) {
         size_t size = payload_size(lane, seq, max_size);
         fill_payload(lane, seq, buf.data(), size);
-        w.write(buf.data(), size);
+        if (!w.write(buf.data(), size)) return;  // no stop flag: never false
       }
     });
   RingReader r(*seg);
@@ -318,17 +312,15 @@ TEST_CASE(
     "ring read-ahead: rewind keeps the resync state at head - a corrupt stretch behind "
     "unreleased records never moves the shared head past them",
     "[ring]") {
-  SegmentGuard g(unique_name("ringahead"));
-  auto seg = Segment::create(g.name, small_sizes(1, 1 << 16, 4096), "");
+  OneLaneSegment one_lane("ringahead");
+  Segment* seg = one_lane.seg.get();
   LaneWriter w(*seg, 0);
   RingReader r(*seg);
-  uint8_t* lane = seg->base() + seg->layout().lane_data;
-  auto header_at = [&](uint64_t offset) { return reinterpret_cast<RecordHeader*>(lane + offset); };
   std::vector<uint8_t> rec(200, 5);
   auto write_corrupt = [&] {
-    const uint64_t offset = lane_status(*seg)[0].tail % (1 << 16);
+    RecordHeader* header = one_lane.next_header();
     REQUIRE(w.write(rec.data(), rec.size()));
-    header_at(offset)->kind = 0;
+    header->kind = 0;
   };
   // 1. Record 0 corrupt: skipped (nothing read ahead, so head moves on) - the lane resyncs.
   write_corrupt();

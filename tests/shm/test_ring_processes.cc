@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "shm/fault_hook.h"
 #include "shm/layout.h"
 #include "shm/trajectory_ring.h"
 #include "shm_test_util.h"
@@ -82,10 +83,6 @@ int consume(Segment& seg, size_t max_size, const std::function<bool()>& done,
   if (r.corrupt_records_skipped() != 0) ++errors;
   if (errors) std::fprintf(stderr, "consumer %d: %d errors\n", ::getpid(), errors);
   return errors ? 4 : 0;
-}
-
-LaneControl& control_of(Segment& seg, uint32_t lane) {
-  return reinterpret_cast<LaneControl*>(seg.base() + seg.layout().lane_controls)[lane];
 }
 
 // Fault hook state of a producer child (set after fork, so per child).
@@ -177,7 +174,7 @@ TEST_CASE(
        ++trial, ++trials) {
     const int mode = trial < hooked_trials ? trial % 3 : 3;  // 0 mid-copy, 1 before tail,
                                                              // 2 after tail, 3 random instant
-    const uint64_t start = control_of(*seg, 0).committed_seq.load();
+    const uint64_t start = lane_control(*seg, 0).committed_seq.load();
     const uint64_t kill_seq = start + rng() % 40;
     const FaultPoint point = mode == 0   ? FaultPoint::kMidCopy
                              : mode == 1 ? FaultPoint::kBeforeTailStore
@@ -198,14 +195,14 @@ TEST_CASE(
     if (mode == 3) {
       // Let the child get going (it has committed a record), then kill it at a random
       // instant while it writes.
-      for (int i = 0; i < 2000 && control_of(*seg, 0).committed_seq.load() == start; ++i)
+      for (int i = 0; i < 2000 && lane_control(*seg, 0).committed_seq.load() == start; ++i)
         std::this_thread::sleep_for(std::chrono::microseconds(500));
       std::this_thread::sleep_for(std::chrono::microseconds(rng() % 1000));
       ::kill(child, SIGKILL);
     }
     int rc = wait_child(child);
     REQUIRE(rc == 128 + SIGKILL);
-    LaneControl& c = control_of(*seg, 0);
+    LaneControl& c = lane_control(*seg, 0);
     if (mode < 3) {
       // Prove the child died exactly at the chosen instant.
       REQUIRE(c.pending_seq.load() == kill_seq + 1);
@@ -380,21 +377,22 @@ TEST_CASE(
     "ring: a consumer SIGKILLed right after a corrupt-record skip - its successor keeps the next "
     "good records",
     "[ring][processes][kill]") {
-  SegmentGuard g(unique_name("skipkill"));
-  auto seg = Segment::create(g.name, small_sizes(1, 1 << 16, 4096), "");
+  OneLaneSegment one_lane("skipkill");
+  Segment* seg = one_lane.seg.get();
   std::vector<uint8_t> rec(200, 7);
-  uint8_t* lane = seg->base() + seg->layout().lane_data;
   {
     LaneWriter w(*seg, 0);
-    for (int i = 0; i < 3; ++i) REQUIRE(w.write(rec.data(), rec.size()));  // seq 0, 1, 2
+    REQUIRE(w.write(rec.data(), rec.size()));  // seq 0
+    RecordHeader* second = one_lane.next_header();
+    REQUIRE(w.write(rec.data(), rec.size()));  // seq 1
+    REQUIRE(w.write(rec.data(), rec.size()));  // seq 2
     // Record 1's payload is corrupted in place: the consumer must skip the lane to its tail.
-    const uint64_t span = record_span(rec.size());
-    lane[span + sizeof(RecordHeader) + 5] ^= 0x40;
+    reinterpret_cast<uint8_t*>(second + 1)[5] ^= 0x40;
   }
   // Consumer child: takes record 0, releases it, meets the corrupt record 1 (skip), and is
   // SIGKILLed right there, before the next release.
   const pid_t consumer = spawn([&] {
-    auto s = Segment::open(g.name);
+    auto s = Segment::open(one_lane.guard.name);
     RingReader r(*s);
     auto first = r.peek();
     if (!first || first->sequence != 0) return 2;

@@ -4,8 +4,8 @@
 #include <random>
 #include <thread>
 
+#include "shm/fault_hook.h"
 #include "shm/layout.h"
-#include "shm/trajectory_ring.h"
 #include "shm/weight_slot.h"
 #include "shm_test_util.h"
 
@@ -38,6 +38,15 @@ SegmentSizes weight_sizes(uint64_t weight_bytes) {
   s.weight_bytes = weight_bytes;
   return s;
 }
+
+// A segment whose weight slot holds blobs of up to max_size bytes, removed when the test ends.
+struct WeightSegment {
+  const size_t max_size;
+  SegmentGuard g;
+  std::unique_ptr<Segment> seg;
+  WeightSegment(const std::string& tag, size_t max)
+      : max_size(max), g(unique_name(tag)), seg(Segment::create(g.name, weight_sizes(max), "")) {}
+};
 
 // Reads until stop; returns 0 if every accepted copy was one consistent version and versions
 // never went back.
@@ -91,26 +100,24 @@ TEST_CASE("weight slot: versions, tags, sizes", "[weights]") {
 TEST_CASE(
     "weight slot: a version floor jumps forward, never back, and spares the published buffers",
     "[weights]") {
-  SegmentGuard g(unique_name("wfloor"));
-  const size_t max_size = 1 << 16;
-  auto seg = Segment::create(g.name, weight_sizes(max_size), "");
-  WeightSlot slot(*seg);
-  auto* header = reinterpret_cast<WeightSlotHeader*>(seg->base() + seg->layout().weight_slot);
+  WeightSegment ws("wfloor", 1 << 16);
+  WeightSlot slot(*ws.seg);
+  auto* header = reinterpret_cast<WeightSlotHeader*>(ws.seg->base() + ws.seg->layout().weight_slot);
   std::vector<uint8_t> blob, out;
   // A learner resumed from a checkpoint of version 5 into a new segment: first publish is 6.
-  fill_blob(6, &blob, max_size);
+  fill_blob(6, &blob, ws.max_size);
   CHECK(slot.publish(blob.data(), blob.size(), 6 * 3 + 1, 6) == 6);
   uint64_t tag = 0;
   CHECK(slot.read(&out, &tag) == 6);
   CHECK(tag == 6 * 3 + 1);
-  CHECK(blob_ok(6, out, max_size));
+  CHECK(blob_ok(6, out, ws.max_size));
   // A floor at or below the current version changes nothing: previous + 1.
-  fill_blob(7, &blob, max_size);
+  fill_blob(7, &blob, ws.max_size);
   CHECK(slot.publish(blob.data(), blob.size(), 7 * 3 + 1, 3) == 7);
   // A jump of 3 (same v % 3 as the published version): the published buffer and the one
   // before it stay intact for slow readers, whatever the jump.
   const uint64_t published_index = header->published.load() & 3;
-  fill_blob(10, &blob, max_size);
+  fill_blob(10, &blob, ws.max_size);
   CHECK(slot.publish(blob.data(), blob.size(), 10 * 3 + 1, 10) == 10);
   const uint64_t new_index = header->published.load() & 3;
   CHECK(new_index != published_index);
@@ -120,71 +127,52 @@ TEST_CASE(
     if (b != int(published_index) && b != int(new_index))
       CHECK(header->buffers[b].version.load() == 6);
   CHECK(slot.read(&out, &tag) == 10);
-  CHECK(blob_ok(10, out, max_size));
+  CHECK(blob_ok(10, out, ws.max_size));
   // The old overload continues from the jump.
-  fill_blob(11, &blob, max_size);
+  fill_blob(11, &blob, ws.max_size);
   CHECK(slot.publish(blob.data(), blob.size(), 11 * 3 + 1) == 11);
   CHECK(slot.read_if_newer(7, &out) == 11);
-  CHECK(blob_ok(11, out, max_size));
+  CHECK(blob_ok(11, out, ws.max_size));
 }
 
-TEST_CASE("weight slot: readers in threads never accept a torn copy while versions jump",
+TEST_CASE("weight slot: readers in threads never accept a torn copy, also while versions jump",
           "[weights][threads]") {
-  SegmentGuard g(unique_name("wjump"));
   const size_t max_size = 1 << 16;
-  auto seg = Segment::create(g.name, weight_sizes(max_size), "");
-  WeightSlot slot(*seg);
-  std::atomic<bool> done{false};
-  std::vector<std::thread> readers;
-  std::vector<int> results(2, -1);
-  for (int i = 0; i < 2; ++i)
-    readers.emplace_back(
-        [&, i] { results[i] = reader_loop(slot, max_size, [&] { return done.load(); }); });
-  std::vector<uint8_t> blob;
-  uint64_t v = 0;
-  for (int i = 0; i < 400; ++i) {
-    v += 1 + static_cast<uint64_t>(i % 4);  // jumps of 0..3 beyond previous + 1
-    fill_blob(v, &blob, max_size);
-    REQUIRE(slot.publish(blob.data(), blob.size(), v * 3 + 1, v) == v);
+  for (const bool jumps : {false, true}) {
+    INFO((jumps ? "versions jump by 1 to 4" : "consecutive versions"));
+    WeightSegment ws("wthr", max_size);
+    WeightSlot slot(*ws.seg);
+    std::atomic<bool> done{false};
+    std::vector<std::thread> readers;
+    std::vector<int> results(2, -1);
+    for (int i = 0; i < 2; ++i)
+      readers.emplace_back(
+          [&, i] { results[i] = reader_loop(slot, max_size, [&] { return done.load(); }); });
+    std::vector<uint8_t> blob;
+    uint64_t v = 0;
+    for (int i = 0; i < 400; ++i) {
+      v += jumps ? 1 + static_cast<uint64_t>(i % 4) : 1;  // jumps of 0..3 beyond previous + 1
+      fill_blob(v, &blob, max_size);
+      const uint64_t tag = v * 3 + 1;
+      REQUIRE((jumps ? slot.publish(blob.data(), blob.size(), tag, v)
+                     : slot.publish(blob.data(), blob.size(), tag)) == v);
+    }
+    done = true;
+    for (auto& t : readers) t.join();
+    CHECK(results == std::vector<int>{0, 0});
   }
-  done = true;
-  for (auto& t : readers) t.join();
-  CHECK(results == std::vector<int>{0, 0});
-}
-
-TEST_CASE("weight slot: readers in threads never accept a torn copy", "[weights][threads]") {
-  SegmentGuard g(unique_name("wthr"));
-  const size_t max_size = 1 << 16;
-  auto seg = Segment::create(g.name, weight_sizes(max_size), "");
-  WeightSlot slot(*seg);
-  std::atomic<bool> done{false};
-  std::vector<std::thread> readers;
-  std::vector<int> results(2, -1);
-  for (int i = 0; i < 2; ++i)
-    readers.emplace_back(
-        [&, i] { results[i] = reader_loop(slot, max_size, [&] { return done.load(); }); });
-  std::vector<uint8_t> blob;
-  for (uint64_t v = 1; v <= 400; ++v) {
-    fill_blob(v, &blob, max_size);
-    slot.publish(blob.data(), blob.size(), v * 3 + 1);
-  }
-  done = true;
-  for (auto& t : readers) t.join();
-  CHECK(results == std::vector<int>{0, 0});
 }
 
 TEST_CASE("weight slot: reader processes against a continuously rewriting publisher process",
           "[weights][processes]") {
   ReapChildrenOnExit reap;
-  SegmentGuard g(unique_name("wproc"));
-  const size_t max_size = 4 << 20;
-  auto seg = Segment::create(g.name, weight_sizes(max_size), "");
+  WeightSegment ws("wproc", 4 << 20);
   pid_t publisher = spawn([&] {
-    auto s = Segment::open(g.name);
+    auto s = Segment::open(ws.g.name);
     WeightSlot slot(*s);
     std::vector<uint8_t> blob;
     for (uint64_t v = 1; !s->control().stop_requested(); ++v) {
-      fill_blob(v, &blob, max_size);
+      fill_blob(v, &blob, ws.max_size);
       if (slot.publish(blob.data(), blob.size(), v * 3 + 1) != v) return 8;
     }
     return 0;
@@ -192,18 +180,18 @@ TEST_CASE("weight slot: reader processes against a continuously rewriting publis
   std::vector<pid_t> readers;
   for (int i = 0; i < 2; ++i)
     readers.push_back(spawn([&] {
-      auto s = Segment::open(g.name, true);
+      auto s = Segment::open(ws.g.name, true);
       WeightSlot slot(*s);
       uint64_t reads = 0;
       int rc = reader_loop(
-          slot, max_size, [&] { return s->control().stop_requested(); }, &reads);
+          slot, ws.max_size, [&] { return s->control().stop_requested(); }, &reads);
       return rc ? rc : (reads >= 10 ? 0 : 9);
     }));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  seg->control().request_stop();
+  ws.seg->control().request_stop();
   CHECK(wait_child(publisher) == 0);
   for (pid_t r : readers) CHECK(wait_child(r) == 0);
-  CHECK(WeightSlot(*seg).latest_version() > 10);
+  CHECK(WeightSlot(*ws.seg).latest_version() > 10);
 }
 
 namespace {
@@ -216,16 +204,14 @@ void kill_publisher(FaultPoint point, uint64_t version) {
 TEST_CASE("weight slot: a publisher SIGKILLed mid-write leaves the last version readable",
           "[weights][processes][faults]") {
   ReapChildrenOnExit reap;
-  SegmentGuard g(unique_name("wkill"));
-  const size_t max_size = 16 << 20;
-  auto seg = Segment::create(g.name, weight_sizes(max_size), "");
-  WeightSlot slot(*seg);
-  auto* header = reinterpret_cast<WeightSlotHeader*>(seg->base() + seg->layout().weight_slot);
+  WeightSegment ws("wkill", 16 << 20);
+  WeightSlot slot(*ws.seg);
+  auto* header = reinterpret_cast<WeightSlotHeader*>(ws.seg->base() + ws.seg->layout().weight_slot);
   // A reader process runs through all the kills and checks every copy it accepts.
   pid_t reader = spawn([&] {
-    auto s = Segment::open(g.name, true);
+    auto s = Segment::open(ws.g.name, true);
     WeightSlot r(*s);
-    return reader_loop(r, max_size, [&] { return s->control().stop_requested(); });
+    return reader_loop(r, ws.max_size, [&] { return s->control().stop_requested(); });
   });
   std::mt19937_64 rng(99);
   std::vector<uint8_t> out;
@@ -234,12 +220,12 @@ TEST_CASE("weight slot: a publisher SIGKILLed mid-write leaves the last version 
     const bool by_hook = trial % 2 == 0;
     g_weight_kill_version = before + 1 + rng() % 3;
     pid_t publisher = spawn([&] {
-      auto s = Segment::open(g.name);
+      auto s = Segment::open(ws.g.name);
       WeightSlot p(*s);
       if (by_hook) testing::set_fault_hook(kill_publisher);
       std::vector<uint8_t> blob;
       for (uint64_t v = p.latest_version() + 1;; ++v) {
-        fill_blob(v, &blob, max_size);
+        fill_blob(v, &blob, ws.max_size);
         p.publish(blob.data(), blob.size(), v * 3 + 1);
       }
       return 0;
@@ -257,16 +243,16 @@ TEST_CASE("weight slot: a publisher SIGKILLed mid-write leaves the last version 
     REQUIRE(slot.read(&out, &tag) == published);
     if (published) {
       CHECK(tag == published * 3 + 1);
-      CHECK(blob_ok(published, out, max_size));
+      CHECK(blob_ok(published, out, ws.max_size));
     }
   }
   // A restarted publisher continues the version sequence over the dead one's open buffer.
   std::vector<uint8_t> blob;
   uint64_t next = slot.latest_version() + 1;
-  fill_blob(next, &blob, max_size);
+  fill_blob(next, &blob, ws.max_size);
   CHECK(slot.publish(blob.data(), blob.size(), next * 3 + 1) == next);
   CHECK(slot.read(&out) == next);
-  CHECK(blob_ok(next, out, max_size));
-  seg->control().request_stop();
+  CHECK(blob_ok(next, out, ws.max_size));
+  ws.seg->control().request_stop();
   CHECK(wait_child(reader) == 0);
 }
