@@ -6,7 +6,7 @@
 
 #include "shm/layout.h"
 #include "shm/trajectory_ring.h"
-#include "shm_test_util.h"
+#include "tests/shm/shm_test_util.h"
 
 using namespace rz::shm;
 using namespace rz::shm::test;

@@ -16,7 +16,7 @@
 
 #include "shm/layout.h"
 #include "shm/segment.h"
-#include "shm_test_util.h"
+#include "tests/shm/shm_test_util.h"
 #include "tests/support/files.h"
 
 using namespace rz::shm;

@@ -5,7 +5,7 @@
 
 #include "shm/control.h"
 #include "shm/stats.h"
-#include "shm_test_util.h"
+#include "tests/shm/shm_test_util.h"
 
 using namespace rz::shm;
 using namespace rz::shm::test;

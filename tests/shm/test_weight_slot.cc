@@ -7,7 +7,7 @@
 #include "shm/fault_hook.h"
 #include "shm/layout.h"
 #include "shm/weight_slot.h"
-#include "shm_test_util.h"
+#include "tests/shm/shm_test_util.h"
 
 using namespace rz::shm;
 using namespace rz::shm::test;
