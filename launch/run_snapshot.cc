@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/stat_names.h"
 #include "launch/process_liveness.h"
 #include "shm/stats.h"
 #include "shm/trajectory_ring.h"
@@ -117,35 +118,35 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
       ActorRow& a = s.actors[slot.index];
       a.pid = static_cast<pid_t>(slot.pid);
       a.state = shm::state_name(slot.state);
-      a.games = count_of(slot, "games");
-      a.positions = count_of(slot, "positions");
-      a.records_committed = count_of(slot, "records_committed");
-      a.simulations = count_of(slot, "simulations");
-      a.weight_version = count_of(slot, "weight_version");
+      a.games = count_of(slot, stat::actor::kGames);
+      a.positions = count_of(slot, stat::actor::kPositions);
+      a.records_committed = count_of(slot, stat::actor::kRecordsCommitted);
+      a.simulations = count_of(slot, stat::actor::kSimulations);
+      a.weight_version = count_of(slot, stat::actor::kWeightVersion);
       a.heartbeat_age_s = age;
       // The actor's own rate gauges; the live monitor replaces them by interval rates.
-      a.positions_per_s = gauge_of(slot, "positions_per_s").value_or(0);
-      a.simulations_per_s = gauge_of(slot, "sims_per_s").value_or(0);
-      a.eval_lookups = count_of(slot, "eval_lookups");
-      a.eval_saved = count_of(slot, "eval_saved");
-      a.eval_cache_hit_rate = gauge_of(slot, "eval_cache_hit_rate").value_or(0);
-      if (const auto bf16 = gauge_of(slot, "precision_bf16"))
+      a.positions_per_s = gauge_of(slot, stat::actor::kPositionsPerS).value_or(0);
+      a.simulations_per_s = gauge_of(slot, stat::actor::kSimsPerS).value_or(0);
+      a.eval_lookups = count_of(slot, stat::actor::kEvalLookups);
+      a.eval_saved = count_of(slot, stat::actor::kEvalSaved);
+      a.eval_cache_hit_rate = gauge_of(slot, stat::actor::kEvalCacheHitRate).value_or(0);
+      if (const auto bf16 = gauge_of(slot, stat::actor::kPrecisionBf16))
         a.precision = *bf16 != 0 ? "bf16" : "fp32";
       a.restarts = slot.restarts;
     } else if (slot.role == shm::Role::kLearner) {
       LearnerRow& l = s.learner;
       l.pid = static_cast<pid_t>(slot.pid);
       l.state = shm::state_name(slot.state);
-      l.step = count_of(slot, "step");
-      l.published_version = count_of(slot, "published_version");
-      l.records_consumed = count_of(slot, "records_consumed");
-      l.replay_positions = count_of(slot, "replay_positions");
-      l.samples = count_of(slot, "samples_trained");
-      l.loss_policy = gauge_of(slot, "loss_policy");
-      l.loss_value = gauge_of(slot, "loss_value");
-      l.eval_version = gauge_of(slot, "eval_version");
-      l.eval_score = gauge_of(slot, "eval_score");
-      const auto cuda = gauge_of(slot, "device_cuda");
+      l.step = count_of(slot, stat::learner::kStep);
+      l.published_version = count_of(slot, stat::learner::kPublishedVersion);
+      l.records_consumed = count_of(slot, stat::learner::kRecordsConsumed);
+      l.replay_positions = count_of(slot, stat::learner::kReplayPositions);
+      l.samples = count_of(slot, stat::learner::kSamplesTrained);
+      l.loss_policy = gauge_of(slot, stat::learner::kLossPolicy);
+      l.loss_value = gauge_of(slot, stat::learner::kLossValue);
+      l.eval_version = gauge_of(slot, stat::eval::kVersion);
+      l.eval_score = gauge_of(slot, stat::eval::kScore);
+      const auto cuda = gauge_of(slot, stat::learner::kDeviceCuda);
       if (cuda) l.device = *cuda != 0 ? "cuda" : "cpu";
       l.heartbeat_age_s = age;
       l.restarts = slot.restarts;
