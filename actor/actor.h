@@ -68,14 +68,15 @@ class Actor {
   bool wait_for_first_weights();
   //    Then builds the network and its evaluation cache, loads those weights, sets precision.
   void load_network();
-  // 5. Loads newer weights if the WeightSlot has any (one atomic load when it has none).
-  void switch_to_newer_weights();
   // 3. One round of batched MCTS for every game in flight; collects the finished games.
   void play_round();
   // 4. Commits every finished game as one record to the lane (blocking while it is full).
   void commit_finished_games();
-  // 3. The round's counters and rate gauges, and the heartbeat.
+  //    Then the round's counters and rate gauges, and the heartbeat.
   void report_round();
+  // 5. Between rounds: loads newer weights if the WeightSlot has any (one atomic load when it
+  //    has none).
+  void switch_to_newer_weights();
   // 6. Says how it stopped; the lane is released when the session ends.
   void stop();
 
