@@ -58,7 +58,6 @@ class Relay {
   Relay(shm::Segment& segment, const RunConfig& config, std::atomic<uint32_t>* interrupted)
       : segment_(segment),
         config_(config),
-        interrupted_(interrupted),
         reader_(segment),
         weights_(segment),
         stats_(segment, shm::Role::kRelay, 0),
@@ -152,13 +151,9 @@ class Relay {
   }
 
  private:
-  bool stopping() const {
-    return interrupted_->load(std::memory_order_relaxed) || segment_.control().stop_requested();
-  }
-  void pause(std::chrono::milliseconds d) {
-    const auto until = Clock::now() + d;
-    while (Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  bool stopping() const { return watcher_.stopping(); }
+  // Not cut short by a stop: after one the relay still drains (see run()).
+  static void pause(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
   // Every actor gone and every committed record sent and acknowledged.
   bool drained() {
     for (const shm::LaneStatus& l : shm::lane_status(segment_)) {
@@ -333,7 +328,6 @@ class Relay {
 
   shm::Segment& segment_;
   const RunConfig& config_;
-  std::atomic<uint32_t>* interrupted_;
   shm::RingReader reader_;
   shm::WeightSlot weights_;
   shm::StatsWriter stats_;
@@ -345,7 +339,7 @@ class Relay {
   Clock::time_point beat_at_{}, weights_at_{};
   int m_sent_, m_acked_, m_resends_, m_reconnects_, m_committed_, m_released_, m_reachable_,
       m_version_;
-  RunWatcher watcher_;  // the run's stop flag and its creator's death into *interrupted_
+  RunWatcher watcher_;  // the stop word (SIGTERM), the run's stop flag, its creator's death
 };
 
 }  // namespace

@@ -48,13 +48,13 @@ void require_run_dir(RunConfig* config) {
 
 RunWatcher::RunWatcher(shm::Segment& segment, std::atomic<uint32_t>* stop,
                        std::function<void(const std::string&)> log)
-    : log_(std::move(log)) {
+    : segment_(segment), stop_(stop), log_(std::move(log)) {
   sigset_t block, old;
   sigemptyset(&block);
   sigaddset(&block, SIGTERM);
   sigaddset(&block, SIGINT);
   pthread_sigmask(SIG_BLOCK, &block, &old);  // inherited by the thread, then restored here
-  thread_ = std::thread([this, &segment, stop] { watch(segment, stop); });
+  thread_ = std::thread([this] { watch(); });
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
@@ -63,7 +63,9 @@ RunWatcher::~RunWatcher() {
   thread_.join();
 }
 
-void RunWatcher::watch(shm::Segment& segment, std::atomic<uint32_t>* stop) {
+void RunWatcher::watch() {
+  shm::Segment& segment = segment_;
+  std::atomic<uint32_t>* stop = stop_;
   shm::ControlBlock& control = segment.control();
   for (int tick = 1;
        !done_.load(std::memory_order_acquire) && !stop->load(std::memory_order_acquire); ++tick) {

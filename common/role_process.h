@@ -34,6 +34,7 @@
 #include <thread>
 
 #include "common/config.h"
+#include "shm/control.h"
 #include "shm/segment.h"
 #include "shm/stats.h"
 
@@ -67,6 +68,12 @@ class RunWatcher {
 
   bool creator_gone() const { return creator_gone_.load(std::memory_order_relaxed); }
 
+  // The stop word, or the run's stop flag read directly (the thread folds the flag into the
+  // word within 100 ms; this sees it at once): what a role's loop asks before each step.
+  bool stopping() const {
+    return stop_->load(std::memory_order_acquire) != 0 || segment_.control().stop_requested();
+  }
+
   // While the role's thread is blocked for long (an actor on a full lane: back-pressure from the
   // learner, which can last minutes), the watcher keeps `writer`'s heartbeat fresh, so that
   // monitors do not take a waiting process for a hung one. nullptr when the wait is over. The
@@ -76,8 +83,10 @@ class RunWatcher {
   }
 
  private:
-  void watch(shm::Segment& segment, std::atomic<uint32_t>* stop);
+  void watch();
 
+  shm::Segment& segment_;
+  std::atomic<uint32_t>* const stop_;
   std::function<void(const std::string&)> log_;
   std::atomic<bool> done_{false};
   std::atomic<bool> creator_gone_{false};

@@ -117,9 +117,7 @@ class Ingest {
   }
 
  private:
-  bool stopping() const {
-    return stop_->load(std::memory_order_relaxed) || segment_.control().stop_requested();
-  }
+  bool stopping() const { return watcher_.stopping(); }
   void sleep_for(std::chrono::milliseconds d) {
     const auto until = Clock::now() + d;
     while (!stopping() && Clock::now() < until)
@@ -384,7 +382,7 @@ class Ingest {
   Clock::time_point hosts_written_{};
   int m_ingested_, m_dups_, m_gaps_, m_malformed_, m_version_, m_oversized_, m_invalid_, m_full_,
       m_epoch_, m_reconnects_, m_weights_, m_connected_;
-  RunWatcher watcher_;  // the run's stop flag and its creator's death into *stop_
+  RunWatcher watcher_;  // the stop word (SIGTERM), the run's stop flag, its creator's death
 };
 
 }  // namespace

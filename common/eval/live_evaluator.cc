@@ -241,8 +241,7 @@ void LiveEvaluator::run() {
 }
 
 bool LiveEvaluator::stopping() const {
-  return interrupted_->load(std::memory_order_acquire) != 0 ||
-         s_->segment->control().stop_requested();
+  return s_->watcher.stopping();
 }
 
 void LiveEvaluator::checkpoint() {
@@ -354,19 +353,23 @@ void LiveEvaluator::play_arenas(uint64_t version, EvalRow* row) {
 void LiveEvaluator::measure_accuracies(uint64_t version, EvalRow* row) {
   Session& s = *s_;
   if (!s.is_connect4) return;
-  if (!s.main_set.file.empty()) {
-    const auto [p, m] = measure_set(s.main_set, version);
-    row->policy_accuracy_keep = p.keeps_fraction();
-    row->policy_accuracy_optimal = p.optimal_fraction();
-    row->mcts_accuracy_keep = m.keeps_fraction();
-    row->mcts_accuracy_optimal = m.optimal_fraction();
-  }
-  if (!s.early_middle_set.file.empty()) {
-    const auto [p, m] = measure_set(s.early_middle_set, version);
-    row->early_middle_policy_accuracy_keep = p.keeps_fraction();
-    row->early_middle_policy_accuracy_optimal = p.optimal_fraction();
-    row->early_middle_mcts_accuracy_keep = m.keeps_fraction();
-    row->early_middle_mcts_accuracy_optimal = m.optimal_fraction();
+  // Each set with the row's columns for it: policy keep/optimal, MCTS keep/optimal.
+  const struct {
+    AccuracySet* set;
+    std::optional<double>* columns[4];
+  } sets[] = {{&s.main_set,
+               {&row->policy_accuracy_keep, &row->policy_accuracy_optimal, &row->mcts_accuracy_keep,
+                &row->mcts_accuracy_optimal}},
+              {&s.early_middle_set,
+               {&row->early_middle_policy_accuracy_keep, &row->early_middle_policy_accuracy_optimal,
+                &row->early_middle_mcts_accuracy_keep, &row->early_middle_mcts_accuracy_optimal}}};
+  for (const auto& [set, columns] : sets) {
+    if (set->file.empty()) continue;
+    const auto [policy, mcts] = measure_set(*set, version);
+    *columns[0] = policy.keeps_fraction();
+    *columns[1] = policy.optimal_fraction();
+    *columns[2] = mcts.keeps_fraction();
+    *columns[3] = mcts.optimal_fraction();
   }
 }
 

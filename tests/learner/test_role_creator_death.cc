@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,26 +25,22 @@ using rz::testing::TestRun;
 // until it is killed. Returns the stand-in's pid.
 pid_t hand_segment_to_stand_in(TestRun& run) {
   const rz::shm::SegmentSizes sizes = run.segment->sizes();
+  const std::string name = run.config.shm.name;
   run.segment.reset();
-  rz::shm::Segment::remove(run.config.shm.name);
-  int ready[2];
-  REQUIRE(::pipe(ready) == 0);
+  rz::shm::Segment::remove(name);
   const pid_t creator = ::fork();
   REQUIRE(creator >= 0);
   if (creator == 0) {
+    std::unique_ptr<rz::shm::Segment> held;
     try {
-      auto seg = rz::shm::Segment::create(run.config.shm.name, sizes, "supervisor stand-in");
-      (void)!::write(ready[1], "r", 1);
-      for (;;) ::pause();
+      held = rz::shm::Segment::create(name, sizes, "supervisor stand-in");
     } catch (...) {
       ::_exit(3);
     }
+    for (;;) ::pause();  // lives, holding the creator mutex, until SIGKILLed
   }
-  char c = 0;
-  REQUIRE(::read(ready[0], &c, 1) == 1);
-  ::close(ready[0]);
-  ::close(ready[1]);
-  run.segment = rz::shm::Segment::open(run.config.shm.name);  // removed by ~TestRun
+  REQUIRE(rz::testing::wait_until([&] { return rz::shm::Segment::creator_alive(name); }, 10));
+  run.segment = rz::shm::Segment::open(name);  // removed by ~TestRun
   return creator;
 }
 
