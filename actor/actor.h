@@ -13,8 +13,9 @@
 //      weights are loaded into the same evaluator and games in flight simply continue with
 //      them (every position records the version its search started with);
 //   6. on the control block's stop flag, SIGTERM, SIGINT, or the death of the run's
-//      creator (a SIGKILLed supervisor must not leave orphans playing forever): finish the
-//      current round or write, release the lane, exit 0.
+//      creator (a SIGKILLed supervisor must not leave orphans playing forever; one answer
+//      for every role, common/role_process.h): finish the current round or write, release
+//      the lane, exit 0.
 //
 // Everything is visible in the actor's stats slot (role kActor, index = slot): heartbeat,
 // state, and counters games, positions, records_committed, simulations, bytes_committed,
@@ -32,36 +33,63 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "common/run_config.h"
 
 namespace rz {
 
-// Thrown for fatal, user-facing problems (segment missing, slot out of range, weights of
-// another network); the message is one line naming the problem and the fix.
+// Thrown for fatal problems of the run's setup (segment missing, slot out of range, weights of
+// another network); the message is one line naming the problem and the fix. Not a UserError:
+// ringzero-actor documents exit status 1 for them (2 is for its command line and config).
 struct ActorError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
 class Actor {
  public:
-  // `interrupted` is set (to nonzero) by the process's signal handler; the actor treats it
+  // `interrupted` is the process's stop word (common/role_process.h); the actor treats it
   // like the run's stop flag.
   Actor(const RunConfig& config, uint32_t slot, std::atomic<uint32_t>* interrupted);
+  ~Actor();
 
   // Runs the story above until stop. Returns normally on a clean stop; throws ActorError
   // (or ShmError/WeightBlobError, both one-line) on a fatal problem.
   void run();
 
  private:
+  struct Session;  // what one run() holds, from the segment to the self-play driver (actor.cc)
+
+  // The steps of run(), in the order of the story:
+  // 1. Attaches to the segment, takes lane `slot` and its stats slot, starts the RunWatcher.
+  void attach();
+  // 2. Waits for the learner's first weights; false if the run stopped first.
+  bool wait_for_first_weights();
+  //    Then builds the network and its evaluation cache, loads those weights, sets precision.
+  void load_network();
+  // 3. One round of batched MCTS for every game in flight; collects the finished games.
+  void play_round();
+  // 4. Commits every finished game as one record to the lane (blocking while it is full).
+  void commit_finished_games();
+  //    Then the round's counters and rate gauges, and the heartbeat.
+  void report_round();
+  // 5. Between rounds: loads newer weights if the WeightSlot has any (one atomic load when it
+  //    has none).
+  void switch_to_newer_weights();
+  // 6. Says how it stopped; the lane is released when the session ends.
+  void stop();
+
+  // Loads the blob just read (weights `version`) into the evaluator; ActorError if it is
+  // another network's.
+  void load_weights(uint64_t version);
+  bool stopping() const;
+  void log(const std::string& line) const;
+
   const RunConfig config_;
   const uint32_t slot_;
   std::atomic<uint32_t>* interrupted_;
+  std::unique_ptr<Session> s_;
 };
-
-// Installs SIGTERM/SIGINT handlers (no SA_RESTART, so blocking waits wake up) that store 1
-// into *flag and do nothing else.
-void install_stop_signal_handlers(std::atomic<uint32_t>* flag);
 
 }  // namespace rz

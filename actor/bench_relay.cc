@@ -37,6 +37,8 @@
 
 #include "common/config.h"
 #include "common/config_options.h"
+#include "common/error.h"
+#include "common/format_join.h"
 #include "common/game.h"
 #include "common/mcts/rollout_evaluator.h"
 #include "common/mcts/selfplay.h"
@@ -315,9 +317,7 @@ Case run_case(const std::string& name, const std::string& spec, int sims, size_t
   return c;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   rz::RoleOptions role("bench-relay", "ringzero-bench-relay [--json] [--records N]");
   role.flags.add_options()("json", po::bool_switch(), "one JSON object on stdout")(
       "records", po::value<uint64_t>()->default_value(20000), "records per case");
@@ -327,35 +327,28 @@ int main(int argc, char** argv) {
   char pattern[] = "/tmp/rz-bench-relay-XXXXXX";
   const std::string base = ::mkdtemp(pattern);
   std::vector<Case> cases;
-  try {
-    cases.push_back(run_case("connect4", "connect4", 32, 0, n, base));
-    cases.push_back(run_case("dots5x5", "dotsandboxes:rows=5,cols=5", 200, 0, n, base));
-    cases.push_back(
-        run_case("64KiB", "connect4", 0, 64u << 10, std::max<uint64_t>(n / 10, 500), base));
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ringzero-bench-relay: %s\n", e.what());
-    return 1;
-  }
+  cases.push_back(run_case("connect4", "connect4", 32, 0, n, base));
+  cases.push_back(run_case("dots5x5", "dotsandboxes:rows=5,cols=5", 200, 0, n, base));
+  cases.push_back(
+      run_case("64KiB", "connect4", 0, 64u << 10, std::max<uint64_t>(n / 10, 500), base));
   fs::remove_all(base);
   const unsigned cores = std::thread::hardware_concurrency();
   if (flags["json"].as<bool>()) {
     std::string out = fmt::format(
         "{{\"cpu\":{{\"model\":\"{}\",\"hardware_threads\":{}}},\"cases\":[", cpu_model(), cores);
-    for (size_t i = 0; i < cases.size(); ++i) {
-      const Case& c = cases[i];
-      out += fmt::format(
-          "{}{{\"case\":\"{}\",\"game\":\"{}\",\"record_bytes\":{:.0f},\"records\":{},"
+    out += rz::format_join(cases, ",", [](const Case& c) {
+      return fmt::format(
+          "{{\"case\":\"{}\",\"game\":\"{}\",\"record_bytes\":{:.0f},\"records\":{},"
           "\"raw_xadd_records_per_s\":{:.0f},\"raw_xadd_pipeline\":{},\"relay_records_per_s\":{:."
           "0f},\"relay_mb_per_s\":{:.2f},"
           "\"relay_vs_raw\":{:.3f},\"relay_cpu_us_per_record\":{:.2f},\"ingest_cpu_us_per_record\":"
           "{},"
           "\"floor_50pct_met\":{}}}",
-          i ? "," : "", c.name, c.spec, c.record_bytes, c.records, c.raw_records_per_s,
-          c.raw_pipeline, c.relay_records_per_s, c.relay_mb_per_s,
-          c.relay_records_per_s / c.raw_records_per_s, c.relay_cpu_us,
-          c.spec_has_ingest ? fmt::format("{:.2f}", c.ingest_cpu_us) : "null",
+          c.name, c.spec, c.record_bytes, c.records, c.raw_records_per_s, c.raw_pipeline,
+          c.relay_records_per_s, c.relay_mb_per_s, c.relay_records_per_s / c.raw_records_per_s,
+          c.relay_cpu_us, c.spec_has_ingest ? fmt::format("{:.2f}", c.ingest_cpu_us) : "null",
           c.relay_records_per_s >= 0.5 * c.raw_records_per_s);
-    }
+    });
     std::printf("%s]}\n", out.c_str());
   } else {
     std::printf("cpu: %s, %u hardware threads\n", cpu_model().c_str(), cores);
@@ -369,4 +362,10 @@ int main(int argc, char** argv) {
     }
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return rz::run_main("ringzero-bench-relay", [&] { return run(argc, argv); });
 }

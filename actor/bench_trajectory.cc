@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/error.h"
 #include "common/game.h"
 #include "common/mcts/rollout_evaluator.h"
 #include "common/mcts/selfplay.h"
@@ -36,9 +37,7 @@ double time_per_call(double seconds, Body body) {
   return elapsed / double(calls);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   rz::RoleOptions role("bench-trajectory", "ringzero-bench-trajectory [--games N] [--seconds S]");
   role.flags.add_options()("games", po::value<int>()->default_value(200), "self-play games")(
       "seconds", po::value<double>()->default_value(1.0), "seconds per measurement");
@@ -109,4 +108,10 @@ int main(int argc, char** argv) {
   fmt::print("reference: bare replay of the moves {:8.2f} us/record  {:7.1f} ns/position\n",
              replay_s * 1e6, replay_s * 1e9 / per_game_pos);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return rz::run_main("ringzero-bench-trajectory", [&] { return run(argc, argv); });
 }

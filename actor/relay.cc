@@ -16,7 +16,10 @@
 #include <fmt/format.h>
 
 #include "common/redis/redis_client.h"
+#include "common/redis/redis_outage.h"
 #include "common/redis/scale_protocol.h"
+#include "common/role_process.h"
+#include "common/stat_names.h"
 #include "shm/stats.h"
 #include "shm/trajectory_ring.h"
 #include "shm/weight_slot.h"
@@ -47,10 +50,10 @@ class Relay {
   Relay(shm::Segment& segment, const RunConfig& config, std::atomic<uint32_t>* interrupted)
       : segment_(segment),
         config_(config),
-        interrupted_(interrupted),
         reader_(segment),
         weights_(segment),
-        stats_(segment, shm::Role::kRelay, 0) {
+        stats_(segment, shm::Role::kRelay, 0),
+        watcher_(segment, interrupted, say) {
     redis::parse_address(config.scale.learner, &host_, &port_);
     secret_ = redis::read_secret_file(config.scale.secret_file);
     const std::string bad = redis::check_host_id(config.scale.host_id);
@@ -73,42 +76,30 @@ class Relay {
                       "with launch.sh join",
                       epoch_file));
     epoch_ = std::to_string(epoch);
-    m_sent_ = stats_.metric("records_sent");
-    m_acked_ = stats_.metric("records_acked");
-    m_resends_ = stats_.metric("resends");
-    m_reconnects_ = stats_.metric("reconnects");
-    m_committed_ = stats_.gauge("lane_committed");
-    m_released_ = stats_.gauge("lane_released");
-    m_reachable_ = stats_.gauge("learner_reachable");
-    m_version_ = stats_.gauge("weight_version");
+    m_sent_ = stats_.metric(stat::relay::kRecordsSent);
+    m_acked_ = stats_.metric(stat::relay::kRecordsAcked);
+    m_resends_ = stats_.metric(stat::relay::kResends);
+    m_reconnects_ = stats_.metric(stat::relay::kReconnects);
+    m_committed_ = stats_.gauge(stat::relay::kLaneCommitted);
+    m_released_ = stats_.gauge(stat::relay::kLaneReleased);
+    m_reachable_ = stats_.gauge(stat::relay::kLearnerReachable);
+    m_version_ = stats_.gauge(stat::relay::kWeightVersion);
     have_version_ = weights_.latest_version();
   }
 
   int run() {
     stats_.set_state(shm::ProcessState::kRunning);
-    auto backoff = std::chrono::milliseconds(100);
-    bool outage_logged = false;
+    redis::RedisOutage outage(fmt::format("the learner host at {}:{}", host_, port_), say);
     std::optional<Clock::time_point> drain_since;
     while (true) {
       stats_.heartbeat();
       update_lane_totals();
       if (stopping() && !drain_since) drain_since = Clock::now();
       if (drain_since && (drained() || Clock::now() - *drain_since > kDrainLimit)) break;
-      if (!redis_) {
-        try {
-          connect();
-          if (outage_logged)
-            say(fmt::format("reconnected to the learner host at {}:{}", host_, port_));
-          outage_logged = false;
-          backoff = std::chrono::milliseconds(100);
-        } catch (const redis::RedisError& e) {
-          if (!outage_logged) say(fmt::format("{} (retrying with backoff)", e.what()));
-          outage_logged = true;
-          stats_.set_gauge(m_reachable_, 0);
-          pause(backoff);
-          backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
-          continue;
-        }
+      if (!redis_ && !outage.connect([this] { connect(); })) {
+        stats_.set_gauge(m_reachable_, 0);
+        pause(outage.next_backoff());
+        continue;
       }
       try {
         if (Clock::now() - beat_at_ >= std::chrono::seconds(1)) heartbeat();
@@ -122,8 +113,8 @@ class Relay {
             pause(std::chrono::milliseconds(200));
         }
       } catch (const redis::RedisError& e) {
-        say(fmt::format("{} (reconnecting; unacknowledged records stay in their lanes)", e.what()));
-        outage_logged = true;
+        outage.lost(
+            fmt::format("{} (reconnecting; unacknowledged records stay in their lanes)", e.what()));
         drop_connection();
       }
     }
@@ -152,13 +143,9 @@ class Relay {
   }
 
  private:
-  bool stopping() const {
-    return interrupted_->load(std::memory_order_relaxed) || segment_.control().stop_requested();
-  }
-  void pause(std::chrono::milliseconds d) {
-    const auto until = Clock::now() + d;
-    while (Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  bool stopping() const { return watcher_.stopping(); }
+  // Not cut short by a stop: after one the relay still drains (see run()).
+  static void pause(std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }
   // Every actor gone and every committed record sent and acknowledged.
   bool drained() {
     for (const shm::LaneStatus& l : shm::lane_status(segment_)) {
@@ -333,7 +320,6 @@ class Relay {
 
   shm::Segment& segment_;
   const RunConfig& config_;
-  std::atomic<uint32_t>* interrupted_;
   shm::RingReader reader_;
   shm::WeightSlot weights_;
   shm::StatsWriter stats_;
@@ -345,12 +331,18 @@ class Relay {
   Clock::time_point beat_at_{}, weights_at_{};
   int m_sent_, m_acked_, m_resends_, m_reconnects_, m_committed_, m_released_, m_reachable_,
       m_version_;
+  RunWatcher watcher_;  // the stop word (SIGTERM), the run's stop flag, its creator's death
 };
 
 }  // namespace
 
-int run_relay(shm::Segment& segment, const RunConfig& config, std::atomic<uint32_t>* interrupted) {
-  Relay relay(segment, config, interrupted);
+int run_relay(const RunConfig& config, std::atomic<uint32_t>* interrupted) {
+  if (config.scale.learner.empty())
+    throw std::runtime_error(
+        "scale.learner is empty: the relay runs only on an actor host "
+        "started with launch.sh join --learner HOST:PORT");
+  const std::unique_ptr<shm::Segment> segment = shm::Segment::open(config.shm.name);
+  Relay relay(*segment, config, interrupted);
   return relay.run();
 }
 

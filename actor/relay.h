@@ -37,6 +37,10 @@
 
 namespace rz {
 
-int run_relay(shm::Segment& segment, const RunConfig& config, std::atomic<uint32_t>* interrupted);
+// Attaches to the run's segment (config.shm.name) and runs until the run stops: its stop flag,
+// or `interrupted`, the process's stop word (SIGTERM, or the run's creator gone:
+// common/role_process.h); then drains (see Stop above). Returns the exit code. Throws
+// std::runtime_error (one line) on a setup problem, first of all an empty scale.learner.
+int run_relay(const RunConfig& config, std::atomic<uint32_t>* interrupted);
 
 }  // namespace rz

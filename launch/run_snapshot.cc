@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/stat_names.h"
 #include "launch/json_text.h"
 #include "launch/process_liveness.h"
 #include "shm/stats.h"
@@ -47,19 +48,19 @@ double heartbeat_age(const shm::SlotSnapshot& slot, uint64_t now_ns) {
 // The counters each row shows, by the metric name its process publishes (the names
 // run_snapshot.h lists).
 constexpr std::pair<uint64_t ActorRow::*, const char*> kActorCounters[] = {
-    {&ActorRow::games, "games"},
-    {&ActorRow::positions, "positions"},
-    {&ActorRow::records_committed, "records_committed"},
-    {&ActorRow::simulations, "simulations"},
-    {&ActorRow::weight_version, "weight_version"},
-    {&ActorRow::eval_lookups, "eval_lookups"},
-    {&ActorRow::eval_saved, "eval_saved"}};
+    {&ActorRow::games, stat::actor::kGames},
+    {&ActorRow::positions, stat::actor::kPositions},
+    {&ActorRow::records_committed, stat::actor::kRecordsCommitted},
+    {&ActorRow::simulations, stat::actor::kSimulations},
+    {&ActorRow::weight_version, stat::actor::kWeightVersion},
+    {&ActorRow::eval_lookups, stat::actor::kEvalLookups},
+    {&ActorRow::eval_saved, stat::actor::kEvalSaved}};
 constexpr std::pair<uint64_t LearnerRow::*, const char*> kLearnerCounters[] = {
-    {&LearnerRow::step, "step"},
-    {&LearnerRow::published_version, "published_version"},
-    {&LearnerRow::records_consumed, "records_consumed"},
-    {&LearnerRow::replay_positions, "replay_positions"},
-    {&LearnerRow::samples, "samples_trained"}};
+    {&LearnerRow::step, stat::learner::kStep},
+    {&LearnerRow::published_version, stat::learner::kPublishedVersion},
+    {&LearnerRow::records_consumed, stat::learner::kRecordsConsumed},
+    {&LearnerRow::replay_positions, stat::learner::kReplayPositions},
+    {&LearnerRow::samples, stat::learner::kSamplesTrained}};
 
 // Who a stats slot's process is and what it reports of itself.
 void read_process(const shm::SlotSnapshot& slot, uint64_t now_ns, ProcessRow* row) {
@@ -127,25 +128,29 @@ RunSnapshot take_snapshot(const shm::Segment& segment, const std::string& run_di
       read_process(slot, s.steady_ns, &a);
       for (const auto& [field, name] : kActorCounters) a.*field = count_of(slot, name);
       // The actor's own rate gauges; the live monitor replaces them by interval rates.
-      a.positions_per_s = gauge_of(slot, "positions_per_s").value_or(0);
-      a.simulations_per_s = gauge_of(slot, "sims_per_s").value_or(0);
-      a.eval_cache_hit_rate = gauge_of(slot, "eval_cache_hit_rate").value_or(0);
-      if (const auto bf16 = gauge_of(slot, "precision_bf16"))
+      a.positions_per_s = gauge_of(slot, stat::actor::kPositionsPerS).value_or(0);
+      a.simulations_per_s = gauge_of(slot, stat::actor::kSimsPerS).value_or(0);
+      a.eval_cache_hit_rate = gauge_of(slot, stat::actor::kEvalCacheHitRate).value_or(0);
+      if (const auto bf16 = gauge_of(slot, stat::actor::kPrecisionBf16))
         a.precision = *bf16 != 0 ? "bf16" : "fp32";
     } else if (slot.role == shm::Role::kLearner) {
       LearnerRow& l = s.learner;
       read_process(slot, s.steady_ns, &l);
       for (const auto& [field, name] : kLearnerCounters) l.*field = count_of(slot, name);
-      l.loss_policy = gauge_of(slot, "loss_policy");
-      l.loss_value = gauge_of(slot, "loss_value");
-      l.eval_version = gauge_of(slot, "eval_version");
-      l.eval_score = gauge_of(slot, "eval_score");
-      const auto cuda = gauge_of(slot, "device_cuda");
+      l.loss_policy = gauge_of(slot, stat::learner::kLossPolicy);
+      l.loss_value = gauge_of(slot, stat::learner::kLossValue);
+      const auto cuda = gauge_of(slot, stat::learner::kDeviceCuda);
       if (cuda) l.device = *cuda != 0 ? "cuda" : "cpu";
     } else if (slot.role == shm::Role::kEvaluator) {
       EvaluatorRow e;
       e.index = slot.index;
       read_process(slot, s.steady_ns, &e);
+      // The evaluator's last result, shown on the learner's line (it judges the learner's
+      // weights); the learner itself keeps no such gauge.
+      if (slot.index == 0) {
+        s.learner.eval_version = gauge_of(slot, stat::eval::kVersion);
+        s.learner.eval_score = gauge_of(slot, stat::eval::kScore);
+      }
       for (const shm::MetricSnapshot& m : slot.metrics) {
         e.metrics.emplace_back(
             m.name, m.kind == shm::MetricKind::kGauge ? m.gauge() : static_cast<double>(m.value));

@@ -5,15 +5,16 @@
 // `alive` is never taken from a pid alone: a process counts as alive when /proc says it
 // exists and is not a zombie, and its command name is a ringzero one (pids are reused).
 //
-// Metric names (stats slots, shm/stats.h) the snapshot reads; the processes publish them:
+// Metric names (stats slots, shm/stats.h) the snapshot reads, as the constants of
+// common/stat_names.h that the processes publish them under:
 //   actor   games, positions, records_committed, simulations, weight_version (gauge),
 //           positions_per_s, sims_per_s (gauges), eval_lookups, eval_saved (evaluation
 //           cache), eval_cache_hit_rate, precision_bf16 (gauges: 0 fp32, 1 bf16)
 //   learner step, published_version, records_consumed, replay_positions, samples_trained,
-//           loss_policy, loss_value (gauges), device_cuda (0 = cpu, 1 = cuda),
-//           eval_version, eval_score (gauges, when an evaluation ran)
+//           loss_policy, loss_value (gauges), device_cuda (0 = cpu, 1 = cuda)
 //   evaluator any metrics (shown by name); evaluator 0 is the run's own (`ringzero-eval
-//           live`, role "eval" in RUN/pids/roles), publishing eval_version, eval_score, ...
+//           live`, role "eval" in RUN/pids/roles); its eval_version and eval_score
+//           (gauges, once an evaluation ran) are also shown on the learner's line.
 #pragma once
 
 #include <sys/types.h>
@@ -59,6 +60,7 @@ struct LearnerRow : ProcessRow {
   std::optional<double> loss_policy, loss_value;
   std::string device = "unknown";
   double samples_per_s = 0;
+  // Evaluator 0's last result (the version it judged and its score), not the learner's own.
   std::optional<double> eval_version, eval_score;
 };
 

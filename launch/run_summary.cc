@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/checkpoint_file.h"
+#include "common/stat_names.h"
 
 namespace rz::launch {
 
@@ -12,12 +13,12 @@ std::string run_summary_line(const std::vector<shm::SlotSnapshot>& slots,
   double train_seconds = 0;
   for (const shm::SlotSnapshot& s : slots) {
     if (s.role == shm::Role::kActor) {
-      games += s.value("games");
-      positions += s.value("positions");
+      games += s.value(stat::actor::kGames);
+      positions += s.value(stat::actor::kPositions);
     } else if (s.role == shm::Role::kLearner) {
-      steps = s.value("step");
+      steps = s.value(stat::learner::kStep);
       for (const shm::MetricSnapshot& m : s.metrics)
-        if (m.name == "train_seconds" && m.kind == shm::MetricKind::kGauge)
+        if (m.name == stat::learner::kTrainSeconds && m.kind == shm::MetricKind::kGauge)
           train_seconds = m.gauge();
     }
   }

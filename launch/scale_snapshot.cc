@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "common/stat_names.h"
 #include "launch/json_text.h"
 #include "launch/process_liveness.h"
 #include "shm/stats.h"
@@ -45,12 +46,12 @@ ScaleSnapshot take_scale_snapshot(const shm::Segment& segment, const std::string
       r.pid = static_cast<pid_t>(slot.pid);
       r.alive = process_alive(r.pid, "ringzero-");
       r.state = shm::state_name(slot.state);
-      r.learner_reachable = r.alive && metric(slot, "learner_reachable") != 0;
-      r.records_sent = metric(slot, "records_sent");
-      r.records_acked = metric(slot, "records_acked");
-      r.resends = metric(slot, "resends");
-      r.reconnects = metric(slot, "reconnects");
-      r.weight_version = metric(slot, "weight_version");
+      r.learner_reachable = r.alive && metric(slot, stat::relay::kLearnerReachable) != 0;
+      r.records_sent = metric(slot, stat::relay::kRecordsSent);
+      r.records_acked = metric(slot, stat::relay::kRecordsAcked);
+      r.resends = metric(slot, stat::relay::kResends);
+      r.reconnects = metric(slot, stat::relay::kReconnects);
+      r.weight_version = metric(slot, stat::relay::kWeightVersion);
       if (slot.heartbeat_ns)
         r.heartbeat_age_s = (now_ns - std::min(now_ns, slot.heartbeat_ns)) / 1e9;
       s.relay = r;

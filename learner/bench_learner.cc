@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "common/mcts/selfplay.h"
 #include "common/mcts/uniform_evaluator.h"
 #include "common/net/net_evaluator.h"
@@ -211,10 +212,5 @@ int run(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ringzero-bench-learner: %s\n", e.what());
-    return 1;
-  }
+  return rz::run_main("ringzero-bench-learner", [&] { return run(argc, argv); });
 }

@@ -2,7 +2,6 @@
 
 #include "common/durable_file.h"
 
-#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,7 +20,10 @@
 #include "common/config_options.h"
 #include "common/game.h"
 #include "common/redis/redis_client.h"
+#include "common/redis/redis_outage.h"
 #include "common/redis/scale_protocol.h"
+#include "common/role_process.h"
+#include "common/stat_names.h"
 #include "learner/ingest_state.h"
 #include "learner/record_decode.h"
 #include "shm/stats.h"
@@ -33,11 +35,6 @@ namespace rz {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-std::atomic<uint32_t> g_stop{0};
-extern "C" void on_ingest_stop(int) {
-  g_stop.store(1, std::memory_order_relaxed);
-}
-
 constexpr int kBatch = 256;
 constexpr int kBlockMs = 100;
 
@@ -59,30 +56,32 @@ struct HostSeen {
 
 class Ingest {
  public:
-  Ingest(shm::Segment& segment, const RunConfig& config, uint32_t lane)
+  Ingest(shm::Segment& segment, const RunConfig& config, uint32_t lane, std::atomic<uint32_t>* stop)
       : segment_(segment),
         config_(config),
+        stop_(stop),
         lane_(segment, lane),
         weights_(segment),
         stats_(segment, shm::Role::kIngest, 0),
         game_(make_game(config.game)),
         state_(config.run_dir + "/ingest.state", segment.control().generation.load(),
-               lane_.next_sequence()) {
+               lane_.next_sequence()),
+        watcher_(segment, stop, say) {
     redis::parse_address(config.scale.serve, &host_, &port_);
     if (host_ == "0.0.0.0" || host_ == "::") host_ = "127.0.0.1";
     secret_ = redis::read_secret_file(config.scale.secret_file);
-    m_ingested_ = stats_.metric("records_ingested");
-    m_dups_ = stats_.metric("duplicates_dropped");
-    m_gaps_ = stats_.metric("sequence_gaps");
-    m_malformed_ = stats_.metric("refused_malformed");
-    m_version_ = stats_.metric("refused_version");
-    m_oversized_ = stats_.metric("refused_oversized");
-    m_invalid_ = stats_.metric("refused_invalid");
-    m_full_ = stats_.metric("refused_table_full");
-    m_epoch_ = stats_.metric("refused_epoch_leap");
-    m_reconnects_ = stats_.metric("redis_reconnects");
-    m_weights_ = stats_.gauge("weight_version");
-    m_connected_ = stats_.gauge("redis_connected");
+    m_ingested_ = stats_.metric(stat::ingest::kRecordsIngested);
+    m_dups_ = stats_.metric(stat::ingest::kDuplicatesDropped);
+    m_gaps_ = stats_.metric(stat::ingest::kSequenceGaps);
+    m_malformed_ = stats_.metric(stat::ingest::kRefusedMalformed);
+    m_version_ = stats_.metric(stat::ingest::kRefusedVersion);
+    m_oversized_ = stats_.metric(stat::ingest::kRefusedOversized);
+    m_invalid_ = stats_.metric(stat::ingest::kRefusedInvalid);
+    m_full_ = stats_.metric(stat::ingest::kRefusedTableFull);
+    m_epoch_ = stats_.metric(stat::ingest::kRefusedEpochLeap);
+    m_reconnects_ = stats_.metric(stat::ingest::kRedisReconnects);
+    m_weights_ = stats_.gauge(stat::ingest::kWeightVersion);
+    m_connected_ = stats_.gauge(stat::ingest::kRedisConnected);
     sync_totals();
     if (state_.resolved_on_open())
       say("resumed a record the previous ingest had committed but not finished recording");
@@ -90,25 +89,14 @@ class Ingest {
 
   int run() {
     stats_.set_state(shm::ProcessState::kRunning);
-    auto backoff = std::chrono::milliseconds(100);
-    bool outage_logged = false;
+    redis::RedisOutage outage(fmt::format("Redis at {}:{}", host_, port_), say);
     while (!stopping()) {
       stats_.heartbeat();
-      if (!redis_) {
-        try {
-          connect();
-          if (outage_logged) say(fmt::format("reconnected to Redis at {}:{}", host_, port_));
-          outage_logged = false;
-          backoff = std::chrono::milliseconds(100);
-        } catch (const redis::RedisError& e) {
-          if (!outage_logged) say(fmt::format("{} (retrying with backoff)", e.what()));
-          outage_logged = true;
-          stats_.set_gauge(m_connected_, 0);
-          sleep_for(backoff);
-          backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
-          write_hosts_file();
-          continue;
-        }
+      if (!redis_ && !outage.connect([this] { connect(); })) {
+        stats_.set_gauge(m_connected_, 0);
+        sleep_for(outage.next_backoff());
+        write_hosts_file();
+        continue;
       }
       try {
         read_batch();
@@ -118,8 +106,7 @@ class Ingest {
           write_hosts_file();
         }
       } catch (const redis::RedisError& e) {
-        say(fmt::format("{} (reconnecting)", e.what()));
-        outage_logged = true;
+        outage.lost(fmt::format("{} (reconnecting)", e.what()));
         redis_.reset();
         stats_.add(m_reconnects_, 1);
         stats_.set_gauge(m_connected_, 0);
@@ -131,9 +118,7 @@ class Ingest {
   }
 
  private:
-  bool stopping() const {
-    return g_stop.load(std::memory_order_relaxed) || segment_.control().stop_requested();
-  }
+  bool stopping() const { return watcher_.stopping(); }
   void sleep_for(std::chrono::milliseconds d) {
     const auto until = Clock::now() + d;
     while (!stopping() && Clock::now() < until)
@@ -221,37 +206,39 @@ class Ingest {
   }
 
   enum class Outcome { kDone, kStop };
+
+  // A message that can never become valid: counted by reason, logged (refuse()), acknowledged
+  // and deleted with the batch.
+  Outcome drop(int metric, const std::string& kind, const std::string& id, const std::string& why,
+               std::vector<std::string>* done) {
+    refuse(metric, kind, id, why);
+    done->push_back(id);
+    return Outcome::kDone;
+  }
+
   Outcome handle(const redis::Reply& entry, std::vector<std::string>* done) {
     redis::RecordMessage m;
     const std::string bad = redis::parse_record_message(entry, &m);
     if (m.id.empty()) return Outcome::kDone;  // not even an id: nothing to acknowledge
-    if (!bad.empty()) {
-      refuse(m_malformed_, "malformed", m.id, bad);
-      done->push_back(m.id);
-      return Outcome::kDone;
-    }
-    if (m.version != redis::kProtocolVersion) {
-      refuse(m_version_, "other protocol version", m.id,
-             fmt::format("protocol version {} from host {}, this learner host speaks {}: run the "
-                         "same ringzero build on every host",
-                         m.version, m.host, redis::kProtocolVersion));
-      done->push_back(m.id);
-      return Outcome::kDone;
-    }
-    if (m.record.empty() || m.record.size() > segment_.sizes().max_record_bytes) {
-      refuse(m_oversized_, "oversized", m.id,
-             fmt::format("record of {} bytes from host {} (allowed 1 to shm.max_record_bytes = {})",
-                         m.record.size(), m.host, segment_.sizes().max_record_bytes));
-      done->push_back(m.id);
-      return Outcome::kDone;
-    }
+    if (!bad.empty()) return drop(m_malformed_, "malformed", m.id, bad, done);
+    if (m.version != redis::kProtocolVersion)
+      return drop(m_version_, "other protocol version", m.id,
+                  fmt::format("protocol version {} from host {}, this learner host speaks {}: run "
+                              "the same ringzero build on every host",
+                              m.version, m.host, redis::kProtocolVersion),
+                  done);
+    if (m.record.empty() || m.record.size() > segment_.sizes().max_record_bytes)
+      return drop(
+          m_oversized_, "oversized", m.id,
+          fmt::format("record of {} bytes from host {} (allowed 1 to shm.max_record_bytes = {})",
+                      m.record.size(), m.host, segment_.sizes().max_record_bytes),
+          done);
     if (!decode_record(*game_, reinterpret_cast<const uint8_t*>(m.record.data()), m.record.size(),
-                       &decoded_, &decode_error_)) {
-      refuse(m_invalid_, "invalid record", m.id,
-             fmt::format("host {} lane {} sequence {}: {}", m.host, m.lane, m.seq, decode_error_));
-      done->push_back(m.id);
-      return Outcome::kDone;
-    }
+                       &decoded_, &decode_error_))
+      return drop(
+          m_invalid_, "invalid record", m.id,
+          fmt::format("host {} lane {} sequence {}: {}", m.host, m.lane, m.seq, decode_error_),
+          done);
     uint64_t gap = 0;
     uint32_t handle = 0;
     switch (state_.check(m.host, m.epoch, m.lane, m.seq, &gap, &handle)) {
@@ -270,12 +257,11 @@ class Ingest {
                            m.host, IngestState::kMaxHosts));
         return Outcome::kDone;
       case IngestState::Verdict::kEpochJump:
-        refuse(m_epoch_, "epoch leap", m.id,
-               fmt::format("host {} epoch {} is more than {} epochs ahead of its newest: not a "
-                           "relay of this run",
-                           m.host, m.epoch, IngestState::kMaxEpochJump));
-        done->push_back(m.id);
-        return Outcome::kDone;
+        return drop(m_epoch_, "epoch leap", m.id,
+                    fmt::format("host {} epoch {} is more than {} epochs ahead of its newest: not "
+                                "a relay of this run",
+                                m.host, m.epoch, IngestState::kMaxEpochJump),
+                    done);
       case IngestState::Verdict::kAccept:
         break;
     }
@@ -283,7 +269,7 @@ class Ingest {
       say(fmt::format("sequence gap: host {} epoch {} lane {} jumped to {} ({} missing)", m.host,
                       m.epoch, m.lane, m.seq, gap));
     }
-    uint8_t* dst = lane_.reserve(m.record.size(), &g_stop);  // the supervisor's stop sends SIGTERM
+    uint8_t* dst = lane_.reserve(m.record.size(), stop_);  // the supervisor's stop sends SIGTERM
     if (!dst) return Outcome::kStop;  // stopping while the lane was full: not acknowledged
     std::memcpy(dst, m.record.data(), m.record.size());
     state_.prepare(handle, m.seq, gap, lane_.next_sequence());
@@ -376,6 +362,7 @@ class Ingest {
 
   shm::Segment& segment_;
   const RunConfig& config_;
+  std::atomic<uint32_t>* stop_;
   shm::LaneWriter lane_;
   shm::WeightSlot weights_;
   shm::StatsWriter stats_;
@@ -396,16 +383,18 @@ class Ingest {
   Clock::time_point hosts_written_{};
   int m_ingested_, m_dups_, m_gaps_, m_malformed_, m_version_, m_oversized_, m_invalid_, m_full_,
       m_epoch_, m_reconnects_, m_weights_, m_connected_;
+  RunWatcher watcher_;  // the stop word (SIGTERM), the run's stop flag, its creator's death
 };
 
 }  // namespace
 
-int run_ingest(shm::Segment& segment, const RunConfig& config, uint32_t lane) {
-  struct sigaction sa {};
-  sa.sa_handler = on_ingest_stop;
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
-  Ingest ingest(segment, config, lane);
+int run_ingest(const RunConfig& config, uint32_t lane, std::atomic<uint32_t>* stop) {
+  if (config.scale.serve.empty())
+    throw std::runtime_error(
+        "scale.serve is empty: the ingest runs only on a learner host "
+        "started with --serve HOST:PORT");
+  const std::unique_ptr<shm::Segment> segment = shm::Segment::open(config.shm.name);
+  Ingest ingest(*segment, config, lane, stop);
   return ingest.run();
 }
 

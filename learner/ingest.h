@@ -19,6 +19,8 @@
 // A lost Redis connection is retried with backoff; the ring keeps working meanwhile.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 
 #include "common/run_config.h"
@@ -26,7 +28,10 @@
 
 namespace rz {
 
-// Runs until the run stops (stop flag or SIGTERM). Returns the exit code.
-int run_ingest(shm::Segment& segment, const RunConfig& config, uint32_t lane);
+// Attaches to the run's segment (config.shm.name) and runs until the run stops: its stop flag,
+// or `stop`, the process's stop word (SIGTERM, or the run's creator gone:
+// common/role_process.h). Returns the exit code. Throws std::runtime_error (one line) on a
+// setup problem, first of all an empty scale.serve.
+int run_ingest(const RunConfig& config, uint32_t lane, std::atomic<uint32_t>* stop);
 
 }  // namespace rz

@@ -5,7 +5,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <random>
@@ -18,6 +17,7 @@
 #include "common/net/net_evaluator.h"
 #include "common/run_clock.h"
 #include "common/run_schedule.h"
+#include "common/stat_names.h"
 #include "common/tensorboard_log.h"
 #include "learner/batch_builder.h"
 #include "learner/checkpoint.h"
@@ -35,12 +35,6 @@
 
 namespace rz {
 namespace {
-
-std::atomic<int> g_stop_signal{0};
-
-void on_stop_signal(int sig) {
-  g_stop_signal.store(sig, std::memory_order_relaxed);
-}
 
 using Clock = std::chrono::steady_clock;
 
@@ -84,16 +78,9 @@ constexpr int kMaxDrainPerIteration = 256;
 
 }  // namespace
 
-void install_stop_signal_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
-}
-
 struct Learner::Impl {
-  Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& dir, bool resume);
+  Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& dir, bool resume,
+       const std::atomic<uint32_t>* stop_word);
 
   void drain_lanes(int* drained);
   void train_one_step();
@@ -103,6 +90,7 @@ struct Learner::Impl {
   bool should_stop() const;
 
   shm::Segment& segment;
+  const std::atomic<uint32_t>* stop_word;
   RunConfig config;
   std::string run_dir;
   // Decided before anything else is built: a refusal must leave the segment and run
@@ -146,8 +134,10 @@ struct Learner::Impl {
   std::string decode_error;
 };
 
-Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& dir, bool resume)
+Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& dir, bool resume,
+                    const std::atomic<uint32_t>* stop)
     : segment(seg),
+      stop_word(stop),
       config(cfg),
       run_dir(dir),
       start(choose_starting_point(dir, resume)),
@@ -166,23 +156,23 @@ Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& 
       metrics(dir + "/metrics.csv"),
       version_floor(dir),
       tensorboard(dir, "learner") {
-  m_step = stats.metric("step");
-  m_version = stats.metric("published_version");
-  m_consumed = stats.metric("records_consumed");
-  m_replay = stats.metric("replay_positions");
-  m_samples = stats.metric("samples_trained");
-  m_bad = stats.metric("bad_records");
-  m_duplicates = stats.metric("duplicates_skipped");
+  m_step = stats.metric(stat::learner::kStep);
+  m_version = stats.metric(stat::learner::kPublishedVersion);
+  m_consumed = stats.metric(stat::learner::kRecordsConsumed);
+  m_replay = stats.metric(stat::learner::kReplayPositions);
+  m_samples = stats.metric(stat::learner::kSamplesTrained);
+  m_bad = stats.metric(stat::learner::kBadRecords);
+  m_duplicates = stats.metric(stat::learner::kDuplicatesSkipped);
   // Records the ring itself refused (damaged header or checksum): never reach decode.
-  m_ring_corrupt = stats.metric("ring_corrupt_skipped");
+  m_ring_corrupt = stats.metric(stat::learner::kRingCorruptSkipped);
   // Window entries that no longer decode when sampled (batch_builder.h): skipped, counted.
-  m_undecodable = stats.metric("window_undecodable");
-  m_loss_total = stats.gauge("loss_total");
-  m_loss_policy = stats.gauge("loss_policy");
-  m_loss_value = stats.gauge("loss_value");
-  m_device_cuda = stats.gauge("device_cuda");
-  m_behind = stats.gauge("samples_behind");
-  m_train_seconds = stats.gauge("train_seconds");
+  m_undecodable = stats.metric(stat::learner::kWindowUndecodable);
+  m_loss_total = stats.gauge(stat::learner::kLossTotal);
+  m_loss_policy = stats.gauge(stat::learner::kLossPolicy);
+  m_loss_value = stats.gauge(stat::learner::kLossValue);
+  m_device_cuda = stats.gauge(stat::learner::kDeviceCuda);
+  m_behind = stats.gauge(stat::learner::kSamplesBehind);
+  m_train_seconds = stats.gauge(stat::learner::kTrainSeconds);
   stats.set_gauge(m_device_cuda, trainer.on_cuda() ? 1.0 : 0.0);
   // On the CPU, keep LibTorch's large per-step activations in the heap: without it every
   // forward/backward re-faults them as fresh pages (docs/performance.md, learner section).
@@ -218,7 +208,7 @@ Learner::Impl::Impl(shm::Segment& seg, const RunConfig& cfg, const std::string& 
 }
 
 bool Learner::Impl::should_stop() const {
-  return g_stop_signal.load(std::memory_order_relaxed) != 0 || segment.control().stop_requested();
+  return stop_word->load(std::memory_order_relaxed) != 0 || segment.control().stop_requested();
 }
 
 void Learner::Impl::drain_lanes(int* drained) {
@@ -385,8 +375,8 @@ void Learner::Impl::report() {
 }
 
 Learner::Learner(shm::Segment& segment, const RunConfig& config, const std::string& run_dir,
-                 bool resume)
-    : impl_(std::make_unique<Impl>(segment, config, run_dir, resume)) {}
+                 bool resume, const std::atomic<uint32_t>* stop)
+    : impl_(std::make_unique<Impl>(segment, config, run_dir, resume, stop)) {}
 
 Learner::~Learner() = default;
 

@@ -11,13 +11,16 @@
 //   persist   every learner.checkpoint_every steps or learner.checkpoint_seconds;
 //   report    every learner.metrics_seconds, a metrics.csv row, stats and a log line;
 //   wait      if there was nothing to do, sleep on the ring's doorbell (no spinning).
-// It stops on SIGTERM/SIGINT, the run's stop flag, learner.max_steps, or run.minutes of training
+// It stops on its stop word (SIGTERM/SIGINT, or the run's creator gone: common/role_process.h),
+// the run's stop flag, learner.max_steps, or run.minutes of training
 // (common/run_clock.h; it then sets the stop flag, ending the whole run): it writes its final
 // checkpoint before printing anything, since its output may have no reader any more.
 // Output never stops it: a checkpoint that cannot be written (disk full) is logged and
 // retried at the next interval; only a final one that cannot be written makes run() fail.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -32,7 +35,9 @@ class Learner {
   // network (fresh, or from the newest valid checkpoint when `resume`). Throws
   // std::runtime_error with a one-line message on any setup problem, before touching the
   // segment or the run directory when the problem is the checkpoints (learner/checkpoint.h).
-  Learner(shm::Segment& segment, const RunConfig& config, const std::string& run_dir, bool resume);
+  // `stop` is the process's stop word (common/role_process.h).
+  Learner(shm::Segment& segment, const RunConfig& config, const std::string& run_dir, bool resume,
+          const std::atomic<uint32_t>* stop);
   ~Learner();
 
   // Publishes the initial weights, then loops until stopped. Returns the exit status: 0, or 1
@@ -43,8 +48,5 @@ class Learner {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// Installs SIGTERM/SIGINT handlers that make run() finish its step, checkpoint and return.
-void install_stop_signal_handlers();
 
 }  // namespace rz

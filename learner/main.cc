@@ -8,14 +8,18 @@
 // valid checkpoint in RUN/checkpoints. It owns the training device; no other process of a
 // run touches CUDA.
 //
-// Exit status: 0 after a clean stop with its final checkpoint written; 1 for a setup problem
-// (one line on stderr, nothing changed) or when the final checkpoint could not be written.
+// It stops like every role (common/role_process.h): on SIGTERM/SIGINT, the run's stop flag, or
+// its creator's death, with its final checkpoint written before anything is printed.
+//
+// Exit status: 0 after a clean stop with its final checkpoint written; 2 for a bad command line
+// or configuration (rz::UserError); 1 for a setup problem (one line on stderr, nothing changed:
+// a missing segment, checkpoints of another network) or when the final checkpoint could not
+// be written.
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -25,7 +29,9 @@
 
 #include "common/checkpoint_file.h"
 #include "common/config.h"
+#include "common/error.h"
 #include "common/file_lock.h"
+#include "common/role_process.h"
 #include "learner/learner.h"
 #include "shm/segment.h"
 
@@ -59,29 +65,21 @@ std::unique_ptr<rz::FileLock> lock_checkpoints(const rz::RunConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Our output goes to the supervisor's pipe. If the supervisor dies (SIGKILL), we get SIGTERM
-  // and shut down, and the pipe has no reader: a write must then fail with EPIPE (ignored by
-  // our logging), not kill us with SIGPIPE before the final checkpoint is written.
-  std::signal(SIGPIPE, SIG_IGN);
-  // Line-buffered even into the supervisor's pipe or a log file: each line is out when printed.
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  std::setvbuf(stderr, nullptr, _IOLBF, 0);
+  std::atomic<uint32_t>& stop = rz::start_role_process();
   rz::RoleOptions role(
       "learner", "ringzero-learner --shm NAME --run-dir RUN --config RUN/config.ini [--resume]");
   role.flags.add_options()("resume",
                            "continue from the newest valid checkpoint in RUN/checkpoints");
   boost::program_options::variables_map flags;
   rz::RunConfig config = rz::parse_config_or_exit(argc, argv, role, &flags);
-  try {
-    if (config.run_dir.empty()) throw std::runtime_error("--run-dir is required");
-    if (config.shm.name.empty()) config.shm.name = rz::default_shm_name(config.run_dir);
-    rz::install_stop_signal_handlers();
+  return rz::run_main("ringzero-learner", [&] {
+    rz::require_run_dir(&config);
     const std::unique_ptr<rz::FileLock> checkpoints_lock = lock_checkpoints(config);
     std::unique_ptr<rz::shm::Segment> segment = rz::shm::Segment::open(config.shm.name);
-    rz::Learner learner(*segment, config, config.run_dir, flags.count("resume") > 0);
+    rz::RunWatcher watcher(*segment, &stop, [](const std::string& line) {
+      std::printf("%s\n", line.c_str());  // stamped "learner:" by the supervisor
+    });
+    rz::Learner learner(*segment, config, config.run_dir, flags.count("resume") > 0, &stop);
     return learner.run();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ringzero-learner: %s\n", e.what());
-    return 1;
-  }
+  });
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "common/solver/connect4_solver.h"
 #include "common/solver/position_file.h"
 
@@ -36,9 +37,9 @@ double cpu_seconds() {
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+// A bad command line: "ringzero-bench-solver: <message> (see --help)", exit 2 (run_main).
 [[noreturn]] void usage_error(const std::string& message) {
-  fmt::print(stderr, "ringzero-bench-solver: {} (see --help)\n", message);
-  std::exit(2);
+  throw rz::UserError(message);
 }
 
 int parse_positive(const char* option, const char* text) {
@@ -49,9 +50,7 @@ int parse_positive(const char* option, const char* text) {
   return static_cast<int>(v);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   std::string data_dir = RZ_DEFAULT_CONNECT4_DATA;
   int limit = 0, tt_log2 = 23;
   bool json = false;
@@ -164,4 +163,11 @@ int main(int argc, char** argv) {
           r.published_us > 0 ? fmt::format("{:.1f}", r.published_us) : "-", r.wrong);
   }
   return total_wrong == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return rz::run_main(
+      "ringzero-bench-solver", [&] { return run(argc, argv); }, "see --help");
 }

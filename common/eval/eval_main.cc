@@ -8,6 +8,8 @@
 //             goes on (live_evaluator.h), into RUN/eval.csv and its stats slot.
 // The logic lives in the ringzero_eval library (agent.h, arena.h, move_accuracy.h,
 // live_evaluator.h); this file only reads options, loads networks and prints.
+// Exit status: 0; 2 for a bad command line (UsageError, a rz::UserError) or configuration;
+// 1 for any other problem (one line on stderr).
 #include <fmt/format.h>
 
 #include <signal.h>
@@ -27,6 +29,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/error.h"
 #include "common/eval/agent.h"
 #include "common/eval/arena.h"
 #include "common/eval/live_evaluator.h"
@@ -34,6 +37,7 @@
 #include "common/eval/network_file.h"
 #include "common/eval/position_set.h"
 #include "common/net/net_evaluator.h"
+#include "common/role_process.h"
 #include "common/solver/position_file.h"
 
 namespace {
@@ -55,8 +59,9 @@ constexpr const char* kUsage =
     "          moves: 0 = raw policy). Labels are cached in --labels (default FILE.labels).\n"
     "See docs/evaluation.md.\n";
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// A bad command line: exit 2 with a pointer to --help (common/error.h).
+struct UsageError : rz::UserError {
+  using rz::UserError::UserError;
 };
 
 // --name value options, each allowed once; the subcommand says which names it accepts.
@@ -288,20 +293,11 @@ int run_positions(int argc, char** argv) {
   return 0;
 }
 
-// Set by SIGTERM / SIGINT; the live evaluator stops between two games.
-std::atomic<uint32_t> g_interrupted{0};
-extern "C" void on_stop_signal(int) {
-  g_interrupted.store(1, std::memory_order_release);
-}
-
 // `live` reads the run's shared options (common/config.h): argv is shifted so that the
-// shared parser sees "live" as the program name.
+// shared parser sees "live" as the program name. It starts like every role
+// (common/role_process.h); its stop word stops the evaluation between two games.
 int run_live(int argc, char** argv) {
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
+  std::atomic<uint32_t>& stop = rz::start_role_process();
   rz::RoleOptions role("eval",
                        "ringzero-eval live --shm NAME --run-dir RUN --config RUN/config.ini");
   const rz::RunConfig config = rz::parse_config_or_exit(argc - 1, argv + 1, role);
@@ -309,7 +305,7 @@ int run_live(int argc, char** argv) {
       rz::resolve_accuracy_positions(config.eval.accuracy_positions, RZ_DEFAULT_ACCURACY_POSITIONS);
   const std::string early_middle = rz::resolve_accuracy_positions(
       config.eval.early_middle_positions, RZ_DEFAULT_EARLY_MIDDLE_POSITIONS);
-  rz::LiveEvaluator(config, positions, &g_interrupted, early_middle).run();
+  rz::LiveEvaluator(config, positions, &stop, early_middle).run();
   return 0;
 }
 

@@ -25,19 +25,25 @@
 //      time the weights were read.
 //
 // It exits (run() returns) on the control block's stop flag, on `interrupted` (SIGTERM /
-// SIGINT), or when the run's creator is gone; an evaluation in progress is abandoned between
-// two games (no row). The heartbeat is refreshed between games and while idle. A restarted
-// evaluator continues after the last version in eval.csv. It never touches CUDA: the
-// NetEvaluator runs on the CPU.
+// SIGINT), or when the run's creator is gone (common/role_process.h); an evaluation in
+// progress is abandoned between two games (no row). The heartbeat is refreshed between games and
+// while idle. A restarted evaluator continues after the last version in eval.csv. It never touches
+// CUDA: the NetEvaluator runs on the CPU.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
 
+#include "common/eval/eval_csv.h"
 #include "common/run_config.h"
 
 namespace rz {
+
+struct AccuracyResult;
+class NetEvaluator;
 
 // eval.accuracy_positions resolved: "auto" becomes `shared_default` if that file exists,
 // else ""; anything else is returned unchanged.
@@ -46,20 +52,50 @@ std::string resolve_accuracy_positions(const std::string& option,
 
 class LiveEvaluator {
  public:
-  // `config` must name the run directory and the segment (config.run_dir, config.shm.name).
+  // `config` must name the run directory (config.run_dir; the segment defaults to the run's).
   // `accuracy_positions` is the resolved position file ("" = no accuracy test).
   // `early_middle_positions` likewise for the early/middle-game set.
+  // `interrupted` is the process's stop word (common/role_process.h).
   LiveEvaluator(const RunConfig& config, std::string accuracy_positions,
-                const std::atomic<uint32_t>* interrupted, std::string early_middle_positions = "");
+                std::atomic<uint32_t>* interrupted, std::string early_middle_positions = "");
+  ~LiveEvaluator();
   // Runs until stopped (see the file comment). Throws std::runtime_error (one line) on a
   // fatal problem: no segment, a network for another game, an unwritable eval.csv.
   void run();
 
  private:
+  struct Session;  // what one run() holds, from the segment to the label sets (.cc)
+  struct AccuracySet;
+
+  // The steps of run(), in the order of the story:
+  // 1. Lowers its priority, attaches to the segment, claims the stats slot, starts the watcher.
+  void attach();
+  // 2. The newest version if it is due for evaluation (one atomic load when none is), else 0;
+  //    reads its weights and the learner's step into `row`.
+  uint64_t read_due_version(EvalRow* row);
+  //    Steps 3 and 4 on the weights read; false if the run stopped meanwhile (no row then).
+  bool evaluate(uint64_t version, EvalRow* row);
+  // 3. The arenas against rollout MCTS, the yardstick and the stronger one; fills the scores.
+  void play_arenas(uint64_t version, EvalRow* row);
+  // 4. Move accuracy on the Connect Four position sets; fills the accuracies.
+  void measure_accuracies(uint64_t version, EvalRow* row);
+  // 5. The row into eval.csv, TensorBoard, the stats slot and the log.
+  void record(EvalRow* row);
+
+  // Policy and MCTS accuracy on one set, its labels loaded (or solved) on first use.
+  std::pair<AccuracyResult, AccuracyResult> measure_set(AccuracySet& set, uint64_t version);
+  // A fresh NetEvaluator holding the weights read by read_due_version().
+  std::unique_ptr<NetEvaluator> network() const;
+  uint64_t seed_for(uint64_t version) const { return config_.seed * 1000003 + version; }
+  bool stopping() const;
+  // Heartbeat and stop check between units of work; throws StopRequested to abandon one.
+  void checkpoint();
+
   RunConfig config_;
   std::string accuracy_positions_;
   std::string early_middle_positions_;
-  const std::atomic<uint32_t>* interrupted_;
+  std::atomic<uint32_t>* interrupted_;
+  std::unique_ptr<Session> s_;
 };
 
 }  // namespace rz

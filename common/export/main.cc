@@ -1,6 +1,7 @@
 // ringzero-export: a checkpoint as a TorchScript module or an ONNX model, for use outside
 // ringzero (docs/export.md). One line of output on success, one line on stderr and exit 1 on
-// any error (exit 2 for a usage error). The file appears atomically, mode 0600.
+// any error (exit 2 for a usage error, a rz::UserError). The file appears atomically, mode
+// 0600.
 #include <sys/stat.h>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/error.h"
 #include "common/export/export_info.h"
 #include "common/export/onnx_model.h"
 #include "common/export/torchscript_model.h"
@@ -21,8 +23,9 @@ namespace {
 constexpr const char* kUsage =
     "usage: ringzero-export --checkpoint CKPT --format torchscript|onnx --out FILE";
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// A bad command line: exit 2, with the usage line (common/error.h).
+struct UsageError : rz::UserError {
+  using rz::UserError::UserError;
 };
 
 std::map<std::string, std::string> parse(int argc, char** argv) {
@@ -48,27 +51,25 @@ std::map<std::string, std::string> parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   ::umask(077);  // the exported network is the user's, like the run it came from
-  try {
-    const auto o = parse(argc, argv);
-    const std::string& format = o.at("format");
-    if (format != "torchscript" && format != "onnx")
-      throw UsageError(fmt::format("unknown format '{}': choose torchscript or onnx", format));
-    const rz::ExportedNetwork net = rz::read_exported_network(o.at("checkpoint"));
-    const std::string bytes = format == "onnx" ? rz::onnx_model(net) : rz::torchscript_module(net);
-    const std::string& out = o.at("out");
-    try {
-      rz::launch::write_text_atomically(out, bytes);
-    } catch (const std::exception& e) {
-      throw std::runtime_error(fmt::format("{}: pass a writable --out path", e.what()));
-    }
-    fmt::print("wrote {} ({} {}, step {}, weight version {}, {} bytes)\n", out, net.game_spec,
-               net.config.shape_string(), net.step, net.weight_version, bytes.size());
-    return 0;
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "ringzero-export: %s (%s)\n", e.what(), kUsage);
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ringzero-export: %s\n", e.what());
-    return 1;
-  }
+  return rz::run_main(
+      "ringzero-export",
+      [&] {
+        const auto o = parse(argc, argv);
+        const std::string& format = o.at("format");
+        if (format != "torchscript" && format != "onnx")
+          throw UsageError(fmt::format("unknown format '{}': choose torchscript or onnx", format));
+        const rz::ExportedNetwork net = rz::read_exported_network(o.at("checkpoint"));
+        const std::string bytes =
+            format == "onnx" ? rz::onnx_model(net) : rz::torchscript_module(net);
+        const std::string& out = o.at("out");
+        try {
+          rz::launch::write_text_atomically(out, bytes);
+        } catch (const std::exception& e) {
+          throw std::runtime_error(fmt::format("{}: pass a writable --out path", e.what()));
+        }
+        fmt::print("wrote {} ({} {}, step {}, weight version {}, {} bytes)\n", out, net.game_spec,
+                   net.config.shape_string(), net.step, net.weight_version, bytes.size());
+        return 0;
+      },
+      kUsage);
 }

@@ -37,6 +37,8 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/error.h"
+#include "common/format_join.h"
 #include "common/game.h"
 #include "common/mcts/eval_cache.h"
 #include "common/mcts/mcts_config.h"
@@ -449,16 +451,15 @@ int run(int argc, char** argv) {
         "\"simulations\":{},"
         "\"seconds_per_figure\":{},\"blas\":\"{}\",\"blas_kind\":\"{}\",\"rows\":[",
         topology, o.net.shape_string(), o.simulations, o.seconds, blas, blas_kind(blas));
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const Row& r = rows[i];
-      out += fmt::format(
-          "{}{{\"games\":{},\"virtual_leaves\":{},\"avg_batch\":{:.2f},\"selfplay_positions_per_"
+    out += format_join(rows, ",", [](const Row& r) {
+      return fmt::format(
+          "{{\"games\":{},\"virtual_leaves\":{},\"avg_batch\":{:.2f},\"selfplay_positions_per_"
           "s\":{:.1f},"
           "\"selfplay_evals_per_s\":{:.1f},\"forward_batch\":{},\"forward_positions_per_s\":{:.1f},"
           "\"ratio\":{:.4f},\"cpu_share\":{:.3f}}}",
-          i ? "," : "", r.games, r.virtual_leaves, r.avg_batch, r.positions_per_s, r.evals_per_s,
-          r.forward_batch, r.forward_per_s, r.ratio, r.cpu_share);
-    }
+          r.games, r.virtual_leaves, r.avg_batch, r.positions_per_s, r.evals_per_s, r.forward_batch,
+          r.forward_per_s, r.ratio, r.cpu_share);
+    });
     out += fmt::format(
         "],\"tree\":{{\"games\":32,\"virtual_leaves\":8,\"sims_per_s\":{:.1f},\"bytes_per_node\":{:"
         ".2f},"
@@ -466,9 +467,9 @@ int run(int argc, char** argv) {
         "\"memcpy_ms\":{:.3f}}},\"forward_sweep\":[",
         tree.sims_per_s, tree.bytes_per_node, tree.node_size, swap.bytes, swap.load_ms,
         swap.memcpy_ms);
-    for (size_t i = 0; i < sweep.size(); ++i)
-      out += fmt::format("{}{{\"batch\":{},\"positions_per_s\":{:.1f}}}", i ? "," : "",
-                         sweep[i].first, sweep[i].second);
+    out += format_join(sweep, ",", [](const std::pair<int, double>& b) {
+      return fmt::format("{{\"batch\":{},\"positions_per_s\":{:.1f}}}", b.first, b.second);
+    });
     out += fmt::format("],\"actor_vs_baseline\":{},\"actor_vs_baseline_small\":{}}}",
                        comparison_json(actor), comparison_json(small));
     std::puts(out.c_str());
@@ -521,10 +522,5 @@ int run(int argc, char** argv) {
 }  // namespace rz
 
 int main(int argc, char** argv) {
-  try {
-    return rz::run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ringzero-bench-selfplay: %s\n", e.what());
-    return 1;
-  }
+  return rz::run_main("ringzero-bench-selfplay", [&] { return rz::run(argc, argv); });
 }

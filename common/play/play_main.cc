@@ -3,7 +3,8 @@
 // The story: read the command line; find the network (a run's newest valid checkpoint, a
 // checkpoint file or a weight blob); its header names the game and the network shape, so
 // build that game and a NetEvaluator for it; then one TerminalMatch on stdin/stdout. Every
-// start-up problem is one line on stderr and a non-zero exit (2: usage, 1: files).
+// start-up problem is one line on stderr and a non-zero exit (2: usage, a rz::UserError;
+// 1: files and anything else).
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "common/checkpoint_file.h"
+#include "common/error.h"
 #include "common/eval/network_file.h"
 #include "common/game.h"
 #include "common/net/weight_blob.h"
@@ -87,18 +89,12 @@ LoadedNetwork load_network(const rz::PlayOptions& o) {
 int main(int argc, char** argv) {
   // A closed reader of our output must cost a lost line (EPIPE), not the process (SIGPIPE).
   ::signal(SIGPIPE, SIG_IGN);
-  rz::PlayOptions options;
-  try {
-    options = rz::parse_play_options(argc, argv);
-  } catch (const rz::PlayUsageError& e) {
-    std::fprintf(stderr, "ringzero-play: %s\n", e.what());
-    return 2;
-  }
-  if (options.help) {
-    std::fputs(rz::play_usage(), stdout);
-    return 0;
-  }
-  try {
+  return rz::run_main("ringzero-play", [&] {
+    const rz::PlayOptions options = rz::parse_play_options(argc, argv);
+    if (options.help) {
+      std::fputs(rz::play_usage(), stdout);
+      return 0;
+    }
     const LoadedNetwork net = load_network(options);
     const auto game = rz::make_game(net.file.header.game_spec);
     const auto evaluator = rz::make_network_evaluator(net.file, *game);
@@ -112,9 +108,5 @@ int main(int argc, char** argv) {
                             /*echo_input=*/!::isatty(STDIN_FILENO));
     match.play();
     return 0;
-  } catch (const std::exception& e) {
-    std::cout.flush();
-    std::fprintf(stderr, "ringzero-play: %s\n", e.what());
-    return 1;
-  }
+  });
 }

@@ -12,11 +12,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/error.h"
+
 namespace rz {
 
 // A command line a user got wrong; the message is one line naming the option and the fix.
-struct PlayUsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+struct PlayUsageError : UserError {
+  using UserError::UserError;
 };
 
 struct PlayOptions {
