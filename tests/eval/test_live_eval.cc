@@ -13,6 +13,7 @@
 
 #include "common/eval/eval_csv.h"
 #include "common/net/net_evaluator.h"
+#include "launch/run_snapshot.h"
 #include "shm/weight_slot.h"
 #include "tests/learner/process_harness.h"
 
@@ -122,6 +123,11 @@ TEST_CASE("live evaluator: a row per new version, stats slot, stop flag, restart
   }
   const double score = *evaluator_gauge(run, "eval_score");
   CHECK(score == Approx(std::stod(eval_rows(run)[0][8])).margin(1e-4));
+  {  // The monitor shows the evaluator's last result on the learner's line.
+    const rz::launch::RunSnapshot snapshot = rz::launch::take_snapshot(*run.segment, run.dir);
+    CHECK(snapshot.learner.eval_version == 1.0);
+    CHECK(snapshot.learner.eval_score == score);
+  }
   CHECK(run.slot(rz::shm::Role::kEvaluator, 0)->value("evaluations") == 1);
 
   learner.set(step, 130);
