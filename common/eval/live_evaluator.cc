@@ -111,6 +111,16 @@ struct EvalStats {
   int evaluations, games;
 };
 
+}  // namespace
+
+bool evaluator_pid_running(pid_t pid) {
+  // kill(pid, 0) == 0: a process we may signal. EPERM: a process of another user holds that
+  // pid now (reused), not our evaluator.
+  return pid > 0 && ::kill(pid, 0) == 0;
+}
+
+namespace {
+
 // One evaluator per run: a second one would share the stats slot and double the work. The
 // slot's pid is alive (and not ours) only while another evaluator runs; a crashed one left a
 // dead pid, and its slot is reused as a restart.
@@ -119,8 +129,7 @@ void refuse_second_evaluator(const shm::Segment& segment) {
     if (slot.role != shm::Role::kEvaluator || slot.index != 0) continue;
     const pid_t pid = static_cast<pid_t>(slot.pid);
     if (slot.state == shm::ProcessState::kExited || pid <= 0 || pid == ::getpid()) return;
-    // EPERM: a process of another user holds that pid now (reused), not our evaluator.
-    if (::kill(pid, 0) == 0)
+    if (evaluator_pid_running(pid))
       throw std::runtime_error(fmt::format(
           "another evaluator (pid {}) is already running for this run: stop it first, or "
           "start the run with --eval.enabled false to evaluate by hand",

@@ -31,6 +31,8 @@
 // CUDA: the NetEvaluator runs on the CPU.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -49,6 +51,12 @@ class NetEvaluator;
 // else ""; anything else is returned unchanged.
 std::string resolve_accuracy_positions(const std::string& option,
                                        const std::string& shared_default);
+
+// Whether a stats slot's pid may be another evaluator of this user's run still running: a
+// live process this user can signal. A pid that another user's process holds now (kill
+// fails with EPERM: the pid was reused after our evaluator died) is not, and neither is a
+// pid with no process (ESRCH).
+bool evaluator_pid_running(pid_t pid);
 
 class LiveEvaluator {
  public:

@@ -4,7 +4,11 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <filesystem>
 #include <optional>
@@ -12,6 +16,7 @@
 #include <vector>
 
 #include "common/eval/eval_csv.h"
+#include "common/eval/live_evaluator.h"
 #include "common/net/net_evaluator.h"
 #include "launch/run_snapshot.h"
 #include "shm/weight_slot.h"
@@ -228,4 +233,41 @@ TEST_CASE("live evaluator: refuses a missing segment in one line", "[eval][multi
   CHECK(text.find("rz-no-such-segment-xyz") != std::string::npos);
   CHECK(std::count(text.begin(), text.end(), '\n') == 1);
   CHECK_FALSE(std::filesystem::exists(dir.file("eval.csv")));
+}
+
+// Issue #13 item 9: the evaluator's "is another evaluator running?" check counted EPERM as
+// alive, so a dead evaluator's pid reused by another user's process refused every restart.
+// A real process of another user: as root, a child drops to `nobody` and asks about its
+// root-owned parent (EPERM from kill); as another user, pid 1 is root's.
+TEST_CASE("live evaluator: a slot pid held by another user's process is not a running evaluator",
+          "[eval]") {
+  CHECK(rz::evaluator_pid_running(::getpid()));
+  CHECK_FALSE(rz::evaluator_pid_running(0));
+  if (::geteuid() != 0) {
+    struct stat init {};
+    REQUIRE(::stat("/proc/1", &init) == 0);
+    if (init.st_uid == ::geteuid()) {
+      WARN("pid 1 is this user's (a user namespace) and no other user can be made: not checked");
+      return;
+    }
+    REQUIRE(::kill(1, 0) == -1);
+    REQUIRE(errno == EPERM);
+    CHECK_FALSE(rz::evaluator_pid_running(1));
+    return;
+  }
+  const pid_t parent = ::getpid();
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(3);
+    const bool eperm = ::kill(parent, 0) == -1 && errno == EPERM;
+    if (!eperm) ::_exit(4);
+    // Another user's live process: not our evaluator. Our own: running.
+    ::_exit(!rz::evaluator_pid_running(parent) && rz::evaluator_pid_running(::getpid()) ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  INFO("child exit status " << WEXITSTATUS(status) << " (3: could not become nobody, 4: no EPERM)");
+  CHECK(WEXITSTATUS(status) == 0);
 }

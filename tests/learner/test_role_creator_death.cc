@@ -19,11 +19,12 @@
 
 namespace {
 
-using rz::testing::TestRun;
+using rz::testing::SegmentRun;
+using namespace std::chrono_literals;
 
 // Replaces the test's own segment by one that a forked stand-in supervisor creates and holds
 // until it is killed. Returns the stand-in's pid.
-pid_t hand_segment_to_stand_in(TestRun& run) {
+pid_t hand_segment_to_stand_in(SegmentRun& run) {
   const rz::shm::SegmentSizes sizes = run.segment->sizes();
   const std::string name = run.config.shm.name;
   run.segment.reset();
@@ -39,12 +40,12 @@ pid_t hand_segment_to_stand_in(TestRun& run) {
     }
     for (;;) ::pause();  // lives, holding the creator mutex, until SIGKILLed
   }
-  REQUIRE(rz::testing::wait_until([&] { return rz::shm::Segment::creator_alive(name); }, 10));
-  run.segment = rz::shm::Segment::open(name);  // removed by ~TestRun
+  REQUIRE(rz::testing::wait_until([&] { return rz::shm::Segment::creator_alive(name); }, 10s));
+  run.segment = rz::shm::Segment::open(name);  // removed by ~SegmentRun
   return creator;
 }
 
-bool running(const TestRun& run, rz::shm::Role role) {
+bool running(const SegmentRun& run, rz::shm::Role role) {
   const auto slot = run.slot(role, 0);
   return slot && slot->state == rz::shm::ProcessState::kRunning;
 }
@@ -53,8 +54,8 @@ bool running(const TestRun& run, rz::shm::Role role) {
 void kill_creator_and_expect_clean_exit(pid_t creator, pid_t pid, const std::string& log) {
   ::kill(creator, SIGKILL);
   ::waitpid(creator, nullptr, 0);
-  const int status = rz::testing::wait_exit(pid, 15);
-  const std::string text = rz::testing::read_text(log);
+  const int status = rz::testing::wait_exit(pid, 15s);
+  const std::string text = rz::testing::read_file(log);
   INFO(text);
   CHECK(status == 0);
   CHECK(text.find("the run's creator (pid " + std::to_string(creator) + ") is gone: stopping") !=
@@ -65,25 +66,25 @@ void kill_creator_and_expect_clean_exit(pid_t creator, pid_t pid, const std::str
 
 TEST_CASE("learner: stops by itself, cleanly, when the run's creator is SIGKILLed",
           "[learner][multiprocess]") {
-  TestRun run("role-learner");
+  SegmentRun run("role-learner");
   const pid_t creator = hand_segment_to_stand_in(run);
   const std::string log = run.dir + "/logs/learner.log";
   const pid_t pid = rz::testing::spawn(rz::testing::learner_argv(run), log);
-  REQUIRE(rz::testing::wait_until([&] { return running(run, rz::shm::Role::kLearner); }, 60));
+  REQUIRE(rz::testing::wait_until([&] { return running(run, rz::shm::Role::kLearner); }, 60s));
   kill_creator_and_expect_clean_exit(creator, pid, log);
   CHECK(run.slot(rz::shm::Role::kLearner, 0)->state == rz::shm::ProcessState::kExited);
 }
 
 TEST_CASE("live evaluator: stops by itself, cleanly, when the run's creator is SIGKILLed",
           "[eval][multiprocess]") {
-  TestRun run("role-eval");
+  SegmentRun run("role-eval");
   const pid_t creator = hand_segment_to_stand_in(run);
   const std::string log = run.dir + "/logs/eval.log";
   const pid_t pid =
       rz::testing::spawn({RZ_BINARY_DIR "/common/eval/ringzero-eval", "live", "--shm",
                           run.config.shm.name, "--run-dir", run.dir, "--config", run.config_path()},
                          log);
-  REQUIRE(rz::testing::wait_until([&] { return running(run, rz::shm::Role::kEvaluator); }, 60));
+  REQUIRE(rz::testing::wait_until([&] { return running(run, rz::shm::Role::kEvaluator); }, 60s));
   kill_creator_and_expect_clean_exit(creator, pid, log);
   CHECK(run.slot(rz::shm::Role::kEvaluator, 0)->state == rz::shm::ProcessState::kExited);
 }
