@@ -191,7 +191,8 @@ TEST_CASE("exit status: bad input (UserError - UsageError - ConfigError) is 2 - 
   std::filesystem::remove_all(tree, ec);
 }
 
-TEST_CASE("start and join: --actors 0 to 256 are taken - anything else is refused naming the range") {
+TEST_CASE(
+    "start and join: --actors 0 to 256 are taken - anything else is refused naming the range") {
   CHECK(rz::launch::parse_actor_count("0") == 0);
   CHECK(rz::launch::parse_actor_count("256") == 256);
   for (const char* bad : {"257", "-1", "", "2x", "12345", " 3"}) {
