@@ -9,6 +9,7 @@
 #include "common/mcts/mcts_player.h"
 #include "common/mcts/rollout_evaluator.h"
 #include "common/solver/connect4_solver.h"
+#include "common/text_parse.h"
 
 namespace rz {
 namespace {
@@ -149,14 +150,8 @@ MctsConfig evaluation_config(int simulations) {
 }
 
 int parse_simulations(const std::string& text, const std::string& spec) {
-  size_t used = 0;
   int n = -1;
-  try {
-    n = std::stoi(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty() || n < 0 || n > 10000000)
+  if (!parse_int(text, &n) || n < 0 || n > 10000000)
     throw std::invalid_argument(fmt::format(
         "agent '{}': '{}' is not a number of simulations (a non-negative integer)", spec, text));
   return n;

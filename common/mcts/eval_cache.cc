@@ -3,18 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/hash.h"
+
 namespace rz {
-namespace {
-
-// splitmix64's finaliser: spreads keys such as Connect Four's bitboards (whose low bits
-// barely vary) over the whole table.
-uint64_t mix(uint64_t x) {
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-}  // namespace
 
 size_t CachingEvaluator::entry_bytes(int num_actions) {
   return sizeof(uint64_t) + sizeof(uint32_t) + sizeof(float) +
@@ -49,7 +40,7 @@ void CachingEvaluator::invalidate() {
 size_t CachingEvaluator::slot_of(uint64_t key) const {
   // Multiply-shift maps the mixed key onto [0, entries) without needing a power of two, so
   // the whole memory budget is used.
-  return static_cast<size_t>((static_cast<unsigned __int128>(mix(key)) * keys_.size()) >> 64);
+  return static_cast<size_t>((static_cast<unsigned __int128>(mix64(key)) * keys_.size()) >> 64);
 }
 
 void CachingEvaluator::grow_scratch(int n) {
@@ -95,7 +86,7 @@ void CachingEvaluator::evaluate(const State* const* states, int n, float* policy
       }
     }
     // Not in the table: one evaluation per distinct position of this batch.
-    size_t m = static_cast<size_t>(mix(key)) & map_mask;
+    size_t m = static_cast<size_t>(mix64(key)) & map_mask;
     while (map_stamp_[m] == stamp_ && map_keys_[m] != key) m = (m + 1) & map_mask;
     if (map_stamp_[m] == stamp_) {
       source_[static_cast<size_t>(i)] = map_index_[m];
