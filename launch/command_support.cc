@@ -45,16 +45,6 @@ std::string child_binary(const char* env, const std::string& relative) {
   return path;
 }
 
-int run_reporting_errors(const char* program, const std::function<int()>& body) {
-  try {
-    return body();
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "{}: {}\n", program, e.what());
-    // ConfigError is a UserError too (common/run_config.h).
-    return dynamic_cast<const UserError*>(&e) ? kExitUserError : kExitFailure;
-  }
-}
-
 int parse_actor_count(const std::string& text) {
   const bool digits = !text.empty() && text.size() <= 4 &&
                       text.find_first_not_of("0123456789") == std::string::npos;

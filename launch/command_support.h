@@ -22,11 +22,6 @@ struct UsageError : UserError {
   using UserError::UserError;
 };
 
-// Runs `body` and returns its exit status. An exception that escapes it becomes one line
-// "<program>: <what>" on stderr and the status common/error.h gives it: kExitUserError (2)
-// for a UserError or a ConfigError (bad input), kExitFailure (1) for anything else.
-int run_reporting_errors(const char* program, const std::function<int()>& body);
-
 // How hints refer to us: launch.sh sets RZ_LAUNCH_SCRIPT so users see the script they ran.
 std::string script();
 

@@ -271,7 +271,7 @@ int monitor_command(int argc, char** argv) {
 }
 
 int run_command(const std::function<int()>& command) {
-  return run_reporting_errors("ringzero-launch", command);
+  return rz::run_main("ringzero-launch", command);
 }
 
 }  // namespace rz::launch

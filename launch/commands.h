@@ -28,7 +28,7 @@ int monitor_command(int argc, char** argv);
 
 // Runs a command, turning an exception into a one-line "ringzero-launch: ..." message and
 // an exit code: 2 for bad input (a UserError, common/error.h, such as UsageError, or a
-// ConfigError), 1 for anything else (run_reporting_errors, command_support.h).
+// ConfigError), 1 for anything else (rz::run_main, common/error.h).
 int run_command(const std::function<int()>& command);
 
 }  // namespace rz::launch

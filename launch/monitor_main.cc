@@ -117,5 +117,5 @@ int monitor(int argc, char** argv) {
 // Exit status: 0 when the run ends or after --once, 2 for bad input (and a run that is not
 // running), 1 for anything else.
 int main(int argc, char** argv) {
-  return rz::launch::run_reporting_errors("ringzero-monitor", [&] { return monitor(argc, argv); });
+  return rz::run_main("ringzero-monitor", [&] { return monitor(argc, argv); });
 }

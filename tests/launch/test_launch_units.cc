@@ -175,12 +175,12 @@ TEST_CASE(
 }
 
 TEST_CASE("exit status: bad input (UserError - UsageError - ConfigError) is 2 - anything else 1") {
-  using rz::launch::run_reporting_errors;
-  CHECK(run_reporting_errors("t", [] { return 3; }) == 3);
-  CHECK(run_reporting_errors("t", []() -> int { throw rz::UserError("u"); }) == 2);
-  CHECK(run_reporting_errors("t", []() -> int { throw rz::launch::UsageError("u"); }) == 2);
-  CHECK(run_reporting_errors("t", []() -> int { throw rz::ConfigError("c"); }) == 2);
-  CHECK(run_reporting_errors("t", []() -> int { throw std::runtime_error("r"); }) == 1);
+  using rz::run_main;
+  CHECK(run_main("t", [] { return 3; }) == 3);
+  CHECK(run_main("t", []() -> int { throw rz::UserError("u"); }) == 2);
+  CHECK(run_main("t", []() -> int { throw rz::launch::UsageError("u"); }) == 2);
+  CHECK(run_main("t", []() -> int { throw rz::ConfigError("c"); }) == 2);
+  CHECK(run_main("t", []() -> int { throw std::runtime_error("r"); }) == 1);
   // A run directory that is not private is the user's to fix.
   char pattern[] = "/tmp/rz-exit-XXXXXX";
   const std::string tree = ::mkdtemp(pattern);
