@@ -171,25 +171,31 @@ class Relay {
     claimed_ = false;
   }
 
+  // The connection is kept only once every step worked, the host claim included (a restarted
+  // Redis answers "LOADING" while it reads its AOF).
   void connect() {
-    redis_ = std::make_unique<redis::RedisClient>(host_, port_, secret_, 5000);
-    const redis::Reply p = redis_->command({"GET", redis::kProtocolKey});
+    auto client = std::make_unique<redis::RedisClient>(host_, port_, secret_, 5000);
+    const redis::Reply p = client->command_ok({"GET", redis::kProtocolKey});
     if (p.is_string() && p.str() != std::to_string(redis::kProtocolVersion)) {
-      const std::string got(p.str());
-      redis_.reset();
       throw redis::RedisError(
           fmt::format("the learner host speaks protocol {} and this relay {}: "
                       "run the same ringzero build on every host",
-                      got, redis::kProtocolVersion));
+                      p.str(), redis::kProtocolVersion));
+    }
+    redis_ = std::move(client);
+    try {
+      heartbeat();
+    } catch (const redis::RedisError&) {
+      redis_.reset();
+      throw;
     }
     stats_.set_gauge(m_reachable_, 1);
-    heartbeat();
   }
 
   void heartbeat() {
     beat_at_ = Clock::now();
     const std::string key = redis::host_lock_key(config_.scale.host_id);
-    const redis::Reply c = redis_->command(
+    const redis::Reply c = redis_->command_ok(
         {"EVAL", redis::kHostClaimScript, "1", key, nonce_, std::to_string(redis::kHostLockMs)});
     const bool claimed = c.is_integer() && c.integer() == 1;
     if (!claimed && claimed_ != claimed) {
@@ -199,7 +205,7 @@ class Relay {
                       config_.scale.host_id));
     }
     claimed_ = claimed;
-    const redis::Reply len = redis_->command({"XLEN", redis::kRecordStream});
+    const redis::Reply len = redis_->command_ok({"XLEN", redis::kRecordStream});
     const bool backlogged = len.integer() > kMaxBacklog;
     if (backlogged != backlogged_)
       say(backlogged ? "the learner host's stream is full (its ingest is behind or down): holding "

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -22,6 +23,7 @@
 #include "launch/child_process.h"
 #include "launch/command_support.h"
 #include "launch/log_stamp.h"
+#include "launch/process_liveness.h"
 #include "launch/restart_policy.h"
 #include "launch/run_segment.h"
 #include "launch/run_snapshot.h"
@@ -159,6 +161,7 @@ class Supervisor {
   void seed_counters();
   void plan_children();
   void add_scale_children();
+  void wait_for_previous_redis();
   void abandon_start(const std::string& why);
 
   // What watch() does.
@@ -536,6 +539,7 @@ void Supervisor::on_tick() {
 void Supervisor::add_scale_children() {
   const RunConfig& config = options_.config;
   if (!config.scale.serve.empty()) {
+    wait_for_previous_redis();
     Child redis;
     redis.role = "redis";
     redis.fixed_argv = {redis_server_binary(),
@@ -556,6 +560,29 @@ void Supervisor::add_scale_children() {
     relay.stats_role = shm::Role::kRelay;
     relay.fixed_argv = role_command(child_binary("RZ_RELAY_BINARY", "../actor/ringzero-relay"));
     children_.push_back(std::move(relay));
+  }
+}
+
+// A learner host resumed right after its supervisor was SIGKILLed: the previous
+// redis-server got SIGTERM from the kernel and may still be writing its AOF, holding the
+// port the new one must bind. Its pid (pids/redis.pid, not yet overwritten) is waited for,
+// bounded; a pid reused by some other program is not mistaken for it (the name is checked).
+void Supervisor::wait_for_previous_redis() {
+  const pid_t old = read_pid_file(dir_.pid_file("redis"));
+  if (old <= 0 || !process_alive(old, "redis-server")) return;
+  constexpr auto kWait = std::chrono::seconds(30);
+  log(
+      fmt::format("waiting up to {} s for the previous redis-server (pid {}) to exit: it still "
+                  "holds the port",
+                  kWait.count(), old));
+  const auto until = Clock::now() + kWait;
+  while (process_alive(old, "redis-server")) {
+    if (Clock::now() > until)
+      throw std::runtime_error(fmt::format(
+          "the previous redis-server of this run (pid {}) still runs after {} s: stop it "
+          "(kill {}), then start --resume again",
+          old, kWait.count(), old));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
 

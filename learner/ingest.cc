@@ -1,6 +1,7 @@
 #include "learner/ingest.h"
 
 #include "common/durable_file.h"
+#include "common/file_lock.h"
 
 #include <time.h>
 #include <unistd.h>
@@ -125,27 +126,38 @@ class Ingest {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 
+  // A connection is used only once every step below worked (a restarted Redis answers
+  // "LOADING" while it reads its AOF): the first read on it is then always the pass over our
+  // pending entries, which must come before any new ones (see read_batch()).
   void connect() {
-    redis_ = std::make_unique<redis::RedisClient>(host_, port_, secret_, 2000);
-    redis::Reply r = redis_->command(
+    auto client = std::make_unique<redis::RedisClient>(host_, port_, secret_, 2000);
+    redis::Reply r = client->command(
         {"XGROUP", "CREATE", redis::kRecordStream, redis::kIngestGroup, "0", "MKSTREAM"});
     if (r.is_error() && r.error().rfind("BUSYGROUP", 0) != 0)
       throw redis::RedisError("cannot create the ingest consumer group: " + r.error());
     const std::string version = std::to_string(redis::kProtocolVersion);
-    redis_->command({"SET", redis::kProtocolKey, version});
+    client->command_ok({"SET", redis::kProtocolKey, version});
     // What a join takes over: the run's configuration (without this host's own settings).
     RunConfig shared = config_;
     shared.scale = ScaleConfig{};
     shared.run_dir.clear();
     shared.shm.name.clear();
-    redis_->command({"SET", redis::kConfigKey, to_ini(shared)});
-    const redis::Reply v = redis_->command({"HGET", redis::kWeightsKey, "version"});
+    client->command_ok({"SET", redis::kConfigKey, to_ini(shared)});
+    const redis::Reply v = client->command_ok({"HGET", redis::kWeightsKey, "version"});
     uint64_t have = 0;
     if (v.is_string()) redis::parse_u64(v.str(), &have);
     published_ = have;
-    reading_pending_ = true;  // first what was delivered to us but not acknowledged
-    pending_from_ = "0";
+    start_pending_pass();
+    redis_ = std::move(client);
     stats_.set_gauge(m_connected_, 1);
+  }
+
+  // Reads our delivered-but-unacknowledged entries from the start, in id order, before any
+  // new ones: after a (re)connection, and whenever a new entry would move a lane's sequence
+  // or a host's epoch forward (see handle()).
+  void start_pending_pass() {
+    reading_pending_ = true;
+    pending_from_ = "0";
   }
 
   void refuse(int metric, const std::string& kind, const std::string& id, const std::string& why) {
@@ -168,11 +180,17 @@ class Ingest {
     }
     std::vector<std::string> done;
     size_t entries = 0;
+    bool rescan = false;
     if (r.is_array() && r.size() == 1) {
       const redis::Reply list = r.element(0).element(1);
       entries = list.size();
       for (size_t i = 0; i < list.size() && !stopping(); ++i) {
-        if (handle(list.element(i), &done) == Outcome::kStop) break;
+        const Outcome o = handle(list.element(i), &done);
+        if (o == Outcome::kStop) break;
+        if (o == Outcome::kRescan) {
+          rescan = true;  // this entry and the rest of the batch stay pending: read again
+          break;
+        }
         // Pending entries are read in id order from after the last one seen: one left
         // pending on purpose (table full) is not read again and again.
         const redis::Reply e = list.element(i);
@@ -180,7 +198,9 @@ class Ingest {
           pending_from_ = std::string(e.element(0).str());
       }
     }
-    if (reading_pending_ && entries == 0) {
+    if (rescan) {
+      start_pending_pass();
+    } else if (reading_pending_ && entries == 0) {
       reading_pending_ = false;
       pending_scanned_ = Clock::now();
     } else if (!reading_pending_ && entries == 0 &&
@@ -188,8 +208,7 @@ class Ingest {
       // Idle: look at our pending entries again. An XREADGROUP of a connection we already
       // gave up on (timed out while Redis was slow or frozen) may still have been executed
       // after our new connection's pending pass: its entries were delivered to nobody.
-      reading_pending_ = true;
-      pending_from_ = "0";
+      start_pending_pass();
     }
     if (!done.empty()) {
       std::vector<std::string_view> ack = {"XACK", redis::kRecordStream, redis::kIngestGroup};
@@ -205,7 +224,8 @@ class Ingest {
     }
   }
 
-  enum class Outcome { kDone, kStop };
+  // kRescan: the entry is left pending and read again in a pass over the pending entries.
+  enum class Outcome { kDone, kStop, kRescan };
 
   // A message that can never become valid: counted by reason, logged (refuse()), acknowledged
   // and deleted with the batch.
@@ -241,7 +261,14 @@ class Ingest {
           done);
     uint64_t gap = 0;
     uint32_t handle = 0;
-    switch (state_.check(m.host, m.epoch, m.lane, m.seq, &gap, &handle)) {
+    // A new entry (not from the pending pass) that would skip sequences or start a host's new
+    // epoch is taken only after a pass over the pending entries: the entries it would skip may
+    // sit there, delivered to this consumer but never read (an XREADGROUP of a connection we
+    // gave up on, executed by Redis later). Taken before them, they would count as duplicates.
+    switch (state_.check(m.host, m.epoch, m.lane, m.seq, /*may_advance=*/reading_pending_, &gap,
+                         &handle)) {
+      case IngestState::Verdict::kHold:
+        return Outcome::kRescan;
       case IngestState::Verdict::kDuplicate:
         state_.count_duplicate(m.host);
         stats_.add(m_dups_, 1);
@@ -386,6 +413,28 @@ class Ingest {
   RunWatcher watcher_;  // the stop word (SIGTERM), the run's stop flag, its creator's death
 };
 
+// One ingest uses RUN/ingest.state at a time: an ingest left by a SIGKILLed supervisor (SIGTERM
+// from the kernel) may still be finishing a record when `start --resume` starts the next one.
+// The newcomer waits for it, bounded, before it opens the table.
+std::unique_ptr<FileLock> lock_ingest_state(const RunConfig& config) {
+  const std::string path = config.run_dir + "/ingest.lock";
+  constexpr auto kWait = std::chrono::seconds(30);
+  auto lock = FileLock::acquire(path, kWait, [&](pid_t holder) {
+    say(fmt::format("waiting up to {} s for the previous ingest (pid {}) to exit", kWait.count(),
+                    holder));
+  });
+  if (!lock) {
+    pid_t holder = 0;
+    FileLock::held(path, &holder);
+    throw std::runtime_error(fmt::format(
+        "another ingest (pid {}) still holds {} after {} s: stop it (kill {}) or stop the run "
+        "with launch.sh stop --run-dir {}, then start again",
+        holder, path, kWait.count(), holder, config.run_dir));
+  }
+  lock->record_pid(::getpid());
+  return lock;
+}
+
 }  // namespace
 
 int run_ingest(const RunConfig& config, uint32_t lane, std::atomic<uint32_t>* stop) {
@@ -393,6 +442,7 @@ int run_ingest(const RunConfig& config, uint32_t lane, std::atomic<uint32_t>* st
     throw std::runtime_error(
         "scale.serve is empty: the ingest runs only on a learner host "
         "started with --serve HOST:PORT");
+  const std::unique_ptr<FileLock> state_lock = lock_ingest_state(config);
   const std::unique_ptr<shm::Segment> segment = shm::Segment::open(config.shm.name);
   Ingest ingest(*segment, config, lane, stop);
   return ingest.run();

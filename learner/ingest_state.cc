@@ -123,7 +123,8 @@ int IngestState::find_host(const std::string& host, bool create) {
 }
 
 IngestState::Verdict IngestState::check(const std::string& host, uint64_t epoch, uint32_t lane,
-                                        uint64_t seq, uint64_t* gap, uint32_t* handle) {
+                                        uint64_t seq, bool may_advance, uint64_t* gap,
+                                        uint32_t* handle) {
   const int hi = find_host(host, true);
   if (hi < 0) return Verdict::kTableFull;
   HostEntry& h = file_->hosts[hi];
@@ -132,6 +133,7 @@ IngestState::Verdict IngestState::check(const std::string& host, uint64_t epoch,
   // (and accepting it would make every later genuine record of the host a "duplicate").
   if (epoch > h.epoch.load() + kMaxEpochJump) return Verdict::kEpochJump;
   if (epoch > h.epoch.load()) {
+    if (!may_advance) return Verdict::kHold;
     // The actor host started a new segment: its lanes count from 0 again. Reset every entry
     // of the host, THEN store the epoch (a kill in between: the next message redoes this).
     for (uint32_t i = 0; i < kMaxLanes; ++i) {
@@ -160,6 +162,7 @@ IngestState::Verdict IngestState::check(const std::string& host, uint64_t epoch,
   if (found < 0) return Verdict::kTableFull;
   const uint64_t next = file_->lanes[found].next.load();
   if (seq < next) return Verdict::kDuplicate;
+  if (seq > next && !may_advance) return Verdict::kHold;
   *gap = seq - next;
   *handle = static_cast<uint32_t>(found);
   return Verdict::kAccept;

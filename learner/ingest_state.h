@@ -62,11 +62,13 @@ class IngestState {
   // kEpochJump: the epoch leaps more than kMaxEpochJump ahead (refused, nothing changed).
   // kTableFull: no room for the host or lane (nothing changed: the caller must not
   // acknowledge the record, so it is not lost).
-  enum class Verdict { kAccept, kDuplicate, kTableFull, kEpochJump };
+  // kHold: without `may_advance`, a record that would skip sequences of its lane or start a
+  // newer epoch of its host (nothing changed: the caller looks for the missing records first).
+  enum class Verdict { kAccept, kDuplicate, kTableFull, kEpochJump, kHold };
   // Decides what to do with record (host, epoch, lane, seq). On kAccept, *gap is how many
   // sequences were skipped (0 normally) and *handle identifies the entry for prepare().
-  Verdict check(const std::string& host, uint64_t epoch, uint32_t lane, uint64_t seq, uint64_t* gap,
-                uint32_t* handle);
+  Verdict check(const std::string& host, uint64_t epoch, uint32_t lane, uint64_t seq,
+                bool may_advance, uint64_t* gap, uint32_t* handle);
   // Steps 2 and 4 above. `local_seq` is the sequence the record gets in the ingest lane.
   void prepare(uint32_t handle, uint64_t seq, uint64_t gap, uint64_t local_seq);
   void finish();

@@ -133,6 +133,15 @@ Reply RedisClient::command(const std::vector<std::string_view>& args) {
   return reply();
 }
 
+Reply RedisClient::command_ok(const std::vector<std::string_view>& args) {
+  Reply r = command(args);
+  if (r.is_error())
+    throw RedisError(fmt::format("Redis at {} refused {}: {}", where_,
+                                 args.empty() ? std::string_view("a command") : args[0],
+                                 r.error()));
+  return r;
+}
+
 void RedisClient::set_timeout(int timeout_ms) {
   redisSetTimeout(context_, to_timeval(timeout_ms));
 }

@@ -67,6 +67,10 @@ class RedisClient {
   // One command, one round trip. An error reply is returned (not thrown): callers decide
   // (BUSYGROUP is fine, NOGROUP is not); a broken connection throws RedisError.
   Reply command(const std::vector<std::string_view>& args);
+  // command() for a step that must succeed: an error reply throws RedisError too. For
+  // example "LOADING" while a restarted server reads its AOF: a connection set up through
+  // command_ok() either completed every step or is dropped and made again.
+  Reply command_ok(const std::vector<std::string_view>& args);
   // Pipelining: queue commands, then read their replies in order.
   void append(const std::vector<std::string_view>& args);
   Reply reply();

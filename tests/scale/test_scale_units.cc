@@ -116,19 +116,24 @@ TEST_CASE(
   uint32_t handle = 0;
   {
     IngestState s(path, /*generation=*/1, /*lane_committed=*/0);
-    REQUIRE(s.check("hB", 1, 0, 0, &gap, &handle) == IngestState::Verdict::kAccept);
+    REQUIRE(s.check("hB", 1, 0, 0, true, &gap, &handle) == IngestState::Verdict::kAccept);
     CHECK(gap == 0);
     s.prepare(handle, 0, gap, /*local_seq=*/0);
     s.finish();
-    CHECK(s.check("hB", 1, 0, 0, &gap, &handle) == IngestState::Verdict::kDuplicate);
-    REQUIRE(s.check("hB", 1, 0, 3, &gap, &handle) == IngestState::Verdict::kAccept);
+    CHECK(s.check("hB", 1, 0, 0, true, &gap, &handle) == IngestState::Verdict::kDuplicate);
+    // Not allowed to advance (a new entry, before a pass over the pending ones): a record
+    // that skips sequences is held, and holding it changes nothing.
+    CHECK(s.check("hB", 1, 0, 3, false, &gap, &handle) == IngestState::Verdict::kHold);
+    CHECK(s.check("hB", 1, 0, 1, false, &gap, &handle) == IngestState::Verdict::kAccept);
+    CHECK(s.check("hB", 1, 0, 0, false, &gap, &handle) == IngestState::Verdict::kDuplicate);
+    REQUIRE(s.check("hB", 1, 0, 3, true, &gap, &handle) == IngestState::Verdict::kAccept);
     CHECK(gap == 2);
     s.prepare(handle, 3, gap, 1);
     s.finish();
     CHECK(s.hosts().at(0).ingested == 2);
     CHECK(s.hosts().at(0).gaps == 2);
     // Killed after prepare(), BEFORE the lane commit: (simulated by not calling finish()).
-    REQUIRE(s.check("hB", 1, 0, 4, &gap, &handle) == IngestState::Verdict::kAccept);
+    REQUIRE(s.check("hB", 1, 0, 4, true, &gap, &handle) == IngestState::Verdict::kAccept);
     s.prepare(handle, 4, gap, 2);
   }
   {
@@ -136,7 +141,8 @@ TEST_CASE(
     IngestState s(path, 1, /*lane_committed=*/2);
     CHECK(s.resolved_on_open() == 0);
     CHECK(s.hosts().at(0).ingested == 2);
-    REQUIRE(s.check("hB", 1, 0, 4, &gap, &handle) == IngestState::Verdict::kAccept);  // comes again
+    REQUIRE(s.check("hB", 1, 0, 4, true, &gap, &handle) ==
+            IngestState::Verdict::kAccept);  // comes again
     // Killed after the lane commit, before finish():
     s.prepare(handle, 4, gap, 2);
   }
@@ -145,19 +151,23 @@ TEST_CASE(
     IngestState s(path, 1, /*lane_committed=*/3);
     CHECK(s.resolved_on_open() == 1);
     CHECK(s.hosts().at(0).ingested == 3);
-    CHECK(s.check("hB", 1, 0, 4, &gap, &handle) == IngestState::Verdict::kDuplicate);
-    // A new epoch of the actor host: its lanes count from 0 again; an old epoch is stale.
-    REQUIRE(s.check("hB", 2, 0, 0, &gap, &handle) == IngestState::Verdict::kAccept);
+    CHECK(s.check("hB", 1, 0, 4, true, &gap, &handle) == IngestState::Verdict::kDuplicate);
+    // A new epoch of the actor host: held without may_advance (epoch 1 stays current), then
+    // its lanes count from 0 again; an old epoch is stale.
+    CHECK(s.check("hB", 2, 0, 0, false, &gap, &handle) == IngestState::Verdict::kHold);
+    CHECK(s.hosts().at(0).epoch == 1);
+    CHECK(s.check("hB", 1, 0, 4, false, &gap, &handle) == IngestState::Verdict::kDuplicate);
+    REQUIRE(s.check("hB", 2, 0, 0, true, &gap, &handle) == IngestState::Verdict::kAccept);
     CHECK(gap == 0);
-    CHECK(s.check("hB", 1, 0, 9, &gap, &handle) == IngestState::Verdict::kDuplicate);
+    CHECK(s.check("hB", 1, 0, 9, true, &gap, &handle) == IngestState::Verdict::kDuplicate);
     // An implausible epoch leap is refused and changes nothing: epoch 2 stays current.
-    CHECK(s.check("hB", 2 + IngestState::kMaxEpochJump + 1, 0, 0, &gap, &handle) ==
+    CHECK(s.check("hB", 2 + IngestState::kMaxEpochJump + 1, 0, 0, true, &gap, &handle) ==
           IngestState::Verdict::kEpochJump);
-    CHECK(s.check("hB", 2, 0, 5, &gap, &handle) == IngestState::Verdict::kAccept);
+    CHECK(s.check("hB", 2, 0, 5, true, &gap, &handle) == IngestState::Verdict::kAccept);
     CHECK(s.hosts().at(0).epoch == 2);
-    CHECK(s.check("hC", IngestState::kMaxEpochJump + 1, 0, 0, &gap, &handle) ==
+    CHECK(s.check("hC", IngestState::kMaxEpochJump + 1, 0, 0, true, &gap, &handle) ==
           IngestState::Verdict::kEpochJump);
-    CHECK(s.check("hC", IngestState::kMaxEpochJump, 0, 0, &gap, &handle) ==
+    CHECK(s.check("hC", IngestState::kMaxEpochJump, 0, 0, true, &gap, &handle) ==
           IngestState::Verdict::kAccept);
     // Opening it again resolves nothing twice (idempotent).
   }
@@ -180,7 +190,7 @@ TEST_CASE(
     CHECK(std::filesystem::file_size(cut) == size);
     IngestState s(cut, 1, 0);
     CHECK(s.hosts().empty());
-    CHECK(s.check("hB", 1, 0, 0, &gap, &handle) == IngestState::Verdict::kAccept);
+    CHECK(s.check("hB", 1, 0, 0, true, &gap, &handle) == IngestState::Verdict::kAccept);
   }
   // Not an ingest state: refused in one line, untouched.
   std::ofstream(dir + "/junk") << "hello";
