@@ -117,6 +117,7 @@ RunConfig build(const po::variables_map& cmdline, const po::variables_map& file)
   shorthand("run-dir", "run.dir");
   shorthand("minutes", "run.minutes");
   apply_game_defaults(&c, given);
+  apply_run_length_defaults(&c, given);
   // A file's shm.name that is just the name derived from the file's own run.dir (what
   // to_ini writes for a run that chose no name) follows the run directory: a config.ini
   // copied into another run with --run-dir NEW must not point at the old run's segment.

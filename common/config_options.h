@@ -37,6 +37,9 @@ const std::vector<ConfigOption>& config_options();
 
 // Sets the game-dependent options whose names are not in `given` from config->game.
 void apply_game_defaults(RunConfig* config, const std::vector<std::string>& given);
+// Sets the defaults that follow the run's length (run.minutes) when not in `given`: the
+// learning rate drops to lr / 10 for the last third of a run of known length.
+void apply_run_length_defaults(RunConfig* config, const std::vector<std::string>& given);
 
 // Every option and its value, INI sections in a fixed order; parse_config_text(to_ini(c))
 // (common/config.h) gives back c. Floats are printed so that they read back exactly.

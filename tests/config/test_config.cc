@@ -299,6 +299,20 @@ TEST_CASE("config: run.minutes and schedules in fractions of the run") {
   CHECK(rz::to_ini(c).find("[run]\ndir=\nminutes=0.5\n") != std::string::npos);
   CHECK(parse({"--run.minutes", "90"}).config.minutes == 90);
   CHECK(parse({}).config.minutes == 0);
+  // A run of known length without a schedule drops the rate tenfold for its last third; a
+  // schedule given (even an empty one: constant) is kept; without --minutes, constant.
+  CHECK(parse({"--minutes", "60", "--learner.lr", "0.02"}).config.learner.lr_schedule ==
+        "0.66:0.002");
+  CHECK(parse({"--minutes", "60", "--learner.lr_schedule", "1000:0.001"})
+            .config.learner.lr_schedule == "1000:0.001");
+  CHECK(parse({"--minutes", "60", "--learner.lr_schedule", ""}).config.learner.lr_schedule == "");
+  CHECK(parse({"--learner.lr", "0.02"}).config.learner.lr_schedule == "");
+  {
+    // What config.ini holds is read back as given: a resume keeps the run's schedule.
+    const rz::RunConfig sixty = parse({"--minutes", "60"}).config;
+    CHECK(rz::parse_config_text(rz::to_ini(sixty)).learner.lr_schedule ==
+          sixty.learner.lr_schedule);
+  }
   // The second arena of the live evaluator: on where no solver set measures the network.
   CHECK(parse({"--game", "tictactoe"}).config.eval.strong_opponent_sims == 1000);
   CHECK(parse({"--game", "dotsandboxes"}).config.eval.strong_opponent_sims == 1000);

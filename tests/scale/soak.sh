@@ -4,7 +4,11 @@
 # host is SIGKILLed at a random instant, over and over; at the end every record the actor host
 # committed must have been ingested exactly once.
 #
-#   tests/scale/soak.sh [--kills N] [--seconds S] [--game tictactoe|connect4]
+#   tests/scale/soak.sh [--kills N] [--seconds S] [--game tictactoe|connect4] [--netns]
+#
+# --netns: the learner host runs in its own network namespace, reached over a veth pair
+# (10.213.X.2), so the traffic really crosses an interface; without it, loopback. Needs root
+# (CAP_NET_ADMIN): without it the script says so and exits 77 (CTest: skipped).
 #
 # Victims: the relay, the ingest, redis-server, the learner, the actor of either host, the
 # actor host's supervisor (then `join` again at once, same run directory: a new epoch) and
@@ -37,12 +41,14 @@ monitor="$build/launch/ringzero-monitor"
 kills=100
 seconds=600
 game=tictactoe
+netns=0
 while (($#)); do
   case "$1" in
     --kills) kills="${2:-}"; shift 2 ;;
     --seconds) seconds="${2:-}"; shift 2 ;;
     --game) game="${2:-}"; shift 2 ;;
-    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --netns) netns=1; shift ;;
+    -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "soak.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -53,6 +59,30 @@ for bin in "$launch" "$monitor" "$build/actor/ringzero-relay" "$build/learner/ri
   [[ -x "$bin" ]] || { echo "soak.sh: $bin is missing; build it first (cmake --build build)" >&2; exit 2; }
 done
 command -v redis-cli >/dev/null || { echo "soak.sh: redis-cli is missing: install redis-tools (launch/setup.sh installs redis-server with it)" >&2; exit 2; }
+
+# The learner host's address, and the prefix that runs a command on it.
+lhost=127.0.0.1
+on_learner_host=()
+if ((netns)); then
+  ns="rz-soak-$$" veth="rzs$$"
+  subnet="10.213.$((RANDOM % 250))"
+  if ! ip netns add "$ns" 2>/dev/null; then
+    echo "scale-soak: skipped: cannot create a network namespace (ip netns add needs root or CAP_NET_ADMIN); the loopback soak is the fallback"
+    exit 77
+  fi
+  trap 'ip netns del "$ns" 2>/dev/null; ip link del "${veth}a" 2>/dev/null' EXIT
+  if ! { ip link add "${veth}a" type veth peer name "${veth}b" &&
+    ip link set "${veth}b" netns "$ns" &&
+    ip addr add "$subnet.1/24" dev "${veth}a" && ip link set "${veth}a" up &&
+    ip netns exec "$ns" ip addr add "$subnet.2/24" dev "${veth}b" &&
+    ip netns exec "$ns" ip link set "${veth}b" up &&
+    ip netns exec "$ns" ip link set lo up; } 2>/dev/null; then
+    echo "scale-soak: skipped: cannot set up a veth pair into namespace $ns (needs CAP_NET_ADMIN); the loopback soak is the fallback"
+    exit 77
+  fi
+  lhost="$subnet.2"
+  on_learner_host=(ip netns exec "$ns")
+fi
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/rz-scale-soak-XXXXXX")"
 chmod 700 "$scratch"
@@ -74,7 +104,7 @@ json() { "$monitor" --run-dir "$1" --once --json 2>/dev/null; }
 num() { grep -o "\"$1\":[0-9.]*" <<<"$2" | head -1 | cut -d: -f2; }
 pid_of() { local p; p="$(cat "$1/pids/$2.pid" 2>/dev/null)"; echo "${p:-0}"; }
 alive() { [[ "$1" -gt 0 ]] && kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
-rcli() { redis-cli -h 127.0.0.1 -p "$port" --no-auth-warning -a "$(head -c 64 "$learn/secret")" "$@"; }
+rcli() { redis-cli -h "$lhost" -p "$port" --no-auth-warning -a "$(head -c 64 "$learn/secret")" "$@"; }
 
 # The learner host's row for our actor host, and its counters.
 host_row() { grep -o '"host_id":"soakB"[^}]*' <<<"$1"; }
@@ -129,13 +159,13 @@ settings=(--game "$game" "${net[@]}" --mcts.simulations 8 --actor.games_in_fligh
   --learner.replay_positions 5000 --shm.lane_bytes 1048576 --shm.max_record_bytes 65536
   --launch.restart_backoff_ms 100 --launch.max_restarts 1000000 --eval.enabled false)
 join_host() {
-  "$launch" join --detach --actors 1 --run-dir "$join" --learner "127.0.0.1:$port" \
+  "$launch" join --detach --actors 1 --run-dir "$join" --learner "$lhost:$port" \
     --secret-file "$scratch/secret" --host-id soakB --launch.restart_backoff_ms 100 \
     --launch.max_restarts 1000000
 }
 
-if ! "$launch" start --detach --actors 1 --run-dir "$learn" "${settings[@]}" \
-    --serve "127.0.0.1:$port" >"$scratch/start.log" 2>&1; then
+if ! "${on_learner_host[@]}" "$launch" start --detach --actors 1 --run-dir "$learn" \
+    "${settings[@]}" --serve "$lhost:$port" >"$scratch/start.log" 2>&1; then
   say "the learner host did not start: $(tail -1 "$scratch/start.log")"
   exit 1
 fi
@@ -146,7 +176,9 @@ if ! join_host >"$scratch/join.log" 2>&1; then
   exit 1
 fi
 wait_recovered 120 0 || fail "the two hosts never came up with records flowing"
-say "$game, learner host 127.0.0.1:$port, $(nproc) CPUs, $(date -u +%FT%TZ)"
+where="loopback"
+((netns)) && where="network namespace $ns over veth $subnet.1 <-> $subnet.2"
+say "$game, learner host $lhost:$port ($where), $(nproc) CPUs, $(date -u +%FT%TZ)"
 
 roles=(relay ingest redis learner actor-learn actor-join join-supervisor learn-supervisor)
 committed_before=0 epochs=0  # records of the actor host's finished epochs
@@ -185,7 +217,7 @@ while ((total_kills < kills && SECONDS < deadline && failures == 0)); do
       out="$(join_host 2>&1)" || fail "join after a supervisor kill failed: $(tail -1 <<<"$out")" ;;
     learn-supervisor)
       # Its children get SIGTERM from the kernel; the resume waits for the old ones to finish.
-      out="$("$launch" start --resume --detach --run-dir "$learn" 2>&1)" ||
+      out="$("${on_learner_host[@]}" "$launch" start --resume --detach --run-dir "$learn" 2>&1)" ||
         fail "start --resume after a supervisor kill failed: $(tail -1 <<<"$out")" ;;
   esac
   if ! wait_recovered 180 "${before:-0}"; then
