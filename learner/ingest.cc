@@ -113,6 +113,13 @@ class Ingest {
         stats_.set_gauge(m_connected_, 0);
       }
     }
+    if (redis_) {
+      try {
+        flush_acks();
+      } catch (const redis::RedisError&) {
+        // Not acknowledged: they come again to the next ingest, as duplicates.
+      }
+    }
     write_hosts_file();
     stats_.set_state(shm::ProcessState::kExited);
     return 0;
@@ -169,11 +176,40 @@ class Ingest {
     }
   }
 
+  // Queues XACK + XDEL of the entries handled since the last call (in the lane, or refused for
+  // good); returns how many commands it queued (0 or 2).
+  int append_acks() {
+    if (unacked_.empty()) return 0;
+    std::vector<std::string_view> ack = {"XACK", redis::kRecordStream, redis::kIngestGroup};
+    std::vector<std::string_view> del = {"XDEL", redis::kRecordStream};
+    for (const std::string& id : unacked_) {
+      ack.push_back(id);
+      del.push_back(id);
+    }
+    redis_->append(ack);
+    redis_->append(del);
+    return 2;
+  }
+  void flush_acks() {
+    const int n = append_acks();
+    for (int i = 0; i < n; ++i) redis_->reply();
+    unacked_.clear();
+  }
+
+  // The previous batch's XACK + XDEL travel in one pipeline with this batch's XREADGROUP: Redis
+  // runs them in one pass of its event loop, where they share one AOF fsync (appendfsync
+  // always fsyncs once per pass that wrote): half the ingest's fsyncs, and the relay's
+  // batches get the disk more often. A crash before they run leaves the entries pending: they
+  // come again and are duplicates (step 12 in docs/scale-out.md).
   void read_batch() {
     const std::string count = std::to_string(kBatch), block = std::to_string(kBlockMs);
-    redis::Reply r = redis_->command(
-        {"XREADGROUP", "GROUP", redis::kIngestGroup, redis::kIngestConsumer, "COUNT", count,
-         "BLOCK", block, "STREAMS", redis::kRecordStream, reading_pending_ ? pending_from_ : ">"});
+    const int acks = append_acks();
+    redis_->append({"XREADGROUP", "GROUP", redis::kIngestGroup, redis::kIngestConsumer, "COUNT",
+                    count, "BLOCK", block, "STREAMS", redis::kRecordStream,
+                    reading_pending_ ? pending_from_ : ">"});
+    for (int i = 0; i < acks; ++i) redis_->reply();
+    unacked_.clear();
+    redis::Reply r = redis_->reply();
     if (r.is_error()) {
       // NOGROUP: the stream or group vanished (a Redis restarted without its AOF): recreate.
       throw redis::RedisError("XREADGROUP failed: " + r.error());
@@ -210,18 +246,7 @@ class Ingest {
       // after our new connection's pending pass: its entries were delivered to nobody.
       start_pending_pass();
     }
-    if (!done.empty()) {
-      std::vector<std::string_view> ack = {"XACK", redis::kRecordStream, redis::kIngestGroup};
-      std::vector<std::string_view> del = {"XDEL", redis::kRecordStream};
-      for (const std::string& id : done) {
-        ack.push_back(id);
-        del.push_back(id);
-      }
-      redis_->append(ack);
-      redis_->append(del);
-      redis_->reply();
-      redis_->reply();
-    }
+    unacked_ = std::move(done);  // acknowledged with the next read (or at the stop)
   }
 
   // kRescan: the entry is left pending and read again in a pass over the pending entries.
@@ -400,6 +425,7 @@ class Ingest {
   std::unique_ptr<redis::RedisClient> redis_;
   bool reading_pending_ = true;
   std::string pending_from_ = "0";       // XREADGROUP id while reading_pending_
+  std::vector<std::string> unacked_;     // handled entries, acknowledged with the next read
   Clock::time_point pending_scanned_{};  // when the last pass over pending entries ended
   uint64_t published_ = 0;
   std::vector<uint8_t> blob_;

@@ -247,13 +247,18 @@ TEST_CASE(
                  ingest_metric(h, "refused_invalid") == 1;
         },
         10s));
-    // Each refused message was acknowledged and deleted: not pending, not in the stream.
+    // Each refused message was acknowledged and deleted (with the ingest's next read): not
+    // pending, not in the stream.
     INFO(h.log(h.learn, "ingest"));
     for (const std::string& id : refused_ids) {
-      const rz::redis::Reply pending =
-          c.command({"XPENDING", "rz:records", "ingest", id, id, "10"});
-      CHECK((pending.is_array() && pending.size() == 0));
-      CHECK(c.command({"XRANGE", "rz:records", id, id}).size() == 0);
+      CHECK(wait_until(
+          [&] {
+            const rz::redis::Reply pending =
+                c.command({"XPENDING", "rz:records", "ingest", id, id, "10"});
+            return pending.is_array() && pending.size() == 0 &&
+                   c.command({"XRANGE", "rz:records", id, id}).size() == 0;
+          },
+          5s));
     }
 
     CHECK(h.log(h.learn, "ingest").find("refused message") != std::string::npos);
