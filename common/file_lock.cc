@@ -65,6 +65,26 @@ std::unique_ptr<FileLock> FileLock::acquire(const std::string& path,
   }
 }
 
+std::unique_ptr<FileLock> FileLock::acquire_for_role(
+    const std::string& path, std::chrono::seconds timeout, const std::string& role,
+    const std::string& what, const std::string& run_dir,
+    const std::function<void(const std::string&)>& say) {
+  auto lock = acquire(path, timeout, [&](pid_t holder) {
+    say(fmt::format("waiting up to {} s for the previous {} (pid {}) to finish with {}",
+                    timeout.count(), role, holder, what));
+  });
+  if (!lock) {
+    pid_t holder = 0;
+    held(path, &holder);
+    throw std::runtime_error(fmt::format(
+        "another {} (pid {}) still holds {} after {} s: stop it (kill {}) or stop the run with "
+        "launch.sh stop --run-dir {}, then start again",
+        role, holder, path, timeout.count(), holder, run_dir));
+  }
+  lock->record_pid(::getpid());
+  return lock;
+}
+
 bool FileLock::held(const std::string& path, pid_t* pid) {
   if (pid) *pid = 0;
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

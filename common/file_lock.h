@@ -34,6 +34,16 @@ class FileLock {
   static std::unique_ptr<FileLock> acquire(const std::string& path,
                                            std::chrono::milliseconds timeout,
                                            const std::function<void(pid_t)>& waiting = {});
+  // A role's lock on a file of its run (one learner writes the checkpoints, one ingest uses
+  // its dedup table): a predecessor left by a SIGKILLed supervisor may still be finishing
+  // when `start --resume` starts the next one. Waits for it up to `timeout`, saying so once
+  // through `say` ("waiting up to T s for the previous <role> (pid P) to finish with <what>");
+  // still held then, throws std::runtime_error in one line that names the holder and the fix.
+  // Records our pid in the file.
+  static std::unique_ptr<FileLock> acquire_for_role(
+      const std::string& path, std::chrono::seconds timeout, const std::string& role,
+      const std::string& what, const std::string& run_dir,
+      const std::function<void(const std::string&)>& say);
   // True if a live process holds the lock on `path`; *pid gets the pid its holder recorded
   // (0 if none yet). A missing file is not held.
   static bool held(const std::string& path, pid_t* pid = nullptr);

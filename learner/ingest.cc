@@ -443,22 +443,9 @@ class Ingest {
 // from the kernel) may still be finishing a record when `start --resume` starts the next one.
 // The newcomer waits for it, bounded, before it opens the table.
 std::unique_ptr<FileLock> lock_ingest_state(const RunConfig& config) {
-  const std::string path = config.run_dir + "/ingest.lock";
-  constexpr auto kWait = std::chrono::seconds(30);
-  auto lock = FileLock::acquire(path, kWait, [&](pid_t holder) {
-    say(fmt::format("waiting up to {} s for the previous ingest (pid {}) to exit", kWait.count(),
-                    holder));
-  });
-  if (!lock) {
-    pid_t holder = 0;
-    FileLock::held(path, &holder);
-    throw std::runtime_error(fmt::format(
-        "another ingest (pid {}) still holds {} after {} s: stop it (kill {}) or stop the run "
-        "with launch.sh stop --run-dir {}, then start again",
-        holder, path, kWait.count(), holder, config.run_dir));
-  }
-  lock->record_pid(::getpid());
-  return lock;
+  return FileLock::acquire_for_role(config.run_dir + "/ingest.lock", std::chrono::seconds(30),
+                                    "ingest", config.run_dir + "/ingest.state", config.run_dir,
+                                    say);
 }
 
 }  // namespace

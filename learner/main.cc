@@ -44,22 +44,9 @@ std::unique_ptr<rz::FileLock> lock_checkpoints(const rz::RunConfig& config) {
   const std::string dir = rz::checkpoint_dir(config.run_dir);
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     throw std::runtime_error(fmt::format("cannot create {}: {}", dir, std::strerror(errno)));
-  const std::string path = dir + "/lock";
-  const auto timeout = std::chrono::seconds(config.launch.learner_stop_timeout_s + 10);
-  auto lock = rz::FileLock::acquire(path, timeout, [&](pid_t holder) {
-    std::printf("waiting up to %lld s for the previous learner (pid %d) to finish with %s\n",
-                static_cast<long long>(timeout.count()), holder, dir.c_str());
-  });
-  if (!lock) {
-    pid_t holder = 0;
-    rz::FileLock::held(path, &holder);
-    throw std::runtime_error(fmt::format(
-        "another learner (pid {}) still holds {} after {} s: stop it (kill {}) or stop the run "
-        "with launch.sh stop --run-dir {}, then start again",
-        holder, path, timeout.count(), holder, config.run_dir));
-  }
-  lock->record_pid(::getpid());
-  return lock;
+  return rz::FileLock::acquire_for_role(
+      dir + "/lock", std::chrono::seconds(config.launch.learner_stop_timeout_s + 10), "learner",
+      dir, config.run_dir, [](const std::string& line) { std::printf("%s\n", line.c_str()); });
 }
 
 }  // namespace

@@ -31,10 +31,8 @@
 # tree (default: build/). Scratch space: a fresh directory under ${TMPDIR:-/tmp}, removed on
 # success (kept and named on failure).
 set -uo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-build="${RZ_BUILD_DIR:-$root/build}"
-launch="$build/launch/ringzero-launch"
-monitor="$build/launch/ringzero-monitor"
+soak_name=soak
+source "$(dirname "${BASH_SOURCE[0]}")/../support/soak_common.sh"
 
 kills=1000
 seconds=600
@@ -48,28 +46,19 @@ while (($#)); do
     *) echo "soak.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-[[ "$kills" =~ ^[0-9]+$ && "$kills" -ge 1 ]] || { echo "soak.sh: --kills must be a whole number >= 1, not '$kills'" >&2; exit 2; }
-[[ "$seconds" =~ ^[0-9]+$ && "$seconds" -ge 10 ]] || { echo "soak.sh: --seconds must be a whole number >= 10, not '$seconds'" >&2; exit 2; }
-for bin in "$launch" "$monitor" "$build/actor/ringzero-actor" "$build/learner/ringzero-learner" "$build/common/eval/ringzero-eval"; do
-  [[ -x "$bin" ]] || { echo "soak.sh: $bin is missing; build it first (cmake --build build)" >&2; exit 2; }
-done
+check_soak_arguments "$build/actor/ringzero-actor" "$build/learner/ringzero-learner" \
+  "$build/common/eval/ringzero-eval"
 IFS=',' read -r -a game_list <<<"$games"
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/rz-soak-XXXXXX")"
 chmod 700 "$scratch"
 deadline=$((SECONDS + seconds))
-failures=0
 declare -A killed_by_role
 total_kills=0 total_recoveries=0 longest_ms=0 sum_ms=0 longest_what="none"
 declare -A longest_by_role=()
 
-say() { echo "soak: $*"; }
-fail() { say "CHECK FAILED: $*"; failures=$((failures + 1)); }
-now_ms() { date +%s%3N; }
 json() { "$monitor" --run-dir "$run" --once --json 2>/dev/null; }
-num() { grep -o "\"$1\":[0-9.]*" <<<"$2" | head -1 | cut -d: -f2; }
-pid_of() { local p; p="$(cat "$run/pids/$1.pid" 2>/dev/null)"; echo "${p:-0}"; }
-alive() { [[ "$1" -gt 0 ]] && kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+pid_of() { pid_in "$run" "$1"; }
 
 # Every role alive and running, per the monitor (the supervisor's view and the stats slots).
 run_up() {

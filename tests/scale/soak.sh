@@ -33,10 +33,8 @@
 # build/). Scratch space: a fresh directory under ${TMPDIR:-/tmp}, removed on success (kept and
 # named on failure).
 set -uo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-build="${RZ_BUILD_DIR:-$root/build}"
-launch="$build/launch/ringzero-launch"
-monitor="$build/launch/ringzero-monitor"
+soak_name=scale-soak
+source "$(dirname "${BASH_SOURCE[0]}")/../support/soak_common.sh"
 
 kills=100
 seconds=600
@@ -52,12 +50,8 @@ while (($#)); do
     *) echo "soak.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-[[ "$kills" =~ ^[0-9]+$ && "$kills" -ge 1 ]] || { echo "soak.sh: --kills must be a whole number >= 1, not '$kills'" >&2; exit 2; }
-[[ "$seconds" =~ ^[0-9]+$ && "$seconds" -ge 10 ]] || { echo "soak.sh: --seconds must be a whole number >= 10, not '$seconds'" >&2; exit 2; }
 [[ "$game" == tictactoe || "$game" == connect4 ]] || { echo "soak.sh: --game must be tictactoe or connect4, not '$game'" >&2; exit 2; }
-for bin in "$launch" "$monitor" "$build/actor/ringzero-relay" "$build/learner/ringzero-ingest"; do
-  [[ -x "$bin" ]] || { echo "soak.sh: $bin is missing; build it first (cmake --build build)" >&2; exit 2; }
-done
+check_soak_arguments "$build/actor/ringzero-relay" "$build/learner/ringzero-ingest"
 command -v redis-cli >/dev/null || { echo "soak.sh: redis-cli is missing: install redis-tools (launch/setup.sh installs redis-server with it)" >&2; exit 2; }
 
 # The learner host's address, and the prefix that runs a command on it.
@@ -93,17 +87,10 @@ while :; do
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
 done
 deadline=$((SECONDS + seconds))
-failures=0
 declare -A killed_by_role=() longest_by_role=()
 total_kills=0 recoveries=0 longest_ms=0 sum_ms=0 longest_what=none last_ingested=0
 
-say() { echo "scale-soak: $*"; }
-fail() { say "CHECK FAILED: $*"; failures=$((failures + 1)); }
-now_ms() { date +%s%3N; }
 json() { "$monitor" --run-dir "$1" --once --json 2>/dev/null; }
-num() { grep -o "\"$1\":[0-9.]*" <<<"$2" | head -1 | cut -d: -f2; }
-pid_of() { local p; p="$(cat "$1/pids/$2.pid" 2>/dev/null)"; echo "${p:-0}"; }
-alive() { [[ "$1" -gt 0 ]] && kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 rcli() { redis-cli -h "$lhost" -p "$port" --no-auth-warning -a "$(head -c 64 "$learn/secret")" "$@"; }
 
 # The learner host's row for our actor host, and its counters.
@@ -185,12 +172,12 @@ committed_before=0 epochs=0  # records of the actor host's finished epochs
 while ((total_kills < kills && SECONDS < deadline && failures == 0)); do
   role="${roles[RANDOM % ${#roles[@]}]}"
   case "$role" in
-    relay) pid="$(pid_of "$join" relay)" ;;
-    ingest | redis | learner) pid="$(pid_of "$learn" "$role")" ;;
-    actor-learn) pid="$(pid_of "$learn" actor-0)" ;;
-    actor-join) pid="$(pid_of "$join" actor-0)" ;;
-    join-supervisor) pid="$(pid_of "$join" launch)" ;;
-    learn-supervisor) pid="$(pid_of "$learn" launch)" ;;
+    relay) pid="$(pid_in "$join" relay)" ;;
+    ingest | redis | learner) pid="$(pid_in "$learn" "$role")" ;;
+    actor-learn) pid="$(pid_in "$learn" actor-0)" ;;
+    actor-join) pid="$(pid_in "$join" actor-0)" ;;
+    join-supervisor) pid="$(pid_in "$join" launch)" ;;
+    learn-supervisor) pid="$(pid_in "$learn" launch)" ;;
   esac
   alive "${pid:-0}" || { sleep 0.2; continue; }
   # A random instant within the next 1.5 s.
@@ -208,7 +195,7 @@ while ((total_kills < kills && SECONDS < deadline && failures == 0)); do
       # there, read-only for the monitor) holds the epoch's final count; its relay, still
       # sending what the lanes hold, exits when done (its last log line goes down with the
       # supervisor's log pipe). Then `join` again at once: it waits for that relay.
-      actor="$(pid_of "$join" actor-0)"
+      actor="$(pid_in "$join" actor-0)"
       until_s=$((SECONDS + 30))
       while alive "$actor" && ((SECONDS < until_s)); do sleep 0.05; done
       c="$(grep -o '"ring":{"records_in_flight":[0-9]*,"bytes_in_flight":[0-9]*,"records_committed":[0-9]*' <<<"$(json "$join")" | grep -o '[0-9]*$')"

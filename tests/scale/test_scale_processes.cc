@@ -51,6 +51,22 @@ std::pair<uint64_t, uint64_t> relay_final_counts(TwoHosts& h) {
   return last.rbegin()->second;
 }
 
+// SIGKILLs `role` of the host in `dir`; its supervisor restarts it (a new live pid) and at least
+// 20 more remote records are ingested.
+void kill_and_see_it_back(TwoHosts& h, const std::string& dir, const std::string& role) {
+  const pid_t victim = h.pid_of(dir, role);
+  INFO(role << " pid " << victim << " in " << dir);
+  REQUIRE(victim > 0);
+  const uint64_t before = ingested(h);
+  REQUIRE(::kill(victim, SIGKILL) == 0);
+  CHECK(wait_until(
+      [&] {
+        const pid_t now = h.pid_of(dir, role);
+        return now > 0 && now != victim && process_alive(now) && ingested(h) >= before + 20;
+      },
+      60s));
+}
+
 void require_up(const CommandResult& r, TwoHosts& h, const std::string& dir) {
   INFO(r.output << "\n--- launch.log ---\n" << h.log(dir, "launch"));
   REQUIRE(r.code == 0);
@@ -311,17 +327,7 @@ TEST_CASE(
                     .is_integer());
       }
     }
-    const pid_t victim = h.pid_of(dir, role);
-    INFO(role << " pid " << victim);
-    REQUIRE(victim > 0);
-    const uint64_t before = ingested(h);
-    REQUIRE(::kill(victim, SIGKILL) == 0);
-    CHECK(wait_until(
-        [&] {
-          const pid_t now = h.pid_of(dir, role);
-          return now > 0 && now != victim && ingested(h) >= before + 20;
-        },
-        60s));
+    kill_and_see_it_back(h, dir, role);
   }
   {
     INFO("ingest log:\n" << h.log(h.learn, "ingest") << "relay log:\n" << h.log(h.join, "relay"));
@@ -429,17 +435,7 @@ TEST_CASE(
   for (const auto& [dir, role] : {std::pair<std::string, std::string>{h.learn, "learner"},
                                   {h.join, "actor-0"},
                                   {h.learn, "actor-0"}}) {
-    const pid_t victim = h.pid_of(dir, role);
-    INFO(role << " pid " << victim << " in " << dir);
-    REQUIRE(victim > 0);
-    const uint64_t before = ingested(h);
-    REQUIRE(::kill(victim, SIGKILL) == 0);
-    CHECK(wait_until(
-        [&] {
-          const pid_t now = h.pid_of(dir, role);
-          return now > 0 && now != victim && process_alive(now) && ingested(h) >= before + 20;
-        },
-        60s));
+    kill_and_see_it_back(h, dir, role);
   }
   CHECK(h.snapshot(h.learn)["learner"]["alive"].flag());
 
