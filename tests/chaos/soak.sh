@@ -53,9 +53,6 @@ IFS=',' read -r -a game_list <<<"$games"
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/rz-soak-XXXXXX")"
 chmod 700 "$scratch"
 deadline=$((SECONDS + seconds))
-declare -A killed_by_role
-total_kills=0 total_recoveries=0 longest_ms=0 sum_ms=0 longest_what="none"
-declare -A longest_by_role=()
 
 json() { "$monitor" --run-dir "$run" --once --json 2>/dev/null; }
 pid_of() { pid_in "$run" "$1"; }
@@ -188,9 +185,7 @@ soak_game() {  # $1 = game, $2 = kills for it
     fi
     t1="$(now_ms)"
     local ms=$((t1 - t0))
-    total_recoveries=$((total_recoveries + 1)) sum_ms=$((sum_ms + ms))
-    ((ms > ${longest_by_role[$role]:-0})) && longest_by_role[$role]=$ms
-    ((ms > longest_ms)) && { longest_ms=$ms; longest_what="$role, $game"; }
+    record_recovery "$role" "$ms" "$role, $game"
     check_run
   done
   # The end: a clean stop leaves nothing.
@@ -219,16 +214,4 @@ for g in "${game_list[@]}"; do
   games_left=$((games_left - 1))
 done
 
-roles_text=""
-for r in actor-0 actor-1 learner eval supervisor; do roles_text+=" $r=${killed_by_role[$r]:-0}"; done
-mean_ms=$((total_recoveries > 0 ? sum_ms / total_recoveries : 0))
-say "total: $total_kills kills ($roles_text ), $total_recoveries recoveries, longest recovery ${longest_ms} ms ($longest_what), mean ${mean_ms} ms, checks failed: $failures"
-longest_text=""
-for r in actor-0 actor-1 learner eval supervisor; do longest_text+=" $r=${longest_by_role[$r]:-0}"; done
-say "longest recovery per role, ms:$longest_text"
-if ((failures == 0)); then
-  rm -rf "$scratch"
-  exit 0
-fi
-say "kept $scratch for a look"
-exit 1
+finish_soak actor-0 actor-1 learner eval supervisor

@@ -87,8 +87,7 @@ while :; do
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
 done
 deadline=$((SECONDS + seconds))
-declare -A killed_by_role=() longest_by_role=()
-total_kills=0 recoveries=0 longest_ms=0 sum_ms=0 longest_what=none last_ingested=0
+last_ingested=0
 
 json() { "$monitor" --run-dir "$1" --once --json 2>/dev/null; }
 rcli() { redis-cli -h "$lhost" -p "$port" --no-auth-warning -a "$(head -c 64 "$learn/secret")" "$@"; }
@@ -212,9 +211,7 @@ while ((total_kills < kills && SECONDS < deadline && failures == 0)); do
     break
   fi
   ms=$(($(now_ms) - t0))
-  recoveries=$((recoveries + 1)) sum_ms=$((sum_ms + ms))
-  ((ms > ${longest_by_role[$role]:-0})) && longest_by_role[$role]=$ms
-  ((ms > longest_ms)) && { longest_ms=$ms; longest_what=$role; }
+  record_recovery "$role" "$ms" "$role"
   check_counts
 done
 
@@ -252,17 +249,4 @@ if pgrep -f -- "$scratch" >/dev/null; then
   fail "processes left after stop: $(pgrep -a -f -- "$scratch" | head -3 | tr '\n' ';')"
 fi
 
-roles_text="" longest_text=""
-for r in "${roles[@]}"; do
-  roles_text+=" $r=${killed_by_role[$r]:-0}"
-  longest_text+=" $r=${longest_by_role[$r]:-0}"
-done
-mean_ms=$((recoveries > 0 ? sum_ms / recoveries : 0))
-say "total: $total_kills kills ($roles_text ), $recoveries recoveries, mean ${mean_ms} ms, longest ${longest_ms} ms ($longest_what), checks failed: $failures"
-say "longest recovery per role, ms:$longest_text"
-if ((failures == 0)); then
-  rm -rf "$scratch"
-  exit 0
-fi
-say "kept $scratch for a look"
-exit 1
+finish_soak "${roles[@]}"

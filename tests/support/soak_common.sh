@@ -26,3 +26,33 @@ check_soak_arguments() {
     [[ -x "$bin" ]] || { echo "soak.sh: $bin is missing; build it first (cmake --build build)" >&2; exit 2; }
   done
 }
+
+# The tally: kills and recoveries by role, the longest recovery and what it was.
+declare -A killed_by_role=() longest_by_role=()
+total_kills=0 recoveries=0 sum_ms=0 longest_ms=0 longest_what=none
+
+# A recovery of role $1 that took $2 ms ($3: what to name if it is the longest).
+record_recovery() {
+  recoveries=$((recoveries + 1)) sum_ms=$((sum_ms + $2))
+  (($2 > ${longest_by_role[$1]:-0})) && longest_by_role[$1]=$2
+  (($2 > longest_ms)) && { longest_ms=$2; longest_what="$3"; }
+  return 0
+}
+
+# The last lines (kills per role $@, recoveries, failures); removes $scratch on success, keeps
+# and names it otherwise. Exits 0 iff every check passed.
+finish_soak() {
+  local r roles_text="" longest_text="" mean_ms=$((recoveries > 0 ? sum_ms / recoveries : 0))
+  for r in "$@"; do
+    roles_text+=" $r=${killed_by_role[$r]:-0}"
+    longest_text+=" $r=${longest_by_role[$r]:-0}"
+  done
+  say "total: $total_kills kills ($roles_text ), $recoveries recoveries, mean ${mean_ms} ms, longest ${longest_ms} ms ($longest_what), checks failed: $failures"
+  say "longest recovery per role, ms:$longest_text"
+  if ((failures == 0)); then
+    rm -rf "$scratch"
+    exit 0
+  fi
+  say "kept $scratch for a look"
+  exit 1
+}
