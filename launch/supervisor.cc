@@ -33,6 +33,7 @@
 #include "launch/stats_snapshot.h"
 #include "shm/segment.h"
 #include "shm/stats.h"
+#include "shm/trajectory_ring.h"
 
 namespace rz::launch {
 
@@ -44,6 +45,9 @@ constexpr auto kActorStopTimeout = std::chrono::seconds(10);
 // After the last child is reaped, how long to wait for its pipe to reach EOF (a grandchild
 // could hold the write end; we never wait on one forever).
 constexpr auto kDrainTimeout = std::chrono::seconds(2);
+// How often a stop starts the relay again to empty the lanes (a relay that dies each time has
+// a cause a restart does not fix; its records then go with the segment, and the log says so).
+constexpr uint32_t kMaxDrainStarts = 3;
 // How often the stats table is saved to RUN/stats.snapshot while the run goes on: what a
 // SIGKILLed supervisor can lose of the counters when its segment is gone too.
 constexpr auto kStatsSnapshotEvery = std::chrono::seconds(10);
@@ -126,6 +130,12 @@ struct Child {
   // stats role that reports them running (kNone: up once spawned, as redis-server has none).
   std::vector<std::string> fixed_argv;
   shm::Role stats_role = shm::Role::kNone;
+  // The relay: a stop is not over while the lanes hold records it has not sent, so a stop
+  // that finds it dead (killed, backing off, given up) or sees it die starts it again
+  // (drain_wanted) to send them (it drains on its own stop word; actor/relay.h).
+  bool drains_lanes = false;
+  bool drain_wanted = false;
+  uint32_t drain_starts = 0;  // during this stop; bounded by kMaxDrainStarts
 };
 
 class Supervisor {
@@ -174,6 +184,8 @@ class Supervisor {
   void handle_signals();
   void request_learner_restart(const std::string& why);
   void begin_stop(const std::string& why);
+  void start_drains();
+  bool lanes_need_drain() const;
   void on_tick();
   bool every_role_up() const;
   bool stopped_and_drained();
@@ -199,6 +211,7 @@ class Supervisor {
   std::vector<Child> children_;  // actors 0..N-1, the learner, then the evaluator if enabled
   uint32_t restart_requests_seen_ = 0;
   bool stopping_ = false;
+  bool hard_stop_ = false;  // a second stop request: SIGKILL all, no drain
   bool ready_told_ = false;
   // Why the run ended on its own (a role failed during start-up); "" after a requested stop.
   std::string failure_;
@@ -345,6 +358,9 @@ void Supervisor::on_exit(Child& child, int status) {
   }
   if (stopping_) {
     child.state = "stopped";
+    // Killed (or failed) while the stop waited for it to send the lanes' records: again.
+    if (child.drains_lanes && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+      child.drain_wanted = true;
     save_roles();
     return;
   }
@@ -431,7 +447,9 @@ void Supervisor::request_learner_restart(const std::string& why) {
 void Supervisor::begin_stop(const std::string& why) {
   if (stopping_) {
     log("second stop request: killing every child now (SIGKILL)");
+    hard_stop_ = true;
     for (Child& c : children_) {
+      c.drain_wanted = false;
       if (c.pid > 0) ::kill(c.pid, SIGKILL);
     }
     return;
@@ -452,10 +470,42 @@ void Supervisor::begin_stop(const std::string& why) {
       ::kill(c.pid, SIGTERM);
     } else {
       c.state = "stopped";
+      c.drain_wanted = c.drains_lanes;  // killed or backing off when the stop came
     }
   }
   save_roles();
   tell_ready("error: the run was stopped before every role was up; see " + dir_.log_file("launch"));
+  start_drains();
+}
+
+// During a stop: the relay again, where one is wanted and the lanes still need it. It sees
+// the stop flag at once and exits when every actor is gone and every record is sent and
+// acknowledged (or after its 8-s grace, saying how many it could not send).
+void Supervisor::start_drains() {
+  for (Child& c : children_) {
+    if (!c.drain_wanted || c.pid > 0) continue;
+    c.drain_wanted = false;
+    if (hard_stop_ || !lanes_need_drain()) continue;
+    if (c.drain_starts >= kMaxDrainStarts) {
+      log(fmt::format("{} died {} times while draining the lanes: their unsent records go with "
+                      "the segment (see {})",
+                      c.role, c.drain_starts, dir_.log_file(c.role)));
+      continue;
+    }
+    c.drain_starts++;
+    log(fmt::format("starting {} to send what the lanes still hold before the stop ends", c.role));
+    spawn(c);
+    if (c.pid > 0) c.kill_at = Clock::now() + kActorStopTimeout;
+    all_reaped_at_.reset();
+    save_roles();
+  }
+}
+
+// An actor still alive (it may commit more) or a record committed and not yet released.
+bool Supervisor::lanes_need_drain() const {
+  for (const shm::LaneStatus& l : shm::lane_status(*segment_))
+    if (l.owner_alive || l.records_committed != l.records_consumed) return true;
+  return false;
 }
 
 void Supervisor::handle_signals() {
@@ -524,6 +574,7 @@ void Supervisor::on_tick() {
       spawn(c);
     }
   }
+  if (stopping_) start_drains();
   if (!stopping_ && now - stats_saved_at_ >= kStatsSnapshotEvery) save_stats();
   if (!ready_told_ && !stopping_ && every_role_up()) {
     ready_told_ = true;
@@ -558,6 +609,7 @@ void Supervisor::add_scale_children() {
     Child relay;
     relay.role = "relay";
     relay.stats_role = shm::Role::kRelay;
+    relay.drains_lanes = true;
     relay.fixed_argv = role_command(child_binary("RZ_RELAY_BINARY", "../actor/ringzero-relay"));
     children_.push_back(std::move(relay));
   }
