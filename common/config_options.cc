@@ -276,6 +276,16 @@ std::vector<ConfigOption> make_table() {
   t.push_back(real_option<float>("mcts.resign_threshold",
                                  "resign below this value (< -1 = never resign)",
                                  RZ_FIELD(mcts.resign_threshold), -2, 1, false));
+  t.push_back(bool_option("mcts.gumbel",
+                          "Gumbel AlphaZero root search (sequential halving, completed-Q "
+                          "policy target) instead of PUCT with Dirichlet noise at the root",
+                          RZ_FIELD(mcts.gumbel)));
+  t.push_back(int_option<int>("mcts.gumbel_considered", "root moves Gumbel-top-k considers",
+                              RZ_FIELD(mcts.gumbel_considered), 1, 8191));
+  t.push_back(real_option<float>("mcts.gumbel_c_visit", "sigma(q) = (c_visit + max N) c_scale q",
+                                 RZ_FIELD(mcts.gumbel_c_visit), 0, 100000, false));
+  t.push_back(real_option<float>("mcts.gumbel_c_scale", "sigma(q) = (c_visit + max N) c_scale q",
+                                 RZ_FIELD(mcts.gumbel_c_scale), 0, 1000, true));
   t.push_back(real_option<float>("mcts.resign_disabled_fraction",
                                  "fraction of games that never resign",
                                  RZ_FIELD(mcts.resign_disabled_fraction), 0, 1, false));
@@ -311,6 +321,10 @@ std::vector<ConfigOption> make_table() {
   t.push_back(real_option<double>("learner.samples_per_position",
                                   "rate limit: samples trained per position (0 = unlimited)",
                                   RZ_FIELD(learner.samples_per_position), 0, 1000000, false));
+  t.push_back(real_option<double>("learner.value_target_q",
+                                  "weight of the root search value in the value target (0 = the "
+                                  "game outcome only, 0.5 = their average)",
+                                  RZ_FIELD(learner.value_target_q), 0, 1, false));
   t.push_back(int_option<int64_t>("learner.publish_every", "steps between weight publications",
                                   RZ_FIELD(learner.publish_every), 1, kI64Max));
   t.push_back(int_option<int64_t>("learner.checkpoint_every", "steps between checkpoints",

@@ -48,6 +48,9 @@ struct LearnerConfig {
   int64_t min_replay = 2000;          // positions in the buffer before training starts
   // Rate limiter: train at most this many samples per position received (0 = unlimited).
   double samples_per_position = 4.0;
+  // Value target = (1 - w) * game outcome z + w * the search's root value q for the mover
+  // (Oracle's "Lessons from AlphaZero", part 4, averaged z and q: w = 0.5). 0 = AlphaZero's z.
+  double value_target_q = 0.0;
   int64_t publish_every = 50;        // steps between weight publications
   int64_t checkpoint_every = 500;    // steps between checkpoints
   int64_t checkpoint_seconds = 120;  // also checkpoint after this long (0 = steps only)

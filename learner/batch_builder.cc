@@ -7,8 +7,11 @@
 
 namespace rz {
 
-BatchBuilder::BatchBuilder(const Game& game, int batch_size)
-    : game_(game), batch_size_(batch_size), mask_(game.num_actions()) {}
+BatchBuilder::BatchBuilder(const Game& game, int batch_size, float value_target_q)
+    : game_(game),
+      batch_size_(batch_size),
+      value_target_q_(value_target_q),
+      mask_(game.num_actions()) {}
 
 void BatchBuilder::build(const ReplayWindow& window, std::mt19937_64& rng, Batch* b) {
   const int obs = game_.observation_shape().size();
@@ -48,7 +51,10 @@ void BatchBuilder::build(const ReplayWindow& window, std::mt19937_64& rng, Batch
     for (const auto& [action, n] : p.visits) pi[action] = static_cast<float>(n / total);
     state->legal_mask(mask_.data());
     for (int a = 0; a < na; ++a) legal[a] = mask_[a] ? 1.0f : 0.0f;
-    b->values[i] = record.returns[state->current_player()];
+    const float z = record.returns[state->current_player()];
+    b->values[i] = value_target_q_ == 0.0f ? z
+                                           : (1.0f - value_target_q_) * z +
+                                                 value_target_q_ * p.root_value;  // p.player moves
     int sym = symmetry(rng);
     if (sym != 0) {
       game_.apply_symmetry(sym, o, pi);

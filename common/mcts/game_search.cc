@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cassert>
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -40,7 +41,7 @@ void GameSearch::set_root(const State& state) {
 void GameSearch::advance(Action action) {
   assert(num_leaves_ == 0);
   root_state_->apply(action);  // State::apply asserts legality
-  if (config_.reuse_tree)
+  if (config_.reuse_tree && !config_.gumbel)
     tree_.reroot(action);
   else
     tree_.clear();
@@ -52,11 +53,23 @@ void GameSearch::begin(int simulations, bool add_noise) {
   assert(num_leaves_ == 0);
   assert(!root_state_->is_terminal());
   target_ = static_cast<uint32_t>(simulations);
+  if (config_.gumbel) {
+    gumbel_noise_ = add_noise;
+    gumbel_pending_ = true;
+    start_gumbel_root();
+    return;
+  }
   noise_pending_ = add_noise && config_.dirichlet_epsilon > 0.0f;
   if (noise_pending_ && tree_.root().status == Node::kExpanded) {
     tree_.add_dirichlet_noise(config_.dirichlet_alpha, config_.dirichlet_epsilon, rng_);
     noise_pending_ = false;
   }
+}
+
+void GameSearch::start_gumbel_root() {
+  if (!gumbel_pending_ || tree_.root().status != Node::kExpanded) return;
+  gumbel_.begin(tree_, config_, static_cast<int>(target_), gumbel_noise_, rng_);
+  gumbel_pending_ = false;
 }
 
 bool GameSearch::done() const {
@@ -76,7 +89,8 @@ int GameSearch::collect_leaves(int max_leaves, std::vector<const State*>* batch)
     if (root.status == Node::kExpanded && root.N - 1 >= target_) break;
 
     Leaf& leaf = leaves_[static_cast<size_t>(num_leaves_)];
-    tree_.select_leaf(config_, &leaf.path);
+    const bool gumbel_root = config_.gumbel && root.status == Node::kExpanded;
+    tree_.select_leaf(config_, &leaf.path, gumbel_root ? gumbel_.next_child(tree_, config_) : -1);
     const int32_t* path = leaf.path.data();
     const int length = static_cast<int>(leaf.path.size());
     const int32_t leaf_index = path[length - 1];
@@ -133,6 +147,7 @@ void GameSearch::complete_leaves(const float* policy, const float* value) {
     backup_leaf(leaf.path.data(), length, player, value[i]);
   }
   num_leaves_ = 0;
+  start_gumbel_root();
   if (noise_pending_ && tree_.root().status == Node::kExpanded) {
     tree_.add_dirichlet_noise(config_.dirichlet_alpha, config_.dirichlet_epsilon, rng_);
     noise_pending_ = false;
@@ -149,7 +164,9 @@ Action GameSearch::choose_action(bool sample, float temperature) {
   assert(done());
   const Node& root = tree_.root();
   int32_t chosen = -1;
-  if (sample) {
+  if (config_.gumbel) {
+    chosen = root.first_child + gumbel_.final_child(tree_, config_);
+  } else if (sample) {
     // pi(a) proportional to N(s,a)^(1/temperature).
     double total = 0.0;
     for (int b = 0; b < root.num_children; ++b) {
@@ -177,6 +194,18 @@ float GameSearch::best_child_q() const {
   const int32_t best = tree_.most_visited_child();
   if (best < 0 || tree_.node(best).N == 0) return tree_.root_value();
   return tree_.node(best).Q();
+}
+
+void GameSearch::policy_target(std::vector<std::pair<Action, uint32_t>>* out) {
+  if (!config_.gumbel) return root_visits(out);
+  out->clear();
+  const Node& root = tree_.root();
+  const std::vector<float>& pi = gumbel_.improved_policy(tree_, config_);
+  for (int b = 0; b < root.num_children; ++b) {
+    const long count = std::lround(pi[static_cast<size_t>(b)] * 10000.0f);
+    out->emplace_back(tree_.node(root.first_child + b).action,
+                      static_cast<uint32_t>(std::max(1L, count)));
+  }
 }
 
 void GameSearch::root_visits(std::vector<std::pair<Action, uint32_t>>* out) const {

@@ -8,6 +8,11 @@
 // complete_leaves(). The search is done when the root's children hold `simulations` visits;
 // visits inherited from the previous move (tree reuse) count towards that.
 //
+// With config.gumbel the root is Gumbel AlphaZero's (gumbel_root.h): begin() draws Gumbel noise
+// instead of Dirichlet noise, walks take the root move sequential halving schedules, the move
+// played is its survivor, the training target its improved policy, and every search starts
+// from a fresh tree.
+//
 // Leaf states are made by copying the root state into a preallocated state (State::copy_from)
 // and applying the path's actions, so the tree stores no positions and a simulation allocates
 // nothing once the arena has grown (tested by counting allocations).
@@ -20,6 +25,7 @@
 #include <vector>
 
 #include "common/game.h"
+#include "common/mcts/gumbel_root.h"
 #include "common/mcts/mcts_config.h"
 #include "common/mcts/search_tree.h"
 
@@ -51,8 +57,13 @@ class GameSearch {
   void complete_leaves(const float* policy, const float* value);
 
   // The move to play: sampled with probability proportional to N^(1/temperature) when
-  // `sample`, else the most visited child (ties: higher prior). Requires done().
+  // `sample`, else the most visited child (ties: higher prior). Requires done(). With
+  // config.gumbel, the sequential halving's survivor (its noise did the sampling).
   Action choose_action(bool sample, float temperature);
+  // The policy training target as (action, count) pairs in action order, every count >= 1
+  // for the moves it gives weight: the root visit counts (children with N > 0), or with
+  // config.gumbel the improved policy in units of 1/10000 (each legal move at least 1).
+  void policy_target(std::vector<std::pair<Action, uint32_t>>* out);
   // The root's value and its most visited child's Q, both for the player to move.
   float root_value() const { return tree_.root_value(); }
   float best_child_q() const;
@@ -66,6 +77,8 @@ class GameSearch {
 
  private:
   void backup_leaf(const int32_t* path, int length, int viewpoint, float value);
+  // With config.gumbel: begins the Gumbel root as soon as the root is expanded.
+  void start_gumbel_root();
 
   const Game& game_;
   const MctsConfig& config_;
@@ -75,6 +88,9 @@ class GameSearch {
 
   uint32_t target_ = 0;  // root child visits that end the search
   bool noise_pending_ = false;
+  GumbelRoot gumbel_;
+  bool gumbel_pending_ = false;  // begin the Gumbel root once the root is expanded
+  bool gumbel_noise_ = false;
   std::mt19937_64 rng_;
   uint64_t simulations_ = 0;
 

@@ -41,6 +41,12 @@ void MctsConfig::validate() const {
           "an integer >= 1 when full_search_prob < 1 (fast searches need simulations)");
   require(resign_threshold < 1.0f, "resign_threshold", resign_threshold,
           "a number in [-1, 1) to resign, or below -1 to never resign");
+  require(gumbel_considered >= 1 && gumbel_considered <= 8191, "gumbel_considered",
+          gumbel_considered, "an integer in [1, 8191]");
+  require(gumbel_c_visit >= 0.0f && gumbel_c_visit <= 100000.0f, "gumbel_c_visit",
+          gumbel_c_visit, "a number in [0, 100000]");
+  require(gumbel_c_scale > 0.0f && gumbel_c_scale <= 1000.0f, "gumbel_c_scale", gumbel_c_scale,
+          "a number in (0, 1000]");
   require(resign_disabled_fraction >= 0.0f && resign_disabled_fraction <= 1.0f,
           "resign_disabled_fraction", resign_disabled_fraction, "a number in [0, 1]");
 }

@@ -4,7 +4,10 @@
 // Names follow the papers: c_puct and the Dirichlet noise (alpha, epsilon) are AlphaZero's;
 // first-play urgency (fpu_reduction) is Leela Zero's; playout cap randomisation
 // (full_search_prob, fast_simulations) is KataGo's; resignation with a resign-disabled
-// fraction of games (resign_threshold, resign_disabled_fraction) is AlphaGo Zero's.
+// fraction of games (resign_threshold, resign_disabled_fraction) is AlphaGo Zero's; the
+// Gumbel root search (gumbel, gumbel_considered, gumbel_c_visit, gumbel_c_scale) is Gumbel
+// AlphaZero's (Danihelka et al., "Policy improvement by planning with Gumbel", ICLR 2022;
+// common/mcts/gumbel_root.h).
 #pragma once
 
 namespace rz {
@@ -38,6 +41,16 @@ struct MctsConfig {
   float resign_threshold = -2.0f;
   // Fraction of games that never resign, to count how often resigning would have been wrong.
   float resign_disabled_fraction = 0.1f;
+  // Gumbel AlphaZero at the root instead of PUCT + Dirichlet noise + visit-count sampling:
+  // Gumbel-top-k picks `gumbel_considered` root moves, sequential halving spends the
+  // simulations on them, the move played is the survivor, and the policy target is
+  // softmax(logits + sigma(completed Q)) with sigma(q) = (gumbel_c_visit + max_b N(b)) *
+  // gumbel_c_scale * q (q rescaled to [0, 1]). Below the root the search is PUCT as above.
+  // Each search starts from a fresh tree (sequential halving counts the root's visits).
+  bool gumbel = false;
+  int gumbel_considered = 16;
+  float gumbel_c_visit = 50.0f;
+  float gumbel_c_scale = 0.1f;
 
   bool resignation_enabled() const { return resign_threshold >= -1.0f; }
 

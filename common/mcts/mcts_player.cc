@@ -38,7 +38,7 @@ Action MctsPlayer::choose(const State& state, std::vector<uint32_t>* visits, flo
   if (state.is_terminal())
     throw std::invalid_argument("mcts: choose() was given a finished game: there is no move");
   reused_ = false;
-  if (config_.reuse_tree && searched_) {
+  if (config_.reuse_tree && !config_.gumbel && searched_) {  // Gumbel: a fresh tree each search
     const State& root = search_.root_state();
     const int depth = state.move_number() - root.move_number();
     std::vector<Action> path;

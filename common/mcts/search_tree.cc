@@ -36,10 +36,16 @@ size_t SearchTree::arena_bytes() const {
   return nodes_.capacity() * sizeof(Node) + new_index_.capacity() * sizeof(int32_t);
 }
 
-void SearchTree::select_leaf(const MctsConfig& config, std::vector<int32_t>* path) {
+void SearchTree::select_leaf(const MctsConfig& config, std::vector<int32_t>* path,
+                             int root_child) {
   path->clear();
   int32_t s = kRoot;
   path->push_back(s);
+  if (root_child >= 0 && nodes_[s].status == Node::kExpanded) {
+    assert(root_child < nodes_[s].num_children);
+    s = nodes_[s].first_child + root_child;
+    path->push_back(s);
+  }
   while (nodes_[s].status == Node::kExpanded) {
     const Node& parent = nodes_[s];
     const Node* children = &nodes_[parent.first_child];

@@ -79,8 +79,9 @@ class SearchTree {
   // to the higher prior. Stops at the first node that is not expanded and writes the path
   // (root first) to *path, then applies a virtual loss along it. The caller looks at the
   // last node's status: kUnexpanded -> evaluate it; kTerminal -> back up V now; kPending ->
-  // a collision with a leaf in flight: call revert_virtual_loss.
-  void select_leaf(const MctsConfig& config, std::vector<int32_t>* path);
+  // a collision with a leaf in flight: call revert_virtual_loss. `root_child` >= 0 takes that
+  // root child (0-based) as the first step instead (a Gumbel root: gumbel_root.h).
+  void select_leaf(const MctsConfig& config, std::vector<int32_t>* path, int root_child = -1);
 
   // One visit and one loss for the chooser on every edge of the path (the root has no edge;
   // it gets only the visit).

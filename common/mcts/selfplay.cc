@@ -94,7 +94,7 @@ bool SelfPlayDriver::finish_move(Slot& slot) {
   position.root_value = root_value;
   position.full_search = slot.full_search;
   position.weight_version = slot.search_weight_version;
-  search.root_visits(&position.visits);
+  search.policy_target(&position.visits);
   slot.record.positions.push_back(std::move(position));
   search.advance(action);
   ++moves_played_;

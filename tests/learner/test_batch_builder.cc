@@ -79,6 +79,29 @@ TEST_CASE("batches hold normalised legal policies, mover outcomes and symmetric 
   }
 }
 
+// learner.value_target_q: the same samples (same generator) with w = 0 give z, with w = 1 the
+// recorded root value q, with w = 0.5 exactly their average.
+TEST_CASE("the value target mixes the outcome z with the root value q by learner.value_target_q") {
+  auto game = make_game("connect4");
+  FilledWindow fw(*game, 20);
+  auto values = [&](float w) {
+    BatchBuilder builder(*game, 256, w);
+    std::mt19937_64 rng(5);
+    Batch b;
+    builder.build(*fw.window, rng, &b);
+    return b.values;
+  };
+  const std::vector<float> z = values(0.0f), q = values(1.0f), half = values(0.5f);
+  int differ = 0;
+  for (size_t i = 0; i < z.size(); ++i) {
+    CHECK((z[i] == 1.0f || z[i] == -1.0f || z[i] == 0.0f));
+    CHECK(std::abs(q[i]) <= 1.0f);
+    CHECK(half[i] == Approx(0.5f * (z[i] + q[i])).margin(1e-6));
+    differ += std::abs(q[i] - z[i]) > 1e-3f;
+  }
+  CHECK(differ > 0);  // the search's values are not the outcomes: the weight matters
+}
+
 TEST_CASE("samples-per-position limiter: min_replay gate, ratio, and 'behind' report") {
   SamplesPerInsertLimiter limiter(/*R=*/4, /*min_replay=*/100, /*batch=*/32);
   CHECK_FALSE(limiter.can_train(0, 99, 99));  // not enough data yet
