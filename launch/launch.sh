@@ -48,8 +48,9 @@ usage: $0 [command] [options]        (each command takes --help)
                    --checkpoint CKPT --format torchscript|onnx --out FILE
 Without --run-dir, the commands other than start use runs/latest.
 On a machine with at most 4 cores, a new run started without --config uses the small-machine
-settings (docs/usage.md): --net.blocks 2 --net.filters 32 --mcts.simulations 40 (not for
-tictactoe: its default 50 stays) --actor.games_in_flight 32, each unless given.
+settings (docs/usage.md): --net.blocks 2 --net.filters 32 --mcts.simulations 40 (100 for
+dotsandboxes; not for tictactoe: its default 50 stays) --actor.games_in_flight 32, each
+unless given.
 USAGE
 }
 
@@ -162,7 +163,12 @@ if [[ "$command" == start ]] && (($(nproc) <= 4)) && ! given --config "$@" && ! 
     small=()
     given --net.blocks "$@" || small+=(--net.blocks 2)
     given --net.filters "$@" || small+=(--net.filters 32)
-    [[ "$game" == tictactoe ]] || given --mcts.simulations "$@" || small+=(--mcts.simulations 40)
+    # Dots and Boxes: 100 simulations. With 40 its learner, not its actor, was the bottleneck
+    # (30 minutes on 2 cores: 0.8 samples per position) and MCTS-200 won 86/100 against
+    # MCTS-1000; better targets cost no learner time (docs/results.md).
+    sims=40
+    [[ "$game" == dotsandboxes* ]] && sims=100
+    [[ "$game" == tictactoe ]] || given --mcts.simulations "$@" || small+=(--mcts.simulations $sims)
     given --actor.games_in_flight "$@" || small+=(--actor.games_in_flight 32)
     if ((${#small[@]})); then
       case "$game" in

@@ -136,9 +136,10 @@ class MinimaxAgent final : public Agent {
   std::mt19937_64 rng_;
 };
 
-MctsConfig evaluation_config(int simulations) {
+MctsConfig evaluation_config(int simulations, bool gumbel) {
   MctsConfig config;
   config.simulations = simulations;
+  config.gumbel = gumbel;
   config.dirichlet_epsilon = 0.0f;  // no root noise: play the best move found
   config.temperature_moves = 0;
   // Keep the subtree below our move and the reply (MctsPlayer finds it; an unrelated
@@ -164,9 +165,11 @@ std::unique_ptr<Agent> make_random_agent(uint64_t seed) {
 }
 
 std::unique_ptr<Agent> make_mcts_agent(const Game& game, std::unique_ptr<Evaluator> evaluator,
-                                       int simulations, uint64_t seed, std::string name) {
-  return std::make_unique<MctsAgent>(game, std::move(evaluator), evaluation_config(simulations),
-                                     seed, std::move(name));
+                                       int simulations, uint64_t seed, std::string name,
+                                       bool gumbel) {
+  return std::make_unique<MctsAgent>(game, std::move(evaluator),
+                                     evaluation_config(simulations, gumbel), seed,
+                                     std::move(name));
 }
 
 std::unique_ptr<Agent> make_policy_agent(const Game& game, std::unique_ptr<Evaluator> evaluator,
@@ -221,7 +224,7 @@ std::unique_ptr<Agent> make_agent(const std::string& spec, const Game& game, uin
                            std::make_unique<RolloutEvaluator>(game, seed ^ 0x9e3779b97f4a7c15ULL),
                            sims, seed, spec);
   }
-  if (kind == "net") {
+  if (kind == "net" || kind == "gnet") {
     if (!net_factory)
       throw std::invalid_argument(fmt::format("agent '{}': this tool cannot load networks", spec));
     // net:PATH or net:PATH:N (the path itself may hold ':' only before the last one).
@@ -234,10 +237,10 @@ std::unique_ptr<Agent> make_agent(const std::string& spec, const Game& game, uin
     }
     if (path.empty())
       throw std::invalid_argument(
-          fmt::format("agent '{}': write net:CHECKPOINT_OR_BLOB[:SIMULATIONS]", spec));
+          fmt::format("agent '{}': write {}:CHECKPOINT_OR_BLOB[:SIMULATIONS]", spec, kind));
     auto evaluator = net_factory(path, game);
     if (sims == 0) return make_policy_agent(game, std::move(evaluator), spec);
-    return make_mcts_agent(game, std::move(evaluator), sims, seed, spec);
+    return make_mcts_agent(game, std::move(evaluator), sims, seed, spec, kind == "gnet");
   }
   throw std::invalid_argument(fmt::format(
       "unknown agent '{}': use random, mcts:N, solver, minimax or net:CHECKPOINT_OR_BLOB[:N]",

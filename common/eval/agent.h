@@ -8,7 +8,9 @@
 //   solver      Connect Four perfect play (common/solver), random among the optimal moves;
 //   minimax     perfect play by exhaustive search, for tiny games (tic-tac-toe);
 //   net:PATH[:N] a checkpoint or weight blob: N MCTS simulations guided by the network, or
-//               its raw policy (argmax over the legal moves) when N is 0 or absent.
+//               its raw policy (argmax over the legal moves) when N is 0 or absent;
+//   gnet:PATH[:N] the same with Gumbel AlphaZero's root search (mcts.gumbel, no noise:
+//               common/mcts/gumbel_root.h) instead of PUCT at the root.
 #pragma once
 
 #include <cstdint>
@@ -35,9 +37,11 @@ class Agent {
 
 std::unique_ptr<Agent> make_random_agent(uint64_t seed);
 // MCTS with `simulations` simulations over `evaluator` (owned), evaluation settings: no
-// root noise, the most visited move.
+// root noise, the most visited move; with `gumbel`, Gumbel AlphaZero's root without noise
+// (the sequential halving's survivor).
 std::unique_ptr<Agent> make_mcts_agent(const Game& game, std::unique_ptr<Evaluator> evaluator,
-                                       int simulations, uint64_t seed, std::string name);
+                                       int simulations, uint64_t seed, std::string name,
+                                       bool gumbel = false);
 // The evaluator's raw policy: the legal move of highest prior (ties: lowest action).
 std::unique_ptr<Agent> make_policy_agent(const Game& game, std::unique_ptr<Evaluator> evaluator,
                                          std::string name);

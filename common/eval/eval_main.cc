@@ -45,7 +45,7 @@ namespace {
 constexpr const char* kUsage =
     "usage:\n"
     "  ringzero-eval accuracy --positions FILE (--checkpoint CKPT | --weights BLOB)\n"
-    "                         [--sims N] [--limit K] [--labels PATH] [--json]\n"
+    "                         [--sims N] [--limit K] [--labels PATH] [--gumbel] [--json]\n"
     "  ringzero-eval moves    --positions FILE (--checkpoint CKPT | --weights BLOB) [--sims N]\n"
     "  ringzero-eval arena    --game G --a SPEC --b SPEC [--games N] [--sims N]\n"
     "                         [--openings FILE] [--seed S] [--json]\n"
@@ -54,8 +54,10 @@ constexpr const char* kUsage =
     "  ringzero-eval live     --shm NAME --run-dir RUN --config RUN/config.ini [--eval.X V]\n"
     "                         (the run's evaluator; `ringzero-eval live --help` for options)\n"
     "SPEC: random | mcts:N (rollout MCTS) | solver (connect4) | minimax (tictactoe) |\n"
-    "      net:CKPT_OR_BLOB[:N] (N MCTS simulations; raw policy if 0; default --sims)\n"
+    "      net:CKPT_OR_BLOB[:N] (N MCTS simulations; raw policy if 0; default --sims) |\n"
+    "      gnet:CKPT_OR_BLOB[:N] (the same with the Gumbel root search, mcts.gumbel)\n"
     "--sims N: MCTS simulations for the network (accuracy: also reports the raw policy;\n"
+    "          --gumbel searches with the Gumbel root;\n"
     "          moves: 0 = raw policy). Labels are cached in --labels (default FILE.labels).\n"
     "See docs/evaluation.md.\n";
 
@@ -112,15 +114,17 @@ rz::NetworkFile network_option(const Options& o) {
 }
 
 std::unique_ptr<rz::Agent> network_agent(const rz::NetworkFile& net, const rz::Game& game, int sims,
-                                         uint64_t seed) {
+                                         uint64_t seed, bool gumbel = false) {
   auto evaluator = rz::make_network_evaluator(net, game);
   if (sims == 0) return rz::make_policy_agent(game, std::move(evaluator), "policy");
-  return rz::make_mcts_agent(game, std::move(evaluator), sims, seed, fmt::format("mcts:{}", sims));
+  return rz::make_mcts_agent(game, std::move(evaluator), sims, seed,
+                             fmt::format("{}:{}", gumbel ? "gumbel" : "mcts", sims), gumbel);
 }
 
 int run_accuracy(int argc, char** argv) {
   const auto o = parse_options(
-      argc, argv, {"positions", "checkpoint", "weights", "sims", "limit", "labels"}, {"json"});
+      argc, argv, {"positions", "checkpoint", "weights", "sims", "limit", "labels"},
+      {"json", "gumbel"});
   const std::string positions = required(o, "positions");
   const int sims = int_option(o, "sims", 200, 0, 1000000);
   const int limit = int_option(o, "limit", 0, 0, 100000000);
@@ -146,7 +150,7 @@ int run_accuracy(int argc, char** argv) {
   auto policy = network_agent(net, *game, 0, 1);
   rows.push_back({"policy", rz::measure_accuracy(*game, labels.positions, *policy)});
   if (sims > 0) {
-    auto mcts = network_agent(net, *game, sims, 1);
+    auto mcts = network_agent(net, *game, sims, 1, o.count("gumbel") > 0);
     rows.push_back({mcts->name(), rz::measure_accuracy(*game, labels.positions, *mcts)});
   }
   if (o.count("json")) {
@@ -215,10 +219,11 @@ int run_arena(int argc, char** argv) {
   const uint64_t seed = static_cast<uint64_t>(int_option(o, "seed", 1, 0, 2147483647));
   // net:PATH without its own :N takes --sims.
   const auto with_sims = [&](std::string spec) {
-    if (spec.rfind("net:", 0) == 0) {
+    const size_t kind = spec.rfind("net:", 0) == 0 ? 3 : spec.rfind("gnet:", 0) == 0 ? 4 : 0;
+    if (kind > 0) {
       const auto last = spec.rfind(':');
       const std::string tail = spec.substr(last + 1);
-      if (last == 3 || tail.empty() || tail.find_first_not_of("0123456789") != std::string::npos)
+      if (last == kind || tail.empty() || tail.find_first_not_of("0123456789") != std::string::npos)
         spec += fmt::format(":{}", sims);
     }
     return spec;

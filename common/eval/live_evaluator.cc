@@ -326,8 +326,10 @@ std::unique_ptr<NetEvaluator> LiveEvaluator::network() const {
 void LiveEvaluator::play_arenas(uint64_t version, EvalRow* row) {
   const Game& game = *s_->game;
   const uint64_t seed = seed_for(version);
+  // The run's own search (PUCT, or the Gumbel root with mcts.gumbel), without noise.
   auto agent = make_mcts_agent(game, network(), config_.eval.sims, seed,
-                               fmt::format("net:v{}:{}", version, config_.eval.sims));
+                               fmt::format("net:v{}:{}", version, config_.eval.sims),
+                               config_.mcts.gumbel);
   // Every game counted, then a heartbeat and a stop check.
   auto after_game = [&](const ArenaGame&) {
     s_->stats.writer.add(s_->stats.games, 1);
@@ -399,7 +401,8 @@ std::pair<AccuracyResult, AccuracyResult> LiveEvaluator::measure_set(AccuracySet
     checkpoint();
   }
   auto policy = make_policy_agent(game, network(), "policy");
-  auto mcts = make_mcts_agent(game, network(), config_.eval.sims, seed_for(version), "mcts");
+  auto mcts = make_mcts_agent(game, network(), config_.eval.sims, seed_for(version), "mcts",
+                              config_.mcts.gumbel);
   std::pair<AccuracyResult, AccuracyResult> totals;
   const std::vector<LabelledPosition>& labels = set.labels;
   for (size_t begin = 0; begin < labels.size(); begin += kAccuracyChunk) {

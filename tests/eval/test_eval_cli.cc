@@ -163,6 +163,9 @@ TEST_CASE("ringzero-eval accuracy: reports policy and MCTS, caches labels") {
   CHECK_THAT(r.out, Catch::Contains("labels solved"));
   CHECK_THAT(r.out, Catch::Contains("policy"));
   CHECK_THAT(r.out, Catch::Contains("mcts:16"));
+  r = run("accuracy --positions " + positions + " --weights " + blob + " --sims 16 --gumbel");
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("gumbel:16"));
   r = run("accuracy --positions " + positions + " --weights " + blob + " --sims 0 --json");
   REQUIRE(r.status == 0);
   CHECK_THAT(r.out, Catch::Contains("labels read from cache"));
@@ -181,6 +184,11 @@ TEST_CASE("ringzero-eval arena: baselines, networks and errors") {
   INFO(r.out);
   REQUIRE(r.status == 0);
   CHECK_THAT(r.out, Catch::Contains("\"games\": 4"));
+  // The same network searching with the Gumbel root; gnet:PATH takes --sims like net:PATH.
+  r = run("arena --game connect4 --a gnet:" + blob + " --b random --games 4 --sims 8 --json");
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("gnet:" + blob + ":8"));
   // A network for another game is refused with one line.
   const auto ttt = write_blob("tictactoe", kScratch + "ttt.blob");
   r = run("arena --game connect4 --a net:" + ttt + " --b random --games 2");

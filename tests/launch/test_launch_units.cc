@@ -397,11 +397,12 @@ TEST_CASE("launch.sh: the arguments it fills in (small-machine Connect Four, pla
   INFO(own.output);
   CHECK(own.output.find("--mcts.simulations 40") == std::string::npos);
   CHECK((own.output.find("--net.blocks 2 --net.filters 32") != std::string::npos) == small_machine);
-  // Dots and Boxes gets the same settings, Tic-tac-toe all but the simulations (its game
-  // default, 50, stays).
+  // Dots and Boxes gets the same settings but 100 simulations, Tic-tac-toe all but the
+  // simulations (its game default, 50, stays).
   const auto boxes = run("start --game=dotsandboxes:rows=2,cols=2 --run-dir /tmp/x");
   INFO(boxes.output);
-  CHECK((boxes.output.find(small) != std::string::npos) == small_machine);
+  CHECK((boxes.output.find("--net.blocks 2 --net.filters 32 --mcts.simulations 100 "
+                           "--actor.games_in_flight 32") != std::string::npos) == small_machine);
   const auto ttt = run("start --game tictactoe --run-dir /tmp/x");
   INFO(ttt.output);
   CHECK((ttt.output.find("--net.blocks 2 --net.filters 32 --actor.games_in_flight 32") !=
