@@ -89,8 +89,12 @@ int GameSearch::collect_leaves(int max_leaves, std::vector<const State*>* batch)
     if (root.status == Node::kExpanded && root.N - 1 >= target_) break;
 
     Leaf& leaf = leaves_[static_cast<size_t>(num_leaves_)];
-    const bool gumbel_root = config_.gumbel && root.status == Node::kExpanded;
-    tree_.select_leaf(config_, &leaf.path, gumbel_root ? gumbel_.next_child(tree_, config_) : -1);
+    int root_child = -1;
+    if (config_.gumbel && root.status == Node::kExpanded) {
+      root_child = gumbel_.next_child(tree_, config_, num_leaves_ + num_collisions_);
+      if (root_child < 0) break;  // a halving waits for this round's evaluations
+    }
+    tree_.select_leaf(config_, &leaf.path, root_child);
     const int32_t* path = leaf.path.data();
     const int length = static_cast<int>(leaf.path.size());
     const int32_t leaf_index = path[length - 1];

@@ -7,10 +7,17 @@
 
 namespace rz {
 
-void considered_visits(int considered, int simulations, std::vector<uint32_t>* out) {
-  out->clear();
+namespace {
+
+// mctx's get_sequence_of_considered_visits, with where each phase starts and how many moves
+// it keeps (consecutive phases of 2 moves are one phase here: halving 2 keeps 2).
+void halving_schedule(int considered, int simulations, std::vector<uint32_t>* schedule,
+                      std::vector<uint32_t>* phase_start, std::vector<uint32_t>* phase_moves) {
+  schedule->clear();
+  if (phase_start) phase_start->clear(), phase_moves->clear();
   if (considered <= 1) {
-    for (int k = 0; k < simulations; ++k) out->push_back(static_cast<uint32_t>(k));
+    for (int k = 0; k < simulations; ++k) schedule->push_back(static_cast<uint32_t>(k));
+    if (phase_start) phase_start->push_back(0), phase_moves->push_back(1);
     return;
   }
   int log2max = 0;
@@ -19,15 +26,25 @@ void considered_visits(int considered, int simulations, std::vector<uint32_t>* o
   // extra visits, then halves the moves (never below 2).
   std::vector<uint32_t> visits(static_cast<size_t>(considered), 0);
   int remaining = considered;
-  while (static_cast<int>(out->size()) < simulations) {
+  while (static_cast<int>(schedule->size()) < simulations) {
+    if (phase_start && (phase_moves->empty() || phase_moves->back() != uint32_t(remaining))) {
+      phase_start->push_back(static_cast<uint32_t>(schedule->size()));
+      phase_moves->push_back(static_cast<uint32_t>(remaining));
+    }
     const int extra = std::max(1, simulations / (log2max * remaining));
     for (int e = 0; e < extra; ++e) {
-      for (int i = 0; i < remaining; ++i) out->push_back(visits[static_cast<size_t>(i)]);
+      for (int i = 0; i < remaining; ++i) schedule->push_back(visits[static_cast<size_t>(i)]);
       for (int i = 0; i < remaining; ++i) ++visits[static_cast<size_t>(i)];
     }
     remaining = std::max(2, remaining / 2);
   }
-  out->resize(static_cast<size_t>(simulations));
+  schedule->resize(static_cast<size_t>(simulations));
+}
+
+}  // namespace
+
+void considered_visits(int considered, int simulations, std::vector<uint32_t>* out) {
+  halving_schedule(considered, simulations, out, nullptr, nullptr);
 }
 
 void GumbelRoot::begin(const SearchTree& tree, const MctsConfig& config, int simulations,
@@ -41,7 +58,20 @@ void GumbelRoot::begin(const SearchTree& tree, const MctsConfig& config, int sim
     std::uniform_real_distribution<double> uniform(1e-12, 1.0);
     for (float& g : g_) g = static_cast<float>(-std::log(-std::log(uniform(rng))));
   }
-  considered_visits(std::min(config.gumbel_considered, moves), simulations, &schedule_);
+  const int m = std::min(config.gumbel_considered, moves);
+  halving_schedule(m, simulations, &schedule_, &phase_start_, &phase_moves_);
+  phase_ = 0;
+  // Gumbel-top-k: unvisited moves all have the same completed q, so g + logits ranks them.
+  transform(tree, config);
+  considered_.resize(static_cast<size_t>(moves));
+  for (int b = 0; b < moves; ++b) considered_[static_cast<size_t>(b)] = b;
+  rank_considered();
+  considered_.resize(static_cast<size_t>(m));
+}
+
+void GumbelRoot::rank_considered() {
+  std::stable_sort(considered_.begin(), considered_.end(),
+                   [&](int a, int b) { return score(a) > score(b); });
 }
 
 void GumbelRoot::transform(const SearchTree& tree, const MctsConfig& config) {
@@ -79,37 +109,35 @@ void GumbelRoot::transform(const SearchTree& tree, const MctsConfig& config) {
   for (float& s : sigma_) s = (s - lo) * scale;
 }
 
-int GumbelRoot::best_with_visits(const SearchTree& tree, uint32_t visits) const {
-  const Node& root = tree.root();
-  int best = 0;
-  float best_score = -1e30f;
-  for (int b = 0; b < root.num_children; ++b) {
-    const uint32_t n = tree.node(root.first_child + b).N;
-    // A move off the schedule (a collision's visit given back can leave one) only when none
-    // is on it: the nearest count then.
-    const float off = static_cast<float>(n > visits ? n - visits : visits - n);
-    const size_t i = static_cast<size_t>(b);
-    const float score = g_[i] + std::max(logits_[i], -1e9f) + sigma_[i] - 1e6f * off;
-    if (score > best_score) best = b, best_score = score;
+int GumbelRoot::next_child(const SearchTree& tree, const MctsConfig& config, int in_flight) {
+  const uint32_t k = tree.root_child_visits();  // visits in flight included
+  transform(tree, config);
+  while (phase_ + 1 < phase_start_.size() && k >= phase_start_[phase_ + 1]) {
+    if (in_flight > 0) return -1;  // halve on every visit's value, not on virtual losses
+    ++phase_;
+    rank_considered();
+    considered_.resize(std::min<size_t>(considered_.size(), phase_moves_[phase_]));
+  }
+  // The fewest visits first (the schedule's order; a move a given-back visit left behind
+  // catches up), ties to the better score.
+  int best = considered_.front();
+  for (int c : considered_) {
+    const uint32_t n = tree.node(tree.root().first_child + c).N;
+    const uint32_t best_n = tree.node(tree.root().first_child + best).N;
+    if (n < best_n || (n == best_n && score(c) > score(best))) best = c;
   }
   return best;
 }
 
-int GumbelRoot::next_child(const SearchTree& tree, const MctsConfig& config) {
-  const uint32_t k = tree.root_child_visits();
-  assert(!schedule_.empty());
-  const uint32_t visits = schedule_[std::min<size_t>(k, schedule_.size() - 1)];
-  transform(tree, config);
-  return best_with_visits(tree, visits);
-}
-
 int GumbelRoot::final_child(const SearchTree& tree, const MctsConfig& config) {
-  const Node& root = tree.root();
-  uint32_t max_n = 0;
-  for (int b = 0; b < root.num_children; ++b)
-    max_n = std::max(max_n, tree.node(root.first_child + b).N);
   transform(tree, config);
-  return best_with_visits(tree, max_n);
+  int best = considered_.front();
+  for (int c : considered_) {
+    const uint32_t n = tree.node(tree.root().first_child + c).N;
+    const uint32_t best_n = tree.node(tree.root().first_child + best).N;
+    if (n > best_n || (n == best_n && score(c) > score(best))) best = c;
+  }
+  return best;
 }
 
 const std::vector<float>& GumbelRoot::improved_policy(const SearchTree& tree,

@@ -18,9 +18,15 @@
 //      policy improvement theorem).
 // The schedule of step 2 and the completed values follow DeepMind's mctx library
 // (get_sequence_of_considered_visits, qtransform_completed_by_mix_value; c_visit 50, c_scale
-// 0.1): at simulation k the next root move is, among the moves whose visit count equals the
-// schedule's k-th entry, the one with the largest g + logits + sigma(q). Visits in flight
-// (virtual loss) count, so the leaves of one round follow the schedule too.
+// 0.1). Our search differs from mctx's in one way that matters here: several walks are in
+// flight at once (virtual loss), and a walk that collides with a leaf in flight gives its visit
+// back at the end of the round. So the moves still considered are kept explicitly (not read
+// off visit counts as mctx does: a move a given-back visit left one behind would be dropped
+// for good), each walk goes to the considered move with the fewest visits (ties: the larger
+// g + logits + sigma(q)), which is the schedule's order and lets a move that fell behind catch
+// up, and a phase ends, halving the moves by g + logits + sigma(q), only once every visit of
+// the phase is back: a walk that would start the next phase while evaluations are in flight
+// waits for the next round (next_child() says -1).
 //
 // Below the root the search stays PUCT (SearchTree::select_leaf). Torch-free; no allocation
 // once its buffers have grown to the game's number of moves and simulations.
@@ -43,13 +49,15 @@ void considered_visits(int considered, int simulations, std::vector<uint32_t>* o
 class GumbelRoot {
  public:
   // A new search of `simulations` from `tree`'s root, which must be expanded: draws g(a)
-  // (zero without `noise`) and lays out the schedule for min(gumbel_considered, moves).
+  // (zero without `noise`), considers the min(gumbel_considered, moves) moves of largest
+  // g + logits and lays out the phases of sequential halving.
   void begin(const SearchTree& tree, const MctsConfig& config, int simulations, bool noise,
              std::mt19937_64& rng);
-  // The root child (0-based, among the root's children) the next simulation goes to.
-  int next_child(const SearchTree& tree, const MctsConfig& config);
-  // The root child to play once the search is done: the most visited considered move with
-  // the largest g + logits + sigma(q).
+  // The root child (0-based, among the root's children) the next walk goes to, or -1 when it
+  // must wait: the next phase starts there and `in_flight` walks are not back yet.
+  int next_child(const SearchTree& tree, const MctsConfig& config, int in_flight);
+  // The root child to play once the search is done: the most visited considered move (ties:
+  // the larger g + logits + sigma(q)).
   int final_child(const SearchTree& tree, const MctsConfig& config);
   // pi'(a) = softmax(logits + sigma(completed q)), one entry per root child.
   const std::vector<float>& improved_policy(const SearchTree& tree, const MctsConfig& config);
@@ -57,11 +65,16 @@ class GumbelRoot {
  private:
   // sigma(completed q) of every root child into sigma_, logits into logits_.
   void transform(const SearchTree& tree, const MctsConfig& config);
-  // argmax over root children of g + logits + sigma - a large penalty * |N - visits|.
-  int best_with_visits(const SearchTree& tree, uint32_t visits) const;
+  float score(int child) const { return g_[child] + logits_[child] + sigma_[child]; }
+  // Sorts considered_ by score, best first (transform() first).
+  void rank_considered();
 
   std::vector<float> g_, logits_, sigma_, policy_;
-  std::vector<uint32_t> schedule_;
+  std::vector<int> considered_;  // root children still in the running
+  // Phases of sequential halving: phase p starts at simulation phase_start_[p] and keeps
+  // phase_moves_[p] moves.
+  std::vector<uint32_t> schedule_, phase_start_, phase_moves_;
+  size_t phase_ = 0;
 };
 
 }  // namespace rz

@@ -8,6 +8,7 @@
 #include <functional>
 #include <numeric>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/game.h"
@@ -100,19 +101,49 @@ TEST_CASE("a Gumbel search gives the root moves exactly the schedule's visits, i
   }
 }
 
-TEST_CASE("Gumbel MCTS with 16 rollout simulations takes immediate wins and blocks threats") {
+// With a value of 0 everywhere but at the end of the game, an immediate win is the one move
+// whose value is known to be +1 after one visit (random rollouts would tie it with moves that
+// won a few lucky playouts), and a non-blocking move the one whose reply wins for the opponent.
+TEST_CASE("Gumbel MCTS takes immediate wins with 16 simulations and blocks threats with 200") {
   auto game = make_game("connect4");
-  // {moves, the column (1-based) that wins at once or stops the opponent winning next}.
-  const std::vector<std::pair<std::string, int>> cases = {
-      {"121212", 1}, {"112233", 4}, {"2334544556", 5},  // wins
-      {"12121", 1},  {"11223", 4},                      // blocks
+  // {moves, the column (1-based) that wins at once or stops the opponent winning next, sims}.
+  const std::vector<std::tuple<std::string, int, int>> cases = {
+      {"121212", 1, 16}, {"112233", 4, 16}, {"2334544556", 5, 16},  // wins
+      {"12121", 1, 200},  {"11223", 4, 200},  {"233454455", 5, 200},  // blocks
   };
-  for (const auto& [moves, column] : cases) {
+  for (const auto& [moves, column, sims] : cases) {
     auto state = play_digits(*game, moves);
-    INFO("position " << moves << "\n" << state->to_string());
-    RolloutEvaluator evaluator(*game, 11);
-    MctsPlayer player(*game, evaluator, gumbel_config(16), 7);
+    INFO("position " << moves << ", " << sims << " simulations\n" << state->to_string());
+    UniformEvaluator evaluator(*game);
+    MctsPlayer player(*game, evaluator, gumbel_config(sims), 7);
     CHECK(player.choose(*state) == column - 1);
+  }
+}
+
+// Found by evaluating with it: in this end-game position (3 legal moves, column 2 the only
+// one that does not lose) 200 simulations chose a losing move. A collision's visit given back
+// at the end of a round had left the winning move one visit behind the schedule, and a
+// schedule read off visit counts (mctx's way) then never visited it again.
+TEST_CASE("Gumbel MCTS keeps visiting a move that fell behind the schedule (200 simulations)") {
+  auto game = make_game("connect4");
+  auto state = play_digits(*game, "335413424327172446337172625415575517");
+  REQUIRE(state->legal_actions().size() == 3);
+  for (uint64_t seed : {3, 4, 5}) {
+    RolloutEvaluator evaluator(*game, seed);
+    GameSearch search(*game, gumbel_config(200), seed);
+    search.set_root(*state);
+    search.begin(200, /*add_noise=*/false);
+    run_search(search, evaluator, *game, 8);
+    const Node& root = search.tree().root();
+    std::vector<uint32_t> visits;
+    for (int b = 0; b < root.num_children; ++b)
+      visits.push_back(search.tree().node(root.first_child + b).N);
+    INFO("seed " << seed << " visits " << visits[0] << " " << visits[1] << " " << visits[2]);
+    CHECK(search.choose_action(false, 1.0f) == 1);
+    // 3 moves: 33 visits each in the first phase, then the best 2 share the rest.
+    std::sort(visits.rbegin(), visits.rend());
+    CHECK(visits[2] == 33);
+    CHECK(visits[0] - visits[1] <= 1);
   }
 }
 
