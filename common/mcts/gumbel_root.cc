@@ -9,42 +9,47 @@ namespace rz {
 
 namespace {
 
-// mctx's get_sequence_of_considered_visits, with where each phase starts and how many moves
-// it keeps (consecutive phases of 2 moves are one phase here: halving 2 keeps 2).
+// mctx's get_sequence_of_considered_visits into *schedule (when given), and where each phase
+// starts and how many moves it keeps (consecutive phases of 2 moves are one phase here:
+// halving 2 keeps 2). Without a schedule it allocates nothing once the phase vectors have grown.
 void halving_schedule(int considered, int simulations, std::vector<uint32_t>* schedule,
                       std::vector<uint32_t>* phase_start, std::vector<uint32_t>* phase_moves) {
-  schedule->clear();
-  if (phase_start) phase_start->clear(), phase_moves->clear();
+  if (schedule) schedule->clear();
+  phase_start->clear();
+  phase_moves->clear();
   if (considered <= 1) {
-    for (int k = 0; k < simulations; ++k) schedule->push_back(static_cast<uint32_t>(k));
-    if (phase_start) phase_start->push_back(0), phase_moves->push_back(1);
+    if (schedule)
+      for (int k = 0; k < simulations; ++k) schedule->push_back(static_cast<uint32_t>(k));
+    phase_start->push_back(0);
+    phase_moves->push_back(1);
     return;
   }
   int log2max = 0;
   while ((1 << log2max) < considered) ++log2max;  // ceil(log2(considered))
-  // visits[i] of the i-th considered move; every phase gives each remaining move the same
-  // extra visits, then halves the moves (never below 2).
-  std::vector<uint32_t> visits(static_cast<size_t>(considered), 0);
-  int remaining = considered;
-  while (static_cast<int>(schedule->size()) < simulations) {
-    if (phase_start && (phase_moves->empty() || phase_moves->back() != uint32_t(remaining))) {
-      phase_start->push_back(static_cast<uint32_t>(schedule->size()));
+  // Every phase gives each remaining move the same extra visits, then halves the moves (never
+  // below 2); `visits` is what each of the first `remaining` moves has had so far.
+  int produced = 0, remaining = considered;
+  uint32_t visits = 0;
+  while (produced < simulations) {
+    if (phase_moves->empty() || phase_moves->back() != static_cast<uint32_t>(remaining)) {
+      phase_start->push_back(static_cast<uint32_t>(produced));
       phase_moves->push_back(static_cast<uint32_t>(remaining));
     }
     const int extra = std::max(1, simulations / (log2max * remaining));
-    for (int e = 0; e < extra; ++e) {
-      for (int i = 0; i < remaining; ++i) schedule->push_back(visits[static_cast<size_t>(i)]);
-      for (int i = 0; i < remaining; ++i) ++visits[static_cast<size_t>(i)];
+    for (int e = 0; e < extra; ++e, ++visits) {
+      if (schedule) schedule->insert(schedule->end(), static_cast<size_t>(remaining), visits);
+      produced += remaining;
     }
     remaining = std::max(2, remaining / 2);
   }
-  schedule->resize(static_cast<size_t>(simulations));
+  if (schedule) schedule->resize(static_cast<size_t>(simulations));
 }
 
 }  // namespace
 
 void considered_visits(int considered, int simulations, std::vector<uint32_t>* out) {
-  halving_schedule(considered, simulations, out, nullptr, nullptr);
+  std::vector<uint32_t> phase_start, phase_moves;
+  halving_schedule(considered, simulations, out, &phase_start, &phase_moves);
 }
 
 void GumbelRoot::begin(const SearchTree& tree, const MctsConfig& config, int simulations,
@@ -59,7 +64,7 @@ void GumbelRoot::begin(const SearchTree& tree, const MctsConfig& config, int sim
     for (float& g : g_) g = static_cast<float>(-std::log(-std::log(uniform(rng))));
   }
   const int m = std::min(config.gumbel_considered, moves);
-  halving_schedule(m, simulations, &schedule_, &phase_start_, &phase_moves_);
+  halving_schedule(m, simulations, nullptr, &phase_start_, &phase_moves_);
   phase_ = 0;
   // Gumbel-top-k: unvisited moves all have the same completed q, so g + logits ranks them.
   transform(tree, config);

@@ -73,7 +73,7 @@ class GumbelRoot {
   std::vector<int> considered_;  // root children still in the running
   // Phases of sequential halving: phase p starts at simulation phase_start_[p] and keeps
   // phase_moves_[p] moves.
-  std::vector<uint32_t> schedule_, phase_start_, phase_moves_;
+  std::vector<uint32_t> phase_start_, phase_moves_;
   size_t phase_ = 0;
 };
 
