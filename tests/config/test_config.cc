@@ -55,6 +55,11 @@ TEST_CASE("config: built-in defaults and game-dependent defaults") {
   const auto dab = parse({"--game=dotsandboxes"}).config;
   CHECK(dab.mcts.dirichlet_alpha == Approx(0.3));
   CHECK(dab.game == "dotsandboxes:rows=3,cols=3");  // canonical spec
+  // The z/q value target: Connect Four's default (docs/results.md), the outcome alone elsewhere.
+  CHECK(c4.learner.value_target_q == Approx(0.5));
+  CHECK(ttt.learner.value_target_q == 0.0);
+  CHECK(dab.learner.value_target_q == 0.0);
+  CHECK(parse({"--learner.value_target_q", "0"}).config.learner.value_target_q == 0.0);
 
   // A value the user gave is never replaced by the game's default.
   const auto mine =

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Checks a Connect Four network against issue #6's floors, the way docs/results.md measured
-# the 60-minute run, and fails naming the first floor it misses:
-#   - on Test_L3_R1 and Test_L2_R1, counting positions where some legal move loses the
-#     result, the raw policy keeps the result in >= 80% and MCTS-200 in >= 90%;
-#   - network + MCTS-200 wins >= 90 of 100 games against pure MCTS-1000 (both colours).
+# Checks a Connect Four network the way docs/results.md measured the committed 60-minute run,
+# and fails naming every floor it misses. The floors sit ~2 points under what that run's
+# final checkpoint reached (raw 93.2 / 90.8 / 88.4%, MCTS-200 99.0 / 98.7 / 96.5%, 99 wins),
+# so a change that loses what the hour buys turns CI red while LibTorch 1.13 and 2.x, whose
+# forwards differ in the last bits, both pass:
+#   - counting positions where some legal move loses the result, the raw policy keeps the
+#     result in >= 91% of Test_L3_R1, >= 89% of Test_L2_R1 and >= 86% of the early/middle set
+#     (tests/data/connect4_early_middle), MCTS-200 in >= 98%, 97% and 95%;
+#   - network + MCTS-200 wins >= 95 of 100 games against pure MCTS-1000 (both colours).
 #
 #   tests/eval/check_connect4_model.sh [CHECKPOINT]   (default docs/models/connect4-60min.rzck)
 #
-# CTest runs it on the committed checkpoint of the documented run, so a change to the
-# network code, MCTS, the checkpoint format or the evaluation that breaks what that run
-# reached turns CI red. Labels are solved into a scratch directory (~4 s per file).
+# CTest runs it on the committed checkpoint. Labels of the two shared files are solved into a
+# scratch directory (~4 s per file); the early/middle set's are committed beside it.
 # RZ_BUILD_DIR selects the build tree (default build/); RZ_SHARED_DATA the test data
 # (default ../shared/data beside the repository).
 set -euo pipefail
@@ -24,16 +27,20 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
 failed=0
-for set in Test_L3_R1 Test_L2_R1; do
-  json=$("$eval_bin" accuracy --positions "$data/$set" --checkpoint "$model" --sims 200 \
-           --labels "$scratch/$set.labels" --json)
+# check_set NAME POSITIONS LABELS RAW_FLOOR MCTS_FLOOR FEWEST_COUNTED
+check_set() {
+  local json
+  json=$("$eval_bin" accuracy --positions "$2" --checkpoint "$model" --sims 200 --labels "$3" --json)
   echo "$json"
-  python3 - "$json" "$set" <<'PY' || failed=1
+  python3 - "$json" "$1" "$4" "$5" "$6" <<'PY' || failed=1
 import json, sys
 r = json.loads(sys.argv[1]); name = sys.argv[2]
-floors = {"policy": 0.80, "mcts:200": 0.90}
+floors = {"policy": float(sys.argv[3]), "mcts:200": float(sys.argv[4])}
 seen = {a["agent"]: a["keeps_result"] for a in r["agents"]}
-ok = r["counted"] > 400 and set(seen) == set(floors)
+ok = r["counted"] >= int(sys.argv[5]) and set(seen) == set(floors)
+if not ok:
+    print(f"check: FAILED: {name}: {r['counted']} counted positions, agents {sorted(seen)}",
+          file=sys.stderr)
 for agent, floor in floors.items():
     if seen.get(agent, 0) < floor:
         print(f"check: FAILED: {agent} keeps the result in {seen.get(agent, 0):.1%} of the "
@@ -41,13 +48,17 @@ for agent, floor in floors.items():
         ok = False
 sys.exit(0 if ok else 1)
 PY
-done
+}
+check_set Test_L3_R1 "$data/Test_L3_R1" "$scratch/Test_L3_R1.labels" 0.91 0.98 400
+check_set Test_L2_R1 "$data/Test_L2_R1" "$scratch/Test_L2_R1.labels" 0.89 0.97 400
+check_set connect4_early_middle "$root/tests/data/connect4_early_middle" \
+  "$root/tests/data/connect4_early_middle.labels" 0.86 0.95 900
 
 json=$("$eval_bin" arena --game connect4 --a "net:$model:200" --b mcts:1000 --games 100 --seed 1 --json)
 echo "$json"
 wins=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(r["a_first"][0] + r["a_second"][0])' "$json")
-if ((wins < 90)); then
-  echo "check: FAILED: network + MCTS-200 won $wins of 100 games against pure MCTS-1000, floor 90" >&2
+if ((wins < 95)); then
+  echo "check: FAILED: network + MCTS-200 won $wins of 100 games against pure MCTS-1000, floor 95" >&2
   failed=1
 fi
 exit $failed
