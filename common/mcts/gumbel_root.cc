@@ -125,24 +125,24 @@ int GumbelRoot::next_child(const SearchTree& tree, const MctsConfig& config, int
   }
   // The fewest visits first (the schedule's order; a move a given-back visit left behind
   // catches up), ties to the better score.
+  return pick_considered(tree, /*most_visited=*/false);
+}
+
+int GumbelRoot::pick_considered(const SearchTree& tree, bool most_visited) const {
+  const int32_t first = tree.root().first_child;
   int best = considered_.front();
+  uint32_t best_n = tree.node(first + best).N;
   for (int c : considered_) {
-    const uint32_t n = tree.node(tree.root().first_child + c).N;
-    const uint32_t best_n = tree.node(tree.root().first_child + best).N;
-    if (n < best_n || (n == best_n && score(c) > score(best))) best = c;
+    const uint32_t n = tree.node(first + c).N;
+    const bool better_n = most_visited ? n > best_n : n < best_n;
+    if (better_n || (n == best_n && score(c) > score(best))) best = c, best_n = n;
   }
   return best;
 }
 
 int GumbelRoot::final_child(const SearchTree& tree, const MctsConfig& config) {
   transform(tree, config);
-  int best = considered_.front();
-  for (int c : considered_) {
-    const uint32_t n = tree.node(tree.root().first_child + c).N;
-    const uint32_t best_n = tree.node(tree.root().first_child + best).N;
-    if (n > best_n || (n == best_n && score(c) > score(best))) best = c;
-  }
-  return best;
+  return pick_considered(tree, /*most_visited=*/true);
 }
 
 const std::vector<float>& GumbelRoot::improved_policy(const SearchTree& tree,

@@ -68,6 +68,8 @@ class GumbelRoot {
   float score(int child) const { return g_[child] + logits_[child] + sigma_[child]; }
   // Sorts considered_ by score, best first (transform() first).
   void rank_considered();
+  // The considered move with the fewest (or the most) visits, ties to the larger score.
+  int pick_considered(const SearchTree& tree, bool most_visited) const;
 
   std::vector<float> g_, logits_, sigma_, policy_;
   std::vector<int> considered_;  // root children still in the running
