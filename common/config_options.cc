@@ -286,6 +286,9 @@ std::vector<ConfigOption> make_table() {
                                  RZ_FIELD(mcts.gumbel_c_visit), 0, 100000, false));
   t.push_back(real_option<float>("mcts.gumbel_c_scale", "sigma(q) = (c_visit + max N) c_scale q",
                                  RZ_FIELD(mcts.gumbel_c_scale), 0, 1000, true));
+  t.push_back(int_option<int>("mcts.random_opening_moves",
+                              "self-play games open with 0..N random moves (not targets)",
+                              RZ_FIELD(mcts.random_opening_moves), 0, 100000));
   t.push_back(real_option<float>("mcts.resign_disabled_fraction",
                                  "fraction of games that never resign",
                                  RZ_FIELD(mcts.resign_disabled_fraction), 0, 1, false));

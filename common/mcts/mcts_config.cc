@@ -47,6 +47,8 @@ void MctsConfig::validate() const {
           gumbel_c_visit, "a number in [0, 100000]");
   require(gumbel_c_scale > 0.0f && gumbel_c_scale <= 1000.0f, "gumbel_c_scale", gumbel_c_scale,
           "a number in (0, 1000]");
+  require(random_opening_moves >= 0 && random_opening_moves <= 100000, "random_opening_moves",
+          random_opening_moves, "an integer in [0, 100000] (0 turns random openings off)");
   require(resign_disabled_fraction >= 0.0f && resign_disabled_fraction <= 1.0f,
           "resign_disabled_fraction", resign_disabled_fraction, "a number in [0, 1]");
 }

@@ -7,7 +7,8 @@
 // fraction of games (resign_threshold, resign_disabled_fraction) is AlphaGo Zero's; the
 // Gumbel root search (gumbel, gumbel_considered, gumbel_c_visit, gumbel_c_scale) is Gumbel
 // AlphaZero's (Danihelka et al., "Policy improvement by planning with Gumbel", ICLR 2022;
-// common/mcts/gumbel_root.h).
+// common/mcts/gumbel_root.h); random openings (random_opening_moves) diversify self-play's
+// positions as KataGo's and Leela Zero's opening randomisation do.
 #pragma once
 
 namespace rz {
@@ -51,6 +52,12 @@ struct MctsConfig {
   int gumbel_considered = 16;
   float gumbel_c_visit = 50.0f;
   float gumbel_c_scale = 0.1f;
+  // Random openings: each self-play game first plays k uniformly random legal moves, k drawn
+  // uniformly from [0, random_opening_moves], never one that ends the game. They are not
+  // searched and not training targets (recorded as full_search = false with one visit on
+  // the move), so the replay holds the positions that follow them: the games that start
+  // off the network's own lines. 0 turns it off.
+  int random_opening_moves = 0;
 
   bool resignation_enabled() const { return resign_threshold >= -1.0f; }
 

@@ -23,14 +23,42 @@ SelfPlayDriver::SelfPlayDriver(const Game& game, Evaluator& evaluator, const Mct
 }
 
 void SelfPlayDriver::start_game(Slot& slot) {
-  slot.search.set_root(*game_.new_initial_state());
   slot.record = FinishedGame();
   slot.record.positions.reserve(static_cast<size_t>(game_.max_game_length()));
+  auto state = game_.new_initial_state();
+  play_random_opening(state.get(), &slot.record);
+  slot.search.set_root(*state);
   slot.record.resign_disabled =
       config_.resignation_enabled() &&
       std::uniform_real_distribution<float>(0.0f, 1.0f)(rng_) < config_.resign_disabled_fraction;
   slot.searching = false;
   slot.would_resign_player = -1;
+}
+
+void SelfPlayDriver::play_random_opening(State* state, FinishedGame* record) {
+  if (config_.random_opening_moves == 0) return;
+  const int k = std::uniform_int_distribution<int>(0, config_.random_opening_moves)(rng_);
+  auto next = state->clone();
+  std::vector<Action> keep_going;  // legal moves that do not end the game
+  for (int i = 0; i < k; ++i) {
+    keep_going.clear();
+    for (const Action a : state->legal_actions()) {
+      next->copy_from(*state);
+      next->apply(a);
+      if (!next->is_terminal()) keep_going.push_back(a);
+    }
+    if (keep_going.empty()) return;
+    const Action a = keep_going[std::uniform_int_distribution<size_t>(0, keep_going.size() - 1)(rng_)];
+    PositionRecord position;
+    position.action = a;
+    position.player = state->current_player();
+    position.root_value = 0.0f;
+    position.full_search = false;  // not a training target
+    position.weight_version = weight_version_;
+    position.visits = {{a, 1u}};  // the record format wants the played move among the visits
+    record->positions.push_back(std::move(position));
+    state->apply(a);
+  }
 }
 
 void SelfPlayDriver::start_search(Slot& slot) {

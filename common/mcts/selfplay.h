@@ -14,6 +14,8 @@
 // search, the mover resigns when the root value and the best child's Q are both below
 // resign_threshold; a resign_disabled_fraction of games never resign and instead record
 // whether the first side that would have resigned went on to not lose (a false resignation).
+// Random openings (config.random_opening_moves): a fresh game first plays 0..N uniformly
+// random moves that do not end it, recorded but not searched and not training targets.
 #pragma once
 
 #include <cstdint>
@@ -68,6 +70,8 @@ class SelfPlayDriver {
   };
 
   void start_game(Slot& slot);
+  // config.random_opening_moves: plays the random opening on *state, recording its moves.
+  void play_random_opening(State* state, FinishedGame* record);
   void start_search(Slot& slot);
   // Plays the move of a completed search; true if the game ended.
   bool finish_move(Slot& slot);

@@ -33,6 +33,7 @@ Played play(const rz::Game& game, int count, uint64_t seed, bool resign) {
   config.dirichlet_alpha = 1.0f;
   config.full_search_prob = 0.75f;
   config.fast_simulations = 4;
+  config.random_opening_moves = 3;  // unsearched moves with one visit travel too
   if (resign) {
     config.resign_threshold = -0.3f;
     config.resign_disabled_fraction = 0.5f;

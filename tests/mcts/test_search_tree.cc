@@ -189,6 +189,9 @@ TEST_CASE("MctsConfig::validate names the bad field and the allowed range") {
   c.fast_simulations = 300;  // more than simulations
   CHECK_THAT(message(c), Catch::Contains("fast_simulations=300"));
   c = MctsConfig();
+  c.random_opening_moves = -1;
+  CHECK_THAT(message(c), Catch::Contains("random_opening_moves=-1"));
+  c = MctsConfig();
   c.virtual_leaves = 0;
   CHECK_THAT(message(c), Catch::Contains("virtual_leaves"));
   c = MctsConfig();

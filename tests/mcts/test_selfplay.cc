@@ -1,5 +1,6 @@
 // SelfPlayDriver with the real RolloutEvaluator: legal, replayable games; one batch per round
-// with leaves of many games; visit counts; playout cap randomisation; resignation; tree reuse.
+// with leaves of many games; visit counts; playout cap randomisation; random openings;
+// resignation; tree reuse.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -167,6 +168,58 @@ TEST_CASE("playout cap randomisation marks a fraction of moves as full searches"
   CHECK(total > 200);
   CHECK(full > total * 15 / 100);
   CHECK(full < total * 35 / 100);
+}
+
+TEST_CASE("random openings: 0..N unsearched random moves, then searched targets") {
+  auto game = make_game("connect4");
+  MctsConfig config;
+  config.simulations = 16;
+  config.random_opening_moves = 10;
+  const auto games = rollout_games(*game, config, 7, 8, 8, 120);
+  std::vector<int> openings(11, 0);  // games per opening length
+  for (const auto& g : games) {
+    size_t k = 0;
+    while (k < g.positions.size() && !g.positions[k].full_search) {
+      // A random move: one visit on the move played, no search value.
+      REQUIRE(g.positions[k].visits.size() == 1);
+      CHECK(g.positions[k].visits[0].first == g.positions[k].action);
+      CHECK(g.positions[k].visits[0].second == 1u);
+      CHECK(g.positions[k].root_value == 0.0f);
+      ++k;
+    }
+    REQUIRE(k <= 10);
+    ++openings[k];
+    // The opening never ends the game: every game has searched moves after it, all full.
+    REQUIRE(k < g.positions.size());
+    for (size_t i = k; i < g.positions.size(); ++i) {
+      CHECK(g.positions[i].full_search);
+      CHECK(visit_sum(g.positions[i]) == 16);
+    }
+  }
+  // k is uniform in 0..10: with 120 games every length turns up (each misses with p < 1e-4).
+  for (int k = 0; k <= 10; ++k) {
+    INFO("games with " << k << " random opening moves");
+    CHECK(openings[k] > 0);
+  }
+
+  // Off by default: every move searched.
+  config.random_opening_moves = 0;
+  for (const auto& g : rollout_games(*game, config, 7, 8, 8, 16))
+    for (const auto& p : g.positions) CHECK(p.full_search);
+
+  // A game shorter than the opening: tic-tac-toe's random moves stop before one would end
+  // the game (or before it has no other move), and the game is searched from there.
+  auto ttt = make_game("tictactoe");
+  config.random_opening_moves = 100;
+  int long_openings = 0;
+  for (const auto& g : rollout_games(*ttt, config, 9, 4, 10, 40)) {
+    size_t k = 0;
+    while (k < g.positions.size() && !g.positions[k].full_search) ++k;
+    CHECK(k <= 8);  // the ninth move always ends the game
+    CHECK(k < g.positions.size());
+    long_openings += k >= 5;  // past the first move that can win
+  }
+  CHECK(long_openings > 20);  // k < 5 was drawn with p = 5/101
 }
 
 TEST_CASE("resignation: games resign, resign-disabled games play on and report") {
