@@ -60,6 +60,11 @@ TEST_CASE("config: built-in defaults and game-dependent defaults") {
   CHECK(ttt.learner.value_target_q == 0.0);
   CHECK(dab.learner.value_target_q == 0.0);
   CHECK(parse({"--learner.value_target_q", "0"}).config.learner.value_target_q == 0.0);
+  // Random openings: Connect Four's default (docs/results.md), off elsewhere.
+  CHECK(c4.mcts.random_opening_moves == 16);
+  CHECK(ttt.mcts.random_opening_moves == 0);
+  CHECK(dab.mcts.random_opening_moves == 0);
+  CHECK(parse({"--mcts.random_opening_moves", "0"}).config.mcts.random_opening_moves == 0);
 
   // A value the user gave is never replaced by the game's default.
   const auto mine =
@@ -162,6 +167,7 @@ TEST_CASE("config: nonsense is refused with one line naming the option") {
       {{"--learner.min_replay", "500", "--learner.replay_positions", "100"}, "learner.min_replay"},
       {{"--mcts.full_search_prob", "0.5"}, "fast_simulations"},  // cross-field (MctsConfig)
       {{"--mcts.simulations", "0"}, "mcts.simulations"},
+      {{"--mcts.random_opening_moves", "-1"}, "mcts.random_opening_moves"},
       {{"--mcts.reuse_tree", "maybe"}, "true or false"},
       {{"--shm.name", "no-slash"}, "shm.name"},
       {{"--config", "/nonexistent/rz.ini"}, "cannot read config file"},

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Checks a Connect Four network the way docs/results.md measured the committed 60-minute run,
-# and fails naming every floor it misses. The floors sit ~2 points under what that run's
-# final checkpoint reached (raw 93.2 / 90.8 / 88.4%, MCTS-200 99.0 / 98.7 / 96.5%, 99 wins),
-# so a change that loses what the hour buys turns CI red while LibTorch 1.13 and 2.x, whose
-# forwards differ in the last bits, both pass:
+# and fails naming every floor it misses. The floors are issue #17's, which that run's final
+# checkpoint meets (raw 95.0 / 95.2 / 91.9%, MCTS-200 99.8 / 100.0 / 97.1%, 100 wins), but for
+# MCTS-200 on the early/middle set: 96.5% there, because the model is one position above 97%
+# and LibTorch 1.13 and 2.x, whose forwards differ in the last bits, must both pass:
 #   - counting positions where some legal move loses the result, the raw policy keeps the
-#     result in >= 91% of Test_L3_R1, >= 89% of Test_L2_R1 and >= 86% of the early/middle set
-#     (tests/data/connect4_early_middle), MCTS-200 in >= 98%, 97% and 95%;
-#   - network + MCTS-200 wins >= 95 of 100 games against pure MCTS-1000 (both colours).
+#     result in >= 92% of Test_L3_R1, >= 92% of Test_L2_R1 and >= 90% of the early/middle set
+#     (tests/data/connect4_early_middle), MCTS-200 in >= 99%, 99% and 96.5%;
+#   - network + MCTS-200 wins >= 98 of 100 games against pure MCTS-1000 (both colours).
 #
 #   tests/eval/check_connect4_model.sh [CHECKPOINT]   (default docs/models/connect4-60min.rzck)
 #
@@ -43,22 +43,22 @@ if not ok:
           file=sys.stderr)
 for agent, floor in floors.items():
     if seen.get(agent, 0) < floor:
-        print(f"check: FAILED: {agent} keeps the result in {seen.get(agent, 0):.1%} of the "
-              f"{r['counted']} counted positions of {name}, floor {floor:.0%}", file=sys.stderr)
+        print(f"check: FAILED: {agent} keeps the result in {seen.get(agent, 0):.2%} of the "
+              f"{r['counted']} counted positions of {name}, floor {floor:.2%}", file=sys.stderr)
         ok = False
 sys.exit(0 if ok else 1)
 PY
 }
-check_set Test_L3_R1 "$data/Test_L3_R1" "$scratch/Test_L3_R1.labels" 0.91 0.98 400
-check_set Test_L2_R1 "$data/Test_L2_R1" "$scratch/Test_L2_R1.labels" 0.89 0.97 400
+check_set Test_L3_R1 "$data/Test_L3_R1" "$scratch/Test_L3_R1.labels" 0.92 0.99 400
+check_set Test_L2_R1 "$data/Test_L2_R1" "$scratch/Test_L2_R1.labels" 0.92 0.99 400
 check_set connect4_early_middle "$root/tests/data/connect4_early_middle" \
-  "$root/tests/data/connect4_early_middle.labels" 0.86 0.95 900
+  "$root/tests/data/connect4_early_middle.labels" 0.90 0.965 900
 
 json=$("$eval_bin" arena --game connect4 --a "net:$model:200" --b mcts:1000 --games 100 --seed 1 --json)
 echo "$json"
 wins=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(r["a_first"][0] + r["a_second"][0])' "$json")
-if ((wins < 95)); then
-  echo "check: FAILED: network + MCTS-200 won $wins of 100 games against pure MCTS-1000, floor 95" >&2
+if ((wins < 98)); then
+  echo "check: FAILED: network + MCTS-200 won $wins of 100 games against pure MCTS-1000, floor 98" >&2
   failed=1
 fi
 exit $failed
