@@ -7,8 +7,8 @@
 // fraction of games (resign_threshold, resign_disabled_fraction) is AlphaGo Zero's; the
 // Gumbel root search (gumbel, gumbel_considered, gumbel_c_visit, gumbel_c_scale) is Gumbel
 // AlphaZero's (Danihelka et al., "Policy improvement by planning with Gumbel", ICLR 2022;
-// common/mcts/gumbel_root.h); random openings (random_opening_moves) diversify self-play's
-// positions as KataGo's and Leela Zero's opening randomisation do.
+// common/mcts/gumbel_root.h); random openings (random_opening_moves) are KataGo's near-uniform
+// random openings (Wu, "Accelerating Self-Play Learning in Go", 2019, appendix D).
 #pragma once
 
 namespace rz {
