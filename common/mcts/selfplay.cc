@@ -48,7 +48,8 @@ void SelfPlayDriver::play_random_opening(State* state, FinishedGame* record) {
       if (!next->is_terminal()) keep_going.push_back(a);
     }
     if (keep_going.empty()) return;
-    const Action a = keep_going[std::uniform_int_distribution<size_t>(0, keep_going.size() - 1)(rng_)];
+    std::uniform_int_distribution<size_t> pick(0, keep_going.size() - 1);
+    const Action a = keep_going[pick(rng_)];
     PositionRecord position;
     position.action = a;
     position.player = state->current_player();

@@ -83,6 +83,13 @@ std::vector<FinishedGame> rollout_games(const Game& game, const MctsConfig& conf
   return games;
 }
 
+// Leading moves that were not full searches: the random opening.
+size_t opening_length(const FinishedGame& g) {
+  size_t k = 0;
+  while (k < g.positions.size() && !g.positions[k].full_search) ++k;
+  return k;
+}
+
 uint32_t visit_sum(const PositionRecord& p) {
   uint32_t s = 0;
   for (const auto& v : p.visits) s += v.second;
@@ -178,14 +185,13 @@ TEST_CASE("random openings: 0..N unsearched random moves, then searched targets"
   const auto games = rollout_games(*game, config, 7, 8, 8, 120);
   std::vector<int> openings(11, 0);  // games per opening length
   for (const auto& g : games) {
-    size_t k = 0;
-    while (k < g.positions.size() && !g.positions[k].full_search) {
+    const size_t k = opening_length(g);
+    for (size_t i = 0; i < k; ++i) {
       // A random move: one visit on the move played, no search value.
-      REQUIRE(g.positions[k].visits.size() == 1);
-      CHECK(g.positions[k].visits[0].first == g.positions[k].action);
-      CHECK(g.positions[k].visits[0].second == 1u);
-      CHECK(g.positions[k].root_value == 0.0f);
-      ++k;
+      REQUIRE(g.positions[i].visits.size() == 1);
+      CHECK(g.positions[i].visits[0].first == g.positions[i].action);
+      CHECK(g.positions[i].visits[0].second == 1u);
+      CHECK(g.positions[i].root_value == 0.0f);
     }
     REQUIRE(k <= 10);
     ++openings[k];
@@ -213,8 +219,7 @@ TEST_CASE("random openings: 0..N unsearched random moves, then searched targets"
   config.random_opening_moves = 100;
   int long_openings = 0;
   for (const auto& g : rollout_games(*ttt, config, 9, 4, 10, 40)) {
-    size_t k = 0;
-    while (k < g.positions.size() && !g.positions[k].full_search) ++k;
+    const size_t k = opening_length(g);
     CHECK(k <= 8);  // the ninth move always ends the game
     CHECK(k < g.positions.size());
     long_openings += k >= 5;  // past the first move that can win
