@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/durable_file.h"
 #include "common/error.h"
 #include "common/eval/agent.h"
 #include "common/eval/arena.h"
@@ -49,7 +50,8 @@ constexpr const char* kUsage =
     "  ringzero-eval moves    --positions FILE (--checkpoint CKPT | --weights BLOB) [--sims N]\n"
     "  ringzero-eval arena    --game G --a SPEC --b SPEC [--games N] [--sims N]\n"
     "                         [--openings FILE] [--seed S] [--json]\n"
-    "  ringzero-eval positions [--count N] [--stones A-B] [--seed S] [--sensible P] > FILE\n"
+    "  ringzero-eval positions [--count N] [--stones A-B] [--seed S] [--sensible P]\n"
+    "                         (> FILE | --out FILE: also writes FILE.labels, solved on the way)\n"
     "                         (Connect Four positions where some move changes the result)\n"
     "  ringzero-eval live     --shm NAME --run-dir RUN --config RUN/config.ini [--eval.X V]\n"
     "                         (the run's evaluator; `ringzero-eval live --help` for options)\n"
@@ -267,9 +269,11 @@ int run_arena(int argc, char** argv) {
   return 0;
 }
 
-// Prints the set on stdout (Pons' format) and the progress on stderr.
+// Prints the set on stdout (Pons' format), or with --out writes it and its label cache
+// (FILE.labels: the scores the generation solved anyway, so labelling costs nothing more);
+// the progress goes to stderr.
 int run_positions(int argc, char** argv) {
-  const auto o = parse_options(argc, argv, {"count", "stones", "seed", "sensible"}, {});
+  const auto o = parse_options(argc, argv, {"count", "stones", "seed", "sensible", "out"}, {});
   rz::PositionSetOptions options;
   options.count = int_option(o, "count", options.count, 1, 1000000);
   options.seed = static_cast<uint64_t>(int_option(o, "seed", 1, 0, 2147483647));
@@ -294,7 +298,20 @@ int run_positions(int argc, char** argv) {
     if (kept % 25 == 0 || kept == options.count)
       fmt::print(stderr, "positions: {} kept of {} drawn\n", kept, tried);
   });
-  for (const auto& p : set) fmt::print("{} {}\n", p.moves, p.score);
+  std::string text;
+  for (const auto& p : set) text += fmt::format("{} {}\n", p.moves, p.score);
+  if (!o.count("out")) {
+    fmt::print("{}", text);
+    return 0;
+  }
+  const std::string out = o.at("out");
+  std::vector<rz::LabelledPosition> labels;
+  for (size_t i = 0; i < set.size(); ++i)
+    labels.push_back({static_cast<int>(i + 1), set[i].moves, set[i].scores});
+  // The file first: a cache never names a set that is not on disk.
+  rz::write_file_durably(out, text);
+  rz::write_label_cache(text, out + ".labels", labels);
+  fmt::print(stderr, "positions: wrote {} and its labels {}.labels\n", out, out);
   return 0;
 }
 

@@ -145,6 +145,12 @@ LabelLoad load_or_solve_labels(const std::string& positions_file, const std::str
   return load;
 }
 
+void write_label_cache(const std::string& positions_text, const std::string& cache_path,
+                       const std::vector<LabelledPosition>& labels) {
+  write_file_durably(cache_path,
+                     cache_text(fnv1a64(positions_text.data(), positions_text.size()), labels));
+}
+
 std::unique_ptr<State> state_from_moves(const Game& game, const std::string& moves,
                                         std::vector<Action>* history) {
   auto state = game.new_initial_state();

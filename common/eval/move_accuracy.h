@@ -50,6 +50,12 @@ struct LabelLoad {
 LabelLoad load_or_solve_labels(const std::string& positions_file, const std::string& cache_path,
                                int limit, Connect4Solver& solver);
 
+// Writes the cache for the positions file whose whole content is `positions_text`, from labels
+// solved elsewhere (make_position_set solves every column on its way), line numbers 1..n;
+// load_or_solve_labels then reads it without solving. Throws DurableWriteError naming the path.
+void write_label_cache(const std::string& positions_text, const std::string& cache_path,
+                       const std::vector<LabelledPosition>& labels);
+
 struct AccuracyResult {
   int positions = 0;  // labelled positions looked at
   int counted = 0;    // ... where some legal move loses the result

@@ -39,6 +39,9 @@ std::string random_walk(int stones, double sensible_move_prob, std::mt19937_64& 
   return moves;
 }
 
+// Random draws for one position before its stone count is declared out of reach.
+constexpr int kMaxDrawsPerPosition = 100000;
+
 }  // namespace
 
 std::vector<GeneratedPosition> make_position_set(
@@ -57,15 +60,21 @@ std::vector<GeneratedPosition> make_position_set(
   std::unordered_set<std::string> seen;
   std::vector<GeneratedPosition> kept;
   const int span = options.max_stones - options.min_stones + 1;
-  int tried = 0;
+  int tried = 0, tried_here = 0;
   for (int slot = 0; static_cast<int>(kept.size()) < options.count; ++tried) {
     const int stones = options.min_stones + slot % span;
+    if (++tried_here > kMaxDrawsPerPosition)
+      throw SolverError(fmt::format(
+          "position set: no position of {} stones qualified in {} random draws: lower the "
+          "upper end of the stone range (boards that full rarely leave a move that matters)",
+          stones, kMaxDrawsPerPosition));
     const std::string moves = random_walk(stones, options.sensible_move_prob, rng, solver);
     if (moves.empty() || !seen.insert(moves).second) continue;
     const auto scores = solver.column_scores(parse_connect4_moves(moves));
     if (!some_move_loses_result(scores)) continue;
-    kept.push_back({moves, best_score(scores)});
+    kept.push_back({moves, best_score(scores), scores});
     ++slot;  // the next stone count only once this one has its position
+    tried_here = 0;
     if (progress) progress(static_cast<int>(kept.size()), tried + 1);
   }
   return kept;

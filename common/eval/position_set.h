@@ -9,6 +9,7 @@
 // that reads his sets reads it too, and the same seed gives the same file.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -32,11 +33,14 @@ struct PositionSetOptions {
 struct GeneratedPosition {
   std::string moves;  // 1-based column digits from the empty board
   int score = 0;      // exact score for the side to move (Pons' convention)
+  // Every column's score as solved on the way (ColumnScores: label cache material).
+  std::array<int, Connect4Bitboard::kWidth> scores{};
 };
 
 // Draws positions as described above; calls `progress(kept, tried)` after each kept one.
 // Positions are distinct, open (no four in a row, not full) and have no immediate win for the
-// side to move (a one-ply win measures nothing). Throws SolverError for inconsistent options.
+// side to move (a one-ply win measures nothing). Throws SolverError for inconsistent options,
+// or when a stone count yields no position in 100000 draws (a range reaching ~40 stones).
 std::vector<GeneratedPosition> make_position_set(
     const PositionSetOptions& options, Connect4Solver& solver,
     const std::function<void(int kept, int tried)>& progress = {});

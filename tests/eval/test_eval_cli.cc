@@ -173,6 +173,43 @@ TEST_CASE("ringzero-eval accuracy: reports policy and MCTS, caches labels") {
   std::remove((kScratch + "accuracy.txt.labels").c_str());
 }
 
+TEST_CASE("ringzero-eval positions --out: the set and its labels, which accuracy reads unsolved") {
+  const std::string file = kScratch + "made.txt";
+  const std::string args = "positions --count 6 --stones 20-25 --seed 11";
+  auto r = run(args + " --out " + file);
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  const auto lines = rz::testing::read_lines(file);
+  CHECK(lines.size() == 6);
+  // The same seed on stdout gives the same set (the stderr progress lines aside).
+  std::string printed;
+  for (const auto& line : rz::testing::split_lines(run(args).out))
+    if (line.rfind("positions:", 0) != 0) printed += line + "\n";
+  CHECK(printed == rz::testing::read_file(file));
+  // The labels written on the way are the solver's: solving afresh into another cache gives
+  // the same bytes, and accuracy takes the written cache without solving.
+  const auto blob = write_blob("connect4", kScratch + "made.blob");
+  r = run("accuracy --positions " + file + " --weights " + blob + " --labels " + kScratch +
+          "solved.labels");
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("labels solved"));
+  CHECK(rz::testing::read_file(kScratch + "solved.labels") ==
+        rz::testing::read_file(file + ".labels"));
+  r = run("accuracy --positions " + file + " --weights " + blob);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, Catch::Contains("labels read from cache"));
+  CHECK_THAT(r.out, Catch::Contains("6 positions; 6 where some move loses"));
+}
+
+TEST_CASE("ringzero-eval positions: a stone count no position can reach is one line, exit 1") {
+  // 41 stones leave one legal move, which can never lose the result: nothing qualifies.
+  const auto r = run("positions --count 1 --stones 41-41 --out " + kScratch + "none.txt");
+  CHECK(r.status == 1);
+  CHECK_THAT(r.out, Catch::Contains("lower the upper end"));
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+  CHECK(rz::testing::read_file(kScratch + "none.txt").empty());
+}
+
 TEST_CASE("ringzero-eval arena: baselines, networks and errors") {
   auto r = run("arena --game tictactoe --a minimax --b random --games 20");
   INFO(r.out);
