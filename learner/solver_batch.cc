@@ -44,16 +44,15 @@ SolverBatchBuilder::SolverBatchBuilder(const Game& game,
     state->legal_mask(mask.data());
     float* pi = &policies_[i * num_actions_];
     int optimal = 0;
-    for (int col = 0; col < num_actions_; ++col) {
-      const Action a = game.parse_action(std::to_string(col + 1));
-      legal_[i * num_actions_ + a] = mask[a] ? 1.0f : 0.0f;
+    for (int col = 0; col < num_actions_; ++col) {  // Connect Four's action is its column
+      legal_[i * num_actions_ + col] = mask[col] ? 1.0f : 0.0f;
       const bool best = is_optimal(p.scores, col);
-      if (best && !mask[a])
+      if (best && !mask[col])
         throw GameError(
             fmt::format("labels of '{}' call the full column {} optimal: "
                         "delete the label cache to solve again",
                         p.moves, col + 1));
-      pi[a] = best ? 1.0f : 0.0f;
+      pi[col] = best ? 1.0f : 0.0f;
       optimal += best;
     }
     if (optimal == 0)
@@ -62,8 +61,7 @@ SolverBatchBuilder::SolverBatchBuilder(const Game& game,
                       "cache to solve again",
                       p.moves));
     for (int a = 0; a < num_actions_; ++a) pi[a] /= static_cast<float>(optimal);
-    const int best = best_score(p.scores);
-    values_[i] = static_cast<float>((best > 0) - (best < 0));
+    values_[i] = static_cast<float>(result_of(p.scores));
   }
 }
 

@@ -101,8 +101,10 @@ int run(const rz::RunConfig& config, const po::variables_map& flags) {
   for (const auto& file : flags["test"].as<std::vector<std::string>>())
     tests.push_back(load_set(file, labels_dir, solver));
   const size_t given = train.size();
-  size_t dropped = 0;
-  for (const auto& set : tests) dropped += rz::drop_positions_of(*game, set.positions, &train);
+  std::vector<rz::LabelledPosition> tested;
+  for (const auto& set : tests)
+    tested.insert(tested.end(), set.positions.begin(), set.positions.end());
+  const size_t dropped = rz::drop_positions_of(*game, tested, &train);
   if (train.empty())
     throw rz::UserError(
         fmt::format("all {} training positions are test positions: give a --train "

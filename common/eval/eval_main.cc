@@ -299,7 +299,7 @@ int run_positions(int argc, char** argv) {
       fmt::print(stderr, "positions: {} kept of {} drawn\n", kept, tried);
   });
   std::string text;
-  for (const auto& p : set) text += fmt::format("{} {}\n", p.moves, p.score);
+  for (const auto& p : set) text += fmt::format("{} {}\n", p.moves, rz::best_score(p.scores));
   if (!o.count("out")) {
     fmt::print("{}", text);
     return 0;

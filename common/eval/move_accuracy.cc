@@ -97,13 +97,17 @@ int best_score(const ColumnScores& scores) {
   return *std::max_element(scores.begin(), scores.end());
 }
 
+int result_of(const ColumnScores& scores) {
+  return sign(best_score(scores));
+}
+
 bool is_optimal(const ColumnScores& scores, int column) {
   return scores[column] != Connect4Solver::kInvalidColumn && scores[column] == best_score(scores);
 }
 
 bool keeps_result(const ColumnScores& scores, int column) {
   return scores[column] != Connect4Solver::kInvalidColumn &&
-         sign(scores[column]) == sign(best_score(scores));
+         sign(scores[column]) == result_of(scores);
 }
 
 bool some_move_loses_result(const ColumnScores& scores) {

@@ -23,8 +23,6 @@
 
 namespace rz {
 
-using ColumnScores = std::array<int, Connect4Bitboard::kWidth>;
-
 struct LabelledPosition {
   int line_number = 0;  // in the positions file
   std::string moves;    // 1-based column digits
@@ -33,6 +31,8 @@ struct LabelledPosition {
 
 // The position's score for the side to move: the best column's (full columns never win).
 int best_score(const ColumnScores& scores);
+// The game-theoretic result for the side to move: +1 won, 0 drawn, -1 lost.
+int result_of(const ColumnScores& scores);
 bool is_optimal(const ColumnScores& scores, int column);
 bool keeps_result(const ColumnScores& scores, int column);
 // Some legal column loses the result (the position counts for accuracy).

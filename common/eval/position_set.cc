@@ -72,7 +72,7 @@ std::vector<GeneratedPosition> make_position_set(
     if (moves.empty() || !seen.insert(moves).second) continue;
     const auto scores = solver.column_scores(parse_connect4_moves(moves));
     if (!some_move_loses_result(scores)) continue;
-    kept.push_back({moves, best_score(scores), scores});
+    kept.push_back({moves, scores});
     ++slot;  // the next stone count only once this one has its position
     tried_here = 0;
     if (progress) progress(static_cast<int>(kept.size()), tried + 1);

@@ -9,7 +9,6 @@
 // that reads his sets reads it too, and the same seed gives the same file.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -31,10 +30,9 @@ struct PositionSetOptions {
 };
 
 struct GeneratedPosition {
-  std::string moves;  // 1-based column digits from the empty board
-  int score = 0;      // exact score for the side to move (Pons' convention)
-  // Every column's score as solved on the way (ColumnScores: label cache material).
-  std::array<int, Connect4Bitboard::kWidth> scores{};
+  std::string moves;    // 1-based column digits from the empty board
+  ColumnScores scores;  // every column's, as solved on the way; the position's score (Pons'
+                        // convention) is the best of them (best_score, move_accuracy.h)
 };
 
 // Draws positions as described above; calls `progress(kept, tried)` after each kept one.

@@ -32,6 +32,9 @@ struct SolverError : std::runtime_error {
 // bad character or move when a column is out of range, full, or the game is already over.
 Connect4Bitboard parse_connect4_moves(const std::string& moves);
 
+// A score per column (0-based index), as column_scores() returns them.
+using ColumnScores = std::array<int, Connect4Bitboard::kWidth>;
+
 class Connect4Solver {
  public:
   // Marks a full column in column_scores().
@@ -48,8 +51,8 @@ class Connect4Solver {
 
   // Score for the side to move of playing each column (0-based index): the negated score of
   // the child, or the immediate-win score; kInvalidColumn for a full column.
-  std::array<int, Connect4Bitboard::kWidth> column_scores(const Connect4Bitboard& position);
-  std::array<int, Connect4Bitboard::kWidth> column_scores(const std::string& moves) {
+  ColumnScores column_scores(const Connect4Bitboard& position);
+  ColumnScores column_scores(const std::string& moves) {
     return column_scores(parse_connect4_moves(moves));
   }
 
